@@ -1,0 +1,58 @@
+"""ament_python package setup for spot_bow_ros (colcon build) that also installs with pip."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "spot_bow_ros"
+
+NODES = {
+    # ros2 run spot_bow_ros <name>
+    "spot_bow": "spot_bow_ros.nodes.composed:main",
+    "webcam": "spot_bow_ros.nodes.webcam:main",
+    "spot_cameras": "spot_bow_ros.nodes.spot_cameras:main",
+    "proprioception": "spot_bow_ros.nodes.proprioception:main",
+    "motor_command": "spot_bow_ros.nodes.motor_command:main",
+    "image_service": "spot_bow_ros.nodes.image_service:main",
+}
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*", "bench"]),
+    package_data={PACKAGE: ["bow/*.proto", "ros/*.xml", "sim/assets/*"]},
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml")),
+    ],
+    install_requires=[
+        "setuptools",
+        "numpy>=1.21",
+        "opencv-python-headless>=4.5",
+        "protobuf>=3.19",
+        "grpcio>=1.43",
+        "PyYAML>=5.4",
+        "cryptography>=3.4",
+        "bosdyn-client>=4.0",
+        "bosdyn-api>=4.0",
+        "bosdyn-core>=4.0",
+        "cyclonedds>=0.10.5",
+        "rosbags>=0.10",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2"],
+        "foxglove": ["foxglove-sdk>=0.10"],
+    },
+    zip_safe=True,
+    maintainer="spot_bow_ros maintainers",
+    maintainer_email="maintainers@spot-bow-ros.invalid",
+    description="Boston Dynamics Spot and BOW data messages on ROS 2",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    entry_points={
+        "console_scripts": ["spot-bow-ros = spot_bow_ros.cli:main"]
+        + [f"{name} = {target}" for name, target in NODES.items()],
+    },
+)

@@ -1,0 +1,11 @@
+"""spot_bow_ros: Boston Dynamics Spot and BOW data messages on ROS 2.
+
+Layers (imports point downwards only)::
+
+    cli, nodes          bridges and the `spot-bow-ros` command
+    ros, spot, sim      middleware seam (rclpy | standalone DDS), bosdyn side, simulated Spot
+    convert             pure conversions (no I/O, no threads)
+    bow                 BOW schema and BOW <-> ROS axis/unit conventions
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""bow layer of spot_bow_ros."""

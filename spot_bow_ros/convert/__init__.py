@@ -1,0 +1,1 @@
+"""convert layer of spot_bow_ros."""

@@ -1,0 +1,1 @@
+"""ros layer of spot_bow_ros."""

@@ -1,0 +1,344 @@
+"""Standalone backend: a `NodeHandle` without ROS 2 installed.
+
+A `StandaloneNode` runs its callbacks (subscriptions and timers) on its own executor thread,
+one at a time, like an rclpy node spun by a `SingleThreadedExecutor`: a slow bridge never
+starves another. Messages travel through a `Transport`:
+
+- `InProcessBus`: between nodes of one process only (tests of one bridge, composed bridges);
+- `ros.dds.DdsTransport`: ROS 2 on the wire (Cyclone DDS with rmw_cyclonedds_cpp conventions).
+
+Each subscription keeps at most `qos.depth` undelivered messages (keep-last), dropping the
+oldest, so a slow callback sees fresh data instead of a growing backlog.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import itertools
+import logging
+import threading
+import time
+from typing import Any, Callable, Iterable, Mapping, Protocol
+
+from .messages import RosbagsMessages, messages_for
+from .names import expand_topic_name, normalize_type_name
+from .params import ParameterSet, ParamSpec
+from .qos import QoS
+from .node_api import Stamp, stamp_from_ns
+
+MessageCallback = Callable[[Any], None]
+#: Recording tap: (topic, type_name, cdr_bytes, receive_time_ns, qos)
+Tap = Callable[[str, str, bytes, int, QoS], None]
+
+
+class Writer(Protocol):
+    def write(self, msg: Any) -> None: ...
+    def matched_count(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class Reader(Protocol):
+    def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    """Moves messages between publishers and subscriptions of (possibly) many nodes."""
+
+    messages: RosbagsMessages
+
+    def create_writer(self, node: "StandaloneNode", topic: str, type_name: str, qos: QoS) -> Writer: ...
+
+    def create_reader(self, node: "StandaloneNode", topic: str, type_name: str, qos: QoS,
+                      deliver: MessageCallback) -> Reader: ...
+
+    def add_node(self, node: "StandaloneNode") -> None: ...
+
+    def remove_node(self, node: "StandaloneNode") -> None: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessBus:
+    """Transport between nodes of this process: the message object itself is delivered."""
+
+    def __init__(self, messages: RosbagsMessages | None = None):
+        self.messages = messages or messages_for("humble")
+        self._lock = threading.Lock()
+        self._readers: dict[str, list["_InProcReader"]] = collections.defaultdict(list)
+        self._latched: dict[str, collections.deque] = {}
+        self._taps: list[Tap] = []
+
+    def add_tap(self, tap: Tap) -> None:
+        """Every published message is also handed, CDR-serialised, to `tap` (recording)."""
+        self._taps.append(tap)
+
+    def create_writer(self, node, topic, type_name, qos):
+        return _InProcWriter(self, topic, type_name, qos)
+
+    def create_reader(self, node, topic, type_name, qos, deliver):
+        reader = _InProcReader(self, topic, type_name, deliver)
+        with self._lock:
+            self._readers[topic].append(reader)
+            latched = list(self._latched.get(topic, ()))
+        for msg in latched:
+            deliver(msg)
+        return reader
+
+    def add_node(self, node):
+        pass
+
+    def remove_node(self, node):
+        pass
+
+    def close(self):
+        with self._lock:
+            self._readers.clear()
+
+    def _publish(self, writer: "_InProcWriter", msg: Any) -> None:
+        if writer.qos.durability.value == "transient_local":
+            with self._lock:
+                self._latched.setdefault(writer.topic, collections.deque(maxlen=writer.qos.depth)).append(msg)
+        with self._lock:
+            readers = list(self._readers.get(writer.topic, ()))
+        for reader in readers:
+            if reader.type_name != writer.type_name:
+                continue
+            reader.deliver(msg)
+        if self._taps:
+            cdr = self.messages.serialize(msg)
+            t = time.time_ns()
+            for tap in self._taps:
+                tap(writer.topic, writer.type_name, cdr, t, writer.qos)
+
+
+class _InProcWriter:
+    def __init__(self, bus: InProcessBus, topic: str, type_name: str, qos: QoS):
+        self.bus, self.topic, self.type_name, self.qos = bus, topic, type_name, qos
+
+    def write(self, msg):
+        self.bus._publish(self, msg)
+
+    def matched_count(self):
+        with self.bus._lock:
+            return sum(1 for r in self.bus._readers.get(self.topic, ()) if r.type_name == self.type_name)
+
+    def close(self):
+        pass
+
+
+class _InProcReader:
+    def __init__(self, bus, topic, type_name, deliver):
+        self.bus, self.topic, self.type_name, self.deliver = bus, topic, type_name, deliver
+
+    def close(self):
+        with self.bus._lock:
+            readers = self.bus._readers.get(self.topic, [])
+            if self in readers:
+                readers.remove(self)
+
+
+class _StandalonePublisher:
+    def __init__(self, node: "StandaloneNode", topic: str, type_name: str, writer: Writer):
+        self.node, self.topic, self.type_name, self._writer = node, topic, type_name, writer
+
+    def publish(self, msg: Any) -> None:
+        msgtype = getattr(msg, "__msgtype__", None)
+        if msgtype != self.type_name:
+            raise TypeError(f"publisher on {self.topic} takes {self.type_name}, got {msgtype or type(msg).__name__}")
+        self._writer.write(msg)
+
+    def get_subscription_count(self) -> int:
+        return self._writer.matched_count()
+
+
+class _StandaloneSubscription:
+    def __init__(self, node: "StandaloneNode", topic: str, type_name: str, qos: QoS,
+                 callback: MessageCallback):
+        self.node, self.topic, self.type_name, self.callback = node, topic, type_name, callback
+        self.queue: collections.deque = collections.deque(maxlen=max(1, qos.depth))
+        self.reader: Reader | None = None
+
+    def deliver(self, msg: Any) -> None:
+        """Called from transport threads: queue (keep-last) and wake the executor."""
+        self.queue.append(msg)
+        self.node._wake(self)
+
+
+class _StandaloneTimer:
+    def __init__(self, node: "StandaloneNode", period_s: float, callback: Callable[[], None]):
+        self.node, self.period_s, self.callback = node, period_s, callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _PrefixLogger:
+    def __init__(self, name: str):
+        self._log = logging.getLogger(f"spot_bow_ros.{name}")
+
+    def debug(self, msg): self._log.debug(msg)
+    def info(self, msg): self._log.info(msg)
+    def warning(self, msg): self._log.warning(msg)
+    warn = warning
+    def error(self, msg): self._log.error(msg)
+    def fatal(self, msg): self._log.critical(msg)
+
+
+class StandaloneNode:
+    """`NodeHandle` over a `Transport`; callbacks run on this node's own executor thread."""
+
+    def __init__(self, name: str, transport: Transport, namespace: str = "/",
+                 parameter_overrides: Mapping[str, Any] | None = None):
+        self.name = name
+        self.namespace = namespace if namespace.startswith("/") else "/" + namespace
+        self.transport = transport
+        self._messages = transport.messages
+        self._params = ParameterSet()
+        self._overrides = dict(parameter_overrides or {})
+        self._logger = _PrefixLogger(name)
+        self._cv = threading.Condition()
+        self._ready: collections.deque = collections.deque()
+        self._timers: list[tuple[float, int, _StandaloneTimer]] = []
+        self._seq = itertools.count()
+        self._writers: list[Writer] = []
+        self._subscriptions: list[_StandaloneSubscription] = []
+        self._on_shutdown: list[Callable[[], None]] = []
+        self._closed = False
+        self.publishers: list[_StandalonePublisher] = []
+        transport.add_node(self)
+        self._thread = threading.Thread(target=self._spin, name=f"node:{name}", daemon=True)
+        self._thread.start()
+
+    # -- messages -------------------------------------------------------------------------
+    def msg(self, type_name: str, **fields: Any) -> Any:
+        return self._messages.make(type_name, **fields)
+
+    # -- topics ---------------------------------------------------------------------------
+    def resolve_topic(self, topic: str) -> str:
+        return expand_topic_name(topic, self.namespace, self.name)
+
+    def create_publisher(self, type_name: str, topic: str, qos: QoS) -> _StandalonePublisher:
+        full = self.resolve_topic(topic)
+        type_name = self._messages.resolve(type_name)
+        writer = self.transport.create_writer(self, full, type_name, qos)
+        self._writers.append(writer)
+        pub = _StandalonePublisher(self, full, type_name, writer)
+        pub.qos = qos
+        self.publishers.append(pub)
+        return pub
+
+    def create_subscription(self, type_name: str, topic: str, callback: MessageCallback,
+                            qos: QoS) -> _StandaloneSubscription:
+        full = self.resolve_topic(topic)
+        type_name = self._messages.resolve(type_name)
+        sub = _StandaloneSubscription(self, full, type_name, qos, callback)
+        sub.qos = qos
+        self._subscriptions.append(sub)
+        sub.reader = self.transport.create_reader(self, full, type_name, qos, sub.deliver)
+        return sub
+
+    # -- time -----------------------------------------------------------------------------
+    def create_timer(self, period_s: float, callback: Callable[[], None]) -> _StandaloneTimer:
+        if not period_s > 0:
+            raise ValueError(f"timer period must be > 0 s, got {period_s}")
+        timer = _StandaloneTimer(self, period_s, callback)
+        with self._cv:
+            heapq.heappush(self._timers, (time.monotonic() + period_s, next(self._seq), timer))
+            self._cv.notify()
+        return timer
+
+    def now(self) -> Stamp:
+        return stamp_from_ns(time.time_ns())
+
+    # -- parameters -----------------------------------------------------------------------
+    def declare_parameters(self, specs: Iterable[ParamSpec]) -> dict[str, Any]:
+        return self._params.declare(specs, self._overrides)
+
+    def get_parameter(self, name: str) -> Any:
+        return self._params.get(name)
+
+    def set_parameter(self, name: str, value: Any) -> Any:
+        return self._params.set(name, value)
+
+    @property
+    def parameter_specs(self) -> dict[str, ParamSpec]:
+        return dict(self._params.specs)
+
+    # -- logging & lifecycle --------------------------------------------------------------
+    def get_logger(self) -> _PrefixLogger:
+        return self._logger
+
+    def add_on_shutdown(self, callback: Callable[[], None]) -> None:
+        self._on_shutdown.append(callback)
+
+    def destroy(self) -> None:
+        if self._closed:
+            return
+        for callback in reversed(self._on_shutdown):
+            try:
+                callback()
+            except Exception as exc:  # shutdown must go on for the others
+                self._logger.error(f"shutdown step failed: {exc}")
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5.0)
+        for sub in self._subscriptions:
+            if sub.reader is not None:
+                sub.reader.close()
+        for writer in self._writers:
+            writer.close()
+        self.transport.remove_node(self)
+
+    # -- executor -------------------------------------------------------------------------
+    def _wake(self, sub: _StandaloneSubscription) -> None:
+        with self._cv:
+            self._ready.append(sub)
+            self._cv.notify()
+
+    def _spin(self) -> None:
+        while True:
+            with self._cv:
+                while not self._closed:
+                    if self._ready:
+                        break
+                    if self._timers and self._timers[0][0] <= time.monotonic():
+                        break
+                    timeout = self._timers[0][0] - time.monotonic() if self._timers else None
+                    self._cv.wait(timeout)
+                if self._closed:
+                    return
+                if self._ready:
+                    work = self._ready.popleft()
+                    timer = None
+                else:
+                    due, _, timer = heapq.heappop(self._timers)
+                    if not timer.cancelled:
+                        # Fixed-rate schedule (no drift); skip missed periods instead of bursting.
+                        nxt = due + timer.period_s
+                        now = time.monotonic()
+                        if nxt < now:
+                            nxt = now + timer.period_s - ((now - due) % timer.period_s)
+                        heapq.heappush(self._timers, (nxt, next(self._seq), timer))
+                    work = None
+            if timer is not None:
+                if not timer.cancelled:
+                    self._run(timer.callback)
+            elif work is not None:
+                try:
+                    msg = work.queue.popleft()
+                except IndexError:
+                    continue  # dropped by keep-last while queued
+                self._run(work.callback, msg)
+
+    def _run(self, callback: Callable, *args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception as exc:
+            # One clear line; the node keeps running (rclpy would stop the executor here,
+            # the bridges catch their own errors, so reaching this is a bug worth reporting).
+            self._logger.error(f"callback {getattr(callback, '__qualname__', callback)} raised "
+                               f"{type(exc).__name__}: {exc}")

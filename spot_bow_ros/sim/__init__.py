@@ -1,0 +1,1 @@
+"""sim layer of spot_bow_ros."""

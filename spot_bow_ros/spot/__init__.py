@@ -1,0 +1,1 @@
+"""spot layer of spot_bow_ros."""
