@@ -1,0 +1,117 @@
+"""Launch every spot_bow_ros bridge in one process with one robot connection.
+
+Examples (on the robot's payload computer)::
+
+    ros2 launch spot_bow_ros spot_bow.launch.py hostname:=192.168.50.3 \
+        credentials_file:=/opt/payload/credentials.json ca_cert:=/opt/payload/robot.pem
+    ros2 launch spot_bow_ros spot_bow.launch.py sim_info_file:=/tmp/sim.json rviz:=true record:=true
+
+Arguments are listed with `ros2 launch spot_bow_ros spot_bow.launch.py --show-args`.
+"""
+
+import os
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service")
+
+
+def _arguments():
+    share = FindPackageShare("spot_bow_ros")
+    args = [
+        DeclareLaunchArgument("hostname", default_value="",
+                              description="Robot hostname or IP (empty: use sim_info_file)"),
+        DeclareLaunchArgument("port", default_value="443", description="Robot TLS port"),
+        DeclareLaunchArgument("ca_cert", default_value="",
+                              description="Robot CA certificate (empty: the SDK's bundled Spot CA)"),
+        DeclareLaunchArgument("credentials_file", default_value="",
+                              description="Payload credentials file (GUID and secret); "
+                                          "else BOSDYN_CLIENT_USERNAME/PASSWORD are used"),
+        DeclareLaunchArgument("sim_info_file", default_value="",
+                              description="JSON info file of `spot-bow-ros sim` (connects to the simulator)"),
+        DeclareLaunchArgument("namespace", default_value="", description="Namespace of every topic"),
+        DeclareLaunchArgument("config_file",
+                              default_value=PathJoinSubstitution([share, "config", "spot_bow.yaml"]),
+                              description="ROS params YAML for the bridges"),
+        DeclareLaunchArgument("rviz", default_value="false", description="Start RViz with config/spot_bow.rviz"),
+        DeclareLaunchArgument("record", default_value="false", description="Record all topics with ros2 bag (MCAP)"),
+        DeclareLaunchArgument("bag_path", default_value="spot_bow_bag", description="Output directory of the bag"),
+        DeclareLaunchArgument("robot_description_package", default_value="spot_description",
+                              description="Package with urdf/spot.urdf.xacro; robot_state_publisher "
+                                          "starts when it is installed"),
+        DeclareLaunchArgument("frame_prefix", default_value="", description="Prefix of every TF frame and joint"),
+    ]
+    for bridge in BRIDGES:
+        args.append(DeclareLaunchArgument(f"enable_{bridge}", default_value="true",
+                                          description=f"Run the {bridge} bridge"))
+    return args
+
+
+def _robot_state_publisher(context, *args, **kwargs):
+    """robot_state_publisher with the Spot URDF, only when a description package is installed."""
+    package = LaunchConfiguration("robot_description_package").perform(context)
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+        share = get_package_share_directory(package)
+    except (ImportError, LookupError, Exception):  # PackageNotFoundError is a LookupError
+        return []
+    for candidate in ("urdf/spot.urdf.xacro", "urdf/spot.urdf"):
+        path = os.path.join(share, candidate)
+        if os.path.exists(path):
+            break
+    else:
+        return []
+    if path.endswith(".xacro"):
+        import xacro
+        description = xacro.process_file(path, mappings={"arm": "true"}).toxml()
+    else:
+        with open(path) as f:
+            description = f.read()
+    return [Node(
+        package="robot_state_publisher", executable="robot_state_publisher",
+        namespace=LaunchConfiguration("namespace"),
+        parameters=[{"robot_description": ParameterValue(description, value_type=str),
+                     "frame_prefix": ParameterValue(LaunchConfiguration("frame_prefix"), value_type=str)}],
+    )]
+
+
+def generate_launch_description():
+    share = FindPackageShare("spot_bow_ros")
+    def text(name):  # empty strings must stay strings (launch YAML-parses substitutions)
+        return ParameterValue(LaunchConfiguration(name), value_type=str)
+
+    # Parameters given as a dict apply to every node of the process (`/**`): the composed
+    # executable hosts one node per bridge, so no `name=` here (it would rename all of them).
+    connection = {
+        "hostname": text("hostname"),
+        "port": ParameterValue(LaunchConfiguration("port"), value_type=int),
+        "ca_cert": text("ca_cert"),
+        "payload_credentials_file": text("credentials_file"),
+        "sim_info_file": text("sim_info_file"),
+        "frame_prefix": text("frame_prefix"),
+    }
+    enables = {f"enable_{b}": ParameterValue(LaunchConfiguration(f"enable_{b}"), value_type=bool)
+               for b in BRIDGES}
+    bridges = Node(
+        package="spot_bow_ros", executable="spot_bow",
+        namespace=LaunchConfiguration("namespace"), output="screen", emulate_tty=True,
+        parameters=[LaunchConfiguration("config_file"), connection, enables],
+    )
+    rviz = Node(
+        package="rviz2", executable="rviz2", name="rviz2",
+        arguments=["-d", PathJoinSubstitution([share, "config", "spot_bow.rviz"])],
+        condition=IfCondition(LaunchConfiguration("rviz")),
+    )
+    record = ExecuteProcess(
+        cmd=["ros2", "bag", "record", "-s", "mcap", "-o", LaunchConfiguration("bag_path"), "-a"],
+        output="screen", condition=IfCondition(LaunchConfiguration("record")),
+    )
+    return LaunchDescription(_arguments() + [
+        bridges, OpaqueFunction(function=_robot_state_publisher), rviz, record,
+    ])
