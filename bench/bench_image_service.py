@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""GetImage latency of the image service through the simulated Spot, and a 4-client soak.
+
+Three processes, as deployed: the simulated robot (TLS, directory, authority proxy), the
+payload (a camera-driver node publishing 640x480 bgr8 at 30 Hz + the `image_service` node,
+standalone runtime, in-process bus) and this process as the robot-side clients (bosdyn
+`ImageClient` of a `Robot` authenticated with username/password, via the directory).
+
+Prints: encode cost per frame (uncached), sequential GetImage latency for JPEG and RAW through
+the robot (and directly to the payload port, for the proxy's share), then N clients at R Hz for
+D seconds: requests, errors, achieved rate, latency and frame age.
+
+    python bench/bench_image_service.py [--duration 60] [--samples 300] [--clients 4] [--rate 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SERVICE = "ros-image-service"
+ROWS, COLS = 480, 640
+
+
+def _pct(values, ps=(50, 90, 99)) -> str:
+    a = np.asarray(values) * 1e3
+    return "  ".join(f"p{p} {np.percentile(a, p):6.2f} ms" for p in ps) + f"  max {a.max():6.2f} ms"
+
+
+# -- process 1: the robot -------------------------------------------------------------------------
+def run_sim(info_path: str, stop, ready) -> None:
+    from spot_bow_ros.sim import SimulatedSpot
+
+    with SimulatedSpot(clock_offset_s=100.0) as sim:
+        sim.write_info(info_path)
+        ready.set()
+        stop.wait()
+
+
+# -- process 2: the payload -----------------------------------------------------------------------
+def run_payload(info_path: str, stop, ready, port) -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    from spot_bow_ros.nodes.image_service import ImageServiceBridge
+    from spot_bow_ros.ros.qos import SENSOR_PUBLISHER
+    from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+
+    bus = InProcessBus()
+    cam = StandaloneNode("webcam", bus)
+    pub = cam.create_publisher("sensor_msgs/msg/Image", "webcam/image_raw", SENSOR_PUBLISHER)
+    y, x = np.mgrid[0:ROWS, 0:COLS]
+    k = [0]
+
+    def publish() -> None:
+        k[0] += 1
+        bgr = np.stack([(x // 3 + k[0]) % 256, (y // 2 + 3 * k[0]) % 256, ((x + y) // 5) % 256], -1).astype(np.uint8)
+        sec, nsec = divmod(time.time_ns(), 1_000_000_000)
+        pub.publish(cam.msg("sensor_msgs/msg/Image",
+                            header=cam.msg("std_msgs/msg/Header", frame_id="webcam_optical_frame",
+                                           stamp=cam.msg("builtin_interfaces/msg/Time", sec=sec, nanosec=nsec)),
+                            height=ROWS, width=COLS, encoding="bgr8", step=COLS * 3, data=bgr.tobytes()))
+
+    cam.create_timer(1 / 30, publish)
+    node = StandaloneNode("image_service", bus, parameter_overrides={
+        "sources": ["webcam/image_raw:webcam:raw"], "sim_info_file": info_path,
+        "host_ip": "127.0.0.1", "max_workers": 8})
+    bridge = ImageServiceBridge(node)
+    port.value = bridge.server.port
+    ready.set()
+    stop.wait()
+    node.destroy()
+    cam.destroy()
+
+
+# -- this process: robot-side clients ------------------------------------------------------------
+class Tablet:
+    def __init__(self, info: dict, name: str = "tablet"):
+        import bosdyn.client
+
+        self.sdk = bosdyn.client.create_standard_sdk(name, cert_resource_glob=info["ca_cert"])
+        self.robot = self.sdk.create_robot(info["hostname"])
+        self.robot.update_secure_channel_port(info["port"])
+        self.robot.authenticate(info["username"], info["password"])
+        self.robot.sync_with_directory()
+        self.images = self.robot.ensure_client(SERVICE)
+
+    def close(self) -> None:
+        self.sdk.clear_robots()
+        self.robot.shutdown()
+
+
+def encode_cost() -> None:
+    from bosdyn.api import image_pb2
+    from spot_bow_ros.spot.image_service_frames import Frame, RenderRequest, render
+
+    Image = image_pb2.Image
+    y, x = np.mgrid[0:ROWS, 0:COLS]
+    times = {"jpeg q75": [], "raw rgb": [], "jpeg cached": []}
+    for k in range(60):
+        bgr = np.stack([(x // 3 + k) % 256, (y // 2 + 3 * k) % 256, ((x + y) // 5) % 256], -1).astype(np.uint8)
+        frame = Frame(0, 0.0, ROWS, COLS, "bgr8", pixels=bgr)
+        for name, req in (("jpeg q75", RenderRequest(Image.FORMAT_JPEG, Image.PIXEL_FORMAT_RGB_U8, 75, 1.0)),
+                          ("raw rgb", RenderRequest(Image.FORMAT_RAW, Image.PIXEL_FORMAT_RGB_U8, 75, 1.0))):
+            t = time.perf_counter()
+            render(frame, req)
+            times[name].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        render(frame, RenderRequest(Image.FORMAT_JPEG, Image.PIXEL_FORMAT_RGB_U8, 75, 1.0))
+        times["jpeg cached"].append(time.perf_counter() - t)
+    print(f"encode per frame, 640x480 bgr8 (once per frame and request kind; cached after):")
+    for name, values in times.items():
+        print(f"  {name:12s} {_pct(values)}")
+
+
+def latency(images, label: str, samples: int) -> None:
+    from bosdyn.api import image_pb2
+    from bosdyn.client.image import build_image_request
+
+    Image = image_pb2.Image
+    for fmt_name, fmt in (("JPEG", Image.FORMAT_JPEG), ("RAW ", Image.FORMAT_RAW)):
+        req = [build_image_request("webcam", image_format=fmt, pixel_format=Image.PIXEL_FORMAT_RGB_U8)]
+        for _ in range(10):
+            images.get_image(req)
+        ts, size = [], 0
+        for _ in range(samples):
+            t = time.perf_counter()
+            resp = images.get_image(req)
+            ts.append(time.perf_counter() - t)
+            size = len(resp[0].shot.image.data)
+        target = "<= 5 ms" if fmt == Image.FORMAT_JPEG else "<= 3 ms"
+        print(f"  {label} {fmt_name} ({size / 1024:6.0f} KiB): {_pct(ts)}   (target p50 {target})")
+
+
+def soak(info: dict, clients: int, rate: float, duration: float) -> None:
+    from bosdyn.api import image_pb2
+    from bosdyn.client.image import build_image_request
+
+    Image = image_pb2.Image
+    skew_ns = int(info.get("clock_offset_s", 0.0) * 1e9)
+    tablets = [Tablet(info, f"client{i}") for i in range(clients)]
+    stats = [{"n": 0, "errors": [], "lat": [], "age": [], "late": 0} for _ in tablets]
+
+    def run(i: int) -> None:
+        images, s = tablets[i].images, stats[i]
+        fmt = Image.FORMAT_JPEG if i % 2 == 0 else Image.FORMAT_RAW
+        req = [build_image_request("webcam", image_format=fmt)]
+        period = 1.0 / rate
+        start = time.monotonic() + i * period / clients
+        end = start + duration
+        k = 0
+        while True:
+            due = start + k * period
+            if due >= end:
+                break
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -period:
+                s["late"] += 1
+            t = time.perf_counter()
+            try:
+                resp = images.get_image(req, timeout=2.0)
+                s["lat"].append(time.perf_counter() - t)
+                acq = resp[0].shot.acquisition_time
+                s["age"].append((time.time_ns() + skew_ns - (acq.seconds * 10**9 + acq.nanos)) / 1e9)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                s["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+            s["n"] += 1
+            k += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    for tablet in tablets:
+        tablet.close()
+    total = sum(s["n"] for s in stats)
+    errors = [e for s in stats for e in s["errors"]]
+    lat = [v for s in stats for v in s["lat"]]
+    age = [v for s in stats for v in s["age"]]
+    print(f"{clients} clients x {rate:g} Hz for {duration:g} s (JPEG and RAW alternating by client):")
+    print(f"  requests {total}, errors {len(errors)}, achieved {total / elapsed:.1f} req/s "
+          f"(target {clients * rate:g}), late by > 1 period: {sum(s['late'] for s in stats)}")
+    if lat:
+        print(f"  latency {_pct(lat)}")
+        print(f"  frame age at receipt (robot clock, 30 Hz source) {_pct(age)}")
+    for e in sorted(set(errors))[:5]:
+        print(f"  error: {e} (x{errors.count(e)})")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=float, default=60.0, help="soak duration in seconds (default 60)")
+    ap.add_argument("--samples", type=int, default=300, help="sequential GetImage calls per format")
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--rate", type=float, default=15.0, help="requests per second per client")
+    args = ap.parse_args()
+
+    ctx = mp.get_context("spawn")  # gRPC and fork do not mix
+    tmp = tempfile.mkdtemp(prefix="bench_image_service_")
+    info_path = os.path.join(tmp, "sim.json")
+    stop = ctx.Event()
+    sim_ready, payload_ready = ctx.Event(), ctx.Event()
+    sim = ctx.Process(target=run_sim, args=(info_path, stop, sim_ready), daemon=True)
+    sim.start()
+    if not sim_ready.wait(60):
+        print("simulator did not start", file=sys.stderr)
+        return 1
+    port = ctx.Value("i", 0)
+    payload_stop = ctx.Event()
+    payload = ctx.Process(target=run_payload, args=(info_path, payload_stop, payload_ready, port), daemon=True)
+    payload.start()
+    try:
+        if not payload_ready.wait(60):
+            print("image service did not start", file=sys.stderr)
+            return 1
+        info = json.loads(Path(info_path).read_text())
+        encode_cost()
+        tablet = Tablet(info)
+        entry = tablet.robot.ensure_client("directory").get_entry(SERVICE)
+        print(f"service '{entry.name}' at authority {entry.authority} (cores: {os.cpu_count()}, "
+              f"load {os.getloadavg()[0]:.2f})")
+        print(f"sequential GetImage, 640x480 RGB, {args.samples} calls each:")
+        latency(tablet.images, "via robot", args.samples)
+        latency(_direct_client(port.value), "direct   ", args.samples)
+        tablet.close()
+        soak(info, args.clients, args.rate, args.duration)
+    finally:
+        payload_stop.set()  # the payload first: it unregisters from the running robot
+        payload.join(15)
+        stop.set()
+        sim.join(15)
+        for proc in (payload, sim):
+            if proc.is_alive():
+                proc.terminate()
+    return 0
+
+
+def _direct_client(port: int):
+    """ImageClient on a plain channel to the payload's port (bypassing the robot's proxy)."""
+    import grpc
+    from bosdyn.client.channel import generate_channel_options
+    from bosdyn.client.image import ImageClient
+
+    client = ImageClient()
+    client.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=generate_channel_options())
+    return client
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

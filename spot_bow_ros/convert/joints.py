@@ -1,0 +1,182 @@
+"""Joint names and joint states: Spot <-> BOW `ProprioceptionSample` <-> `sensor_msgs/JointState`.
+
+Spot names joints `fl.hx` ... `hr.kn` (legs front/hind left/right; hip x, hip y, knee) and
+`arm0.sh0` ... `arm0.f1x`. ROS uses the Spot URDF's friendly names (as the ROS Spot drivers do):
+`front_left_hip_x`, `front_left_hip_y`, `front_left_knee`, `rear_right_*`, `arm_sh0`, ...,
+optionally with a frame prefix (`spot/front_left_hip_x`) for several robots in one tree.
+
+Units: angles rad (BOW `AngleUnits` RADIANS; DEGREES converted), velocities rad/s (in the
+sample's angle units per second), torques N·m (`TorqueUnits` NEWTON_METRES; CURRENT is amperes,
+not a torque, and never goes into `effort`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..bow import bow_data_pb2 as bow
+from ..bow.frames import UnitError, angles_to_radians, torques_to_newton_metres
+
+MessageFactory = Callable[..., Any]
+
+_LEGS = {"fl": "front_left", "fr": "front_right", "hl": "rear_left", "hr": "rear_right"}
+_LEG_JOINTS = {"hx": "hip_x", "hy": "hip_y", "kn": "knee"}
+_LEGS_INV = {v: k for k, v in _LEGS.items()}
+_LEG_JOINTS_INV = {v: k for k, v in _LEG_JOINTS.items()}
+
+#: Spot's joint order (get_robot_state order; also the order of the state *stream*, whose
+#: CombinedJointStates carry no names): 12 leg joints, then the 7 arm joints when present.
+SPOT_LEG_JOINTS = tuple(f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn"))
+SPOT_ARM_JOINTS = ("arm0.sh0", "arm0.sh1", "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1", "arm0.f1x")
+
+
+class ProprioceptionError(ValueError):
+    """A ProprioceptionSample that cannot be turned into a JointState (the message says why)."""
+
+
+def friendly_joint_name(spot_name: str, prefix: str = "") -> str:
+    """Spot joint name -> Spot URDF name: `fl.hx` -> `front_left_hip_x`, `arm0.sh0` -> `arm_sh0`.
+
+    Names Spot does not document pass through with '.' replaced by '_'. `prefix` is prepended.
+    """
+    leg, _, joint = spot_name.partition(".")
+    if leg in _LEGS and joint in _LEG_JOINTS:
+        name = f"{_LEGS[leg]}_{_LEG_JOINTS[joint]}"
+    elif leg == "arm0" and joint:
+        name = f"arm_{joint}"
+    else:
+        name = spot_name.replace(".", "_")
+    return prefix + name
+
+
+def spot_joint_name(friendly: str, prefix: str = "") -> str:
+    """Inverse of `friendly_joint_name` for Spot's joints (prefix stripped when present)."""
+    name = friendly[len(prefix):] if prefix and friendly.startswith(prefix) else friendly
+    for joint_friendly, joint in _LEG_JOINTS_INV.items():
+        suffix = "_" + joint_friendly
+        if name.endswith(suffix) and name[: -len(suffix)] in _LEGS_INV:
+            return f"{_LEGS_INV[name[:-len(suffix)]]}.{joint}"
+    if name.startswith("arm_"):
+        return f"arm0.{name[4:]}"
+    return name
+
+
+def stream_joint_names(count: int) -> tuple[str, ...]:
+    """Spot names for a robot-state stream's unnamed joint arrays of length `count` (12 or 19)."""
+    if count == len(SPOT_LEG_JOINTS):
+        return SPOT_LEG_JOINTS
+    if count == len(SPOT_LEG_JOINTS) + len(SPOT_ARM_JOINTS):
+        return SPOT_LEG_JOINTS + SPOT_ARM_JOINTS
+    raise ProprioceptionError(f"robot state stream has {count} joints; expected 12 (legs) or 19 (legs + arm)")
+
+
+def proprioception_from_spot_joints(names: Sequence[str], positions: Sequence[float],
+                                    velocities: Sequence[float], loads: Sequence[float],
+                                    prefix: str = "",
+                                    sample: bow.ProprioceptionSample | None = None) -> bow.ProprioceptionSample:
+    """Spot joint states (rad, rad/s, N·m) -> BOW ProprioceptionSample with URDF joint names.
+
+    Fills JointNames, JointAngles (AngleUnits RADIANS), JointVelocities and JointTorques
+    (TorqueUnits NEWTON_METRES) of `sample` (a new one by default). Values are float32 in BOW.
+    """
+    out = bow.ProprioceptionSample() if sample is None else sample
+    out.JointNames.extend(friendly_joint_name(n, prefix) for n in names)
+    out.JointAngles.extend(positions)
+    out.AngleUnits = bow.RADIANS
+    if len(velocities):
+        out.JointVelocities.extend(velocities)
+    if len(loads):
+        out.JointTorques.extend(loads)
+        out.TorqueUnits = bow.NEWTON_METRES
+    return out
+
+
+@dataclass
+class JointArrays:
+    """What a JointState carries, validated and in SI units.
+
+    `torque_note`: why effort is empty although torques were sent (e.g. CURRENT units), else "".
+    """
+
+    names: list[str]
+    position: np.ndarray
+    velocity: np.ndarray
+    effort: np.ndarray
+    torque_note: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def joint_arrays_from_proprioception(sample: bow.ProprioceptionSample) -> JointArrays:
+    """Validate a ProprioceptionSample's joint fields and convert them to rad, rad/s, N·m.
+
+    Raises ProprioceptionError when the arrays do not line up with JointNames (JointState needs
+    equal-length arrays, optional ones may be empty) or a unit enum is undocumented.
+    """
+    names = list(sample.JointNames)
+    n = len(names)
+    if len(sample.JointAngles) != n:
+        raise ProprioceptionError(f"{len(sample.JointAngles)} JointAngles for {n} JointNames")
+    for label, values in (("JointVelocities", sample.JointVelocities), ("JointTorques", sample.JointTorques)):
+        if len(values) not in (0, n):
+            raise ProprioceptionError(f"{len(values)} {label} for {n} JointNames (must be {n} or none)")
+    if len(set(names)) != n:
+        raise ProprioceptionError("JointNames contains duplicates")
+    try:
+        units = sample.AngleUnits
+        position = np.asarray(angles_to_radians(sample.JointAngles, units), dtype=np.float64)
+        velocity = np.asarray(angles_to_radians(sample.JointVelocities, units), dtype=np.float64)
+        torque_note = ""
+        effort = np.zeros(0, dtype=np.float64)
+        if len(sample.JointTorques):
+            torques = torques_to_newton_metres(sample.JointTorques, sample.TorqueUnits)
+            if torques is None:
+                torque_note = ("JointTorques are in CURRENT units (amperes), not N·m: "
+                               "not published as JointState.effort")
+            else:
+                effort = np.asarray(torques, dtype=np.float64)
+    except UnitError as err:
+        raise ProprioceptionError(str(err)) from None
+    return JointArrays(names, position, velocity, effort, torque_note)
+
+
+def joint_state_from_proprioception(make: MessageFactory, sample: bow.ProprioceptionSample,
+                                    stamp: tuple[int, int], frame_id: str = "",
+                                    prefix: str = "") -> tuple[Any, str]:
+    """BOW ProprioceptionSample -> (sensor_msgs/JointState, torque note).
+
+    `stamp` (sec, nanosec) on the local clock: the acquisition time. `prefix` is prepended to
+    every joint name (BOW names carry none). The note is non-empty when torques were dropped
+    (CURRENT units); log it once. Raises ProprioceptionError.
+    """
+    arrays = joint_arrays_from_proprioception(sample)
+    if prefix:
+        arrays.names = [prefix + n for n in arrays.names]
+    return joint_state_msg(make, arrays, stamp, frame_id), arrays.torque_note
+
+
+def joint_state_msg(make: MessageFactory, arrays: JointArrays, stamp: tuple[int, int], frame_id: str = "") -> Any:
+    """sensor_msgs/JointState from validated `JointArrays`."""
+    header = make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=int(stamp[0]),
+                                                     nanosec=int(stamp[1])), frame_id=frame_id)
+    return make("sensor_msgs/msg/JointState", header=header, name=arrays.names, position=arrays.position,
+                velocity=arrays.velocity, effort=arrays.effort)
+
+
+def proprioception_from_joint_state(msg: Any, prefix: str = "") -> bow.ProprioceptionSample:
+    """sensor_msgs/JointState -> BOW ProprioceptionSample (RADIANS, NEWTON_METRES).
+
+    `prefix` is removed from joint names that carry it. Effort is assumed to be N·m (REP 103).
+    """
+    names = [str(n) for n in msg.name]
+    if prefix:
+        names = [n[len(prefix):] if n.startswith(prefix) else n for n in names]
+    out = bow.ProprioceptionSample(JointNames=names, AngleUnits=bow.RADIANS)
+    out.JointAngles.extend(float(v) for v in msg.position)
+    out.JointVelocities.extend(float(v) for v in msg.velocity)
+    if len(msg.effort):
+        out.JointTorques.extend(float(v) for v in msg.effort)
+        out.TorqueUnits = bow.NEWTON_METRES
+    return out

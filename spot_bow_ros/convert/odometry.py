@@ -1,0 +1,156 @@
+"""Spot kinematic state -> `nav_msgs/Odometry` and TF (`tf2_msgs/TFMessage`), plus pose math.
+
+Poses are `(position, rotation)` with position (x, y, z) in metres and rotation a unit
+quaternion (x, y, z, w); `a_tform_b` maps coordinates in frame b to frame a (Spot's naming).
+All frames are REP 103 (Spot's own frames already are: x forward, y left, z up).
+
+Odometry (REP 105): `header.frame_id` = odom, `child_frame_id` = body; pose of body in odom;
+twist of body in the *body* frame (nav_msgs convention), converted from Spot's
+`velocity_of_body_in_odom` which is expressed in odom.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable, Sequence
+
+MessageFactory = Callable[..., Any]
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]
+Pose = tuple[Vec3, Quat]
+
+IDENTITY: Pose = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
+
+
+# -- pose math -----------------------------------------------------------------------------------
+
+def quat_multiply(a: Sequence[float], b: Sequence[float]) -> Quat:
+    """Hamilton product a*b of (x, y, z, w) quaternions."""
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz)
+
+
+def quat_conjugate(q: Sequence[float]) -> Quat:
+    return (-q[0], -q[1], -q[2], q[3])
+
+
+def quat_normalize(q: Sequence[float]) -> Quat:
+    n = math.sqrt(sum(c * c for c in q))
+    if not n > 0:
+        return (0.0, 0.0, 0.0, 1.0)
+    return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
+
+
+def rotate(q: Sequence[float], v: Sequence[float]) -> Vec3:
+    """Vector v rotated by unit quaternion q."""
+    x, y, z, w = q
+    # v + 2w (u x v) + 2 u x (u x v), u = (x, y, z)
+    cx = y * v[2] - z * v[1]
+    cy = z * v[0] - x * v[2]
+    cz = x * v[1] - y * v[0]
+    return (v[0] + 2 * (w * cx + y * cz - z * cy),
+            v[1] + 2 * (w * cy + z * cx - x * cz),
+            v[2] + 2 * (w * cz + x * cy - y * cx))
+
+
+def pose_multiply(a_tform_b: Pose, b_tform_c: Pose) -> Pose:
+    """a_tform_c = a_tform_b * b_tform_c."""
+    (pa, qa), (pb, qb) = a_tform_b, b_tform_c
+    r = rotate(qa, pb)
+    return ((pa[0] + r[0], pa[1] + r[1], pa[2] + r[2]), quat_multiply(qa, qb))
+
+
+def pose_inverse(a_tform_b: Pose) -> Pose:
+    """b_tform_a."""
+    p, q = a_tform_b
+    qi = quat_conjugate(q)
+    r = rotate(qi, p)
+    return ((-r[0], -r[1], -r[2]), qi)
+
+
+def pose_from_proto(se3: Any) -> Pose:
+    """(position, rotation) from a bosdyn `SE3Pose`-like object (.position.x, .rotation.w, ...)."""
+    p, r = se3.position, se3.rotation
+    return ((float(p.x), float(p.y), float(p.z)), quat_normalize((float(r.x), float(r.y), float(r.z), float(r.w))))
+
+
+def body_twist_from_odom_velocity(odom_rot_body: Sequence[float], linear_in_odom: Sequence[float],
+                                  angular_in_odom: Sequence[float]) -> tuple[Vec3, Vec3]:
+    """Body velocity expressed in odom (Spot's `velocity_of_body_in_odom`) -> expressed in body.
+
+    Returns (linear m/s, angular rad/s), both in body axes.
+    """
+    inv = quat_conjugate(odom_rot_body)
+    return rotate(inv, linear_in_odom), rotate(inv, angular_in_odom)
+
+
+# -- ROS messages --------------------------------------------------------------------------------
+
+def _header(make: MessageFactory, stamp: tuple[int, int], frame_id: str) -> Any:
+    return make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=int(stamp[0]),
+                                                   nanosec=int(stamp[1])), frame_id=frame_id)
+
+
+def _vec(make: MessageFactory, v: Sequence[float]) -> Any:
+    return make("geometry_msgs/msg/Vector3", x=float(v[0]), y=float(v[1]), z=float(v[2]))
+
+
+def _quat(make: MessageFactory, q: Sequence[float]) -> Any:
+    return make("geometry_msgs/msg/Quaternion", x=float(q[0]), y=float(q[1]), z=float(q[2]), w=float(q[3]))
+
+
+def odometry_msg(make: MessageFactory, stamp: tuple[int, int], frame_id: str, child_frame_id: str,
+                 pose: Pose, linear_body: Sequence[float], angular_body: Sequence[float]) -> Any:
+    """nav_msgs/Odometry: pose of `child_frame_id` in `frame_id`, twist in `child_frame_id` axes.
+
+    Covariances are left zero (unknown; Spot reports none).
+    """
+    position, rotation = pose
+    pose_msg = make("geometry_msgs/msg/PoseWithCovariance",
+                    pose=make("geometry_msgs/msg/Pose",
+                              position=make("geometry_msgs/msg/Point", x=float(position[0]),
+                                            y=float(position[1]), z=float(position[2])),
+                              orientation=_quat(make, rotation)))
+    twist_msg = make("geometry_msgs/msg/TwistWithCovariance",
+                     twist=make("geometry_msgs/msg/Twist", linear=_vec(make, linear_body),
+                                angular=_vec(make, angular_body)))
+    return make("nav_msgs/msg/Odometry", header=_header(make, stamp, frame_id), child_frame_id=child_frame_id,
+                pose=pose_msg, twist=twist_msg)
+
+
+def transform_stamped_msg(make: MessageFactory, stamp: tuple[int, int], parent: str, child: str,
+                          parent_tform_child: Pose) -> Any:
+    """geometry_msgs/TransformStamped of `child` in `parent`."""
+    position, rotation = parent_tform_child
+    return make("geometry_msgs/msg/TransformStamped", header=_header(make, stamp, parent), child_frame_id=child,
+                transform=make("geometry_msgs/msg/Transform", translation=_vec(make, position),
+                               rotation=_quat(make, rotation)))
+
+
+def tf_message(make: MessageFactory, transforms: Iterable[Any]) -> Any:
+    """tf2_msgs/TFMessage holding `transforms` (TransformStamped messages)."""
+    return make("tf2_msgs/msg/TFMessage", transforms=list(transforms))
+
+
+def robot_tf_edges(root: str, odom_tform_body: Pose, vision_tform_body: Pose | None) -> list[tuple[str, str, Pose]]:
+    """(parent, child, parent_tform_child) edges that put body under `root` ('odom' | 'vision').
+
+    The other world frame is published as a sibling of body under the root, so both stay in
+    one tree (a frame may have one parent only): root odom -> odom->body, odom->vision;
+    root vision -> vision->body, vision->odom. Without a vision pose only root->body.
+    """
+    if root == "odom":
+        edges = [("odom", "body", odom_tform_body)]
+        if vision_tform_body is not None:
+            edges.append(("odom", "vision", pose_multiply(odom_tform_body, pose_inverse(vision_tform_body))))
+        return edges
+    if root == "vision":
+        if vision_tform_body is None:
+            raise ValueError("tf root 'vision' needs the vision_tform_body pose")
+        return [("vision", "body", vision_tform_body),
+                ("vision", "odom", pose_multiply(vision_tform_body, pose_inverse(odom_tform_body)))]
+    raise ValueError(f"unknown tf root {root!r} (expected 'odom' or 'vision')")

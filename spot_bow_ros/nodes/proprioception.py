@@ -1,0 +1,269 @@
+"""proprioception: Spot state -> BOW ProprioceptionSample -> joint_states, imu, odometry and TF.
+
+Spot path (parameter `connect_to_spot`, default true): `spot.state.RobotStateSource` delivers
+robot state (streaming service when available, else polling at `rate`). Each sample becomes a
+BOW `ProprioceptionSample` (URDF joint names, RADIANS, NEWTON_METRES, the body IMU in the BOW
+axes of `bow_axes`), published on `bow/proprioception/out` (binary protobuf) and converted to ROS
+exactly like BOW input from outside. Stamps: robot acquisition time converted to the local clock
+with the connection's time sync. Odometry and TF come straight from the kinematic state.
+
+BOW path: `bow/proprioception` (std_msgs/String, protobuf JSON) and `bow/proprioception/binary`
+(std_msgs/UInt8MultiArray, binary protobuf) from any BOW robot. BOW samples carry no time: they
+are stamped on receipt. Malformed input: one error line (repeats throttled), nothing published.
+
+Published:
+- `joint_states` (sensor_msgs/JointState): `frame_prefix` + BOW joint names;
+- `imu` (sensor_msgs/Imu, REP 145) for the first IMU, `imu/<name>` for further ones; frame id
+  `frame_prefix` + the IMU's Transform.Name (mounting link), else + `default_imu_frame`;
+- `odometry` (nav_msgs/Odometry): odom -> body, twist in body axes (Spot only);
+- `/tf`: `tf_root` (odom | vision) -> body, root -> the other world frame, body -> hand (arm);
+- `/tf_static` (transient local, one message holding all): body -> each camera sensor frame
+  (hand -> sensor for gripper cameras), read once per connection from the image sources'
+  transform snapshots via the ImageClient (`camera_frames`);
+- `bow/proprioception/out` (std_msgs/UInt8MultiArray): the Spot samples as binary protobuf.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+
+from ..bow import bow_data_pb2 as bow
+from ..bow.frames import AXIS_CHOICES, AxisConvention
+from ..convert.imu import imu_frame_id, imu_msg_from_bow, imu_topic
+from ..convert.joints import ProprioceptionError, joint_state_from_proprioception
+from ..convert.odometry import odometry_msg, robot_tf_edges, tf_message, transform_stamped_msg
+from ..ros.node_api import NodeHandle, stamp_from_ns
+from ..ros.params import ParamSpec
+from ..ros.qos import DEFAULT, LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
+
+NODE_NAME = "proprioception"
+TF_QOS = QoS(depth=100)  # what tf2_ros' TransformBroadcaster uses
+
+PROPRIOCEPTION_PARAMS: list[ParamSpec] = [
+    ParamSpec("connect_to_spot", True, "Read Spot's robot state (false: only convert BOW input topics)"),
+    ParamSpec("rate", 50.0, "Robot state polling rate (Hz); the streaming service delivers at the robot's rate",
+              min=1.0, max=500.0),
+    ParamSpec("state_source", "auto", "Robot state source: auto (streaming if available, else polling), "
+              "streaming or polling", choices=["auto", "streaming", "polling"]),
+    ParamSpec("frame_prefix", "", "Prefix for joint names and frame ids (e.g. 'spot/')"),
+    ParamSpec("bow_axes", "bow_documented", "Axes of BOW vectors: bow_documented (X right, Y up, Z forward) "
+              "or ros (X forward, Y left, Z up)", choices=list(AXIS_CHOICES)),
+    ParamSpec("default_imu_frame", "body", "Frame id (without prefix) of BOW IMUs that name no mounting link"),
+    ParamSpec("publish_odometry", True, "Publish odometry (nav_msgs/Odometry, odom -> body)"),
+    ParamSpec("publish_tf", True, "Publish the robot's world frames on /tf"),
+    ParamSpec("tf_root", "odom", "Root of the robot's TF tree: odom or vision", choices=["odom", "vision"]),
+    ParamSpec("camera_frames", True, "Publish body -> camera sensor frames on /tf_static"),
+    ParamSpec("camera_sources", [], "Image sources whose frames go to /tf_static (empty: all)", list_type=str),
+    ParamSpec("publish_bow", True, "Publish Spot samples as binary BOW on bow/proprioception/out"),
+]
+
+
+class ProprioceptionBridge:
+    """The proprioception bridge on one node. `connection`: an existing SpotConnection (tests)."""
+
+    def __init__(self, node: NodeHandle, connection: Any = None, extra_params: list[ParamSpec] | None = None):
+        from ..spot.connection import CONNECTION_PARAMS
+
+        self.node = node
+        self.log = node.get_logger()
+        values = node.declare_parameters(PROPRIOCEPTION_PARAMS + list(CONNECTION_PARAMS) + list(extra_params or []))
+        self.params = values
+        self.prefix: str = values["frame_prefix"]
+        self.convention = AxisConvention.parse(values["bow_axes"])
+        self.default_imu_frame: str = values["default_imu_frame"]
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._errors: dict[str, tuple[float, int]] = {}
+        self.published = 0
+        self.rejected = 0
+
+        self.pub_joints = node.create_publisher("sensor_msgs/msg/JointState", "joint_states", SENSOR_PUBLISHER)
+        self.pub_imu = {"imu": node.create_publisher("sensor_msgs/msg/Imu", "imu", SENSOR_PUBLISHER)}
+        self.pub_odom = (node.create_publisher("nav_msgs/msg/Odometry", "odometry", SENSOR_PUBLISHER)
+                         if values["publish_odometry"] else None)
+        self.pub_tf = node.create_publisher("tf2_msgs/msg/TFMessage", "/tf", TF_QOS) if values["publish_tf"] else None
+        self.pub_tf_static = (node.create_publisher("tf2_msgs/msg/TFMessage", "/tf_static", LATCHED)
+                              if values["camera_frames"] else None)
+        self.pub_bow = (node.create_publisher("std_msgs/msg/UInt8MultiArray", "bow/proprioception/out",
+                                              SENSOR_PUBLISHER) if values["publish_bow"] else None)
+        node.create_subscription("std_msgs/msg/String", "bow/proprioception", self._on_json, SENSOR_DATA)
+        node.create_subscription("std_msgs/msg/UInt8MultiArray", "bow/proprioception/binary", self._on_binary,
+                                 SENSOR_DATA)
+
+        self.connection = None
+        self.source = None
+        self._owns_connection = False
+        self.static_frames: dict[str, Any] = {}
+        if values["connect_to_spot"]:
+            self._start_spot(values, connection)
+        node.add_on_shutdown(self.close)
+
+    # -- Spot --------------------------------------------------------------------------------
+    def _start_spot(self, values: dict[str, Any], connection: Any) -> None:
+        from ..spot.connection import ConnectionConfig, SpotConnection
+        from ..spot.state import RobotStateSource
+
+        if connection is None:
+            connection = SpotConnection.shared(ConnectionConfig.from_params(values), self.log)
+            self._owns_connection = True
+        self.connection = connection
+        self.source = RobotStateSource(connection, self._on_spot_sample, rate_hz=values["rate"],
+                                       mode=values["state_source"], logger=self.log)
+        if values["camera_frames"]:
+            connection.on_connected(lambda robot: threading.Thread(
+                target=self._fetch_camera_frames, name="proprioception-camera-frames", daemon=True).start())
+        if self._owns_connection:
+            connection.start()
+        self.source.start()
+
+    def _fetch_camera_frames(self) -> None:
+        from bosdyn.client.exceptions import Error as BosdynError
+        from bosdyn.client.image import ImageClient
+
+        from ..spot.state import camera_sensor_frames
+
+        try:
+            client = self.connection.ensure_client(ImageClient.default_service_name)
+            frames = camera_sensor_frames(client, self.params["camera_sources"], logger=self.log)
+        except BosdynError as err:
+            self.log.warning(f"camera frames: cannot read image sources ({type(err).__name__}); "
+                             "no camera frames on /tf_static")
+            return
+        if not frames:
+            self.log.warning("camera frames: no image source reported a sensor frame")
+            return
+        stamp = self.node.now()
+        make = self.node.msg
+        with self._lock:
+            for f in frames:
+                self.static_frames[f.name] = transform_stamped_msg(
+                    make, stamp, self.prefix + f.parent, self.prefix + f.name, f.parent_tform_sensor)
+            msg = tf_message(make, list(self.static_frames.values()))
+            self.pub_tf_static.publish(msg)
+        self.log.info(f"camera frames: {len(frames)} sensor frames on /tf_static")
+
+    def _on_spot_sample(self, sample: Any) -> None:
+        """Robot state (source thread): BOW out, joint_states + imu through BOW, odometry + TF."""
+        from ..spot.state import proprioception_from_sample
+
+        conn = self.connection
+        stamp_ns = conn.robot_to_local_ns(sample.robot_ns)
+        imu_ns = conn.robot_to_local_ns(sample.imu.robot_ns)
+        kin_ns = conn.robot_to_local_ns(sample.kinematics_robot_ns or sample.robot_ns)
+        bow_sample = proprioception_from_sample(sample, convention=self.convention)
+        if self.pub_bow is not None:
+            self.pub_bow.publish(self.node.msg("std_msgs/msg/UInt8MultiArray",
+                                               data=bow_sample.SerializeToString()))
+        self.publish_bow_sample(bow_sample, stamp_ns, [imu_ns])
+        self._publish_kinematics(sample, stamp_from_ns(kin_ns))
+
+    def _publish_kinematics(self, sample: Any, stamp: tuple[int, int]) -> None:
+        make, p = self.node.msg, self.prefix
+        if self.pub_odom is not None:
+            linear, angular = sample.body_twist()
+            self.pub_odom.publish(odometry_msg(make, stamp, p + "odom", p + "body", sample.odom_tform_body,
+                                               linear, angular))
+        if self.pub_tf is not None:
+            root = self.params["tf_root"]
+            try:
+                edges = robot_tf_edges(root, sample.odom_tform_body, sample.vision_tform_body)
+            except ValueError as err:
+                self._error_once(f"tf: {err}")
+                return
+            if sample.body_tform_hand is not None:
+                edges.append(("body", "hand", sample.body_tform_hand))
+            self.pub_tf.publish(tf_message(make, [transform_stamped_msg(make, stamp, p + a, p + b, pose)
+                                                  for a, b, pose in edges]))
+
+    # -- BOW -> ROS -------------------------------------------------------------------------
+    def publish_bow_sample(self, sample: bow.ProprioceptionSample, stamp_ns: int,
+                           imu_stamps_ns: list[int] | None = None) -> bool:
+        """Publish joint_states and imu topics for one BOW sample; False (and one log line) if malformed."""
+        make = self.node.msg
+        stamp = stamp_from_ns(stamp_ns)
+        try:
+            joints, note = joint_state_from_proprioception(make, sample, stamp, prefix=self.prefix)
+            imus = []
+            for i, imu in enumerate(sample.Imu):
+                imu_stamp = stamp_from_ns(imu_stamps_ns[i]) if imu_stamps_ns and i < len(imu_stamps_ns) else stamp
+                frame = imu_frame_id(imu, self.prefix, self.default_imu_frame)
+                imus.append((imu_topic(i, imu), imu_msg_from_bow(make, imu, imu_stamp, frame, self.convention)))
+        except ProprioceptionError as err:
+            self.rejected += 1
+            self._error_once(f"ProprioceptionSample rejected: {err}; nothing published")
+            return False
+        if note:
+            self._warn_once(note)
+        with self._lock:
+            if len(joints.name):
+                self.pub_joints.publish(joints)
+            for topic, msg in imus:
+                pub = self.pub_imu.get(topic)
+                if pub is None:
+                    pub = self.pub_imu[topic] = self.node.create_publisher("sensor_msgs/msg/Imu", topic,
+                                                                           SENSOR_PUBLISHER)
+                pub.publish(msg)
+            self.published += 1
+        return True
+
+    def _on_json(self, msg: Any) -> None:
+        try:
+            sample = json_format.Parse(str(msg.data), bow.ProprioceptionSample())
+        except json_format.ParseError as err:
+            self.rejected += 1
+            self._error_once(f"bow/proprioception: not a ProprioceptionSample in protobuf JSON "
+                             f"({str(err).splitlines()[0][:200]}); ignored")
+            return
+        self.publish_bow_sample(sample, time.time_ns())
+
+    def _on_binary(self, msg: Any) -> None:
+        try:
+            data = bytes(memoryview(msg.data)) if not isinstance(msg.data, (bytes, bytearray)) else bytes(msg.data)
+            sample = bow.ProprioceptionSample.FromString(data)
+        except (DecodeError, TypeError, ValueError) as err:
+            self.rejected += 1
+            self._error_once(f"bow/proprioception/binary: not a binary ProprioceptionSample ({err}); ignored")
+            return
+        self.publish_bow_sample(sample, time.time_ns())
+
+    # -- logging helpers --------------------------------------------------------------------
+    def _warn_once(self, text: str) -> None:
+        if text not in self._warned:
+            self._warned.add(text)
+            self.log.warning(text)
+
+    def _error_once(self, text: str, every_s: float = 10.0) -> None:
+        """Log `text` at once; identical repeats at most every `every_s` seconds, with a count."""
+        now = time.monotonic()
+        last, count = self._errors.get(text, (None, 0))
+        if last is None or now - last >= every_s:
+            self.log.error(text if not count else f"{text} (+{count} more)")
+            self._errors[text] = (now, 0)
+        else:
+            self._errors[text] = (last, count + 1)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.stop()
+            self.source = None
+        if self.connection is not None and self._owns_connection:
+            self.connection.shutdown()
+        self.connection = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..ros.backend import run_node
+
+    return run_node(NODE_NAME, lambda node: ProprioceptionBridge(node), argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

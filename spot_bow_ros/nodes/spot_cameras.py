@@ -1,0 +1,233 @@
+"""Spot camera bridge (node `spot_cameras`): Spot's image service to sensor_msgs topics.
+
+Per camera name `<name>` in `cameras` (frontleft, frontright, left, right, back, hand):
+- `spot/camera/<name>/image` (`sensor_msgs/Image`: JPEG decoded to mono8/bgr8, RAW passed through),
+- `spot/camera/<name>/camera_info` (same stamp; K/P from the source's camera model),
+- `spot/camera/<name>/image/compressed` (`sensor_msgs/CompressedImage`: the robot's JPEG bytes
+  untouched; only with `image_format: jpeg`),
+- with `depth: true`: `spot/depth/<name>/image` (16UC1, millimetres) and `spot/depth/<name>/camera_info`.
+
+A fetch thread asks for every due source in one call at `rate` Hz; decoding and publishing run
+on a small pool; the node's executor is never blocked, so other bridges of the process go on.
+A source is due only when one of its topics has a subscriber (a recorder counts as one).
+Stamps are the acquisition time on the local clock (robot clock converted by the connection's
+time sync); frame ids are `frame_prefix` + the image's sensor frame.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bosdyn.client.exceptions import Error as BosdynError
+from bosdyn.client.image import ImageClient
+
+from ..convert import camera_info as ci
+from ..convert import images as imconv
+from ..ros.node_api import NodeHandle, stamp_from_ns
+from ..ros.params import ParameterError, ParamSpec
+from ..ros.qos import QoS
+from ..spot.cameras import (CAMERA_SOURCES, DEPTH, VISUAL, CameraFetcher, Image, SourceRequest, SpotImage,
+                            ThrottledErrors, camera_model, depth_request, visual_request)
+from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
+
+NODE_NAME = "spot_cameras"
+
+PARAMS = [
+    ParamSpec("cameras", ["frontleft", "frontright", "left", "right", "back", "hand"],
+              f"Cameras to bridge (any of {', '.join(CAMERA_SOURCES)}); ones the robot lacks are skipped "
+              "with a warning"),
+    ParamSpec("rate", 15.0, "Fetch rate in Hz for every camera", min=0.1, max=60.0),
+    ParamSpec("depth", False, "Also bridge the depth cameras (spot/depth/<name>/...)"),
+    ParamSpec("image_format", "jpeg", "Format to ask the robot for: jpeg (compressed topic = robot's "
+              "bytes) or raw", choices=["jpeg", "raw"]),
+    ParamSpec("jpeg_quality", 75.0, "JPEG quality the robot encodes with (percent)", min=1.0, max=100.0),
+    ParamSpec("frame_prefix", "", "Prefix for frame ids (e.g. 'spot/'); frame ids are the image sensor "
+              "frames of the robot (frontleft_fisheye, ...)"),
+    ParamSpec("decode_threads", 2, "Threads that decode and publish images", min=1, max=16),
+    ParamSpec("request_timeout", 2.0, "Seconds to wait for the robot's images", min=0.1, max=30.0),
+    ParamSpec("qos", "reliable", "Publisher QoS: reliable or best_effort",
+              choices=["reliable", "best_effort", "sensor_data"]),
+    ParamSpec("qos_depth", 5, "Publisher queue depth", min=1, max=100),
+]
+
+
+@dataclass
+class _Outputs:
+    image: Any
+    info: Any
+    compressed: Any | None
+    last_stamp_ns: int = -1
+    published: int = 0
+    stale: int = 0
+
+
+class SpotCamerasBridge:
+    """Fetch -> decode -> publish for the configured cameras. Stops with the node."""
+
+    def __init__(self, node: NodeHandle, connection: SpotConnection | None = None):
+        self.node = node
+        self.log = node.get_logger()
+        values = node.declare_parameters([*CONNECTION_PARAMS, *PARAMS])
+        self.params = values
+        unknown = [c for c in values["cameras"] if c not in CAMERA_SOURCES]
+        if unknown:
+            raise ParameterError(f"parameter 'cameras': unknown camera(s) {', '.join(unknown)} "
+                                 f"(expected some of {', '.join(CAMERA_SOURCES)})")
+        self.cameras: list[str] = list(dict.fromkeys(values["cameras"]))
+        self.rate: float = values["rate"]
+        self.depth: bool = values["depth"]
+        self.jpeg = values["image_format"] == "jpeg"
+        self.quality: float = values["jpeg_quality"]
+        self.frame_prefix: str = values["frame_prefix"]
+        qos = QoS.parse(values["qos"], depth=values["qos_depth"])
+        self.outputs: dict[tuple[str, str], _Outputs] = {}
+        for cam in self.cameras:
+            base = f"spot/camera/{cam}"
+            self.outputs[(cam, VISUAL)] = _Outputs(
+                node.create_publisher("sensor_msgs/msg/Image", f"{base}/image", qos),
+                node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
+                node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos)
+                if self.jpeg else None)
+            if self.depth:
+                dbase = f"spot/depth/{cam}"
+                self.outputs[(cam, DEPTH)] = _Outputs(
+                    node.create_publisher("sensor_msgs/msg/Image", f"{dbase}/image", qos),
+                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{dbase}/camera_info", qos), None)
+        self._owns_connection = connection is None
+        self.connection = connection or SpotConnection.shared(ConnectionConfig.from_params(values), self.log)
+        self.errors = ThrottledErrors(self.log)
+        self.fetcher = CameraFetcher(lambda: self.connection.ensure_client(ImageClient.default_service_name),
+                                     self.connection.robot_to_local_ns, self._publish, self._on_error,
+                                     workers=values["decode_threads"], timeout_s=values["request_timeout"])
+        self._lock = threading.Lock()
+        self._sources_checked = False
+        self._skipped: set[tuple[str, str]] = set()
+        self._stop = threading.Event()
+        self.cycles = 0
+        self.connection.on_connected(lambda robot: self._recheck_sources())
+        if self._owns_connection:
+            self.connection.start()
+        self._thread = threading.Thread(target=self._loop, name="spot-cameras-fetch", daemon=True)
+        node.add_on_shutdown(self.stop)
+        self._thread.start()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self.fetcher.close()
+        if self._owns_connection:
+            self.connection.shutdown()
+
+    def published(self, camera: str, kind: str = VISUAL) -> int:
+        return self.outputs[(camera, kind)].published
+
+    # -- fetch thread -----------------------------------------------------------------------
+    def _recheck_sources(self) -> None:
+        self._sources_checked = False
+
+    def _check_sources(self) -> None:
+        """Skip (with one warning) configured cameras the robot does not have."""
+        try:
+            available = self.fetcher.list_sources()
+        except (BosdynError, SpotConnectionError) as err:
+            self.log.warning(f"cannot list the robot's image sources ({type(err).__name__}); asking for all")
+            self._sources_checked = True
+            return
+        self._skipped = set()
+        for (cam, kind) in self.outputs:
+            source = CAMERA_SOURCES[cam][0 if kind == VISUAL else 1]
+            if source not in available:
+                self._skipped.add((cam, kind))
+                self.log.warning(f"the robot has no image source '{source}': {kind} camera '{cam}' is skipped")
+        self._sources_checked = True
+
+    def due_requests(self) -> list[SourceRequest]:
+        """The sources that someone listens to now."""
+        fmt = Image.FORMAT_JPEG if self.jpeg else Image.FORMAT_RAW
+        requests = []
+        for (cam, kind), out in self.outputs.items():
+            if (cam, kind) in self._skipped:
+                continue
+            wants_image = out.image.get_subscription_count() > 0
+            wants = wants_image or out.info.get_subscription_count() > 0 or (
+                out.compressed is not None and out.compressed.get_subscription_count() > 0)
+            if not wants:
+                continue
+            if kind == VISUAL:
+                requests.append(visual_request(cam, fmt, self.quality, decode=wants_image))
+            else:
+                requests.append(depth_request(cam, decode=wants_image))
+        return requests
+
+    def _loop(self) -> None:
+        period = 1.0 / self.rate
+        next_t = time.monotonic()
+        while not self._stop.is_set():
+            if not self.connection.connected:
+                self._stop.wait(0.1)
+                next_t = time.monotonic()
+                continue
+            if not self._sources_checked:
+                self._check_sources()
+            requests = self.due_requests()
+            if requests:
+                try:
+                    self.fetcher.fetch(requests)
+                except SpotConnectionError:
+                    pass  # the connection logs its own state changes
+                except Exception as err:  # noqa: BLE001 - keep fetching
+                    self.log.error(f"fetching camera images failed: {type(err).__name__}: {err}")
+            self.cycles += 1
+            next_t += period
+            now = time.monotonic()
+            if next_t < now:  # late: skip the missed periods instead of bursting
+                next_t = now + period - ((now - next_t) % period)
+            self._stop.wait(next_t - now)
+
+    # -- decode/publish threads ---------------------------------------------------------------
+    def _on_error(self, request: SourceRequest, message: str) -> None:
+        self.errors.error(request.source, message)
+
+    def _publish(self, image: SpotImage) -> None:
+        req = image.request
+        out = self.outputs[(req.camera, req.kind)]
+        with self._lock:  # never publish an older image after a newer one
+            if image.stamp_ns <= out.last_stamp_ns:
+                out.stale += 1
+                return
+            out.last_stamp_ns = image.stamp_ns
+        self.errors.ok(req.source)
+        make = self.node.msg
+        stamp = stamp_from_ns(image.stamp_ns)
+        frame_id = self.frame_prefix + image.frame_id
+        if image.pixels is not None and out.image.get_subscription_count() > 0:
+            if isinstance(image.pixels, bytes):
+                msg = imconv.image_msg_from_buffer(make, image.pixels, image.height, image.width, image.encoding,
+                                                   stamp, frame_id)
+            else:
+                msg = imconv.image_msg_from_array(make, image.pixels, image.encoding, stamp, frame_id)
+            out.image.publish(msg)
+        if image.jpeg is not None and out.compressed is not None and out.compressed.get_subscription_count() > 0:
+            out.compressed.publish(imconv.compressed_msg_from_jpeg(make, image.jpeg, image.jpeg_encoding,
+                                                                   stamp, frame_id))
+        if out.info.get_subscription_count() > 0:
+            k, model, d = camera_model(image)
+            info = (ci.camera_info_msg(make, image.width, image.height, k, d, model, stamp=stamp, frame_id=frame_id)
+                    if k[0] else ci.empty_camera_info(make, image.width, image.height, stamp, frame_id))
+            out.info.publish(info)
+        with self._lock:
+            out.published += 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..ros.backend import run_node
+    return run_node(NODE_NAME, lambda node: SpotCamerasBridge(node), argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

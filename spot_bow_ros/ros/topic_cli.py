@@ -1,0 +1,266 @@
+"""`spot-bow-ros topic list|echo|hz` and `spot-bow-ros record`: ROS 2 tools without ROS 2.
+
+They join the DDS domain (`ROS_DOMAIN_ID`) like any ROS 2 process, so they see topics of ROS 2
+nodes (rmw_cyclonedds_cpp, or Fast DDS with matching settings) and of standalone bridges alike.
+
+    spot-bow-ros topic list [-t]
+    spot-bow-ros topic echo /camera/image_raw [--once] [-n N] [--full-arrays]
+    spot-bow-ros topic hz /camera/image_raw [--window 100]
+    spot-bow-ros record [-o DIR] [-s mcap|sqlite3] [--duration S] (-a | TOPIC...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import sys
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from .backend import setup_logging, shutdown_signals
+from .messages import UnknownMessageType
+from .names import TopicNameError, expand_topic_name
+
+_log = logging.getLogger("spot_bow_ros.topic")
+
+
+class CliError(Exception):
+    """A user error of a topic/record command: printed as one line, exit code 2."""
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register `topic` and `record` on an argparse subparsers object."""
+    topic = subparsers.add_parser("topic", help="list, echo and measure ROS 2 topics (standalone ros2 topic)")
+    verbs = topic.add_subparsers(dest="topic_verb", metavar="{list,echo,hz}")
+    verbs.required = True
+    p = verbs.add_parser("list", help="topics with publishers on the DDS domain")
+    p.add_argument("-t", "--show-types", action="store_true", help="also print each topic's type")
+    p.add_argument("--wait", type=float, default=1.5, help="seconds of discovery before listing (default 1.5)")
+    p = verbs.add_parser("echo", help="print the messages of a topic")
+    p.add_argument("topic")
+    p.add_argument("type", nargs="?", help="message type (default: discovered)")
+    p.add_argument("--once", action="store_true", help="print one message and exit")
+    p.add_argument("-n", "--count", type=int, default=0, help="exit after N messages")
+    p.add_argument("--full-arrays", action="store_true", help="print arrays in full")
+    p.add_argument("--timeout", type=float, default=0.0, help="give up after S seconds (0: never)")
+    p = verbs.add_parser("hz", help="print the rate of a topic")
+    p.add_argument("topic")
+    p.add_argument("--window", "-w", type=int, default=100, help="messages in the rate window")
+    p.add_argument("--timeout", type=float, default=0.0, help="exit after S seconds (0: never)")
+    topic.set_defaults(func=run)
+
+    rec = subparsers.add_parser("record", help="record topics to a rosbag2 (standalone ros2 bag record)")
+    rec.add_argument("topics", nargs="*", help="topics to record")
+    rec.add_argument("-a", "--all", action="store_true", help="record every topic (also ones that appear later)")
+    rec.add_argument("-o", "--output", help="bag directory (default rosbag2_YYYY_MM_DD-HH_MM_SS)")
+    rec.add_argument("-s", "--storage", choices=("mcap", "sqlite3"), default="mcap", help="storage (default mcap)")
+    rec.add_argument("--duration", "-d", type=float, default=0.0, help="stop after S seconds (0: Ctrl-C)")
+    rec.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed `topic ...` or `record` command. Returns the exit code."""
+    setup_logging(getattr(args, "log_level", None))
+    stop = threading.Event()
+    try:
+        with shutdown_signals(stop):
+            if getattr(args, "topic_verb", None) == "list":
+                return _list(args)
+            if getattr(args, "topic_verb", None) == "echo":
+                return _echo(args, stop)
+            if getattr(args, "topic_verb", None) == "hz":
+                return _hz(args, stop)
+            return _record(args, stop)
+    except (CliError, TopicNameError, UnknownMessageType, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _transport() -> Any:
+    from .dds import DdsTransport
+    from .backend import default_distro
+
+    return DdsTransport(distro=default_distro())
+
+
+def _topic_name(name: str) -> str:
+    return expand_topic_name(name, "/")
+
+
+def _resolve(transport: Any, topic: str, type_name: str | None, wait_s: float, stop: threading.Event) -> str:
+    """The topic's type: given (validated) or discovered; CliError when never seen."""
+    if type_name:
+        return transport.messages.resolve(type_name)
+    deadline = time.monotonic() + wait_s if wait_s > 0 else None
+    announced = False
+    while not stop.is_set():
+        info = transport.discovered_topics().get(topic)
+        if info is not None:
+            return transport.messages.resolve(info.type_name)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise CliError(f"topic {topic} has no publisher on DDS domain {transport.domain_id}")
+        if not announced and (deadline is None or wait_s > 2):
+            print(f"waiting for a publisher of {topic} ...", file=sys.stderr)
+            announced = True
+        time.sleep(0.1)
+    raise CliError("interrupted")
+
+
+def format_message(msg: Any, full_arrays: bool = False, indent: str = "") -> str:
+    """YAML-like text of a message, as `ros2 topic echo` prints it (long arrays summarised)."""
+    lines = []
+    for name in getattr(msg, "__dataclass_fields__", {}):
+        if name == "__msgtype__":
+            continue
+        value = getattr(msg, name)
+        if hasattr(value, "__msgtype__"):
+            lines.append(f"{indent}{name}:")
+            lines.append(format_message(value, full_arrays, indent + "  "))
+        elif isinstance(value, np.ndarray) or isinstance(value, list):
+            items = list(value) if full_arrays or len(value) <= 32 else None
+            if items is None:
+                kind = value.dtype if isinstance(value, np.ndarray) else type(value[0]).__name__
+                lines.append(f"{indent}{name}: '<sequence of {len(value)} {kind}>'")
+            elif items and hasattr(items[0], "__msgtype__"):
+                lines.append(f"{indent}{name}:")
+                for item in items:
+                    body = format_message(item, full_arrays, indent + "  ")
+                    lines.append(f"{indent}- " + body.lstrip())
+            else:
+                lines.append(f"{indent}{name}:" + ("" if items else " []"))
+                lines.extend(f"{indent}- {_scalar(v)}" for v in items)
+        else:
+            lines.append(f"{indent}{name}: {_scalar(value)}")
+    return "\n".join(lines)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if value == "" or value.strip() != value or ":" in value else value
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, np.generic):
+        return str(value.item())
+    return str(value)
+
+
+# -- verbs ----------------------------------------------------------------------------------
+def _list(args: argparse.Namespace) -> int:
+    transport = _transport()
+    try:
+        time.sleep(max(0.0, args.wait))
+        topics = transport.discovered_topics()
+    finally:
+        transport.close()
+    for name in sorted(topics):
+        print(f"{name} [{topics[name].type_name}]" if args.show_types else name)
+    return 0
+
+
+def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
+    topic = _topic_name(args.topic)
+    limit = 1 if args.once else max(0, args.count)
+    transport = _transport()
+    try:
+        type_name = _resolve(transport, topic, args.type, args.timeout, stop)
+        messages = transport.messages
+        printed = [0]
+
+        def show(_topic: str, _type: str, cdr: bytes, _t: int, _qos: Any) -> None:
+            if limit and printed[0] >= limit:
+                return
+            print(format_message(messages.deserialize(cdr, type_name), args.full_arrays))
+            print("---", flush=True)
+            printed[0] += 1
+            if limit and printed[0] >= limit:
+                stop.set()
+
+        transport.subscribe_raw(topic, type_name, show)
+        if args.timeout > 0:
+            stop.wait(args.timeout)
+        else:
+            _wait(stop)
+    finally:
+        transport.close()
+    return 0
+
+
+def _hz(args: argparse.Namespace, stop: threading.Event) -> int:
+    topic = _topic_name(args.topic)
+    transport = _transport()
+    stamps: deque = deque(maxlen=max(2, args.window + 1))
+    lock = threading.Lock()
+    try:
+        type_name = _resolve(transport, topic, None, args.timeout, stop)
+
+        def tick(*_: Any) -> None:
+            with lock:
+                stamps.append(time.monotonic())
+
+        transport.subscribe_raw(topic, type_name, tick)
+        end = time.monotonic() + args.timeout if args.timeout > 0 else None
+        while not stop.wait(1.0):
+            with lock:
+                times = np.array(stamps)
+            if len(times) >= 2:
+                d = np.diff(times)
+                print(f"average rate: {1.0 / d.mean():.3f}\n\tmin: {d.min():.3f}s max: {d.max():.3f}s "
+                      f"std dev: {d.std():.5f}s window: {len(times)}", flush=True)
+            else:
+                print("no new messages", flush=True)
+            if end is not None and time.monotonic() >= end:
+                break
+    finally:
+        transport.close()
+    return 0
+
+
+def _record(args: argparse.Namespace, stop: threading.Event) -> int:
+    from .recorder import BagRecorder
+
+    if not args.all and not args.topics:
+        raise CliError("record needs topics or -a/--all")
+    wanted = [_topic_name(t) for t in args.topics]
+    output = args.output or datetime.datetime.now().strftime("rosbag2_%Y_%m_%d-%H_%M_%S")
+    transport = _transport()
+    recorder = None
+    try:
+        recorder = BagRecorder(output, storage=args.storage, messages=transport.messages).start()
+        subscribed: set[str] = set()
+        skipped: set[str] = set()
+        end = time.monotonic() + args.duration if args.duration > 0 else None
+        print(f"recording to {output} ({args.storage}); Ctrl-C to stop", file=sys.stderr)
+        while not stop.is_set():
+            for name, info in transport.discovered_topics().items():
+                if name in subscribed or name in skipped or not (args.all or name in wanted):
+                    continue
+                try:
+                    transport.subscribe_raw(name, info.type_name, recorder.record)
+                except UnknownMessageType:
+                    skipped.add(name)
+                    _log.warning(f"not recording {name}: message type {info.type_name} is unknown here")
+                    continue
+                subscribed.add(name)
+                _log.info(f"subscribed to {name} [{info.type_name}]")
+            timeout = 0.25 if end is None else max(0.0, min(0.25, end - time.monotonic()))
+            if end is not None and time.monotonic() >= end:
+                break
+            stop.wait(timeout)
+    finally:
+        transport.close()
+        if recorder is not None:
+            recorder.close()
+            counts = ", ".join(f"{t}: {n}" for t, n in sorted(recorder.counts.items())) or "no messages"
+            print(f"recorded {output}: {counts}", file=sys.stderr)
+    return 0
+
+
+def _wait(stop: threading.Event) -> None:
+    while not stop.wait(0.2):
+        pass

@@ -1,0 +1,99 @@
+"""`spot-bow-ros sim`: run the simulated Spot as its own process.
+
+Writes a JSON info file (hostname, port, ca_cert, username, password, payload_guid,
+payload_secret) once it listens, so any client can connect; stops cleanly on SIGINT/SIGTERM
+(exit code 0) and removes the info file it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--port", type=int, default=0,
+                        help="TLS port on 127.0.0.1 (default 0: a free port, see --info-file)")
+    parser.add_argument("--arm", action=argparse.BooleanOptionalAction, default=True,
+                        help="simulate a Spot with arm and gripper camera (default: --arm)")
+    parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
+                        help="robot clock minus local clock, seconds (e.g. 100)")
+    parser.add_argument("--clock-drift-ppm", type=float, default=0.0, metavar="PPM",
+                        help="robot clock drift relative to local clock, parts per million")
+    parser.add_argument("--info-file", default="", metavar="FILE",
+                        help="write connection info JSON here once listening")
+    parser.add_argument("--state-dir", default="", metavar="DIR",
+                        help="keep CA, certificate and credentials here (reused on restart); "
+                             "default: a temporary directory removed on exit")
+    parser.add_argument("--username", default="user", help="robot user name (default: user)")
+    parser.add_argument("--password", default=None,
+                        help="robot password (default: generated, see --info-file)")
+    parser.add_argument("--body", action=argparse.BooleanOptionalAction, default=True,
+                        help="serve the robot body and cameras (--no-body: only auth, directory, "
+                             "time sync, payload registration and faults)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the `sim` subcommand to an argparse subparsers object."""
+    parser = subparsers.add_parser("sim", help="run a simulated Spot on 127.0.0.1",
+                                   description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run until SIGINT/SIGTERM; 0 on a clean stop, 2 if the simulator cannot start."""
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
+                        format="[%(levelname)s] [%(asctime)s] [%(name)s]: %(message)s")
+    log = logging.getLogger("spot_bow_ros.sim")
+    from . import SimStartError, SimulatedSpot
+
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    sim = SimulatedSpot(port=args.port, arm=args.arm, clock_offset_s=args.clock_offset,
+                        clock_drift_ppm=args.clock_drift_ppm, username=args.username,
+                        password=args.password, state_dir=args.state_dir or None, body=args.body)
+    try:
+        try:
+            sim.start(wait_body=False)  # listening now; calls needing the body wait for it
+        except SimStartError as err:
+            log.error(f"{err}; exiting")
+            return 2
+        info_path = None
+        if args.info_file:
+            info_path = sim.write_info(args.info_file)
+            log.info(f"connection info written to {info_path}")
+        if sim.wait_ready(30.0) and sim.body_error is None:
+            log.info("simulated Spot ready")
+        while not stop.wait(0.5):
+            pass
+        log.info("stopping simulated Spot")
+        if info_path is not None:
+            info_path.unlink(missing_ok=True)
+        return 0
+    finally:
+        sim.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="spot-bow-ros sim", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

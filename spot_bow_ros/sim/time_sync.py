@@ -1,0 +1,68 @@
+"""TimeSyncService of the simulated robot: NTP-style estimates against the robot clock.
+
+For each client round trip (client_tx, server_rx, server_tx, client_rx), with server times on
+the robot clock and client times on the client clock:
+  round_trip_time = (client_rx - client_tx) - (server_tx - server_rx)
+  clock_skew      = ((server_rx - client_tx) + (server_tx - client_rx)) / 2   (robot - local)
+The best estimate is the sample with the smallest round trip among the most recent ones (recent
+only, so a drifting robot clock is followed).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import deque
+
+from bosdyn.api import time_sync_pb2, time_sync_service_pb2_grpc
+
+from .clock import RobotClock
+from .headers import fill_response_header
+
+#: Round trips needed before the service reports STATUS_OK.
+MIN_SAMPLES = 3
+#: Samples considered for the best estimate.
+WINDOW = 8
+
+
+def _ns(ts) -> int:
+    return ts.seconds * 1_000_000_000 + ts.nanos
+
+
+def _set_duration(duration, ns: int) -> None:
+    duration.seconds, duration.nanos = divmod(int(ns), 1_000_000_000)
+
+
+class TimeSyncServicer(time_sync_service_pb2_grpc.TimeSyncServiceServicer):
+
+    def __init__(self, clock: RobotClock):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._samples: dict[str, deque] = {}
+
+    def TimeSyncUpdate(self, request, context):
+        received = self._clock.robot_ns()
+        response = time_sync_pb2.TimeSyncUpdateResponse()
+        identifier = request.clock_identifier or uuid.uuid4().hex
+        rt = request.previous_round_trip
+        with self._lock:
+            samples = self._samples.setdefault(identifier, deque(maxlen=WINDOW))
+            if request.clock_identifier and request.HasField("previous_round_trip") and _ns(rt.client_tx):
+                rtt = (_ns(rt.client_rx) - _ns(rt.client_tx)) - (_ns(rt.server_tx) - _ns(rt.server_rx))
+                skew = ((_ns(rt.server_rx) - _ns(rt.client_tx)) + (_ns(rt.server_tx) - _ns(rt.client_rx))) // 2
+                samples.append((max(rtt, 0), skew))
+                _set_duration(response.previous_estimate.round_trip_time, max(rtt, 0))
+                _set_duration(response.previous_estimate.clock_skew, skew)
+            best = min(samples, key=lambda s: s[0]) if samples else None
+            count = len(samples)
+        response.clock_identifier = identifier
+        state = response.state
+        if best is not None and count >= MIN_SAMPLES:
+            state.status = time_sync_pb2.TimeSyncState.STATUS_OK
+            _set_duration(state.best_estimate.round_trip_time, best[0])
+            _set_duration(state.best_estimate.clock_skew, best[1])
+        else:
+            state.status = time_sync_pb2.TimeSyncState.STATUS_MORE_SAMPLES_NEEDED
+        state.measurement_time.seconds, state.measurement_time.nanos = divmod(received, 10**9)
+        fill_response_header(response, request, self._clock, received)
+        return response

@@ -1,0 +1,458 @@
+"""Spot robot commands from `convert.motor` commands: lease, power, stand/sit/stop, motion.
+
+`SpotCommander` owns the body lease (acquired, kept alive by a `LeaseKeepAlive`, returned on
+`release()`/`shutdown()`), powers the robot on/off, and sends every command through one
+`RobotCommandClient`. The pure `build_*` functions turn `convert.motor` dataclasses into bosdyn
+`RobotCommand` protos and are tested without a robot.
+
+Rules this module enforces:
+- Every mobility command carries `MobilityParams` with the current body pose (height offset and
+  footprint_R_body) and velocity limits: a mobility command without params resets the body.
+  Arm/gripper-only samples are sent without a mobility command, so they leave walking and body
+  pose untouched.
+- Velocity commands end `cmd_duration` after the moment they are sent, on the ROBOT clock
+  (converted with the connection's time sync); a stream that stops therefore stops the robot.
+  POSITION_MODE goals become an SE2 trajectory in `odom` (goal = current odom pose composed with
+  the relative goal), ending when a walk at the velocity limits would have arrived, plus margin.
+- Losing the lease (keep-alive failure, lease errors on a command) or the robot (RPC errors)
+  stops forwarding: `ready` turns false until `claim()` (lease) or `probe()` (robot) succeeds.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from bosdyn.api import geometry_pb2, robot_command_pb2
+from bosdyn.client import exceptions as bd_exc
+from bosdyn.client import lease as bd_lease
+from bosdyn.client.frame_helpers import BODY_FRAME_NAME, ODOM_FRAME_NAME, get_se2_a_tform_b
+from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
+from bosdyn.client.math_helpers import SE2Pose
+from bosdyn.client.power import PowerClient
+from bosdyn.client.robot_command import RobotCommandBuilder, RobotCommandClient
+from bosdyn.client.robot_state import RobotStateClient
+from bosdyn.geometry import EulerZXY
+
+from .connection import SpotConnectionError
+from ..convert.motor import (ArmJointMove, ArmPose, BodyPose, GripperCommand, MotionLimits,
+                             MotorCommand, Se2Goal, VelocityCommand, describe)
+
+
+class CommanderError(Exception):
+    """A Spot command could not be sent. `str(exc)` says what and why."""
+
+
+class NotReady(CommanderError):
+    """Forwarding is stopped: no lease, or the robot is not reachable."""
+
+
+class Connection(Protocol):
+    """What the commander uses of `spot.connection.SpotConnection`."""
+
+    robot: Any
+
+    def ensure_client(self, name: str) -> Any: ...
+
+    def robot_timestamp(self, local_ns: int | None = None) -> Any: ...
+
+
+class Logger(Protocol):
+    def info(self, msg: str) -> None: ...
+    def warning(self, msg: str) -> None: ...
+    def error(self, msg: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """Outcome of one command RPC. `local_ns`: when it was sent (local clock)."""
+
+    ok: bool
+    what: str
+    detail: str = ""
+    command_id: int | None = None
+    local_ns: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.what}: {'ok' if self.ok else 'FAILED'}{' (' + self.detail + ')' if self.detail else ''}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure builders (bosdyn protos from convert.motor dataclasses)
+# ---------------------------------------------------------------------------------------------
+
+def mobility_params(body: BodyPose, limits: MotionLimits):
+    """Spot MobilityParams: body height offset (m) and footprint_R_body from `body`, and the
+    velocity limits of `limits` (so Spot itself never walks faster, also for POSITION goals)."""
+    params = RobotCommandBuilder.mobility_params(
+        body_height=body.height,
+        footprint_R_body=EulerZXY(yaw=body.yaw, roll=body.roll, pitch=body.pitch))
+    v, w = limits.max_linear_velocity, limits.max_angular_velocity
+    params.vel_limit.max_vel.linear.x = v
+    params.vel_limit.max_vel.linear.y = v
+    params.vel_limit.max_vel.angular = w
+    params.vel_limit.min_vel.linear.x = -v
+    params.vel_limit.min_vel.linear.y = -v
+    params.vel_limit.min_vel.angular = -w
+    return params
+
+
+def build_velocity_command(vel: VelocityCommand, body: BodyPose, limits: MotionLimits, end_time):
+    """synchro_velocity_command in the body frame with `end_time` (robot-clock Timestamp)."""
+    cmd = RobotCommandBuilder.synchro_velocity_command(
+        v_x=vel.v_x, v_y=vel.v_y, v_rot=vel.v_rot, params=mobility_params(body, limits))
+    cmd.synchronized_command.mobility_command.se2_velocity_request.end_time.CopyFrom(end_time)
+    return cmd
+
+
+def odom_goal(goal: Se2Goal, odom_tform_body: SE2Pose) -> SE2Pose:
+    """Relative goal (forward, left, yaw-left in the current body frame) -> odom SE2 pose."""
+    return odom_tform_body * SE2Pose(goal.x, goal.y, goal.yaw)
+
+
+def goal_duration(goal: Se2Goal, limits: MotionLimits, margin_s: float = 2.0) -> float:
+    """Time (s) to allow for a relative goal: twice the time at the velocity limits, + margin."""
+    t_lin = math.hypot(goal.x, goal.y) / max(limits.max_linear_velocity, 1e-3)
+    t_rot = abs(goal.yaw) / max(limits.max_angular_velocity, 1e-3)
+    return 2.0 * max(t_lin, t_rot) + margin_s
+
+
+def build_se2_goal_command(goal_in_odom: SE2Pose, body: BodyPose, limits: MotionLimits, end_time):
+    """synchro_se2_trajectory_point_command in `odom` with `end_time` (robot-clock Timestamp)."""
+    cmd = RobotCommandBuilder.synchro_se2_trajectory_point_command(
+        goal_x=goal_in_odom.x, goal_y=goal_in_odom.y, goal_heading=goal_in_odom.angle,
+        frame_name=ODOM_FRAME_NAME, params=mobility_params(body, limits))
+    cmd.synchronized_command.mobility_command.se2_trajectory_request.end_time.CopyFrom(end_time)
+    return cmd
+
+
+def build_stand_command(body: BodyPose, limits: MotionLimits):
+    """synchro_stand_command holding `body` (also used for body-only changes)."""
+    return RobotCommandBuilder.synchro_stand_command(params=mobility_params(body, limits))
+
+
+def build_arm_command(arm: ArmPose | ArmJointMove):
+    if isinstance(arm, ArmPose):
+        x, y, z = arm.position
+        qx, qy, qz, qw = arm.quaternion
+        return RobotCommandBuilder.arm_pose_command(x, y, z, qw, qx, qy, qz, arm.frame,
+                                                    seconds=arm.duration_s)
+    return RobotCommandBuilder.arm_joint_move_helper(joint_positions=[list(arm.angles_rad)],
+                                                     times=[arm.duration_s])
+
+
+def build_gripper_command(gripper: GripperCommand):
+    return RobotCommandBuilder.claw_gripper_open_fraction_command(gripper.open_fraction)
+
+
+def combine(*commands):
+    """One synchronized RobotCommand from mobility/arm/gripper parts (None parts skipped)."""
+    parts = [c for c in commands if c is not None]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return RobotCommandBuilder.build_synchro_command(*parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The commander
+# ---------------------------------------------------------------------------------------------
+
+_LEASE_ERRORS = (bd_exc.LeaseUseError, bd_lease.LeaseResponseError, bd_lease.Error)
+#: The robot did not answer (or the connection is down and reconnecting).
+_ROBOT_ERRORS = (bd_exc.RpcError, SpotConnectionError)
+
+
+class SpotCommander:
+    """Sends Spot commands over one connection; see the module docstring for the rules."""
+
+    def __init__(self, connection: Connection, logger: Logger, *, limits: MotionLimits,
+                 cmd_duration: float = 0.6, take_lease: bool = False, rpc_timeout: float = 2.0,
+                 clock_ns: Callable[[], int] = time.time_ns):
+        self.connection = connection
+        self.log = logger
+        self.limits = limits
+        self.cmd_duration = float(cmd_duration)
+        self.take_lease = take_lease
+        self.rpc_timeout = rpc_timeout
+        self._clock_ns = clock_ns
+        self._lock = threading.RLock()
+        self._keepalive: LeaseKeepAlive | None = None
+        self._lease_client: LeaseClient | None = None
+        self._command_client: RobotCommandClient | None = None
+        self._state_client: RobotStateClient | None = None
+        self.lease_held = False
+        self.lease_lost_reason = ""
+        self.robot_ok = True
+        self.robot_error = ""
+        self.powered: bool | None = None
+        self.last_result: CommandResult | None = None
+        self.on_lost: Callable[[str], None] | None = None  # called once when forwarding stops
+        self._lease = None          # the bosdyn Lease we hold (kept across reconnections)
+        self._released = True       # released on purpose (no automatic resume)
+        if hasattr(connection, "on_disconnected"):
+            connection.on_disconnected(self._connection_lost)
+        if hasattr(connection, "on_connected"):
+            connection.on_connected(self._connection_up)
+
+    # -- clients ---------------------------------------------------------------------------
+    def _client(self, attr: str, name: str):
+        client = getattr(self, attr)
+        if client is None:
+            client = self.connection.ensure_client(name)
+            setattr(self, attr, client)
+        return client
+
+    @property
+    def command_client(self) -> RobotCommandClient:
+        return self._client("_command_client", RobotCommandClient.default_service_name)
+
+    @property
+    def lease_client(self) -> LeaseClient:
+        return self._client("_lease_client", LeaseClient.default_service_name)
+
+    @property
+    def state_client(self) -> RobotStateClient:
+        return self._client("_state_client", RobotStateClient.default_service_name)
+
+    @property
+    def ready(self) -> bool:
+        """True when commands may be forwarded: lease held and robot reachable."""
+        return self.lease_held and self.robot_ok
+
+    # -- lease -----------------------------------------------------------------------------
+    def claim(self) -> None:
+        """Acquire (or, with take_lease, take) the body lease and keep it alive."""
+        with self._lock:
+            if self.lease_held:
+                return
+            self._stop_keepalive(return_lease=False)
+            try:
+                lease = self.lease_client.take() if self.take_lease else self.lease_client.acquire()
+            except bd_lease.ResourceAlreadyClaimedError:
+                raise CommanderError("the body lease is held by another client (tablet?); "
+                                     "set take_lease or release it there") from None
+            except _ROBOT_ERRORS as exc:
+                self._robot_failed(exc)
+                raise CommanderError(f"could not acquire the body lease: {exc}") from None
+            except (bd_exc.Error, bd_lease.Error) as exc:
+                raise CommanderError(f"could not acquire the body lease: {exc}") from None
+            self._lease = lease
+            self._released = False
+            self._start_keepalive()
+            self.lease_held = True
+            self.lease_lost_reason = ""
+            self.robot_ok = True
+            self.log.info(f"body lease acquired (sequence {list(lease.lease_proto.sequence)})")
+
+    def _start_keepalive(self) -> None:
+        self._keepalive = LeaseKeepAlive(self.lease_client, must_acquire=False, return_at_exit=False,
+                                         on_failure_callback=self._keepalive_failed, warnings=False,
+                                         rpc_interval_seconds=1.0)
+
+    def release(self) -> None:
+        """Stop the keep-alive and return the lease to the robot."""
+        with self._lock:
+            self._stop_keepalive(return_lease=True)
+
+    def _stop_keepalive(self, return_lease: bool) -> None:
+        keepalive, self._keepalive = self._keepalive, None
+        if keepalive is not None:
+            keepalive.shutdown()
+        if return_lease:
+            self._released = True
+            self._lease = None
+            if self.lease_held:
+                self.lease_held = False
+                try:
+                    lease = self.lease_client.lease_wallet.get_lease()
+                    self.lease_client.return_lease(lease, timeout=self.rpc_timeout)
+                    self.log.info("body lease returned")
+                except (bd_exc.Error, bd_lease.Error, SpotConnectionError) as exc:
+                    self.log.warning(f"could not return the body lease: {exc}")
+        self.lease_held = False
+
+    # -- connection loss and recovery --------------------------------------------------------
+    def _connection_lost(self) -> None:
+        with self._lock:
+            self._command_client = self._lease_client = self._state_client = None
+            keepalive, self._keepalive = self._keepalive, None
+        if keepalive is not None:
+            threading.Thread(target=keepalive.shutdown, daemon=True).start()
+        self._robot_failed(SpotConnectionError("connection to the robot lost"))
+
+    def _connection_up(self, robot: Any) -> None:
+        """(Re)connected: fresh clients; the lease we held goes into the new wallet and is
+        kept alive again (if the robot revoked it meanwhile, the first command or retain fails
+        and the lease counts as lost)."""
+        with self._lock:
+            self._command_client = self._lease_client = self._state_client = None
+            was_down = not self.robot_ok
+            self.robot_ok = True
+            self.robot_error = ""
+            if self._lease is not None and not self._released and self.lease_held:
+                try:
+                    robot.lease_wallet.add(self._lease)
+                    self._start_keepalive()
+                except Exception as exc:  # noqa: BLE001 - any failure means: claim again
+                    self.lease_held = False
+                    self.lease_lost_reason = f"could not resume the lease after reconnecting: {exc}"
+        if was_down:
+            self.log.info("robot connection back: command forwarding resumes")
+    def _keepalive_failed(self, exc: Exception) -> None:
+        if isinstance(exc, _ROBOT_ERRORS):
+            self._robot_failed(exc)
+        else:
+            self._lease_lost(f"lease keep-alive failed: {exc}")
+
+    def _lease_lost(self, reason: str) -> None:
+        with self._lock:
+            if not self.lease_held:
+                return
+            self.lease_held = False
+            self.lease_lost_reason = reason
+            keepalive, self._keepalive = self._keepalive, None
+        if keepalive is not None:
+            threading.Thread(target=keepalive.shutdown, daemon=True).start()  # may be its own thread
+        self.log.error(f"body lease lost ({reason}): command forwarding stopped until the lease is claimed again")
+        if self.on_lost:
+            self.on_lost(reason)
+
+    def _robot_failed(self, exc: Exception) -> None:
+        was_ok, self.robot_ok = self.robot_ok, False
+        self.robot_error = str(exc) or type(exc).__name__
+        if was_ok:
+            self.log.error(f"robot not reachable ({type(exc).__name__}: {self.robot_error}): "
+                           f"command forwarding stopped until it answers again")
+            if self.on_lost:
+                self.on_lost(self.robot_error)
+
+    def probe(self) -> bool:
+        """One robot-state RPC: updates `powered` and `robot_ok`. Returns robot_ok."""
+        try:
+            state = self.state_client.get_robot_state(timeout=self.rpc_timeout)
+        except (bd_exc.Error, SpotConnectionError) as exc:
+            self._robot_failed(exc)
+            return False
+        self.powered = state.power_state.motor_power_state == state.power_state.STATE_ON
+        if not self.robot_ok:
+            self.log.info("robot answers again: command forwarding resumes")
+        self.robot_ok = True
+        return True
+
+    # -- power -----------------------------------------------------------------------------
+    def power_on(self, timeout_s: float = 20.0) -> CommandResult:
+        return self._call("power on", lambda: self.connection.robot.power_on(timeout_sec=timeout_s),
+                          powered=True)
+
+    def power_off(self, timeout_s: float = 20.0) -> CommandResult:
+        """Safe power off: Spot sits down first, then cuts motor power."""
+        return self._call("power off", lambda: self.connection.robot.power_off(
+            cut_immediately=False, timeout_sec=timeout_s), powered=False)
+
+    # -- motion ----------------------------------------------------------------------------
+    def stand(self, body: BodyPose) -> CommandResult:
+        return self.send(build_stand_command(body, self.limits), "stand")
+
+    def sit(self) -> CommandResult:
+        return self.send(RobotCommandBuilder.synchro_sit_command(), "sit")
+
+    def stop(self) -> CommandResult:
+        return self.send(RobotCommandBuilder.stop_command(), "stop")
+
+    def end_time(self, seconds_ahead: float, local_ns: int | None = None):
+        """google.protobuf.Timestamp `seconds_ahead` after `local_ns`, on the ROBOT clock."""
+        local = self._clock_ns() if local_ns is None else local_ns
+        return self.connection.robot_timestamp(local + int(seconds_ahead * 1e9))
+
+    def execute(self, cmd: MotorCommand, body: BodyPose, body_changed: bool) -> CommandResult | None:
+        """Send what `cmd` asks (already limited) with the body pose `body`. Returns None when
+        there is nothing to send. `body_changed`: `body` differs from what Spot holds now."""
+        now = self._clock_ns()
+        if not self.ready:
+            return self.send(None, describe(cmd), now)
+        try:
+            command = self._build(cmd, body, body_changed, now)
+        except _ROBOT_ERRORS as exc:  # no time sync / robot state while the connection is down
+            self._robot_failed(exc)
+            return self._record(CommandResult(False, describe(cmd), f"{type(exc).__name__}: {exc}", local_ns=now))
+        if isinstance(command, CommandResult):
+            return self._record(command)
+        if command is None:
+            return None
+        return self.send(command, describe(cmd), now)
+
+    def _build(self, cmd: MotorCommand, body: BodyPose, body_changed: bool, now: int):
+        """The RobotCommand for `cmd` (None: nothing to send; CommandResult: cannot build)."""
+        mobility = None
+        loc = cmd.locomotion
+        if isinstance(loc, VelocityCommand):
+            mobility = build_velocity_command(loc, body, self.limits, self.end_time(self.cmd_duration, now))
+        elif isinstance(loc, Se2Goal):
+            state = self.state_client.get_robot_state(timeout=self.rpc_timeout)
+            odom_tform_body = get_se2_a_tform_b(state.kinematic_state.transforms_snapshot,
+                                                ODOM_FRAME_NAME, BODY_FRAME_NAME)
+            if odom_tform_body is None:
+                return CommandResult(False, describe(cmd), "no odom->body transform in robot state", local_ns=now)
+            goal = odom_goal(loc, odom_tform_body)
+            mobility = build_se2_goal_command(goal, body, self.limits,
+                                              self.end_time(goal_duration(loc, self.limits), now))
+        elif body_changed:
+            mobility = build_stand_command(body, self.limits)
+        arm = build_arm_command(cmd.arm) if cmd.arm is not None else None
+        gripper = build_gripper_command(cmd.gripper) if cmd.gripper is not None else None
+        return combine(mobility, arm, gripper)
+
+    def send(self, command, what: str, local_ns: int | None = None) -> CommandResult:
+        """Send one RobotCommand (end times already set). Raises nothing; returns the result."""
+        now = self._clock_ns() if local_ns is None else local_ns
+        if not self.ready:
+            reason = self.lease_lost_reason or ("no body lease" if not self.lease_held else self.robot_error)
+            return self._record(CommandResult(False, what, f"not forwarded: {reason}", local_ns=now))
+        with self._lock:
+            try:
+                command_id = self.command_client.robot_command(command, timeout=self.rpc_timeout)
+            except _LEASE_ERRORS as exc:
+                self._lease_lost(f"{type(exc).__name__}: {exc}")
+                return self._record(CommandResult(False, what, f"lease: {exc}", local_ns=now))
+            except _ROBOT_ERRORS as exc:
+                self._robot_failed(exc)
+                return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
+            except bd_exc.Error as exc:  # the robot answered and refused (not powered, expired, ...)
+                return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
+        return self._record(CommandResult(True, what, command_id=command_id, local_ns=now))
+
+    def _call(self, what: str, fn: Callable[[], Any], powered: bool) -> CommandResult:
+        now = self._clock_ns()
+        if not self.ready:
+            return self._record(CommandResult(False, what, "not forwarded: no body lease" if not self.lease_held
+                                              else f"not forwarded: {self.robot_error}", local_ns=now))
+        try:
+            fn()
+        except _LEASE_ERRORS as exc:
+            self._lease_lost(f"{type(exc).__name__}: {exc}")
+            return self._record(CommandResult(False, what, f"lease: {exc}", local_ns=now))
+        except _ROBOT_ERRORS as exc:
+            self._robot_failed(exc)
+            return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
+        except (bd_exc.Error, Exception) as exc:  # power errors, timeouts (bosdyn raises several kinds)
+            return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
+        self.powered = powered
+        return self._record(CommandResult(True, what, local_ns=now))
+
+    def _record(self, result: CommandResult) -> CommandResult:
+        self.last_result = result
+        return result
+
+    # -- shutdown --------------------------------------------------------------------------
+    def shutdown(self, stop: bool = True) -> None:
+        """Stop motion (if we hold the lease) and return the lease."""
+        if stop and self.ready:
+            result = self.stop()
+            if not result.ok:
+                self.log.warning(f"stop on shutdown failed: {result.detail}")
+        self.release()

@@ -1,0 +1,615 @@
+"""The one place that connects to a Spot (real or simulated).
+
+Every Spot bridge declares `CONNECTION_PARAMS`, builds a `ConnectionConfig.from_params(values)`
+and gets a `SpotConnection` (bridges of one process share one: `SpotConnection.shared(config)`).
+A connection owns one bosdyn `Robot` at a time, with its token refresher and ONE
+`TimeSyncThread`; it is "connected" only after authentication AND the first time sync, so the
+robot clock skew is known before anybody converts a stamp.
+
+When the robot goes away (health check or time sync fails) the connection logs one line per
+state change (connected / lost / reconnecting / recovered), retries with exponential backoff
+(re-reading `sim_info_file` each time: a restarted simulator may have a new port) and, once
+back, calls every `on_connected(robot)` callback so bridges re-create their clients.
+Bridges should fetch clients through `connection.ensure_client(name)` when they use them
+rather than caching them across reconnections.
+
+Credentials (password, payload secret, tokens) never appear in logs or in `repr(config)`.
+Log calls use preformatted strings (rclpy loggers take one message argument).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import bosdyn.client
+from bosdyn.client.auth import InvalidLoginError, InvalidTokenError
+from bosdyn.client.exceptions import Error as BosdynError
+from bosdyn.client.payload_registration import (InvalidPayloadCredentialsError,
+                                                PayloadNotAuthorizedError,
+                                                PayloadRegistrationClient)
+from bosdyn.client.robot import UnregisteredServiceNameError
+from bosdyn.client.robot_id import RobotIdClient
+from bosdyn.client.time_sync import NotEstablishedError, TimeSyncError
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ..convert import time as tconv
+from ..ros.params import ParamSpec
+
+ENV_USERNAME = "BOSDYN_CLIENT_USERNAME"
+ENV_PASSWORD = "BOSDYN_CLIENT_PASSWORD"
+AUTH_METHODS = ("auto", "password", "payload")
+
+CONNECTION_PARAMS: list[ParamSpec] = [
+    ParamSpec("hostname", "", "Robot address (IP or DNS name); empty with sim_info_file."),
+    ParamSpec("port", 443, "Robot TLS gRPC port (443 on a real Spot).", min=1, max=65535),
+    ParamSpec("ca_cert", "", "Robot CA certificate (PEM path); empty = bosdyn's bundled "
+              "Boston Dynamics robot CA."),
+    ParamSpec("username", "", f"Robot user; empty = environment {ENV_USERNAME}."),
+    ParamSpec("password", "", f"Robot password; empty = environment {ENV_PASSWORD}."),
+    ParamSpec("payload_credentials_file", "", "File with the payload GUID (line 1) and secret "
+              "(line 2), as the Spot SDK examples use; authenticates as that payload."),
+    ParamSpec("auth_method", "auto", "password, payload, or auto (payload if a payload "
+              "credentials file is set, else username/password).", choices=list(AUTH_METHODS)),
+    ParamSpec("sim_info_file", "", "JSON info file of `spot-bow-ros sim --info-file`: gives "
+              "hostname, port, ca_cert and credentials (re-read on every reconnection)."),
+    ParamSpec("time_sync_interval", 10.0, "Seconds between time-sync updates.", min=0.1, max=3600.0),
+    ParamSpec("connect_timeout", 10.0, "Seconds to connect (TLS, auth, first time sync).",
+              min=0.5, max=600.0),
+    ParamSpec("health_check_interval", 1.0, "Seconds between connection checks.", min=0.1, max=60.0),
+    ParamSpec("reconnect_max_backoff", 2.0, "Longest wait between reconnection attempts (s).",
+              min=0.1, max=300.0),
+    ParamSpec("client_name", "spot_bow_ros", "Client name sent to the robot in request headers."),
+]
+
+
+class SpotConnectionError(Exception):
+    """The robot cannot be reached, refused TLS, or did not answer in time."""
+
+
+class SpotAuthenticationError(SpotConnectionError):
+    """The robot rejected the credentials (or the payload is not authorized yet)."""
+
+
+class NotConnectedError(SpotConnectionError):
+    """There is no connection to the robot right now."""
+
+
+class TimeSyncUnavailableError(SpotConnectionError):
+    """The robot clock skew is not known (time sync never established)."""
+
+
+class ConnectionConfigError(ValueError):
+    """The connection parameters are incomplete or wrong; the message says which."""
+
+
+def read_payload_credentials(path: str | os.PathLike) -> tuple[str, str]:
+    """(GUID, secret) from a payload credentials file (GUID line 1, secret line 2).
+
+    Unlike bosdyn's helper, error messages never contain the secret.
+    """
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as err:
+        raise ConnectionConfigError(f"cannot read payload credentials file {path}: {err.strerror}") from err
+    guid = lines[0].strip() if lines else ""
+    secret = lines[1].strip() if len(lines) > 1 else ""
+    if not guid or not secret:
+        raise ConnectionConfigError(
+            f"payload credentials file {path} needs the GUID on line 1 and the secret on line 2")
+    return guid, secret
+
+
+def _read_sim_info(source: str | os.PathLike | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(source, Mapping):
+        return dict(source)
+    try:
+        info = json.loads(Path(source).read_text())
+    except OSError as err:
+        raise ConnectionConfigError(f"cannot read sim info file {source}: {err.strerror}") from err
+    except ValueError as err:
+        raise ConnectionConfigError(f"sim info file {source} is not valid JSON: {err}") from err
+    if not isinstance(info, dict):
+        raise ConnectionConfigError(f"sim info file {source} does not hold a JSON object")
+    return info
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """Where and how to connect. Secrets are excluded from repr()."""
+
+    hostname: str
+    port: int = 443
+    ca_cert: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    payload_guid: str = ""
+    payload_secret: str = field(default="", repr=False)
+    auth_method: str = "auto"
+    time_sync_interval: float = 10.0
+    connect_timeout: float = 10.0
+    health_check_interval: float = 1.0
+    reconnect_max_backoff: float = 2.0
+    client_name: str = "spot_bow_ros"
+    sim_info_file: str = ""
+
+    @property
+    def uses_payload_credentials(self) -> bool:
+        if self.auth_method == "payload":
+            return True
+        return self.auth_method == "auto" and bool(self.payload_guid) and not self.sim_info_file
+
+    @property
+    def address(self) -> str:
+        return f"{self.hostname}:{self.port}"
+
+    def validate(self) -> "ConnectionConfig":
+        """Return self, or raise ConnectionConfigError naming what is missing."""
+        if not self.hostname:
+            raise ConnectionConfigError("no robot hostname: set the 'hostname' (or 'sim_info_file') parameter")
+        if not 0 < int(self.port) < 65536:
+            raise ConnectionConfigError(f"port {self.port} is out of range 1..65535")
+        if self.auth_method not in AUTH_METHODS:
+            raise ConnectionConfigError(f"auth_method '{self.auth_method}' is not one of {AUTH_METHODS}")
+        if self.ca_cert and not Path(self.ca_cert).is_file():
+            raise ConnectionConfigError(f"robot CA certificate {self.ca_cert} does not exist")
+        if self.uses_payload_credentials:
+            if not (self.payload_guid and self.payload_secret):
+                raise ConnectionConfigError("payload authentication needs a payload GUID and secret "
+                                            "('payload_credentials_file')")
+        elif not (self.username and self.password):
+            raise ConnectionConfigError(
+                f"no robot credentials: set 'username'/'password' (or {ENV_USERNAME}/{ENV_PASSWORD}), "
+                "'payload_credentials_file' or 'sim_info_file'")
+        return self
+
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> "ConnectionConfig":
+        """Config from declared parameter values (names of CONNECTION_PARAMS; missing = default).
+
+        A `sim_info_file` fills hostname, port, ca_cert and credentials. Otherwise an empty
+        username/password falls back to BOSDYN_CLIENT_USERNAME/BOSDYN_CLIENT_PASSWORD.
+        """
+        env = os.environ if env is None else env
+        defaults = {p.name: p.default for p in CONNECTION_PARAMS}
+        v = {**defaults, **{k: values[k] for k in defaults if k in values}}
+        tuning = dict(auth_method=str(v["auth_method"]),
+                      time_sync_interval=float(v["time_sync_interval"]),
+                      connect_timeout=float(v["connect_timeout"]),
+                      health_check_interval=float(v["health_check_interval"]),
+                      reconnect_max_backoff=float(v["reconnect_max_backoff"]),
+                      client_name=str(v["client_name"]))
+        if v["sim_info_file"]:
+            return cls.from_sim_info(str(v["sim_info_file"]), **tuning)
+        guid = secret = ""
+        if v["payload_credentials_file"]:
+            guid, secret = read_payload_credentials(v["payload_credentials_file"])
+        return cls(hostname=str(v["hostname"]), port=int(v["port"]), ca_cert=str(v["ca_cert"]),
+                   username=str(v["username"]) or env.get(ENV_USERNAME, ""),
+                   password=str(v["password"]) or env.get(ENV_PASSWORD, ""),
+                   payload_guid=guid, payload_secret=secret, **tuning).validate()
+
+    @classmethod
+    def from_sim_info(cls, source: str | os.PathLike | Mapping[str, Any], **overrides) -> "ConnectionConfig":
+        """Config from a simulator info file (path) or its dict (`SimulatedSpot.info`).
+
+        Uses username/password unless `auth_method="payload"` is given.
+        """
+        info = _read_sim_info(source)
+        missing = [k for k in ("hostname", "port", "ca_cert") if not info.get(k)]
+        if missing:
+            raise ConnectionConfigError(f"sim info {source if not isinstance(source, Mapping) else ''} "
+                                        f"lacks {', '.join(missing)}")
+        fields = dict(hostname=str(info["hostname"]), port=int(info["port"]), ca_cert=str(info["ca_cert"]),
+                      username=str(info.get("username", "")), password=str(info.get("password", "")),
+                      payload_guid=str(info.get("payload_guid", "")),
+                      payload_secret=str(info.get("payload_secret", "")),
+                      sim_info_file="" if isinstance(source, Mapping) else str(source))
+        fields.update(overrides)
+        return cls(**fields).validate()
+
+    def reload(self) -> "ConnectionConfig":
+        """This config with the sim info file re-read (unchanged without a sim info file)."""
+        if not self.sim_info_file or not Path(self.sim_info_file).is_file():
+            return self  # no file, or a simulator between runs: keep the last known settings
+        keep = {k: getattr(self, k) for k in ("auth_method", "time_sync_interval", "connect_timeout",
+                                              "health_check_interval", "reconnect_max_backoff",
+                                              "client_name")}
+        return ConnectionConfig.from_sim_info(self.sim_info_file, **keep)
+
+    def sharing_key(self) -> tuple:
+        """Configs with the same key may share one connection."""
+        import hashlib
+        secret = hashlib.sha256(f"{self.password}\0{self.payload_secret}".encode()).hexdigest()
+        return (self.hostname, self.port, self.ca_cert, self.username, self.payload_guid,
+                self.auth_method, self.sim_info_file, self.client_name, secret)
+
+
+def _reason(err: BaseException) -> str:
+    """A one-line description of an error (bosdyn errors carry long multi-line texts)."""
+    text = str(err).strip().splitlines()
+    first = text[0] if text else ""
+    name = type(err).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in str(err):
+        first = "TLS certificate not trusted (wrong ca_cert?)"
+    if first.startswith(name):
+        first = first[len(name):].lstrip(": ")
+    return f"{name}: {first[:200]}" if first else name
+
+
+#: bosdyn clients log every request and response at DEBUG under their Sdk's logger, including
+#: passwords, payload secrets and tokens. Our Sdks log under this logger, kept at INFO or above
+#: unless somebody set its level explicitly (SDK_LOGGER_NAME = DEBUG shows the dumps again).
+SDK_LOGGER_NAME = "spot_bow_ros.bosdyn_sdk"
+
+
+def _sdk_logger():
+    import logging
+    logger = logging.getLogger(SDK_LOGGER_NAME)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    return logger
+
+
+class _Session:
+    """One Sdk + Robot (authenticated, time-synced)."""
+
+    def __init__(self, sdk, robot):
+        self.sdk = sdk
+        self.robot = robot
+
+    def close(self) -> None:
+        try:
+            self.sdk.clear_robots()  # stops the robot's time sync and token refresh threads
+        except Exception:  # noqa: BLE001 - closing must go on
+            pass
+        try:
+            self.robot.shutdown()  # closes its channels
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class SpotConnection:
+    """A managed connection to one robot; see the module docstring."""
+
+    _shared: dict[tuple, list] = {}
+    _shared_lock = threading.Lock()
+
+    def __init__(self, config: ConnectionConfig, logger=None):
+        import logging
+        self.config = config
+        self._log = logger or logging.getLogger(__name__)
+        self._lock = threading.RLock()
+        self._session: _Session | None = None
+        self._client_classes: list[type] = []
+        self._connected_cbs: list[Callable] = []
+        self._disconnected_cbs: list[Callable] = []
+        self._closed = threading.Event()
+        self._connected_event = threading.Event()
+        self._monitor: threading.Thread | None = None
+        self._last_skew_ns: int | None = None
+        self._share_key: tuple | None = None
+
+    # -- sharing ----------------------------------------------------------------------------
+    @classmethod
+    def shared(cls, config: ConnectionConfig, logger=None) -> "SpotConnection":
+        """The process-wide connection for `config` (created on first use, reference counted).
+
+        Each caller calls `shutdown()` once; the last one really shuts it down.
+        """
+        key = config.sharing_key()
+        with cls._shared_lock:
+            entry = cls._shared.get(key)
+            if entry is None or entry[0]._closed.is_set():
+                conn = cls(config, logger)
+                conn._share_key = key
+                entry = cls._shared[key] = [conn, 0]
+            entry[1] += 1
+            return entry[0]
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._connected_event.is_set()
+
+    @property
+    def robot(self):
+        """The current bosdyn Robot (authenticated, time-synced). Raises NotConnectedError."""
+        session = self._session
+        if session is None or not self._connected_event.is_set():
+            raise NotConnectedError(f"not connected to Spot at {self.config.address}")
+        return session.robot
+
+    def wait_until_connected(self, timeout: float | None = None) -> bool:
+        return self._connected_event.wait(timeout)
+
+    def on_connected(self, callback: Callable[[Any], None]) -> None:
+        """Call `callback(robot)` after every (re)connection; at once if connected now."""
+        with self._lock:
+            self._connected_cbs.append(callback)
+            robot = self._session.robot if self._session and self.connected else None
+        if robot is not None:
+            self._run_callback(callback, robot)
+
+    def on_disconnected(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` when the connection is lost."""
+        with self._lock:
+            self._disconnected_cbs.append(callback)
+
+    def register_client(self, client_class: type) -> None:
+        """Make a bosdyn client class (e.g. RobotStateStreamingClient) available to ensure_client."""
+        with self._lock:
+            if client_class not in self._client_classes:
+                self._client_classes.append(client_class)
+            if self._session is not None:
+                self._session.sdk.register_service_client(client_class)
+                self._session.robot.service_client_factories_by_type[client_class.service_type] = client_class
+                self._session.robot.service_type_by_name.setdefault(client_class.default_service_name,
+                                                                    client_class.service_type)
+
+    def ensure_client(self, service_name: str):
+        """A bosdyn client of the current robot.
+
+        A name the robot object does not know yet (e.g. a payload service registered after we
+        connected) is looked up in the robot's directory first. Raises
+        `bosdyn.client.robot.UnregisteredServiceNameError` if the directory does not have it.
+        """
+        robot = self.robot
+        try:
+            return robot.ensure_client(service_name)
+        except UnregisteredServiceNameError:
+            robot.sync_with_directory()
+            return robot.ensure_client(service_name)
+
+    # -- connecting -------------------------------------------------------------------------
+    def connect(self, timeout: float | None = None):
+        """Connect now (blocking) and keep the connection up afterwards; returns the Robot.
+
+        Retries unreachable robots until `timeout` (default config.connect_timeout); raises
+        SpotAuthenticationError at once on rejected credentials, SpotConnectionError on timeout.
+        """
+        if self.connected:
+            return self.robot
+        deadline = time.monotonic() + (self.config.connect_timeout if timeout is None else timeout)
+        delay, last = 0.1, None
+        while True:
+            try:
+                config = self.config.reload()
+                session = self._open(config, max(0.5, deadline - time.monotonic()))
+                break
+            except SpotAuthenticationError:
+                raise
+            except (SpotConnectionError, ConnectionConfigError) as err:
+                last = err
+            if time.monotonic() + delay >= deadline or self._closed.is_set():
+                raise SpotConnectionError(f"cannot connect to Spot at {self.config.address}: {last}") from last
+            time.sleep(delay)
+            delay = min(delay * 2, self.config.reconnect_max_backoff)
+        self._install(session, config, recovered_after=None)
+        self._start_monitor()
+        return session.robot
+
+    def start(self) -> None:
+        """Connect in the background (non-blocking); `on_connected` callbacks say when."""
+        self._start_monitor()
+
+    def _start_monitor(self) -> None:
+        with self._lock:
+            if self._monitor is None and not self._closed.is_set():
+                self._monitor = threading.Thread(target=self._monitor_loop, daemon=True,
+                                                 name=f"spot-connection-{self.config.hostname}")
+                self._monitor.start()
+
+    def _open(self, config: ConnectionConfig, timeout: float) -> _Session:
+        """New Sdk + Robot, authenticated and time-synced within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        config.validate()
+        try:
+            sdk = bosdyn.client.create_standard_sdk(config.client_name,
+                                                    cert_resource_glob=config.ca_cert or None)
+        except OSError as err:
+            raise ConnectionConfigError(f"cannot load robot CA {config.ca_cert}: {err}") from err
+        sdk.logger = _sdk_logger()
+        for client_class in self._client_classes:
+            sdk.register_service_client(client_class)
+        robot = sdk.create_robot(config.hostname)
+        robot.update_secure_channel_port(config.port)
+        session = _Session(sdk, robot)
+        try:
+            rpc_timeout = max(0.2, deadline - time.monotonic())
+            if config.uses_payload_credentials:
+                registration = robot.ensure_client(PayloadRegistrationClient.default_service_name)
+                token = registration.get_payload_auth_token(config.payload_guid, config.payload_secret,
+                                                            timeout=rpc_timeout)
+                robot.update_user_token(token)
+            else:
+                robot.authenticate(config.username, config.password, timeout=rpc_timeout)
+            robot.start_time_sync(config.time_sync_interval)
+            robot.time_sync.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
+            self._last_skew_ns = tconv.duration_to_ns(robot.time_sync.endpoint.clock_skew)
+        except (InvalidLoginError, InvalidTokenError) as err:
+            session.close()
+            raise SpotAuthenticationError(f"Spot at {config.address} rejected the username/password") from err
+        except InvalidPayloadCredentialsError as err:
+            session.close()
+            raise SpotAuthenticationError(f"Spot at {config.address} rejected the payload credentials") from err
+        except PayloadNotAuthorizedError as err:
+            session.close()
+            raise SpotAuthenticationError(f"payload is not authorized on Spot at {config.address} yet: "
+                                          "authorize it in the robot's admin console") from err
+        except (BosdynError, TimeSyncError) as err:
+            session.close()
+            thread_err = getattr(getattr(robot, "_time_sync_thread", None), "thread_exception", None)
+            raise SpotConnectionError(_reason(thread_err or err)) from err
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+    def _install(self, session: _Session, config: ConnectionConfig, recovered_after: float | None) -> None:
+        with self._lock:
+            if self._closed.is_set():
+                session.close()
+                return
+            self.config = config
+            self._session = session
+            self._connected_event.set()
+            callbacks = list(self._connected_cbs)
+        skew_s = (self._last_skew_ns or 0) / 1e9
+        if recovered_after is None:
+            self._log.info(f"connected to Spot at {config.address} (robot clock skew {skew_s:+.6f} s)")
+        else:
+            self._log.info(f"recovered connection to Spot at {config.address} after {recovered_after:.1f} s "
+                           f"(robot clock skew {skew_s:+.6f} s)")
+        for callback in callbacks:
+            self._run_callback(callback, session.robot)
+
+    def _run_callback(self, callback: Callable, *args) -> None:
+        try:
+            callback(*args)
+        except Exception as err:  # noqa: BLE001 - one bridge must not break the others
+            self._log.error(f"connection callback {getattr(callback, '__qualname__', callback)} failed: "
+                            f"{_reason(err)}")
+
+    # -- monitoring -------------------------------------------------------------------------
+    def _check(self, session: _Session) -> str | None:
+        """None if the robot answers and time sync runs; else the reason."""
+        thread = session.robot.time_sync
+        if thread.stopped:
+            return f"time sync stopped ({_reason(thread.thread_exception) if thread.thread_exception else 'no reason'})"
+        try:
+            client = session.robot.ensure_client(RobotIdClient.default_service_name)
+            client.get_id(timeout=max(1.0, self.config.health_check_interval))
+        except BosdynError as err:
+            return _reason(err)
+        try:
+            self._last_skew_ns = tconv.duration_to_ns(thread.endpoint.clock_skew)
+        except NotEstablishedError:
+            pass
+        return None
+
+    def _monitor_loop(self) -> None:
+        lost_at: float | None = None
+        delay = 0.1
+        reported: str | None = None
+        while not self._closed.is_set():
+            session = self._session
+            if session is not None:
+                if self._closed.wait(self.config.health_check_interval):
+                    break
+                problem = self._check(session)
+                if problem is None or self._closed.is_set():
+                    continue
+                lost_at = time.monotonic()
+                self._lose(session, problem)
+                self._log.info(f"reconnecting to Spot at {self.config.address} (backoff up to "
+                               f"{self.config.reconnect_max_backoff:.1f} s)")
+                delay, reported = 0.1, None
+                continue
+            # Not connected: (re)connect with exponential backoff.
+            try:
+                config = self.config.reload()
+                new = self._open(config, self.config.connect_timeout)
+            except (SpotConnectionError, ConnectionConfigError) as err:
+                kind = f"{type(err).__name__}: {err}"
+                if isinstance(err, (SpotAuthenticationError, ConnectionConfigError)) and kind != reported:
+                    self._log.error(f"cannot reconnect to Spot: {err}; retrying")
+                elif lost_at is None and reported is None:
+                    self._log.info(f"waiting for Spot at {self.config.address}: {err}")
+                else:
+                    self._log.debug(f"reconnection attempt failed: {err}")
+                reported = kind
+                if self._closed.wait(delay):
+                    break
+                delay = min(delay * 2, self.config.reconnect_max_backoff)
+                continue
+            self._install(new, config, None if lost_at is None else time.monotonic() - lost_at)
+            lost_at = None
+
+    def _lose(self, session: _Session, reason: str) -> None:
+        with self._lock:
+            if self._session is not session:
+                return
+            self._session = None
+            self._connected_event.clear()
+            callbacks = list(self._disconnected_cbs)
+        self._log.warning(f"lost connection to Spot at {self.config.address}: {reason}")
+        session.close()
+        for callback in callbacks:
+            self._run_callback(callback)
+
+    # -- time -------------------------------------------------------------------------------
+    def clock_skew_ns(self) -> int:
+        """Robot clock minus local clock (ns), from the shared time sync.
+
+        While reconnecting the last known estimate is used. Raises TimeSyncUnavailableError if
+        time sync was never established.
+        """
+        session = self._session
+        if session is not None:
+            try:
+                self._last_skew_ns = tconv.duration_to_ns(session.robot.time_sync.endpoint.clock_skew)
+            except NotEstablishedError:
+                pass
+        if self._last_skew_ns is None:
+            raise TimeSyncUnavailableError(f"no time sync with Spot at {self.config.address} yet")
+        return self._last_skew_ns
+
+    def robot_to_local_ns(self, robot_time: Timestamp | int) -> int:
+        """Robot-clock time (Timestamp or ns) -> local-clock ns."""
+        robot_ns = robot_time if isinstance(robot_time, int) else tconv.timestamp_to_ns(robot_time)
+        return tconv.robot_to_local_ns(robot_ns, self.clock_skew_ns())
+
+    def local_to_robot_ns(self, local_ns: int | None = None) -> int:
+        """Local-clock ns (default: now) -> robot-clock ns."""
+        return tconv.local_to_robot_ns(time.time_ns() if local_ns is None else local_ns,
+                                       self.clock_skew_ns())
+
+    def robot_timestamp(self, local_ns: int | None = None) -> Timestamp:
+        """google.protobuf.Timestamp on the robot clock for local time `local_ns` (default: now)."""
+        return tconv.ns_to_timestamp(self.local_to_robot_ns(local_ns))
+
+    def robot_to_ros_stamp(self, robot_time: Timestamp | int) -> tuple[int, int]:
+        """Robot-clock time -> ROS stamp (sec, nanosec) on the local clock."""
+        return tconv.ns_to_ros_stamp(self.robot_to_local_ns(robot_time))
+
+    # -- shutdown ---------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop monitoring and every SDK thread, close channels. Idempotent.
+
+        For a `shared()` connection, only the last holder's call shuts it down.
+        """
+        if self._share_key is not None:
+            with SpotConnection._shared_lock:
+                entry = SpotConnection._shared.get(self._share_key)
+                if entry is not None and entry[0] is self:
+                    entry[1] -= 1
+                    if entry[1] > 0:
+                        return
+                    del SpotConnection._shared[self._share_key]
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        monitor = self._monitor
+        if monitor is not None and monitor is not threading.current_thread():
+            monitor.join(timeout=self.config.connect_timeout + 2.0)
+        with self._lock:
+            session, self._session = self._session, None
+            was_connected = self._connected_event.is_set()
+            self._connected_event.clear()
+        if session is not None:
+            session.close()
+        if was_connected:
+            self._log.info(f"disconnected from Spot at {self.config.address}")
+
+    def __enter__(self) -> "SpotConnection":
+        self.connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()

@@ -1,0 +1,150 @@
+"""convert/bow_image.py: BOW ImageSample <-> sensor_msgs/Image and CompressedImage."""
+
+import cv2
+import numpy as np
+import pytest
+
+from spot_bow_ros.bow import bow_data_pb2 as bow
+from spot_bow_ros.convert import bow_image as bi
+from spot_bow_ros.convert.images import array_from_image_msg, image_msg_from_array
+from spot_bow_ros.ros.messages import messages_for
+
+make = messages_for("humble")
+RAW, JPG = bi.Compression.RAW, bi.Compression.JPG
+RGB, DEPTH, INFRARED = bi.ImageType.RGB, bi.ImageType.DEPTH, bi.ImageType.INFRARED
+
+BGR = np.random.default_rng(3).integers(0, 255, (24, 32, 3), dtype=np.uint8)
+UYVY = cv2.cvtColor(BGR, cv2.COLOR_BGR2YUV_UYVY)  # 24 x 32 x 2
+
+
+def test_raw_rgb_yuv422_passes_through_as_ros_yuv422():
+    sample = bow.ImageSample(Source="head", Data=UYVY.tobytes(), DataShape=[32, 24], Compression=RAW,
+                             ImageType=RGB, FrameNumber=41, NewDataFlag=True)
+    out = bi.ros_image_from_sample(make, sample, stamp=(5, 6))
+    msg = out.msg
+    assert not out.compressed
+    assert (msg.width, msg.height, msg.encoding, msg.step) == (32, 24, "yuv422", 64)
+    assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (5, 6, "head")
+    assert out.frame_number == 41 and out.new_data and out.designation == ""
+    np.testing.assert_array_equal(array_from_image_msg(msg), UYVY)
+    # no pixel copy beyond protobuf's own: the message wraps the bytes taken from the sample
+    owner = msg.data
+    while isinstance(owner, np.ndarray):
+        owner = owner.base
+    assert isinstance(owner, bytes) and len(owner) == len(sample.Data)
+    # converted on request, exactly as cv_bridge would (cvtColor UYVY -> BGR)
+    bgr = bi.ros_image_from_sample(make, sample, desired_encoding="bgr8").msg
+    assert bgr.encoding == "bgr8"
+    np.testing.assert_array_equal(array_from_image_msg(bgr), cv2.cvtColor(UYVY, cv2.COLOR_YUV2BGR_UYVY))
+
+
+def test_yuy2_layout_and_other_rgb_layouts():
+    yuy2 = cv2.cvtColor(BGR, cv2.COLOR_BGR2YUV_YUY2)
+    sample = bow.ImageSample(Source="c", Data=yuy2.tobytes(), DataShape=[32, 24], Compression=RAW, ImageType=RGB)
+    msg = bi.ros_image_from_sample(make, sample, yuv_layout="yuv422_yuy2", desired_encoding="bgr8").msg
+    np.testing.assert_array_equal(array_from_image_msg(msg), cv2.cvtColor(yuy2, cv2.COLOR_YUV2BGR_YUY2))
+    i420 = cv2.cvtColor(BGR, cv2.COLOR_BGR2YUV_I420)
+    sample.Data = i420.tobytes()
+    msg = bi.ros_image_from_sample(make, sample).msg
+    assert msg.encoding == "bgr8"
+    np.testing.assert_array_equal(array_from_image_msg(msg), cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420))
+    sample.Data = BGR[..., ::-1].tobytes()
+    msg = bi.ros_image_from_sample(make, sample).msg
+    assert msg.encoding == "rgb8"
+    np.testing.assert_array_equal(array_from_image_msg(msg), BGR[..., ::-1])
+
+
+def test_raw_depth_is_16uc1_millimetres():
+    depth = np.array([[0, 500, 1234], [65535, 1, 2]], np.uint16)
+    sample = bow.ImageSample(Source="depth_cam", Data=depth.astype("<u2").tobytes(), DataShape=[3, 2],
+                             Compression=RAW, ImageType=DEPTH)
+    msg = bi.ros_image_from_sample(make, sample).msg
+    assert (msg.encoding, msg.width, msg.height, msg.step) == ("16UC1", 3, 2, 6)
+    np.testing.assert_array_equal(array_from_image_msg(msg), depth)
+    back = bi.sample_from_image_msg(msg)
+    assert (back.ImageType, back.Compression, list(back.DataShape)) == (DEPTH, RAW, [3, 2])
+    assert back.Data == sample.Data and back.Source == "depth_cam"
+
+
+def test_float_metres_depth_becomes_millimetres():
+    metres = np.array([[0.5, 1.2345, np.nan, 70.0]], np.float32)
+    msg = image_msg_from_array(make, metres, "32FC1", frame_id="d")
+    sample = bi.sample_from_image_msg(msg)
+    np.testing.assert_array_equal(np.frombuffer(sample.Data, "<u2"), [500, 1234, 0, 65535])
+
+
+def test_infrared():
+    ir = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    sample = bow.ImageSample(Source="ir", Data=ir.tobytes(), DataShape=[4, 3], Compression=RAW, ImageType=INFRARED)
+    msg = bi.ros_image_from_sample(make, sample).msg
+    assert msg.encoding == "mono8"
+    np.testing.assert_array_equal(array_from_image_msg(msg), ir)
+
+
+def test_jpg_becomes_compressed_image_untouched():
+    jpeg = cv2.imencode(".jpg", BGR)[1].tobytes()
+    sample = bow.ImageSample(Source="head", Data=jpeg, DataShape=[32, 24], Compression=JPG, ImageType=RGB,
+                             FrameNumber=7)
+    out = bi.ros_image_from_sample(make, sample, stamp=(1, 2))
+    assert out.compressed and bytes(out.msg.data) == jpeg
+    assert out.msg.format == "bgr8; jpeg compressed bgr8"
+    grey = cv2.imencode(".jpg", BGR[..., 0])[1].tobytes()
+    sample.Data = grey
+    assert bi.ros_image_from_sample(make, sample).msg.format == "mono8; jpeg compressed mono8"
+    decoded = bi.ros_image_from_sample(make, sample, decode_jpeg=True).msg
+    assert (decoded.encoding, decoded.width, decoded.height) == ("mono8", 32, 24)
+    # and back: a JPEG CompressedImage travels to BOW unchanged
+    back = bi.sample_from_compressed_msg(out.msg, frame_number=7)
+    assert back.Data == grey or back.Data == jpeg
+    assert (back.Compression, list(back.DataShape), back.FrameNumber) == (JPG, [32, 24], 7)
+
+
+def test_stereo_designation_and_frame_number_round_trip():
+    sample = bow.ImageSample(Source="head", Data=UYVY.tobytes(), DataShape=[32, 24], Compression=RAW,
+                             ImageType=RGB, Designation=bow.RIGHT, FrameNumber=123456789012)
+    out = bi.ros_image_from_sample(make, sample)
+    assert out.designation == "right" and out.frame_id == "head_right"
+    assert out.msg.header.frame_id == "head_right" and out.frame_number == 123456789012
+    back = bi.sample_from_image_msg(out.msg, frame_number=out.frame_number, designation=out.designation)
+    assert (back.Source, back.Designation, back.FrameNumber) == ("head", bow.RIGHT, 123456789012)
+    assert back.Data == sample.Data  # yuv422 passes through unchanged
+    assert not bi.ros_image_from_sample(make, bow.ImageSample(
+        Source="x", Data=UYVY.tobytes(), DataShape=[32, 24], Compression=RAW)).frame_number
+
+
+def test_bgr_image_to_bow_yuv422_and_back():
+    msg = image_msg_from_array(make, BGR, "bgr8", frame_id="webcam_optical_frame")
+    sample = bi.sample_from_image_msg(msg, frame_number=3)
+    assert (sample.ImageType, sample.Compression, list(sample.DataShape)) == (RGB, RAW, [32, 24])
+    assert len(sample.Data) == 32 * 24 * 2 and sample.NewDataFlag
+    np.testing.assert_array_equal(np.frombuffer(sample.Data, np.uint8).reshape(24, 32, 2), UYVY)
+    back = bi.ros_image_from_sample(make, sample, desired_encoding="bgr8").msg
+    # YUV 4:2:2 halves horizontal chroma: close, not exact
+    assert np.abs(array_from_image_msg(back).astype(int) - BGR.astype(int)).mean() < 40
+    jpg = bi.sample_from_image_msg(msg, compression=JPG, jpeg_quality=90)
+    assert jpg.Compression == JPG and jpg.Data[:2] == b"\xff\xd8"
+
+
+def test_fov_and_camera_info():
+    sample = bow.ImageSample(Source="head", Data=UYVY.tobytes(), DataShape=[32, 24], Compression=RAW,
+                             ImageType=RGB, HFOV=90.0, VFOV=60.0)
+    info = bi.ros_image_from_sample(make, sample).camera_info
+    assert info.k[0] == pytest.approx(16.0) and info.k[2] == 16.0 and info.k[5] == 12.0
+    assert info.k[4] == pytest.approx(12.0 / np.tan(np.radians(30)))
+    msg = image_msg_from_array(make, BGR, "bgr8", frame_id="c")
+    back = bi.sample_from_image_msg(msg, camera_info=info)
+    assert back.HFOV == pytest.approx(90.0, abs=1e-4) and back.VFOV == pytest.approx(60.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("sample,message", [
+    (bow.ImageSample(Source="s", Data=b"\0" * 10, DataShape=[4, 4], Compression=RAW, ImageType=DEPTH),
+     "RAW DEPTH 4x4 needs 32 bytes"),
+    (bow.ImageSample(Source="s", Data=b"\0" * 10, DataShape=[4], Compression=RAW), "DataShape"),
+    (bow.ImageSample(Source="s", Data=b"\0" * 10, DataShape=[4, 4], Compression=bi.Compression.H264),
+     "H264 is a video stream codec"),
+    (bow.ImageSample(Source="s", Data=b"nope", DataShape=[4, 4], Compression=JPG), "JPG data"),
+    (bow.ImageSample(Source="s", Data=b"\0" * 7, DataShape=[4, 4], Compression=RAW), "not a 4x4 YUV422"),
+])
+def test_bad_samples_are_clear_errors(sample, message):
+    with pytest.raises(bi.BowImageError, match=message):
+        bi.ros_image_from_sample(make, sample)

@@ -1,0 +1,503 @@
+"""motor_command end to end: ROS topics -> MotorCommandBridge -> real bosdyn clients -> the
+simulated Spot (robot clock +100 s), checked against the simulator's command log."""
+
+import logging
+import math
+import time
+
+import pytest
+from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
+from google.protobuf import json_format
+
+from spot_bow_ros.bow import bow_data_pb2 as bow
+from spot_bow_ros.nodes.motor_command import MotorCommandBridge
+from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.sim.geometry import rpy_from_quat
+
+OFFSET_S = 100.0
+CMD_DURATION = 0.6
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    with SimulatedSpot(clock_offset_s=OFFSET_S) as spot:
+        path = tmp_path_factory.mktemp("sim") / "sim_info.json"
+        spot.write_info(path)
+        spot.info_file = str(path)
+        yield spot
+
+
+class Rig:
+    """A motor_command bridge and a tester node on one in-process bus."""
+
+    def __init__(self, sim, tmp_path, **params):
+        self.sim = sim
+        self.bus = InProcessBus()
+        overrides = dict(sim_info_file=sim.info_file, enable_motion=True, auto_power_on=True,
+                         auto_stand=True, cmd_duration=CMD_DURATION, cmd_timeout=0.5,
+                         recordings_dir=str(tmp_path / "recordings"), diagnostics_period=0.2)
+        overrides.update(params)
+        self.node = StandaloneNode("motor_command", self.bus, parameter_overrides=overrides)
+        self.bridge = MotorCommandBridge(self.node)
+        self.tester = StandaloneNode("tester", self.bus)
+        self.pub_json = self.tester.create_publisher("std_msgs/msg/String", "motor_command", _qos())
+        self.pub_bin = self.tester.create_publisher("std_msgs/msg/UInt8MultiArray", "motor_command/binary", _qos())
+        self.pub_twist = self.tester.create_publisher("geometry_msgs/msg/Twist", "cmd_vel", _qos())
+        self.pub_ctl = self.tester.create_publisher("std_msgs/msg/String", "motor_command/control", _qos())
+        self.diagnostics = []
+        self.tester.create_subscription("diagnostic_msgs/msg/DiagnosticArray", "diagnostics",
+                                        self.diagnostics.append, _qos(10))
+
+    def mark(self) -> int:
+        return len(self.sim.robot.commands())
+
+    def commands_since(self, mark: int, rpc: str = "RobotCommand"):
+        return [r for r in self.sim.robot.commands()[mark:] if r.rpc == rpc]
+
+    def send_json(self, sample_or_text):
+        text = sample_or_text if isinstance(sample_or_text, str) else json_format.MessageToJson(sample_or_text)
+        self.pub_json.publish(self.tester.msg("std_msgs/msg/String", data=text))
+
+    def send_binary(self, sample):
+        self.pub_bin.publish(self.tester.msg("std_msgs/msg/UInt8MultiArray", data=sample.SerializeToString()))
+
+    def send_twist(self, vx=0.0, vy=0.0, wz=0.0):
+        self.pub_twist.publish(self.tester.msg(
+            "geometry_msgs/msg/Twist", linear=self.tester.msg("geometry_msgs/msg/Vector3", x=vx, y=vy),
+            angular=self.tester.msg("geometry_msgs/msg/Vector3", z=wz)))
+
+    def control(self, verb):
+        self.pub_ctl.publish(self.tester.msg("std_msgs/msg/String", data=verb))
+
+    def wait_commands(self, mark, n=1, timeout=3.0, rpc="RobotCommand"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            recs = self.commands_since(mark, rpc)
+            if len(recs) >= n:
+                return recs
+            time.sleep(0.005)
+        raise AssertionError(f"expected {n} {rpc} after mark, got {len(self.commands_since(mark, rpc))}")
+
+    def wait_handled(self, count_before, timeout=3.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.bridge.counts["received"] > count_before:
+                return
+            time.sleep(0.005)
+        raise AssertionError("sample not handled")
+
+    def close(self):
+        self.tester.destroy()
+        self.node.destroy()
+
+
+def _qos(depth=1):
+    from spot_bow_ros.ros.qos import QoS
+    return QoS(depth=depth)
+
+
+@pytest.fixture
+def rig(sim, tmp_path):
+    r = Rig(sim, tmp_path)
+    yield r
+    r.close()
+
+
+def velocity_sample(x=None, y=None, z=None, rx=None, ry=None, rz=None, units=None):
+    s = bow.MotorSample()
+    s.Locomotion.LocomotionMode = bow.VELOCITY_MODE
+    for comp, value in zip("XYZ", (x, y, z)):
+        if value is not None:
+            setattr(s.Locomotion.Position, comp, value)
+    for comp, value in zip("XYZ", (rx, ry, rz)):
+        if value is not None:
+            setattr(s.Locomotion.Rotation, comp, value)
+    if units is not None:
+        s.Locomotion.RotationUnits = units
+    return s
+
+
+def velocity_of(rec):
+    req = rec.request.command.synchronized_command.mobility_command.se2_velocity_request
+    assert req.se2_frame_name == "body"
+    return req.velocity.linear.x, req.velocity.linear.y, req.velocity.angular
+
+
+def params_of(rec):
+    params = spot_command_pb2.MobilityParams()
+    assert rec.request.command.synchronized_command.mobility_command.params.Unpack(params)
+    return params
+
+
+def body_of(rec):
+    """(height offset, roll, pitch, yaw) carried in the mobility params of a command."""
+    pose = params_of(rec).body_control.base_offset_rt_footprint.points[0].pose
+    e = pose.rotation.to_euler_zxy()
+    return pose.position.z, e.roll, e.pitch, e.yaw
+
+
+def ts_ns(ts):
+    return ts.seconds * 1_000_000_000 + ts.nanos
+
+
+# -- the mappings, observed in the robot's command log ------------------------------------------
+
+def test_startup_claims_powers_and_stands(rig):
+    log = rig.sim.robot.commands()
+    rpcs = [r.rpc for r in log]
+    assert "AcquireLease" in rpcs and "PowerCommand" in rpcs
+    stands = [r for r in log if r.rpc == "RobotCommand"
+              and r.request.command.synchronized_command.mobility_command.HasField("stand_request")]
+    assert stands and stands[-1].accepted
+    assert body_of(stands[-1]) == pytest.approx((0.0, 0.0, 0.0, 0.0), abs=1e-6)
+
+
+def test_bow_forward_half_metre_per_second_is_spot_plus_x_with_robot_clock_end_time(rig):
+    mark = rig.mark()
+    rig.send_json(velocity_sample(z=0.5))
+    (rec,) = rig.wait_commands(mark)
+    assert rec.accepted, rec.message
+    assert velocity_of(rec) == pytest.approx((0.5, 0.0, 0.0), abs=1e-6)
+    end_ns = ts_ns(rec.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time)
+    # cmd_duration ahead of the moment the robot received it, on the ROBOT clock (+100 s)
+    assert (end_ns - rec.robot_ns) / 1e9 == pytest.approx(CMD_DURATION, abs=0.05)
+    assert (end_ns - rec.local_ns) / 1e9 == pytest.approx(OFFSET_S + CMD_DURATION, abs=0.05)
+    vel_limit = params_of(rec).vel_limit.max_vel
+    assert (vel_limit.linear.x, vel_limit.angular) == pytest.approx((0.5, 0.8))
+
+
+def test_bow_turn_right_is_negative_yaw_rate_and_lateral(rig):
+    mark = rig.mark()
+    rig.send_json(velocity_sample(ry=0.3))          # BOW +Y rotation (left-handed) = turn right
+    rig.wait_commands(mark, 1)
+    rig.send_json(velocity_sample(x=0.2))           # BOW +X = right
+    rig.wait_commands(mark, 2)
+    rig.send_binary(velocity_sample(x=-0.2, ry=-20.0, units=bow.DEGREES))   # left, turn left 20 deg/s
+    recs = rig.wait_commands(mark, 3)
+    assert velocity_of(recs[0]) == pytest.approx((0.0, 0.0, -0.3), abs=1e-6)
+    assert velocity_of(recs[1]) == pytest.approx((0.0, -0.2, 0.0), abs=1e-6)
+    assert velocity_of(recs[2]) == pytest.approx((0.0, 0.2, math.radians(20)), abs=1e-6)
+    assert all(r.accepted for r in recs)
+
+
+def test_head_and_height_become_body_pose_carried_by_every_command(rig):
+    mark = rig.mark()
+    s = bow.MotorSample()
+    s.Head.X, s.Head.Y, s.Head.Z = 0.1, 0.2, 0.05    # look right, look up, lean right (rad)
+    s.OperatingHeight = 0.60                          # nominal 0.52 -> +0.08
+    rig.send_json(s)
+    (stand,) = rig.wait_commands(mark)
+    assert stand.request.command.synchronized_command.mobility_command.HasField("stand_request")
+    height, roll, pitch, yaw = body_of(stand)
+    assert (height, roll, pitch, yaw) == pytest.approx((0.08, 0.05, -0.2, -0.1), abs=1e-5)
+    # the next velocity command keeps the body pose (omitting params would reset it)
+    rig.send_json(velocity_sample(z=0.1))
+    recs = rig.wait_commands(mark, 2)
+    assert body_of(recs[1]) == pytest.approx((0.08, 0.05, -0.2, -0.1), abs=1e-5)
+    # head only: height stays, orientation changes
+    s2 = bow.MotorSample()
+    s2.Head.X = -0.2
+    rig.send_json(s2)
+    recs = rig.wait_commands(mark, 3)
+    assert body_of(recs[2]) == pytest.approx((0.08, 0.0, 0.0, 0.2), abs=1e-5)
+
+
+def test_cmd_vel_same_path(rig):
+    mark = rig.mark()
+    rig.send_twist(vx=0.3, vy=0.1, wz=-0.2)
+    (rec,) = rig.wait_commands(mark)
+    assert velocity_of(rec) == pytest.approx((0.3, 0.1, -0.2), abs=1e-6)
+    end_ns = ts_ns(rec.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time)
+    assert (end_ns - rec.robot_ns) / 1e9 == pytest.approx(CMD_DURATION, abs=0.05)
+    rig.send_twist(vx=3.0)  # clamped like any other command
+    recs = rig.wait_commands(mark, 2)
+    assert velocity_of(recs[1]) == pytest.approx((0.5, 0.0, 0.0), abs=1e-6)
+
+
+def test_position_mode_goal_in_odom(rig):
+    time.sleep(0.3)  # let the robot settle after earlier velocity commands
+    mark = rig.mark()
+    s = bow.MotorSample()
+    s.Locomotion.LocomotionMode = bow.POSITION_MODE
+    s.Locomotion.Position.Z = 1.0                    # 1 m forward
+    s.Locomotion.Rotation.Y = -90.0                  # turn left 90 degrees
+    s.Locomotion.RotationUnits = bow.DEGREES
+    before = rig.sim.robot.latest().odom_tform_flat_body
+    rig.send_json(s)
+    (rec,) = rig.wait_commands(mark)
+    assert rec.accepted, rec.message
+    req = rec.request.command.synchronized_command.mobility_command.se2_trajectory_request
+    assert req.se2_frame_name == "odom"
+    goal = req.trajectory.points[0].pose
+    yaw0 = rpy_from_quat(before.rotation)[2]
+    x0, y0 = before.position[0], before.position[1]
+    assert goal.position.x == pytest.approx(x0 + math.cos(yaw0), abs=0.02)
+    assert goal.position.y == pytest.approx(y0 + math.sin(yaw0), abs=0.02)
+    assert math.remainder(goal.angle - (yaw0 + math.pi / 2), 2 * math.pi) == pytest.approx(0.0, abs=0.02)
+    assert ts_ns(req.end_time) > rec.robot_ns
+
+
+def test_arm_pose_joints_and_gripper(rig):
+    mark = rig.mark()
+    s = bow.MotorSample()
+    eff = s.EndEffectors.add()
+    eff.Enabled = True
+    eff.Transform.Position.X, eff.Transform.Position.Y, eff.Transform.Position.Z = 0.0, 0.2, 0.7
+    eff.Transform.LocationTag = bow.TORSO
+    eff.Gripper.Thumb = 0.25
+    eff.MovementDurationMs = 1500
+    rig.send_json(s)
+    (rec,) = rig.wait_commands(mark)
+    assert rec.accepted, rec.message
+    sync = rec.request.command.synchronized_command
+    cart = sync.arm_command.arm_cartesian_command
+    assert cart.root_frame_name == "body"
+    point = cart.pose_trajectory_in_task.points[0]
+    assert (point.pose.position.x, point.pose.position.y, point.pose.position.z) == pytest.approx((0.7, 0.0, 0.2), abs=1e-6)
+    assert point.time_since_reference.seconds + point.time_since_reference.nanos / 1e9 == pytest.approx(1.5)
+    claw = sync.gripper_command.claw_gripper_command.trajectory.points[0].point
+    assert claw == pytest.approx(-1.5707 * 0.75, abs=0.01)   # 75 % open (bosdyn: closed 0, open -1.5707 rad)
+    assert not sync.HasField("mobility_command")             # arm-only: walking/body untouched
+
+    s2 = bow.MotorSample()
+    eff = s2.EndEffectors.add()
+    eff.Enabled, eff.ControlMode, eff.AngleUnits = True, bow.CUSTOM, bow.DEGREES
+    eff.Angles.extend([0, -60, 90, 0, 30, 0])
+    rig.send_json(s2)
+    recs = rig.wait_commands(mark, 2)
+    pos = recs[1].request.command.synchronized_command.arm_command.arm_joint_move_command.trajectory.points[0].position
+    assert (pos.sh0.value, pos.sh1.value, pos.el0.value, pos.wr0.value) == pytest.approx(
+        (0.0, math.radians(-60), math.radians(90), math.radians(30)), abs=1e-5)
+
+
+# -- the ROS convention ------------------------------------------------------------------------
+
+def test_ros_convention(sim, tmp_path):
+    rig = Rig(sim, tmp_path, axis_convention="ros")
+    try:
+        mark = rig.mark()
+        rig.send_json(velocity_sample(x=0.4, y=0.1, rz=-0.3))   # forward, left, turn right
+        (rec,) = rig.wait_commands(mark)
+        assert velocity_of(rec) == pytest.approx((0.4, 0.1, -0.3), abs=1e-6)
+        s = bow.MotorSample()
+        s.Head.X, s.Head.Y, s.Head.Z = 0.05, 0.1, 0.2            # roll, pitch, yaw
+        rig.send_json(s)
+        recs = rig.wait_commands(mark, 2)
+        assert body_of(recs[1])[1:] == pytest.approx((0.05, 0.1, 0.2), abs=1e-5)
+    finally:
+        rig.close()
+
+
+# -- safety --------------------------------------------------------------------------------------
+
+def test_clamping_one_warning_per_episode(rig, caplog):
+    caplog.set_level(logging.WARNING, logger="spot_bow_ros.motor_command")
+    mark = rig.mark()
+    for _ in range(3):
+        rig.send_json(velocity_sample(z=5.0, ry=-3.0))
+        time.sleep(0.02)
+    recs = rig.wait_commands(mark, 3)
+    for rec in recs:
+        assert velocity_of(rec) == pytest.approx((0.5, 0.0, 0.8), abs=1e-6)
+    rig.send_json(velocity_sample(z=0.1))
+    rig.wait_commands(mark, 4)
+    rig.send_json(velocity_sample(z=-9.0))
+    recs = rig.wait_commands(mark, 5)
+    assert velocity_of(recs[4]) == pytest.approx((-0.5, 0.0, 0.0), abs=1e-6)
+    warnings = [r for r in caplog.records if "clamped to limits" in r.getMessage()]
+    assert len(warnings) == 2
+    assert "linear speed (m/s) 5 -> 0.5" in warnings[0].getMessage()
+    s = bow.MotorSample(OperatingHeight=2.0)
+    rig.send_json(s)
+    recs = rig.wait_commands(mark, 6)
+    assert body_of(recs[5])[0] == pytest.approx(0.15, abs=1e-6)
+
+
+def test_nan_inf_and_unknown_enums_rejected_whole(rig, caplog):
+    caplog.set_level(logging.ERROR, logger="spot_bow_ros.motor_command")
+    mark = rig.mark()
+    rejected = rig.bridge.counts["rejected"]
+    bad = velocity_sample(z=0.5, ry=float("nan"))
+    rig.send_binary(bad)
+    time.sleep(0.05)
+    rig.send_json('{"Locomotion": {"LocomotionMode": "VELOCITY_MODE", "Position": {"Z": "Infinity"}}}')
+    time.sleep(0.05)
+    rig.send_json('{"Locomotion": {"LocomotionMode": 9, "Position": {"Z": 0.3}}}')
+    time.sleep(0.05)
+    rig.send_json("this is not json")
+    time.sleep(0.05)
+    rig.send_twist(vx=float("inf"))
+    time.sleep(0.05)
+    rig.send_json(velocity_sample(z=0.2))
+    (rec,) = rig.wait_commands(mark)
+    time.sleep(0.1)
+    assert len(rig.commands_since(mark)) == 1
+    assert velocity_of(rec) == pytest.approx((0.2, 0.0, 0.0), abs=1e-6)
+    assert rig.bridge.counts["rejected"] - rejected == 5
+    lines = [r.getMessage() for r in caplog.records if "rejected, nothing sent" in r.getMessage()]
+    assert len(lines) == 5
+    assert any("is nan" in line for line in lines) and any("LocomotionMode = 9" in line for line in lines)
+
+
+def test_watchdog_sends_stop(rig):
+    mark = rig.mark()
+    rig.send_json(velocity_sample(z=0.3))
+    (vel,) = rig.wait_commands(mark)
+    recs = rig.wait_commands(mark, 2, timeout=2.0)
+    stop = recs[1]
+    assert stop.request.command.full_body_command.HasField("stop_request")
+    gap = (stop.local_ns - vel.local_ns) / 1e9
+    assert 0.5 <= gap <= 0.7
+    assert rig.bridge.counts["watchdog_stops"] == 1
+    time.sleep(0.6)
+    assert len(rig.commands_since(mark)) == 2   # one stop per episode
+
+
+def test_motion_disabled_until_enabled(sim, tmp_path):
+    rig = Rig(sim, tmp_path, enable_motion=False, auto_stand=True)
+    try:
+        mark = rig.mark()
+        rig.send_json(velocity_sample(z=0.3))
+        rig.send_twist(vx=0.3)
+        rig.control("stand")
+        time.sleep(0.3)
+        assert rig.commands_since(mark) == []
+        assert rig.bridge.counts["dropped_disabled"] == 2
+        rig.control("enable_motion")
+        time.sleep(0.1)
+        rig.send_json(velocity_sample(z=0.3))
+        (rec,) = rig.wait_commands(mark)
+        assert velocity_of(rec) == pytest.approx((0.3, 0.0, 0.0), abs=1e-6)
+        rig.control("disable_motion")
+        recs = rig.wait_commands(mark, 2)
+        assert recs[1].request.command.full_body_command.HasField("stop_request")
+        rig.send_json(velocity_sample(z=0.3))
+        time.sleep(0.2)
+        assert len(rig.commands_since(mark)) == 2
+    finally:
+        rig.close()
+
+
+def test_control_verbs_and_lease_return_on_shutdown(sim, tmp_path):
+    rig = Rig(sim, tmp_path, auto_power_on=False, auto_stand=False)
+    mark = rig.mark()
+    try:
+        rig.control("power_on")
+        rig.wait_commands(mark, 1, rpc="PowerCommand", timeout=5)
+        rig.control("stand")
+        rig.control("sit")
+        rig.control("release")
+        rig.wait_commands(mark, 1, rpc="ReturnLease")
+        rig.send_json(velocity_sample(z=0.3))
+        time.sleep(0.2)
+        assert rig.bridge.counts["dropped_not_ready"] == 1
+        rig.control("claim")
+        rig.wait_commands(mark, 1, rpc="AcquireLease")
+        rig.control("bogus")
+        time.sleep(0.1)
+        robot_cmds = rig.commands_since(mark)
+        kinds = [r.request.command.synchronized_command.mobility_command.WhichOneof("command") for r in robot_cmds]
+        assert kinds[:2] == ["stand_request", "sit_request"]
+    finally:
+        before = rig.mark()
+        rig.close()
+    after = rig.sim.robot.commands()[before:]
+    rpcs = [r.rpc for r in after]
+    assert "ReturnLease" in rpcs
+    assert rpcs.index("RobotCommand") < rpcs.index("ReturnLease")   # stop first, then return
+    assert after[rpcs.index("RobotCommand")].request.command.full_body_command.HasField("stop_request")
+
+
+def test_lease_lost_stops_forwarding_until_reclaimed(sim, tmp_path):
+    rig = Rig(sim, tmp_path)
+    try:
+        # another client takes the lease (like the tablet)
+        from bosdyn.client.lease import LeaseClient
+        other = rig.bridge.connection.robot.ensure_client(LeaseClient.default_service_name)
+        from bosdyn.api import lease_pb2
+        from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+        thief = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="thief"))
+        thief.connect()
+        try:
+            thief.ensure_client(LeaseClient.default_service_name).take()
+            mark = rig.mark()
+            rig.send_json(velocity_sample(z=0.3))
+            time.sleep(0.3)
+            assert not rig.bridge.commander.lease_held
+            rig.send_json(velocity_sample(z=0.3))
+            time.sleep(0.2)
+            accepted = [r for r in rig.commands_since(mark) if r.accepted]
+            assert accepted == []
+            assert rig.bridge.counts["dropped_not_ready"] >= 1
+            diag = rig.diagnostics[-1].status[0]
+            assert {kv.key: kv.value for kv in diag.values}["lease"].startswith("lost")
+        finally:
+            thief.ensure_client(LeaseClient.default_service_name).return_lease(
+                thief.robot.lease_wallet.get_lease())
+            thief.shutdown()
+        # auto_claim re-acquires on the next diagnostics period; forwarding resumes
+        deadline = time.monotonic() + 3
+        while not rig.bridge.commander.lease_held and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rig.bridge.commander.lease_held
+        mark = rig.mark()
+        rig.send_json(velocity_sample(z=0.3))
+        (rec,) = rig.wait_commands(mark)
+        assert rec.accepted
+    finally:
+        rig.close()
+
+
+def test_diagnostics(rig):
+    deadline = time.monotonic() + 2
+    while not rig.diagnostics and time.monotonic() < deadline:
+        time.sleep(0.02)
+    status = rig.diagnostics[-1].status[0]
+    values = {kv.key: kv.value for kv in status.values}
+    assert values["lease"] == "held" and values["power"] == "on" and values["motion_enabled"] == "true"
+    assert int(status.level) == 0
+    assert {"rejected", "sent", "last_result", "last_command"} <= set(values)
+
+
+# -- record and playback ------------------------------------------------------------------------
+
+def test_record_then_playback_reproduces_sequence_and_timing(sim, tmp_path):
+    rig = Rig(sim, tmp_path)
+    try:
+        offsets = [0.0, 0.08, 0.2, 0.26, 0.4]
+        speeds = [0.1, 0.2, 0.3, 0.2, 0.1]
+        mark = rig.mark()
+        t0 = time.monotonic()
+        for off, v in zip(offsets, speeds):
+            while time.monotonic() < t0 + off:
+                time.sleep(0.001)
+            s = velocity_sample(z=v)
+            s.RecordFlag = True
+            s.PlaybackActionName = "walk_test"
+            rig.send_json(s)
+        recorded = rig.wait_commands(mark, len(speeds))
+        time.sleep(0.1)
+        end = velocity_sample(z=0.0)       # no RecordFlag: ends and saves the recording
+        rig.send_json(end)
+        rig.wait_commands(mark, len(speeds) + 1)
+        assert (tmp_path / "recordings" / "walk_test.motorarray").is_file()
+
+        mark = rig.mark()
+        play = bow.MotorSample(PlaybackFlag=True, PlaybackActionName="walk_test")
+        rig.send_json(play)
+        played = rig.wait_commands(mark, len(speeds), timeout=3)
+        assert [velocity_of(r)[0] for r in played] == pytest.approx(speeds, abs=1e-6)
+        rec_t = [(r.local_ns - recorded[0].local_ns) / 1e9 for r in recorded]
+        play_t = [(r.local_ns - played[0].local_ns) / 1e9 for r in played]
+        for a, b in zip(rec_t, play_t):
+            assert abs(a - b) <= 0.020, (rec_t, play_t)
+        # unknown recording: rejected, nothing sent
+        rejected = rig.bridge.counts["rejected"]
+        mark = rig.mark()
+        rig.send_json(bow.MotorSample(PlaybackFlag=True, PlaybackActionName="nope"))
+        time.sleep(0.2)
+        assert rig.bridge.counts["rejected"] == rejected + 1
+        assert rig.commands_since(mark) == []
+    finally:
+        rig.close()

@@ -1,0 +1,169 @@
+"""SpotConnection against the simulated Spot: config sources, auth, time, reconnection, secrets."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from spot_bow_ros.convert import time as tconv
+from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.spot.connection import (CONNECTION_PARAMS, ConnectionConfig, ConnectionConfigError,
+                                          NotConnectedError, SpotAuthenticationError, SpotConnection)
+
+OFFSET_S = 100.0
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    with SimulatedSpot(clock_offset_s=OFFSET_S, body=False,
+                       state_dir=tmp_path_factory.mktemp("sim-state")) as spot:
+        yield spot
+
+
+@pytest.fixture
+def info_file(sim, tmp_path):
+    return str(sim.write_info(tmp_path / "sim.json"))
+
+
+def _sdk_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate()
+            if "_timesync_thread" in t.name or "(update)" in t.name or t.name.startswith("spot-connection")}
+
+
+def test_params_cover_the_contract():
+    names = {p.name for p in CONNECTION_PARAMS}
+    assert {"hostname", "port", "ca_cert", "username", "password", "payload_credentials_file",
+            "sim_info_file", "time_sync_interval", "connect_timeout"} <= names
+    assert next(p for p in CONNECTION_PARAMS if p.name == "port").default == 443
+
+
+def test_env_credentials(sim, monkeypatch):
+    monkeypatch.setenv("BOSDYN_CLIENT_USERNAME", sim.info["username"])
+    monkeypatch.setenv("BOSDYN_CLIENT_PASSWORD", sim.info["password"])
+    config = ConnectionConfig.from_params({"hostname": "127.0.0.1", "port": sim.port,
+                                           "ca_cert": sim.info["ca_cert"]})
+    assert config.username == sim.info["username"] and not config.uses_payload_credentials
+    conn = SpotConnection(config)
+    try:
+        robot = conn.connect()
+        assert robot.get_id().serial_number == sim.info["serial_number"]
+    finally:
+        conn.shutdown()
+
+
+def test_missing_credentials_is_a_clear_config_error(sim, monkeypatch):
+    monkeypatch.delenv("BOSDYN_CLIENT_USERNAME", raising=False)
+    monkeypatch.delenv("BOSDYN_CLIENT_PASSWORD", raising=False)
+    with pytest.raises(ConnectionConfigError, match="BOSDYN_CLIENT_USERNAME"):
+        ConnectionConfig.from_params({"hostname": "127.0.0.1", "port": sim.port})
+    with pytest.raises(ConnectionConfigError, match="hostname"):
+        ConnectionConfig.from_params({"username": "u", "password": "p"})
+
+
+def test_payload_credentials_file(sim, tmp_path):
+    creds = tmp_path / "payload_guid_and_secret"
+    creds.write_text(f"{sim.info['payload_guid']}\n{sim.info['payload_secret']}\n")
+    config = ConnectionConfig.from_params({"hostname": "127.0.0.1", "port": sim.port,
+                                           "ca_cert": sim.info["ca_cert"],
+                                           "payload_credentials_file": str(creds)})
+    assert config.uses_payload_credentials
+    with SpotConnection(config) as conn:
+        assert conn.robot.user_token
+        assert conn.ensure_client("directory").list(timeout=3)
+
+
+def test_sim_info_file_and_time_conversions(sim, info_file):
+    config = ConnectionConfig.from_params({"sim_info_file": info_file})
+    assert (config.hostname, config.port) == ("127.0.0.1", sim.port)
+    with SpotConnection(config) as conn:
+        local = time.time_ns()
+        truth_robot = sim.clock.robot_ns(local)
+        assert abs(conn.local_to_robot_ns(local) - truth_robot) < 5e6
+        assert abs(conn.robot_to_local_ns(truth_robot) - local) < 5e6
+        assert abs(conn.robot_to_local_ns(tconv.ns_to_timestamp(truth_robot)) - local) < 5e6
+        assert abs(tconv.timestamp_to_ns(conn.robot_timestamp(local)) - truth_robot) < 5e6
+        sec, nanosec = conn.robot_to_ros_stamp(tconv.ns_to_timestamp(truth_robot))
+        assert abs(sec * 10**9 + nanosec - local) < 5e6
+
+
+def test_wrong_password_fails_fast(sim):
+    config = ConnectionConfig(hostname="127.0.0.1", port=sim.port, ca_cert=sim.info["ca_cert"],
+                              username=sim.info["username"], password="not-the-password")
+    conn = SpotConnection(config)
+    start = time.monotonic()
+    with pytest.raises(SpotAuthenticationError, match="rejected the username/password"):
+        conn.connect()
+    assert time.monotonic() - start < 3
+    with pytest.raises(NotConnectedError):
+        conn.robot
+    conn.shutdown()
+
+
+def test_shared_connection_is_reference_counted(sim, info_file):
+    before = _sdk_threads()
+    config = ConnectionConfig.from_sim_info(info_file)
+    a = SpotConnection.shared(config)
+    b = SpotConnection.shared(ConnectionConfig.from_sim_info(info_file))
+    assert a is b
+    a.connect()
+    b.connect()
+    timesync_threads = [t for t in _sdk_threads() - before if "_timesync_thread" in t.name]
+    assert len(timesync_threads) == 1
+    a.shutdown()
+    assert b.connected
+    b.shutdown()
+    assert not b.connected
+    deadline = time.monotonic() + 3
+    while _sdk_threads() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (_sdk_threads() - before)
+
+
+def test_reconnects_after_sim_restart_without_leaking_secrets(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    state = tmp_path / "state"
+    first = SimulatedSpot(clock_offset_s=OFFSET_S, body=False, state_dir=state).start()
+    port = first.port
+    info = first.write_info(tmp_path / "sim.json")
+    secrets = [first.info["password"], first.info["payload_secret"]]
+    config = ConnectionConfig.from_params({"sim_info_file": str(info), "health_check_interval": 0.2,
+                                           "reconnect_max_backoff": 0.5})
+    assert first.info["password"] not in repr(config)
+    conn = SpotConnection(config, logging.getLogger("test.connection"))
+    connected, lost = [], []
+    conn.on_connected(connected.append)
+    conn.on_disconnected(lambda: lost.append(time.monotonic()))
+    second = None
+    try:
+        conn.connect()
+        secrets.append(conn.robot.user_token)
+        assert len(connected) == 1
+        first.stop()
+        deadline = time.monotonic() + 5
+        while not lost and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lost and not conn.connected
+
+        second = SimulatedSpot(port=port, clock_offset_s=OFFSET_S, body=False, state_dir=state).start()
+        restarted = time.monotonic()
+        assert conn.wait_until_connected(10)
+        assert time.monotonic() - restarted < 10
+        assert len(connected) == 2 and connected[1] is conn.robot
+        assert conn.ensure_client("robot-id").get_id(timeout=3).serial_number == second.info["serial_number"]
+        assert abs(conn.local_to_robot_ns(time.time_ns()) - second.clock.robot_ns()) < 5e6
+        secrets.append(conn.robot.user_token)
+    finally:
+        conn.shutdown()
+        first.stop()
+        if second is not None:
+            second.stop()
+
+    ours = [r.getMessage() for r in caplog.records if r.name == "test.connection"]
+    for phrase in ("connected to Spot", "lost connection", "reconnecting", "recovered connection"):
+        assert sum(m.startswith(phrase) for m in ours) == 1, (phrase, ours)
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in secrets:
+        assert secret and secret not in everything
