@@ -70,9 +70,12 @@ def pattern_frame_number(image: np.ndarray) -> int:
 class TestPattern:
     """Moving colour bars with a frame counter, paced at `fps` on a drift-free schedule.
 
-    When the reader falls behind by whole periods, those frames are skipped and counted in
-    `dropped` (the counter keeps counting, so gaps show in the frame numbers too).
+    Like a camera driver with `BUFFERS` frame buffers: a reader that is late by fewer frames
+    gets them all (stamped at their capture instants); later than that, the missed frames are
+    skipped and counted in `dropped` (the counter keeps counting, so gaps show in the numbers).
     """
+
+    BUFFERS = 4
 
     __test__ = False  # not a pytest class
 
@@ -87,6 +90,7 @@ class TestPattern:
         self.dropped = 0
         self.finished = False
         self._start_ns = 0
+        self._wall0_ns = 0
         self._next = 0
         bars = np.array([[255, 255, 255], [0, 255, 255], [255, 255, 0], [0, 255, 0],
                          [255, 0, 255], [0, 0, 255], [255, 0, 0], [0, 0, 0]], np.uint8)  # BGR
@@ -96,6 +100,7 @@ class TestPattern:
 
     def open(self) -> None:
         self._start_ns = time.monotonic_ns()
+        self._wall0_ns = time.time_ns()
         self._next = 0
 
     def release(self) -> None:
@@ -117,13 +122,14 @@ class TestPattern:
             time.sleep((due - now) / 1e9)
         else:
             late = int((now - due) // period_ns)
-            if late:
+            if late >= self.BUFFERS:  # like a camera driver whose buffers all filled up
                 self.dropped += late
                 self._next += late
         index = self._next
         self._next += 1
         image = self.render(index)
-        return Frame(image, time.time_ns(), index)
+        # stamped at the frame's capture instant (a driver's buffer time stamp), not at read time
+        return Frame(image, self._wall0_ns + int(index * period_ns), index)
 
 
 # -- OpenCV VideoCapture -----------------------------------------------------------------------

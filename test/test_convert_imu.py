@@ -95,3 +95,17 @@ def test_frame_ids_and_topics():
     assert imu_topic(1, named) == "imu/arm_wrist_imu"
     assert imu_topic(2, unnamed) == "imu/imu2"
     assert make.serialize(imu_msg_from_bow(make, named, (0, 0), "x"))
+
+
+def test_generic_factory_builds_the_same_message():
+    """Through a plain factory (what rclpy nodes give) the bytes equal the fast path's."""
+    def generic(type_name, **fields):
+        return make.make(type_name, **fields)
+
+    imu = bow_imu_from_spot_packet(ACC, GYRO, ROT, "body")
+    fast = imu_msg_from_bow(make, imu, (3, 4), "body")
+    slow = imu_msg_from_bow(generic, imu, (3, 4), "body")
+    assert make.serialize(fast) == make.serialize(slow)
+    no_acc = bow_imu_from_kinematics(ROT, GYRO)
+    assert make.serialize(imu_msg_from_bow(make, no_acc, (0, 0), "b")) == make.serialize(
+        imu_msg_from_bow(generic, no_acc, (0, 0), "b"))

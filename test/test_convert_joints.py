@@ -122,3 +122,11 @@ def test_joint_state_to_bow_and_back():
     assert sample.AngleUnits == bow.RADIANS and sample.TorqueUnits == bow.NEWTON_METRES
     back, _ = joint_state_from_proprioception(make, sample, (0, 0))
     assert np.allclose(back.position, [0.5, -1.0]) and np.allclose(back.effort, [1.0, 2.0])
+
+
+def test_generic_factory_builds_the_same_message():
+    sample, _, _, _ = spot_sample()
+    fast, _ = joint_state_from_proprioception(make, sample, (1, 2), prefix="spot/")
+    slow, _ = joint_state_from_proprioception(lambda t, **f: make.make(t, **f), sample, (1, 2), prefix="spot/")
+    assert make.serialize(fast) == make.serialize(slow)
+    assert list(fast.name)[0] == "spot/front_left_hip_x"

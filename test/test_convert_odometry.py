@@ -78,3 +78,16 @@ def test_pose_inverse_and_rotate(x, y, z, yaw, roll, v):
     assert ident[0] == pytest.approx((0, 0, 0), abs=1e-9)
     assert abs(ident[1][3]) == pytest.approx(1.0, abs=1e-9)
     assert math.dist(rotate(q, v), (0, 0, 0)) == pytest.approx(math.dist(v, (0, 0, 0)), abs=1e-9)
+
+
+def test_generic_factory_builds_the_same_messages():
+    def generic(type_name, **fields):
+        return make.make(type_name, **fields)
+
+    pose = ((1.0, 2.0, 0.5), yaw_quat(0.3))
+    for factory in (make, generic):
+        odom = odometry_msg(factory, (1, 2), "odom", "body", pose, (0.1, 0.2, 0.3), (0.0, 0.0, 0.4))
+        tf = tf_message(factory, [transform_stamped_msg(factory, (1, 2), "odom", "body", pose)])
+        if factory is make:
+            want = (make.serialize(odom), make.serialize(tf))
+    assert (make.serialize(odom), make.serialize(tf)) == want

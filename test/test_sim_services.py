@@ -14,7 +14,9 @@ from bosdyn.api import (directory_pb2, directory_service_pb2_grpc, header_pb2, i
                         image_service_pb2_grpc, payload_pb2, service_fault_pb2)
 from bosdyn.client.auth import AuthClient, InvalidLoginError, InvalidTokenError
 from bosdyn.client.directory import DirectoryClient, NonexistentServiceError
-from bosdyn.client.directory_registration import DirectoryRegistrationClient
+from bosdyn.client.directory_registration import (DirectoryRegistrationClient,
+                                                 DirectoryRegistrationKeepAlive,
+                                                 ServiceAlreadyExistsError, ServiceDoesNotExistError)
 from bosdyn.client.exceptions import RpcError, UnauthenticatedError
 from bosdyn.client.fault import (FaultClient, ServiceFaultAlreadyExistsError,
                                  ServiceFaultDoesNotExistError)
@@ -237,9 +239,9 @@ def test_payload_service_is_proxied_by_authority(sim, make_robot):
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     registration = payload_robot.ensure_client(DirectoryRegistrationClient.default_service_name)
+    keep_alive = DirectoryRegistrationKeepAlive(registration)  # as in the web-cam tutorial
     try:
-        registration.register("web-cam-service", "bosdyn.api.ImageService", "robot-web-cam",
-                              "127.0.0.1", port, timeout=3)
+        keep_alive.start("web-cam-service", "bosdyn.api.ImageService", "robot-web-cam", "127.0.0.1", port)
 
         user = make_robot(name="user")
         user.authenticate(sim.info["username"], sim.info["password"], timeout=3)
@@ -260,8 +262,30 @@ def test_payload_service_is_proxied_by_authority(sim, make_robot):
         with pytest.raises(UnauthenticatedError):
             anonymous.ensure_client("web-cam-service").list_image_sources(timeout=3)
 
-        registration.unregister("web-cam-service", timeout=3)
+        keep_alive.shutdown()  # stops re-registering
+        keep_alive.unregister()
+        assert sim.directory.get("web-cam-service") is None
         with pytest.raises(RpcError):
             images.list_image_sources(timeout=3)
     finally:
+        keep_alive.shutdown()
         server.stop(0)
+
+
+def test_directory_registration_statuses(sim, robot):
+    registration = robot.ensure_client(DirectoryRegistrationClient.default_service_name)
+    registration.register("svc-a", "bosdyn.api.ImageService", "svc-a", "127.0.0.1", 5000, timeout=3)
+    assert sim.directory.get("svc-a").authority == "svc-a.spot.robot"
+    assert sim.directory.route("svc-a.spot.robot").port == 5000
+    with pytest.raises(ServiceAlreadyExistsError):
+        registration.register("svc-a", "bosdyn.api.ImageService", "svc-a", "127.0.0.1", 5000, timeout=3)
+    registration.update("svc-a", "bosdyn.api.ImageService", "svc-a", "127.0.0.1", 5001, timeout=3)
+    assert sim.directory.route("svc-a").port == 5001
+    with pytest.raises(ServiceDoesNotExistError):
+        registration.update("nope", "bosdyn.api.ImageService", "nope", "127.0.0.1", 5001, timeout=3)
+    registration.unregister("svc-a", timeout=3)
+    assert sim.directory.route("svc-a.spot.robot") is None
+    with pytest.raises(ServiceDoesNotExistError):
+        registration.unregister("svc-a", timeout=3)
+    with pytest.raises(ServiceDoesNotExistError):
+        registration.unregister("auth", timeout=3)  # the robot's own services stay

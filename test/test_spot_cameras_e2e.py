@@ -17,7 +17,7 @@ from spot_bow_ros.ros.qos import QoS
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.cameras import decode_frame_counter, decode_source_id
-from spot_bow_ros.spot.cameras import CameraFetcher, depth_request, visual_request
+from spot_bow_ros.spot.cameras import CameraFetcher, SourceRequest, depth_request, visual_request
 from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
 
 OFFSET_S = 100.0
@@ -204,8 +204,7 @@ def test_fetcher_one_call_and_isolated_failures(sim):
     fetcher = CameraFetcher(lambda: conn.ensure_client(ImageClient.default_service_name), conn.robot_to_local_ns,
                             on_image, lambda req, msg: failed.append((req.source, msg)), workers=2)
     try:
-        bogus = visual_request("left")
-        bogus = type(bogus)(bogus.camera, bogus.kind, "no_such_camera")
+        bogus = SourceRequest("left", "visual", "no_such_camera")
         n = fetcher.fetch([visual_request("frontleft"), bogus, depth_request("back"),
                            visual_request("hand", image_format=image_pb2.Image.FORMAT_RAW)])
         assert n == 3 and fetcher.stats.calls == 1

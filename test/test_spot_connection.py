@@ -89,6 +89,14 @@ def test_sim_info_file_and_time_conversions(sim, info_file):
         assert abs(sec * 10**9 + nanosec - local) < 5e6
 
 
+def test_sim_info_dict_and_payload_auth(sim):
+    assert not ConnectionConfig.from_sim_info(sim.info).uses_payload_credentials
+    config = ConnectionConfig.from_sim_info(sim.info, auth_method="payload")
+    assert config.uses_payload_credentials
+    with SpotConnection(config) as conn:
+        assert conn.ensure_client("directory").list(timeout=3)
+
+
 def test_wrong_password_fails_fast(sim):
     config = ConnectionConfig(hostname="127.0.0.1", port=sim.port, ca_cert=sim.info["ca_cert"],
                               username=sim.info["username"], password="not-the-password")
@@ -167,3 +175,56 @@ def test_reconnects_after_sim_restart_without_leaking_secrets(tmp_path, caplog):
     everything = "\n".join(r.getMessage() for r in caplog.records)
     for secret in secrets:
         assert secret and secret not in everything
+
+
+def test_concurrent_connects_make_one_session(sim, info_file):
+    conn = SpotConnection(ConnectionConfig.from_sim_info(info_file))
+    opened = []
+    real_open = conn._open
+    conn._open = lambda *a, **k: opened.append(1) or real_open(*a, **k)
+    connected = []
+    conn.on_connected(connected.append)
+    robots = []
+    threads = [threading.Thread(target=lambda: robots.append(conn.connect())) for _ in range(4)]
+    conn.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    try:
+        assert len(robots) == 4 and all(r is robots[0] for r in robots)
+        assert connected == [robots[0]]
+        assert len(opened) == 1  # one Sdk/Robot, hence one TimeSyncThread
+    finally:
+        conn.shutdown()
+
+
+def test_background_start_waits_for_the_robot(tmp_path, caplog):
+    import socket
+    with socket.socket() as s:  # a free port nobody listens on yet
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    state = tmp_path / "state"
+    sim = SimulatedSpot(port=port, body=False, state_dir=state)
+    config = None
+    caplog.set_level(logging.INFO, logger="test.bg")
+    try:
+        # the info a launch file would have from an earlier run: same state dir, same port
+        sim.start()
+        config = ConnectionConfig.from_sim_info(sim.info, reconnect_max_backoff=0.3)
+        sim.stop()
+        conn = SpotConnection(config, logging.getLogger("test.bg"))
+        connected = []
+        conn.on_connected(connected.append)
+        conn.start()
+        time.sleep(0.5)
+        assert not conn.connected and connected == []
+        sim = SimulatedSpot(port=port, body=False, state_dir=state).start()
+        assert conn.wait_until_connected(10)
+        assert len(connected) == 1
+        conn.shutdown()
+    finally:
+        sim.stop()
+    messages = [r.getMessage() for r in caplog.records if r.name == "test.bg"]
+    assert sum(m.startswith("waiting for Spot") for m in messages) == 1
+    assert sum(m.startswith("connected to Spot") for m in messages) == 1

@@ -15,7 +15,7 @@ C++ `cvtColor` it calls for `desired_encoding`):
   255 <-> 65535, anything else of equal channel count by a plain type conversion.
 
 Pixels are not copied where it can be avoided: reading a message gives a `np.frombuffer` view
-of its data (read-only; strided when rows are padded), and building a message hands the
+of its data (strided when rows are padded), and building a message hands the
 message factory one `bytes` object (the one copy `ndarray.tobytes()` makes; no copy at all
 for data that already is `bytes`, e.g. a robot's RAW image). `bytes` is what both message
 backends take fastest (rclpy's `array.array` from bytes is a memcpy; the rosbags factory
@@ -24,6 +24,7 @@ wraps it without copying).
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from typing import Any, Callable
@@ -132,10 +133,15 @@ def is_mono(encoding: str) -> bool:
 
 def cv_type_name(dtype: np.dtype, channels: int) -> str:
     """OpenCV type name (`8UC3`) of a dtype and channel count: cv_bridge's passthrough encoding."""
+    return _cv_type_name(np.dtype(dtype).str, int(channels))
+
+
+@functools.lru_cache(maxsize=256)
+def _cv_type_name(dtype_str: str, channels: int) -> str:
     try:
-        return f"{_DEPTH_NAMES[np.dtype(dtype).newbyteorder('=')]}C{channels}"
+        return f"{_DEPTH_NAMES[np.dtype(dtype_str).newbyteorder('=')]}C{channels}"
     except KeyError:
-        raise ImageEncodingError(f"arrays of dtype {np.dtype(dtype)} have no ROS image encoding") from None
+        raise ImageEncodingError(f"arrays of dtype {np.dtype(dtype_str)} have no ROS image encoding") from None
 
 
 def _channels_of(array: np.ndarray) -> int:
@@ -151,8 +157,8 @@ def _channels_of(array: np.ndarray) -> int:
 def array_from_image_msg(msg: Any, desired_encoding: str = PASSTHROUGH) -> np.ndarray:
     """Pixels of a `sensor_msgs/Image` (cv_bridge `imgmsg_to_cv2`).
 
-    `passthrough` gives a read-only view of the message data (no copy; rows padded beyond
-    `width` are cut off by a strided view). Any other `desired_encoding` converts as cv_bridge
+    `passthrough` gives a view of the message data (no copy; read-only when the data is
+    `bytes`; rows padded beyond `width` are cut off by a strided view). Any other `desired_encoding` converts as cv_bridge
     does and returns a new array. Shape `(height, width)` for one channel, else
     `(height, width, channels)`; values in the message's units (e.g. `16UC1` millimetres).
     """
@@ -238,12 +244,15 @@ def image_msg_from_buffer(make: MessageFactory, data: bytes, height: int, width:
 
 
 def image_msg_from_array(make: MessageFactory, array: np.ndarray, encoding: str = PASSTHROUGH,
-                         stamp: Stamp = (0, 0), frame_id: str = "") -> Any:
+                         stamp: Stamp = (0, 0), frame_id: str = "", copy: bool = True) -> Any:
     """`sensor_msgs/Image` from an array (cv_bridge `cv2_to_imgmsg`).
 
     `encoding` must fit the array's dtype and channel count (`bgr8` needs uint8 HxWx3, `16UC1`
     uint16 HxW, `yuv422` uint8 HxWx2); `passthrough` names the OpenCV type (`8UC3`).
     `stamp` is (sec, nanosec) on the ROS clock, `frame_id` the optical frame of the camera.
+    `copy=False` hands the factory a memoryview of a C-contiguous array instead of a `bytes`
+    copy: no pixel copy at all with the rosbags factory (the message then shares the array's
+    memory: only for arrays nobody modifies afterwards, e.g. a fresh decode).
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"image_msg_from_array needs a numpy array, got {type(array).__name__}")
@@ -258,7 +267,11 @@ def image_msg_from_array(make: MessageFactory, array: np.ndarray, encoding: str 
                 f"encoding specified as {encoding}, but image has incompatible type {cv_type}")
     big = array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and sys.byteorder == "big")
     height = array.shape[0]
-    data = array.tobytes()
+    data: bytes | memoryview
+    if not copy and array.flags.c_contiguous:
+        data = memoryview(array).cast("B")
+    else:
+        data = array.tobytes()
     return make("sensor_msgs/msg/Image", header=_header(make, stamp, frame_id), height=int(height),
                 width=int(array.shape[1]), encoding=encoding, is_bigendian=int(big),
                 step=len(data) // height if height else 0, data=data)

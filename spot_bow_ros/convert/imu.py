@@ -26,11 +26,10 @@ from ..bow import bow_data_pb2 as bow
 from ..bow.frames import (DEFAULT_CONVENTION, AxisConvention, angular_velocity_bow_to_ros,
                           angular_velocity_ros_to_bow, position_bow_to_ros, position_ros_to_bow,
                           quaternion_bow_to_ros, quaternion_ros_to_bow)
+from .rosmsg import NOT_PROVIDED9, ZERO9, builder_for
 
 MessageFactory = Callable[..., Any]
 
-_ZERO9 = [0.0] * 9
-_NOT_PROVIDED = [-1.0] + [0.0] * 8
 
 
 # -- Spot -> BOW ---------------------------------------------------------------------------------
@@ -121,22 +120,19 @@ def imu_msg(make: MessageFactory, stamp: tuple[int, int], frame_id: str,
             orientation: Sequence[float] | None, angular_velocity: Sequence[float] | None,
             linear_acceleration: Sequence[float] | None) -> Any:
     """sensor_msgs/Imu from ROS-axis values; None marks a quantity as not provided (REP 145)."""
-    header = make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=int(stamp[0]),
-                                                     nanosec=int(stamp[1])), frame_id=frame_id)
+    b = builder_for(make)
     if orientation is None:
-        q, q_cov = make("geometry_msgs/msg/Quaternion", x=0.0, y=0.0, z=0.0, w=1.0), _NOT_PROVIDED
+        q, q_cov = b.quaternion((0.0, 0.0, 0.0, 1.0)), NOT_PROVIDED9.copy()
     else:
-        q = make("geometry_msgs/msg/Quaternion", x=float(orientation[0]), y=float(orientation[1]),
-                 z=float(orientation[2]), w=float(orientation[3]))
-        q_cov = _ZERO9
-    w, w_cov = _vector3(make, angular_velocity)
-    a, a_cov = _vector3(make, linear_acceleration)
-    return make("sensor_msgs/msg/Imu", header=header, orientation=q, orientation_covariance=q_cov,
-                angular_velocity=w, angular_velocity_covariance=w_cov, linear_acceleration=a,
-                linear_acceleration_covariance=a_cov)
+        q, q_cov = b.quaternion(orientation), ZERO9.copy()
+    w, w_cov = _vector3(b, angular_velocity)
+    a, a_cov = _vector3(b, linear_acceleration)
+    return b.new("sensor_msgs/msg/Imu", header=b.header(stamp, frame_id), orientation=q, orientation_covariance=q_cov,
+                 angular_velocity=w, angular_velocity_covariance=w_cov, linear_acceleration=a,
+                 linear_acceleration_covariance=a_cov)
 
 
-def _vector3(make: MessageFactory, v: Sequence[float] | None):
+def _vector3(b, v: Sequence[float] | None):
     if v is None:
-        return make("geometry_msgs/msg/Vector3", x=0.0, y=0.0, z=0.0), _NOT_PROVIDED
-    return make("geometry_msgs/msg/Vector3", x=float(v[0]), y=float(v[1]), z=float(v[2])), _ZERO9
+        return b.vector3((0.0, 0.0, 0.0)), NOT_PROVIDED9.copy()
+    return b.vector3(v), ZERO9.copy()

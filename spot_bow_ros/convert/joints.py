@@ -18,7 +18,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..bow import bow_data_pb2 as bow
-from ..bow.frames import UnitError, angles_to_radians, torques_to_newton_metres
+from ..bow.frames import UnitError, angle_to_radians, torques_to_newton_metres
+from .rosmsg import builder_for
 
 MessageFactory = Callable[..., Any]
 
@@ -109,6 +110,11 @@ class JointArrays:
     notes: list[str] = field(default_factory=list)
 
 
+def _float64(values: Sequence[float]) -> np.ndarray:
+    """A repeated float field as float64 array (np.fromiter: ~2x faster than np.array on it)."""
+    return np.fromiter(values, dtype=np.float64, count=len(values))
+
+
 def joint_arrays_from_proprioception(sample: bow.ProprioceptionSample) -> JointArrays:
     """Validate a ProprioceptionSample's joint fields and convert them to rad, rad/s, N·m.
 
@@ -125,20 +131,26 @@ def joint_arrays_from_proprioception(sample: bow.ProprioceptionSample) -> JointA
     if len(set(names)) != n:
         raise ProprioceptionError("JointNames contains duplicates")
     try:
-        units = sample.AngleUnits
-        position = np.asarray(angles_to_radians(sample.JointAngles, units), dtype=np.float64)
-        velocity = np.asarray(angles_to_radians(sample.JointVelocities, units), dtype=np.float64)
-        torque_note = ""
-        effort = np.zeros(0, dtype=np.float64)
-        if len(sample.JointTorques):
-            torques = torques_to_newton_metres(sample.JointTorques, sample.TorqueUnits)
-            if torques is None:
-                torque_note = ("JointTorques are in CURRENT units (amperes), not N·m: "
-                               "not published as JointState.effort")
-            else:
-                effort = np.asarray(torques, dtype=np.float64)
+        # unit scale factors from bow.frames (the one place that knows BOW units)
+        angle_scale = angle_to_radians(1.0, sample.AngleUnits)
+        torque_scale = (torques_to_newton_metres([1.0], sample.TorqueUnits)
+                        if len(sample.JointTorques) else [1.0])
     except UnitError as err:
         raise ProprioceptionError(str(err)) from None
+    position = _float64(sample.JointAngles)
+    velocity = _float64(sample.JointVelocities)
+    if angle_scale != 1.0:
+        position *= angle_scale
+        velocity *= angle_scale
+    torque_note = ""
+    if torque_scale is None:
+        effort = np.zeros(0, dtype=np.float64)
+        torque_note = ("JointTorques are in CURRENT units (amperes), not N·m: "
+                       "not published as JointState.effort")
+    else:
+        effort = _float64(sample.JointTorques)
+        if torque_scale[0] != 1.0:
+            effort *= torque_scale[0]
     return JointArrays(names, position, velocity, effort, torque_note)
 
 
@@ -159,10 +171,9 @@ def joint_state_from_proprioception(make: MessageFactory, sample: bow.Propriocep
 
 def joint_state_msg(make: MessageFactory, arrays: JointArrays, stamp: tuple[int, int], frame_id: str = "") -> Any:
     """sensor_msgs/JointState from validated `JointArrays`."""
-    header = make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=int(stamp[0]),
-                                                     nanosec=int(stamp[1])), frame_id=frame_id)
-    return make("sensor_msgs/msg/JointState", header=header, name=arrays.names, position=arrays.position,
-                velocity=arrays.velocity, effort=arrays.effort)
+    b = builder_for(make)
+    return b.new("sensor_msgs/msg/JointState", header=b.header(stamp, frame_id), name=arrays.names,
+                 position=arrays.position, velocity=arrays.velocity, effort=arrays.effort)
 
 
 def proprioception_from_joint_state(msg: Any, prefix: str = "") -> bow.ProprioceptionSample:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable, Sequence
 
+from .rosmsg import ZERO36, builder_for
+
 MessageFactory = Callable[..., Any]
 Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
@@ -90,50 +92,41 @@ def body_twist_from_odom_velocity(odom_rot_body: Sequence[float], linear_in_odom
 
 # -- ROS messages --------------------------------------------------------------------------------
 
-def _header(make: MessageFactory, stamp: tuple[int, int], frame_id: str) -> Any:
-    return make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=int(stamp[0]),
-                                                   nanosec=int(stamp[1])), frame_id=frame_id)
-
-
-def _vec(make: MessageFactory, v: Sequence[float]) -> Any:
-    return make("geometry_msgs/msg/Vector3", x=float(v[0]), y=float(v[1]), z=float(v[2]))
-
-
-def _quat(make: MessageFactory, q: Sequence[float]) -> Any:
-    return make("geometry_msgs/msg/Quaternion", x=float(q[0]), y=float(q[1]), z=float(q[2]), w=float(q[3]))
-
-
 def odometry_msg(make: MessageFactory, stamp: tuple[int, int], frame_id: str, child_frame_id: str,
                  pose: Pose, linear_body: Sequence[float], angular_body: Sequence[float]) -> Any:
     """nav_msgs/Odometry: pose of `child_frame_id` in `frame_id`, twist in `child_frame_id` axes.
 
     Covariances are left zero (unknown; Spot reports none).
     """
+    b = builder_for(make)
     position, rotation = pose
-    pose_msg = make("geometry_msgs/msg/PoseWithCovariance",
-                    pose=make("geometry_msgs/msg/Pose",
-                              position=make("geometry_msgs/msg/Point", x=float(position[0]),
-                                            y=float(position[1]), z=float(position[2])),
-                              orientation=_quat(make, rotation)))
-    twist_msg = make("geometry_msgs/msg/TwistWithCovariance",
-                     twist=make("geometry_msgs/msg/Twist", linear=_vec(make, linear_body),
-                                angular=_vec(make, angular_body)))
-    return make("nav_msgs/msg/Odometry", header=_header(make, stamp, frame_id), child_frame_id=child_frame_id,
-                pose=pose_msg, twist=twist_msg)
+    pose_msg = b.new("geometry_msgs/msg/PoseWithCovariance",
+                     pose=b.new("geometry_msgs/msg/Pose",
+                                position=b.new("geometry_msgs/msg/Point", x=float(position[0]),
+                                               y=float(position[1]), z=float(position[2])),
+                                orientation=b.quaternion(rotation)),
+                     covariance=ZERO36.copy())
+    twist_msg = b.new("geometry_msgs/msg/TwistWithCovariance",
+                      twist=b.new("geometry_msgs/msg/Twist", linear=b.vector3(linear_body),
+                                  angular=b.vector3(angular_body)),
+                      covariance=ZERO36.copy())
+    return b.new("nav_msgs/msg/Odometry", header=b.header(stamp, frame_id), child_frame_id=child_frame_id,
+                 pose=pose_msg, twist=twist_msg)
 
 
 def transform_stamped_msg(make: MessageFactory, stamp: tuple[int, int], parent: str, child: str,
                           parent_tform_child: Pose) -> Any:
     """geometry_msgs/TransformStamped of `child` in `parent`."""
+    b = builder_for(make)
     position, rotation = parent_tform_child
-    return make("geometry_msgs/msg/TransformStamped", header=_header(make, stamp, parent), child_frame_id=child,
-                transform=make("geometry_msgs/msg/Transform", translation=_vec(make, position),
-                               rotation=_quat(make, rotation)))
+    return b.new("geometry_msgs/msg/TransformStamped", header=b.header(stamp, parent), child_frame_id=child,
+                 transform=b.new("geometry_msgs/msg/Transform", translation=b.vector3(position),
+                                 rotation=b.quaternion(rotation)))
 
 
 def tf_message(make: MessageFactory, transforms: Iterable[Any]) -> Any:
     """tf2_msgs/TFMessage holding `transforms` (TransformStamped messages)."""
-    return make("tf2_msgs/msg/TFMessage", transforms=list(transforms))
+    return builder_for(make).new("tf2_msgs/msg/TFMessage", transforms=list(transforms))
 
 
 def robot_tf_edges(root: str, odom_tform_body: Pose, vision_tform_body: Pose | None) -> list[tuple[str, str, Pose]]:

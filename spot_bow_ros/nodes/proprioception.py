@@ -39,7 +39,7 @@ from ..convert.joints import ProprioceptionError, joint_state_from_proprioceptio
 from ..convert.odometry import odometry_msg, robot_tf_edges, tf_message, transform_stamped_msg
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
-from ..ros.qos import DEFAULT, LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
+from ..ros.qos import LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
 
 NODE_NAME = "proprioception"
 TF_QOS = QoS(depth=100)  # what tf2_ros' TransformBroadcaster uses
@@ -71,6 +71,9 @@ class ProprioceptionBridge:
 
         self.node = node
         self.log = node.get_logger()
+        # The standalone runtime's typestore factory lets converters build messages directly
+        # (convert.rosmsg); rclpy nodes use node.msg.
+        self.make = getattr(getattr(node, "transport", None), "messages", None) or node.msg
         values = node.declare_parameters(PROPRIOCEPTION_PARAMS + list(CONNECTION_PARAMS) + list(extra_params or []))
         self.params = values
         self.prefix: str = values["frame_prefix"]
@@ -138,7 +141,7 @@ class ProprioceptionBridge:
             self.log.warning("camera frames: no image source reported a sensor frame")
             return
         stamp = self.node.now()
-        make = self.node.msg
+        make = self.make
         with self._lock:
             for f in frames:
                 self.static_frames[f.name] = transform_stamped_msg(
@@ -157,13 +160,12 @@ class ProprioceptionBridge:
         kin_ns = conn.robot_to_local_ns(sample.kinematics_robot_ns or sample.robot_ns)
         bow_sample = proprioception_from_sample(sample, convention=self.convention)
         if self.pub_bow is not None:
-            self.pub_bow.publish(self.node.msg("std_msgs/msg/UInt8MultiArray",
-                                               data=bow_sample.SerializeToString()))
+            self.pub_bow.publish(self.make("std_msgs/msg/UInt8MultiArray", data=bow_sample.SerializeToString()))
         self.publish_bow_sample(bow_sample, stamp_ns, [imu_ns])
         self._publish_kinematics(sample, stamp_from_ns(kin_ns))
 
     def _publish_kinematics(self, sample: Any, stamp: tuple[int, int]) -> None:
-        make, p = self.node.msg, self.prefix
+        make, p = self.make, self.prefix
         if self.pub_odom is not None:
             linear, angular = sample.body_twist()
             self.pub_odom.publish(odometry_msg(make, stamp, p + "odom", p + "body", sample.odom_tform_body,
@@ -184,7 +186,7 @@ class ProprioceptionBridge:
     def publish_bow_sample(self, sample: bow.ProprioceptionSample, stamp_ns: int,
                            imu_stamps_ns: list[int] | None = None) -> bool:
         """Publish joint_states and imu topics for one BOW sample; False (and one log line) if malformed."""
-        make = self.node.msg
+        make = self.make
         stamp = stamp_from_ns(stamp_ns)
         try:
             joints, note = joint_state_from_proprioception(make, sample, stamp, prefix=self.prefix)

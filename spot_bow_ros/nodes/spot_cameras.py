@@ -34,6 +34,8 @@ from ..spot.cameras import (CAMERA_SOURCES, DEPTH, VISUAL, CameraFetcher, Image,
 from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
 
 NODE_NAME = "spot_cameras"
+#: How many fetch periods a delayed fetch loop may catch up (back to back) before it skips.
+CATCH_UP_PERIODS = 3
 
 PARAMS = [
     ParamSpec("cameras", ["frontleft", "frontright", "left", "right", "back", "hand"],
@@ -103,6 +105,7 @@ class SpotCamerasBridge:
                                      self.connection.robot_to_local_ns, self._publish, self._on_error,
                                      workers=values["decode_threads"], timeout_s=values["request_timeout"])
         self._lock = threading.Lock()
+        self._infos: dict[tuple[str, int, int, str], Any] = {}
         self._sources_checked = False
         self._skipped: set[tuple[str, str]] = set()
         self._stop = threading.Event()
@@ -129,6 +132,7 @@ class SpotCamerasBridge:
     # -- fetch thread -----------------------------------------------------------------------
     def _recheck_sources(self) -> None:
         self._sources_checked = False
+        self._infos = {}  # a reconnected (or replaced) robot may report other intrinsics
 
     def _check_sources(self) -> None:
         """Skip (with one warning) configured cameras the robot does not have."""
@@ -165,8 +169,12 @@ class SpotCamerasBridge:
         return requests
 
     def _loop(self) -> None:
+        """Fetch at `rate`: the call for cycle n+1 overlaps decoding of cycle n; cycles delayed
+        (e.g. the OS did not schedule us) are caught up at once, up to CATCH_UP_PERIODS; later
+        than that the missed cycles are skipped."""
         period = 1.0 / self.rate
         next_t = time.monotonic()
+        pending: list = []
         while not self._stop.is_set():
             if not self.connection.connected:
                 self._stop.wait(0.1)
@@ -177,7 +185,10 @@ class SpotCamerasBridge:
             requests = self.due_requests()
             if requests:
                 try:
-                    self.fetcher.fetch(requests)
+                    pairs = self.fetcher.request_images(requests)
+                    for future in pending:  # bounded backlog: one batch decoding at a time
+                        future.result()
+                    pending = self.fetcher.deliver_async(pairs)
                 except SpotConnectionError:
                     pass  # the connection logs its own state changes
                 except Exception as err:  # noqa: BLE001 - keep fetching
@@ -185,9 +196,12 @@ class SpotCamerasBridge:
             self.cycles += 1
             next_t += period
             now = time.monotonic()
-            if next_t < now:  # late: skip the missed periods instead of bursting
-                next_t = now + period - ((now - next_t) % period)
-            self._stop.wait(next_t - now)
+            if next_t < now - CATCH_UP_PERIODS * period:  # far behind: skip, do not burst
+                next_t = now
+            if next_t > now:
+                self._stop.wait(next_t - now)
+        for future in pending:
+            future.cancel()
 
     # -- decode/publish threads ---------------------------------------------------------------
     def _on_error(self, request: SourceRequest, message: str) -> None:
@@ -210,16 +224,20 @@ class SpotCamerasBridge:
                 msg = imconv.image_msg_from_buffer(make, image.pixels, image.height, image.width, image.encoding,
                                                    stamp, frame_id)
             else:
-                msg = imconv.image_msg_from_array(make, image.pixels, image.encoding, stamp, frame_id)
+                msg = imconv.image_msg_from_array(make, image.pixels, image.encoding, stamp, frame_id, copy=False)
             out.image.publish(msg)
         if image.jpeg is not None and out.compressed is not None and out.compressed.get_subscription_count() > 0:
             out.compressed.publish(imconv.compressed_msg_from_jpeg(make, image.jpeg, image.jpeg_encoding,
                                                                    stamp, frame_id))
         if out.info.get_subscription_count() > 0:
-            k, model, d = camera_model(image)
-            info = (ci.camera_info_msg(make, image.width, image.height, k, d, model, stamp=stamp, frame_id=frame_id)
-                    if k[0] else ci.empty_camera_info(make, image.width, image.height, stamp, frame_id))
-            out.info.publish(info)
+            key = (req.source, image.width, image.height, frame_id)
+            info = self._infos.get(key)
+            if info is None:  # the camera model of a source is fixed: built once, restamped per image
+                k, model, d = camera_model(image)
+                info = self._infos[key] = (
+                    ci.camera_info_msg(make, image.width, image.height, k, d, model, frame_id=frame_id) if k[0]
+                    else ci.empty_camera_info(make, image.width, image.height, frame_id=frame_id))
+            out.info.publish(ci.restamp(make, info, stamp))
         with self._lock:
             out.published += 1
 

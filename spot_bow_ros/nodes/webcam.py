@@ -7,8 +7,8 @@ Topics (relative to the node namespace):
 - `webcam/image_raw/compressed` (`sensor_msgs/CompressedImage`, JPEG, when `publish_compressed`).
 
 A capture thread reads frames and stamps them at capture; a publish thread converts and
-publishes the newest one. A frame still waiting when the next one arrives is dropped and
-counted, so a slow consumer never delays capture. A device that stops delivering is reopened
+publishes them in order; when more than `QUEUE_FRAMES` wait, the oldest is dropped and
+counted, so a slow consumer never delays capture nor piles up latency. A device that stops delivering is reopened
 every `reconnect_interval` s (one warning when it goes, one info line when it is back); a
 device that cannot be opened gives one error line (retried quietly). Topics nobody subscribes
 to (a recorder counts) are not converted or encoded.
@@ -16,6 +16,7 @@ to (a recorder counts) are not converted or encoded.
 
 from __future__ import annotations
 
+import collections
 import threading
 from typing import Any
 
@@ -27,6 +28,9 @@ from ..ros.params import ParamSpec
 from ..ros.qos import QoS
 
 NODE_NAME = "webcam"
+#: Captured frames waiting for the publish thread; beyond this the oldest is dropped (counted),
+#: so a stall of the publisher costs frames, never latency.
+QUEUE_FRAMES = 3
 
 PARAMS = [
     ParamSpec("device", "0", "Camera index (\"0\"), /dev/video* or /dev/v4l/by-id/* path, video file, "
@@ -84,7 +88,7 @@ class WebcamBridge:
         self.frames_published = 0
         self.frames_dropped = 0     # overwritten before publishing (publisher too slow)
         self.last_error: str | None = None
-        self._mailbox: Frame | None = None
+        self._queue: collections.deque[Frame] = collections.deque()
         self._cv = threading.Condition()
         self._stop = threading.Event()
         self._capture_thread = threading.Thread(target=self._capture_loop, name="webcam-capture", daemon=True)
@@ -151,9 +155,10 @@ class WebcamBridge:
                 continue
             self.frames_captured += 1
             with self._cv:
-                if self._mailbox is not None:
+                if len(self._queue) >= QUEUE_FRAMES:
+                    self._queue.popleft()
                     self.frames_dropped += 1
-                self._mailbox = frame
+                self._queue.append(frame)
                 self._cv.notify()
         with self._cv:
             self._cv.notify_all()
@@ -162,9 +167,9 @@ class WebcamBridge:
     def _publish_loop(self) -> None:
         while True:
             with self._cv:
-                while self._mailbox is None and not self._stop.is_set() and self._capture_thread.is_alive():
+                while not self._queue and not self._stop.is_set() and self._capture_thread.is_alive():
                     self._cv.wait(0.5)
-                frame, self._mailbox = self._mailbox, None
+                frame = self._queue.popleft() if self._queue else None
             if frame is None:
                 if self._stop.is_set() or not self._capture_thread.is_alive():
                     return
@@ -179,14 +184,19 @@ class WebcamBridge:
         stamp = stamp_from_ns(frame.stamp_ns)
         make = self.node.msg
         height, width = frame.image.shape[:2]
-        if self.pub_image.get_subscription_count() > 0:
+        want_image = self.pub_image.get_subscription_count() > 0
+        want_jpeg = self.pub_compressed is not None and self.pub_compressed.get_subscription_count() > 0
+        pixels = None
+        if want_image or (want_jpeg and self.encoding == images.MONO8):
             pixels = frame.image if self.encoding == images.BGR8 else \
                 images.convert_encoding(frame.image, images.BGR8, self.encoding)
-            self.pub_image.publish(images.image_msg_from_array(make, pixels, self.encoding, stamp, self.frame_id))
-        if self.pub_compressed is not None and self.pub_compressed.get_subscription_count() > 0:
-            jpeg_source, enc = (frame.image, images.BGR8) if self.encoding != images.MONO8 else \
-                (images.convert_encoding(frame.image, images.BGR8, images.MONO8), images.MONO8)
-            jpeg = images.encode_jpeg(jpeg_source, enc, self.jpeg_quality)
+        if want_image:
+            self.pub_image.publish(images.image_msg_from_array(make, pixels, self.encoding, stamp, self.frame_id,
+                                                               copy=False))  # a fresh frame per capture
+        if want_jpeg:
+            # as image_transport's compressed publisher: colour is encoded from bgr8, grey from mono8
+            jpeg = (images.encode_jpeg(pixels, images.MONO8, self.jpeg_quality) if self.encoding == images.MONO8
+                    else images.encode_jpeg(frame.image, images.BGR8, self.jpeg_quality))
             self.pub_compressed.publish(images.compressed_msg_from_jpeg(make, jpeg, self.encoding, stamp,
                                                                         self.frame_id))
         if self.pub_info.get_subscription_count() > 0:

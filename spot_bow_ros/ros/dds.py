@@ -17,6 +17,7 @@ any topic of the domain as CDR bytes; `discovered_topics` lists the domain's pub
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -163,6 +164,23 @@ def pad_cdr(cdr: np.ndarray) -> np.ndarray:
     return out
 
 
+_EMPTY_U8 = np.empty(0, dtype=np.uint8)
+
+
+def _trailing_uint8_sequence(messages: RosbagsMessages, type_name: str) -> str | None:
+    """Name of the last field of `type_name` if it is an unbounded uint8[]/byte[] sequence."""
+    from rosbags.typesys.base import Nodetype
+
+    fields = messages.typestore.fielddefs[type_name][1]
+    if not fields:
+        return None
+    name, (kind, rest) = fields[-1]
+    if kind == Nodetype.SEQUENCE and rest[0][0] == Nodetype.BASE and rest[0][1][0] in ("uint8", "byte") \
+            and not rest[1]:
+        return name
+    return None
+
+
 @dataclass(frozen=True)
 class TopicInfo:
     """A topic seen on the DDS domain (from DCPSPublication and local writers)."""
@@ -185,9 +203,28 @@ class DdsWriter:
         self._serialize = transport.messages.typestore.serialize_cdr
         self.gid = self._dw.guid.bytes
         self._closed = False
+        self._blob = _trailing_uint8_sequence(transport.messages, type_name)
 
     def write(self, msg: Any) -> None:
-        self.write_cdr(pad_cdr(self._serialize(msg, self.type_name)))
+        self.write_cdr(self.serialize(msg))
+
+    def serialize(self, msg: Any) -> Any:
+        """Wire CDR of `msg` (bytes-like, padded to 4, identical to rosbags' bytes + padding)."""
+        if self._blob is not None:
+            blob = getattr(msg, self._blob)
+            if isinstance(blob, np.ndarray) and blob.dtype == np.uint8 and blob.ndim == 1 and len(blob) > 4096:
+                return self._serialize_with_blob(msg, blob)
+        return pad_cdr(self._serialize(msg, self.type_name))
+
+    def _serialize_with_blob(self, msg: Any, blob: np.ndarray) -> bytes:
+        """Messages ending in a big uint8[] (Image, CompressedImage, UInt8MultiArray): encode the
+        rest with rosbags, then append length + bytes. One copy of the pixels instead of three."""
+        head = self._serialize(dataclasses.replace(msg, **{self._blob: _EMPTY_U8}), self.type_name)
+        size = len(head) + len(blob)  # head ends with the (aligned) uint32 length 0 of the empty blob
+        pad = -size % 4
+        prefix = bytearray(head[:-4].tobytes())
+        prefix[3] = (prefix[3] & 0xFC) | pad
+        return b"".join((prefix, len(blob).to_bytes(4, "little"), blob, b"\0" * pad))
 
     def write_cdr(self, cdr: Any) -> None:
         """Write already-serialized CDR (bytes-like, length a multiple of 4)."""

@@ -33,7 +33,7 @@ class GraphAnnouncer:
         from .dds_types import idl_struct
 
         self.transport = transport
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # update() builds and writes under it: last write = latest graph
         self._nodes: list[Any] = []
         self._closed = False
         cls = idl_struct(transport.messages.typestore, DISCOVERY_TYPE)
@@ -80,9 +80,9 @@ class GraphAnnouncer:
 
         from .dds import pad_cdr
 
-        msg = self.message()
-        cdr = pad_cdr(self.transport.messages.typestore.serialize_cdr(msg, DISCOVERY_TYPE))
         with self._lock:
+            msg = self.message()
+            cdr = pad_cdr(self.transport.messages.typestore.serialize_cdr(msg, DISCOVERY_TYPE))
             if not self._closed:
                 ret = ddspy_write(self._writer._ref, cdr)
                 if ret < 0:

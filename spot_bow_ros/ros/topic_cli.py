@@ -166,6 +166,11 @@ def _list(args: argparse.Namespace) -> int:
 def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
     topic = _topic_name(args.topic)
     limit = 1 if args.once else max(0, args.count)
+    if args.type:  # a bad type name fails before joining DDS
+        from .backend import default_distro
+        from .messages import messages_for
+
+        messages_for(default_distro()).resolve(args.type)
     transport = _transport()
     try:
         type_name = _resolve(transport, topic, args.type, args.timeout, stop)

@@ -248,7 +248,7 @@ class SimCameras:
 
     def encoded(self, name: str, counter: int, fmt: int, quality: float, resize: float,
                 touch: bool = True) -> tuple[bytes, int, int]:
-        """(data, cols, rows) of frame `counter` of source `name` (cached per frame).
+        """(data, cols, rows) of frame `counter` of source `name` (cached for the newest frame).
 
         `touch`: count this as a client request (keeps the source prepared ahead for a second).
         """
@@ -257,17 +257,40 @@ class SimCameras:
         with st.lock:
             if touch:
                 st.recent[key] = time.monotonic()
-            if st.counter != counter:
-                if counter < st.counter:   # an older frame: render without touching the cache
-                    return self._encode(st.spec, render_frame(st.spec, counter, st.base), fmt, quality, resize)
-                st.counter = counter
-                st.pixels = render_frame(st.spec, counter, st.base)
-                st.encoded = {}
-            hit = st.encoded.get(key)
-            if hit is None:
-                hit = self._encode(st.spec, st.pixels, fmt, quality, resize)
-                st.encoded[key] = hit
-            return hit
+            if st.counter == counter:
+                hit = st.encoded.get(key)
+                if hit is not None:
+                    return hit
+                pixels = st.pixels
+            else:
+                pixels = None
+        # render/encode outside the lock (a concurrent duplicate encode is harmless)
+        if pixels is None:
+            pixels = render_frame(st.spec, counter, st.base)
+        out = self._encode(st.spec, pixels, fmt, quality, resize)
+        with st.lock:
+            if counter > st.counter:
+                st.counter, st.pixels, st.encoded = counter, pixels, {}
+            if counter == st.counter:
+                st.encoded[key] = out
+        return out
+
+    def latest(self, name: str, counter: int, fmt: int, quality: float,
+               resize: float) -> tuple[bytes, int, int, int]:
+        """(data, cols, rows, frame counter) of the newest frame ready at frame `counter`.
+
+        Like a camera pipeline, a frame becomes available once encoded: when frame `counter`
+        is not ready yet but frame `counter - 1` is (prepared ahead), that one is served.
+        """
+        st = self._state[name]
+        key = (fmt, int(quality), float(resize))
+        if self._ahead is not None:
+            with st.lock:
+                hit = st.encoded.get(key)
+                if hit is not None and st.counter in (counter, counter - 1):
+                    st.recent[key] = time.monotonic()
+                    return (*hit, st.counter)
+        return (*self.encoded(name, counter, fmt, quality, resize), counter)
 
     @staticmethod
     def _encode(spec: CameraSpec, pixels: np.ndarray, fmt: int, quality: float, resize: float):
@@ -344,8 +367,8 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
     def GetImage(self, request, context):
         cams = self.cams
         received = cams.clock.robot_ns()
-        counter, acq = cams.frame_at(received)
-        snap = cams.robot.truth_at(acq)
+        counter, _ = cams.frame_at(received)
+        snaps: dict = {}
         resp = image_pb2.GetImageResponse()
         served = []
         for ir in request.image_requests:
@@ -367,7 +390,11 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             if ir.resize_ratio < 0 or ir.resize_ratio > 1:
                 out.status = ImageResponse.STATUS_UNSUPPORTED_RESIZE_RATIO_REQUESTED
                 continue
-            data, cols, rows = cams.encoded(spec.name, counter, fmt, ir.quality_percent, ir.resize_ratio)
+            data, cols, rows, n = cams.latest(spec.name, counter, fmt, ir.quality_percent, ir.resize_ratio)
+            acq = cams.acquisition_ns(n)
+            snap = snaps.get(acq)
+            if snap is None:
+                snap = snaps[acq] = cams.robot.truth_at(acq)
             shot = out.shot
             img = shot.image
             img.cols, img.rows, img.format, img.pixel_format = cols, rows, fmt, spec.pixel_format
@@ -378,7 +405,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             shot.capture_params.gain = 1.0
             fill_frame_tree(shot.transforms_snapshot, snap, sensors=True, only_sensor=spec.frame)
             out.status = ImageResponse.STATUS_OK
-            served.append(ServedImage(spec.name, counter, acq, Image.Format.Name(fmt), data,
+            served.append(ServedImage(spec.name, n, acq, Image.Format.Name(fmt), data,
                                       float(ir.quality_percent), time.time_ns()))
         cams.served.extend(served)
         fill_response_header(resp, request, cams.clock, received)

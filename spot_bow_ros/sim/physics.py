@@ -18,7 +18,7 @@ The model is deterministic and analytic so tests can check consistency:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .geometry import Pose, Quat, Vec3, quat_conj, quat_from_rpy, quat_mul, quat_rotate, rpy_from_quat, wrap_angle
 

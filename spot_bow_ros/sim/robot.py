@@ -6,6 +6,10 @@ command, and the physics loop that makes the state follow the commands.
 authority). Tests read `.command_log` (every command received, accepted or not) and the truth:
 `latest()`, `truth_at(robot_ns)`, `history()` give the `Snapshot` the robot served at a given
 acquisition time (joints, odom->body, IMU), on the robot clock.
+
+Parts: `physics.py` (pure kinematic model: gait, arm, IMU), `geometry.py` (poses, quaternions),
+`frames.py` (frame tree, camera extrinsics), `lease.py`, `estop.py`, `power.py`, `state.py`
+(robot state + streaming), `commands.py` (robot command validation and feedback).
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ All timestamps are on the robot clock.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from bosdyn.api import robot_state_pb2, robot_state_service_pb2_grpc

@@ -142,7 +142,7 @@ class ConnectionConfig:
     def uses_payload_credentials(self) -> bool:
         if self.auth_method == "payload":
             return True
-        return self.auth_method == "auto" and bool(self.payload_guid) and not self.sim_info_file
+        return self.auth_method == "auto" and bool(self.payload_guid)
 
     @property
     def address(self) -> str:
@@ -211,6 +211,8 @@ class ConnectionConfig:
                       payload_secret=str(info.get("payload_secret", "")),
                       sim_info_file="" if isinstance(source, Mapping) else str(source))
         fields.update(overrides)
+        if fields.get("auth_method", "auto") == "auto":
+            fields["auth_method"] = "password"  # the info file has both; payload only if asked
         return cls(**fields).validate()
 
     def reload(self) -> "ConnectionConfig":
@@ -262,6 +264,8 @@ class _Session:
     def __init__(self, sdk, robot):
         self.sdk = sdk
         self.robot = robot
+        #: The robot's TimeSyncThread (kept here: `robot.time_sync` restarts a stopped thread).
+        self.time_sync = None
 
     def close(self) -> None:
         try:
@@ -294,6 +298,8 @@ class SpotConnection:
         self._monitor: threading.Thread | None = None
         self._last_skew_ns: int | None = None
         self._share_key: tuple | None = None
+        self._connect_lock = threading.Lock()
+        self._last_error: BaseException | None = None
 
     # -- sharing ----------------------------------------------------------------------------
     @classmethod
@@ -321,7 +327,7 @@ class SpotConnection:
     def robot(self):
         """The current bosdyn Robot (authenticated, time-synced). Raises NotConnectedError."""
         session = self._session
-        if session is None or not self._connected_event.is_set():
+        if session is None:
             raise NotConnectedError(f"not connected to Spot at {self.config.address}")
         return session.robot
 
@@ -370,29 +376,48 @@ class SpotConnection:
     def connect(self, timeout: float | None = None):
         """Connect now (blocking) and keep the connection up afterwards; returns the Robot.
 
-        Retries unreachable robots until `timeout` (default config.connect_timeout); raises
+        Retries an unreachable robot until `timeout` (default config.connect_timeout); raises
         SpotAuthenticationError at once on rejected credentials, SpotConnectionError on timeout.
+        Safe to call from several bridges/threads: one connection attempt runs at a time, and a
+        caller finding the background monitor already (re)connecting waits for it.
         """
         if self.connected:
             return self.robot
         deadline = time.monotonic() + (self.config.connect_timeout if timeout is None else timeout)
+        if self._closed.is_set():
+            raise SpotConnectionError(f"connection to Spot at {self.config.address} was shut down")
+        if self._monitor is not None:
+            while not self._connected_event.wait(0.05):
+                err = self._last_error
+                if isinstance(err, SpotAuthenticationError):
+                    raise err
+                if time.monotonic() >= deadline or self._closed.is_set():
+                    raise SpotConnectionError(f"cannot connect to Spot at {self.config.address}: {err}")
+            return self.robot
         delay, last = 0.1, None
         while True:
-            try:
-                config = self.config.reload()
-                session = self._open(config, max(0.5, deadline - time.monotonic()))
-                break
-            except SpotAuthenticationError:
-                raise
-            except (SpotConnectionError, ConnectionConfigError) as err:
-                last = err
+            with self._connect_lock:
+                if self.connected:
+                    return self.robot
+                try:
+                    config = self.config.reload()
+                    session = self._open(config, max(0.5, deadline - time.monotonic()))
+                except SpotAuthenticationError:
+                    raise
+                except (SpotConnectionError, ConnectionConfigError) as err:
+                    last = err
+                else:
+                    installed = self._install(session, config, recovered_after=None)
+                    break
             if time.monotonic() + delay >= deadline or self._closed.is_set():
                 raise SpotConnectionError(f"cannot connect to Spot at {self.config.address}: {last}") from last
             time.sleep(delay)
             delay = min(delay * 2, self.config.reconnect_max_backoff)
-        self._install(session, config, recovered_after=None)
+        if not installed:
+            raise SpotConnectionError(f"connection to Spot at {self.config.address} was shut down")
+        self._notify_connected()
         self._start_monitor()
-        return session.robot
+        return self.robot
 
     def start(self) -> None:
         """Connect in the background (non-blocking); `on_connected` callbacks say when."""
@@ -430,8 +455,9 @@ class SpotConnection:
             else:
                 robot.authenticate(config.username, config.password, timeout=rpc_timeout)
             robot.start_time_sync(config.time_sync_interval)
-            robot.time_sync.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
-            self._last_skew_ns = tconv.duration_to_ns(robot.time_sync.endpoint.clock_skew)
+            session.time_sync = robot.time_sync
+            session.time_sync.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
+            self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
         except (InvalidLoginError, InvalidTokenError) as err:
             session.close()
             raise SpotAuthenticationError(f"Spot at {config.address} rejected the username/password") from err
@@ -451,23 +477,39 @@ class SpotConnection:
             raise
         return session
 
-    def _install(self, session: _Session, config: ConnectionConfig, recovered_after: float | None) -> None:
+    def _install(self, session: _Session, config: ConnectionConfig, recovered_after: float | None) -> bool:
+        """Make `session` current and log it; False if shut down meanwhile. Callers then run
+        `_notify_connected()` outside their locks (callbacks may call back into us)."""
         with self._lock:
             if self._closed.is_set():
                 session.close()
-                return
+                return False
             self.config = config
-            self._session = session
-            self._connected_event.set()
-            callbacks = list(self._connected_cbs)
+            self._session = session  # `connected` turns true after the callbacks ran
         skew_s = (self._last_skew_ns or 0) / 1e9
         if recovered_after is None:
             self._log.info(f"connected to Spot at {config.address} (robot clock skew {skew_s:+.6f} s)")
         else:
             self._log.info(f"recovered connection to Spot at {config.address} after {recovered_after:.1f} s "
                            f"(robot clock skew {skew_s:+.6f} s)")
-        for callback in callbacks:
-            self._run_callback(callback, session.robot)
+        return True
+
+    def _notify_connected(self) -> None:
+        """Run the on_connected callbacks, then mark the connection connected."""
+        session, done = self._session, 0
+        if session is None:
+            return
+        while True:
+            with self._lock:  # on_connected() appends under this lock while not `connected`
+                if self._session is not session:
+                    return
+                pending = self._connected_cbs[done:]
+                done = len(self._connected_cbs)
+                if not pending:
+                    self._connected_event.set()
+                    return
+            for callback in pending:
+                self._run_callback(callback, session.robot)
 
     def _run_callback(self, callback: Callable, *args) -> None:
         try:
@@ -479,7 +521,7 @@ class SpotConnection:
     # -- monitoring -------------------------------------------------------------------------
     def _check(self, session: _Session) -> str | None:
         """None if the robot answers and time sync runs; else the reason."""
-        thread = session.robot.time_sync
+        thread = session.time_sync
         if thread.stopped:
             return f"time sync stopped ({_reason(thread.thread_exception) if thread.thread_exception else 'no reason'})"
         try:
@@ -513,12 +555,21 @@ class SpotConnection:
                 continue
             # Not connected: (re)connect with exponential backoff.
             try:
-                config = self.config.reload()
-                new = self._open(config, self.config.connect_timeout)
+                with self._connect_lock:
+                    if self._session is not None:
+                        continue  # connect() got there first
+                    config = self.config.reload()
+                    new = self._open(config, self.config.connect_timeout)
+                    installed = self._install(new, config,
+                                              None if lost_at is None else time.monotonic() - lost_at)
+                self._last_error = None
+                if installed:
+                    self._notify_connected()
             except (SpotConnectionError, ConnectionConfigError) as err:
+                self._last_error = err
                 kind = f"{type(err).__name__}: {err}"
                 if isinstance(err, (SpotAuthenticationError, ConnectionConfigError)) and kind != reported:
-                    self._log.error(f"cannot reconnect to Spot: {err}; retrying")
+                    self._log.error(f"cannot connect to Spot: {err}; retrying")
                 elif lost_at is None and reported is None:
                     self._log.info(f"waiting for Spot at {self.config.address}: {err}")
                 else:
@@ -528,7 +579,6 @@ class SpotConnection:
                     break
                 delay = min(delay * 2, self.config.reconnect_max_backoff)
                 continue
-            self._install(new, config, None if lost_at is None else time.monotonic() - lost_at)
             lost_at = None
 
     def _lose(self, session: _Session, reason: str) -> None:
@@ -553,7 +603,7 @@ class SpotConnection:
         session = self._session
         if session is not None:
             try:
-                self._last_skew_ns = tconv.duration_to_ns(session.robot.time_sync.endpoint.clock_skew)
+                self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
             except NotEstablishedError:
                 pass
         if self._last_skew_ns is None:

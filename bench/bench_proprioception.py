@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Proprioception bridge figures (printed, not asserted).
+
+1. Conversion throughput: BOW ProprioceptionSample (19 joints + 1 IMU) -> sensor_msgs/JointState
+   + sensor_msgs/Imu per second, with the standalone runtime's typestore factory (direct message
+   construction) and with a generic factory (what an rclpy node's `msg` costs in this code path),
+   and including parsing the binary BOW sample. Target >= 10,000/s.
+2. End-to-end latency: robot acquisition (simulator truth, local clock) -> `joint_states` receipt
+   by another node, for the streaming and polling robot-state paths, over the in-process bus and
+   (with --dds) Cyclone DDS between two participants. Target p50 <= 10 ms.
+
+Usage: python bench/bench_proprioception.py [--seconds 5] [--dds]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from spot_bow_ros.bow import bow_data_pb2 as bow  # noqa: E402
+from spot_bow_ros.convert.imu import bow_imu_from_spot_packet, imu_msg_from_bow  # noqa: E402
+from spot_bow_ros.convert.joints import (SPOT_ARM_JOINTS, SPOT_LEG_JOINTS,  # noqa: E402
+                                         joint_state_from_proprioception, proprioception_from_spot_joints)
+from spot_bow_ros.ros.messages import messages_for  # noqa: E402
+
+
+def pct(values, q):
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def conversion(seconds: float) -> None:
+    make = messages_for("humble")
+
+    def generic(type_name, **fields):
+        return make.make(type_name, **fields)
+
+    names = SPOT_LEG_JOINTS + SPOT_ARM_JOINTS
+    sample = proprioception_from_spot_joints(names, np.linspace(-1, 1, 19), np.linspace(0, 2, 19),
+                                             np.linspace(-30, 30, 19))
+    sample.Imu.append(bow_imu_from_spot_packet((0.1, 0.2, 9.8), (0.01, 0.02, 0.3), (0, 0, 0.1, 0.995)))
+    data = sample.SerializeToString()
+
+    def one(factory, parse):
+        s = bow.ProprioceptionSample.FromString(data) if parse else sample
+        joint_state_from_proprioception(factory, s, (1, 2))
+        imu_msg_from_bow(factory, s.Imu[0], (1, 2), "body")
+
+    print("conversion: ProprioceptionSample (19 joints, 1 IMU) -> JointState + Imu")
+    for label, factory, parse in (("typestore factory", make, False), ("typestore factory + binary parse", make, True),
+                                  ("generic factory (rclpy-like path)", generic, False)):
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds / 3:
+            for _ in range(200):
+                one(factory, parse)
+            n += 200
+        rate = n / (time.perf_counter() - t0)
+        print(f"  {label:38s} {rate:10,.0f} samples/s  ({1e6 / rate:.1f} us each)")
+
+
+def walk(sim) -> None:
+    """Power the simulated Spot on and let it trot for a minute (simulator internals)."""
+    from bosdyn.api import power_pb2
+
+    sim.robot.power.command(power_pb2.PowerCommandRequest.REQUEST_ON_MOTORS)
+    deadline = time.monotonic() + 5
+    while not sim.robot.power.is_on() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with sim.robot.lock:
+        sim.robot.physics.set_velocity(0.5, 0.0, 0.3, time.time_ns() + 60_000_000_000)
+    while not sim.robot.latest().walking and time.monotonic() < deadline + 5:
+        time.sleep(0.05)
+
+
+def latency(seconds: float, transport_kind: str) -> None:
+    from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
+    from spot_bow_ros.ros.qos import DEFAULT
+    from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+    from spot_bow_ros.sim import SimulatedSpot
+
+    with SimulatedSpot(clock_offset_s=100.0) as sim, tempfile.TemporaryDirectory() as tmp:
+        info = str(sim.write_info(Path(tmp) / "info.json"))
+        walk(sim)  # joint positions then differ in every physics step: receipts match one snapshot
+        for mode in ("streaming", "polling"):
+            if transport_kind == "dds":
+                from spot_bow_ros.ros.dds import DdsTransport
+                tx, rx = DdsTransport(), DdsTransport()
+            else:
+                tx = rx = InProcessBus()
+            got: list[tuple[int, np.ndarray]] = []
+            lock = threading.Lock()
+
+            def cb(msg):
+                now = time.time_ns()
+                with lock:
+                    got.append((now, np.array(msg.position)))
+
+            listener = StandaloneNode("bench_listener", rx)
+            listener.create_subscription("sensor_msgs/msg/JointState", "/joint_states", cb, DEFAULT)
+            node = StandaloneNode("proprioception", tx, parameter_overrides={
+                "sim_info_file": info, "state_source": mode, "camera_frames": False})
+            bridge = ProprioceptionBridge(node)
+            time.sleep(1.5)  # connect, discovery
+            with lock:
+                got.clear()
+            time.sleep(seconds)
+            active = bridge.source.active_mode
+            node.destroy()
+            listener.destroy()
+            if transport_kind == "dds":
+                tx.close()
+                rx.close()
+            with lock:
+                received = list(got)
+            hist = sim.robot.history()
+            keys = {}
+            for s in hist:
+                keys[np.asarray(s.joint_position, dtype=np.float32).tobytes()] = s.local_ns
+            lat = []
+            for t, pos in received:
+                acq = keys.get(pos.astype(np.float32).tobytes())
+                if acq is not None:
+                    lat.append((t - acq) / 1e6)
+            rate = len(received) / seconds
+            print(f"latency {mode:9s} over {transport_kind:6s}: {len(received)} joint_states ({rate:.0f} Hz), "
+                  f"{len(lat)} matched to truth; acquisition -> receipt p50 {pct(lat, 50):.2f} ms, "
+                  f"p90 {pct(lat, 90):.2f} ms, max {max(lat) if lat else float('nan'):.2f} ms "
+                  f"[{active}]")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--dds", action="store_true", help="also measure over Cyclone DDS")
+    args = parser.parse_args()
+    conversion(args.seconds)
+    latency(args.seconds, "inproc")
+    if args.dds:
+        latency(args.seconds, "dds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

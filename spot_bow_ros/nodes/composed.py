@@ -1,0 +1,106 @@
+"""The composed bridge: every enabled bridge in one process, with one robot connection.
+
+`ros2 run spot_bow_ros spot_bow` (and `spot-bow-ros run`) host one ROS node per bridge
+(`webcam`, `spot_cameras`, `proprioception`, `motor_command`, `image_service`) in one process.
+Each node has its own executor thread (standalone) or callback group in a multi-threaded
+executor (rclpy), so a slow bridge never starves another. The Spot bridges share one
+`SpotConnection` (one login, one time-sync thread): `SpotConnection.shared` hands every bridge
+with the same connection parameters the same connection.
+
+Which bridges run is set by the `enable_<bridge>` parameters of the `spot_bow` node (in the
+params file under `spot_bow:` or `/**:`, or `-p enable_webcam:=false`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from ..ros.node_api import NodeHandle
+from ..ros.params import ParamSpec
+
+NODE_NAME = "spot_bow"
+
+
+@dataclass(frozen=True)
+class BridgeEntry:
+    """One bridge of the composed process: its node name and where its class lives."""
+
+    name: str
+    module: str
+    class_name: str
+    description: str
+
+    def build(self, node: NodeHandle) -> Any:
+        cls = getattr(importlib.import_module(self.module), self.class_name)
+        return cls(node)
+
+
+BRIDGES: tuple[BridgeEntry, ...] = (
+    BridgeEntry("webcam", "spot_bow_ros.nodes.webcam", "WebcamBridge",
+                "webcam / video file / test pattern to webcam/image_raw"),
+    BridgeEntry("spot_cameras", "spot_bow_ros.nodes.spot_cameras", "SpotCamerasBridge",
+                "Spot cameras to spot/camera/<name>/image"),
+    BridgeEntry("proprioception", "spot_bow_ros.nodes.proprioception", "ProprioceptionBridge",
+                "Spot state / BOW ProprioceptionSample to joint_states, imu, odometry, TF"),
+    BridgeEntry("motor_command", "spot_bow_ros.nodes.motor_command", "MotorCommandBridge",
+                "BOW MotorSample and cmd_vel to Spot robot commands"),
+    BridgeEntry("image_service", "spot_bow_ros.nodes.image_service", "ImageServiceBridge",
+                "ROS image topics re-served to Spot as an ImageService"),
+)
+
+COMPOSED_PARAMS: list[ParamSpec] = [
+    ParamSpec(f"enable_{b.name}", True, f"Run the {b.name} bridge ({b.description})", read_only=True)
+    for b in BRIDGES
+]
+
+
+class ComposedBridges:
+    """The `spot_bow` node: declares which bridges run (the bridges live on their own nodes)."""
+
+    def __init__(self, node: NodeHandle):
+        self.node = node
+        self.enabled = node.declare_parameters(COMPOSED_PARAMS)
+        names = [b.name for b in BRIDGES if self.enabled[f"enable_{b.name}"]]
+        node.get_logger().info(f"bridges in this process: {', '.join(names) or 'none'}")
+
+
+def enabled_bridges(overrides: Mapping[str, Any]) -> list[BridgeEntry]:
+    """The bridges whose `enable_<name>` parameter is true in `overrides` (validated)."""
+    values = {spec.name: spec.validate(overrides.get(spec.name, spec.default)) for spec in COMPOSED_PARAMS}
+    return [b for b in BRIDGES if values[f"enable_{b.name}"]]
+
+
+def composed_builders(overrides: Mapping[str, Any],
+                      build_hooks: Mapping[str, Callable[[NodeHandle], Any]] | None = None,
+                      ) -> list[tuple[str, Callable[[NodeHandle], Any]]]:
+    """`(node_name, build)` pairs for `ros.backend.run_nodes`: the `spot_bow` node first, then
+    each enabled bridge. `build_hooks` replaces a bridge's default builder (e.g. `run` gives the
+    webcam its test pattern)."""
+    hooks = dict(build_hooks or {})
+    builders: list[tuple[str, Callable[[NodeHandle], Any]]] = [(NODE_NAME, ComposedBridges)]
+    for bridge in enabled_bridges(overrides):
+        builders.append((bridge.name, hooks.get(bridge.name, bridge.build)))
+    return builders
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import sys
+
+    from ..ros.backend import parse_ros_args, run_nodes, setup_logging
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_ros_args(argv)
+        builders = composed_builders(args.overrides_for(NODE_NAME, args.namespace or ""))
+    except ValueError as exc:  # ParameterError is a ValueError: bad enable_* value or params file
+        setup_logging()
+        import logging
+        logging.getLogger("spot_bow_ros").error(str(exc))
+        return 2
+    return run_nodes(builders, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,269 @@
+"""The proprioception bridge end to end: real bosdyn clients against the simulated Spot
+(robot clock +100 s ahead), the bridge node and a listener node on an in-process bus.
+
+Truth comes from the simulator's physics history (`sim.robot.history()`): every published
+value is matched to the snapshot the robot served and compared with it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+from bosdyn.api import power_pb2
+
+from spot_bow_ros.bow import bow_data_pb2 as bow
+from spot_bow_ros.bow.frames import angular_velocity_ros_to_bow, position_ros_to_bow
+from spot_bow_ros.convert.joints import friendly_joint_name
+from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
+from spot_bow_ros.ros.node_api import stamp_to_ns
+from spot_bow_ros.ros.qos import DEFAULT, LATCHED
+from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.sim.frames import body_tform_sensor
+from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
+
+OFFSET_S = 100.0
+STAMP_TOL_NS = 5_000_000
+
+
+def start_walking(sim: SimulatedSpot, vx=0.5, vy=0.1, wz=0.3, seconds=60.0) -> None:
+    """Power on (sim power system) and walk; waits until the body moves."""
+    sim.robot.power.command(power_pb2.PowerCommandRequest.REQUEST_ON_MOTORS)
+    deadline = time.monotonic() + 5
+    while not sim.robot.power.is_on() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sim.robot.power.is_on(), "simulated Spot did not power on"
+    with sim.robot.lock:
+        sim.robot.physics.set_velocity(vx, vy, wz, time.time_ns() + int(seconds * 1e9))
+    deadline = time.monotonic() + 5
+    while not sim.robot.latest().walking and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sim.robot.latest().walking
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    spot = SimulatedSpot(clock_offset_s=OFFSET_S, arm=True)
+    spot.start()
+    spot.info_file = str(spot.write_info(tmp_path_factory.mktemp("sim") / "info.json"))
+    start_walking(spot)
+    yield spot
+    spot.stop()
+
+
+class Listener:
+    """A second node recording what the bridge publishes, with receipt times."""
+
+    TOPICS = {"/joint_states": ("sensor_msgs/msg/JointState", DEFAULT), "/imu": ("sensor_msgs/msg/Imu", DEFAULT),
+              "/odometry": ("nav_msgs/msg/Odometry", DEFAULT), "/tf": ("tf2_msgs/msg/TFMessage", DEFAULT),
+              "/tf_static": ("tf2_msgs/msg/TFMessage", LATCHED),
+              "/bow/proprioception/out": ("std_msgs/msg/UInt8MultiArray", DEFAULT)}
+
+    def __init__(self, bus):
+        self.node = StandaloneNode("listener", bus)
+        self.lock = threading.Lock()
+        self.got: dict[str, list] = {t: [] for t in self.TOPICS}
+        for topic, (type_name, qos) in self.TOPICS.items():
+            self.node.create_subscription(type_name, topic, self._cb(topic), qos)
+
+    def _cb(self, topic):
+        def cb(msg):
+            with self.lock:
+                self.got[topic].append((time.time_ns(), msg))
+        return cb
+
+    def msgs(self, topic):
+        with self.lock:
+            return [m for _, m in self.got[topic]]
+
+    def wait(self, topic, count, timeout=8.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.got[topic]) >= count:
+                return self.msgs(topic)
+            time.sleep(0.02)
+        raise AssertionError(f"{topic}: {len(self.got[topic])} messages, expected {count}")
+
+
+@pytest.fixture
+def run_bridge(sim):
+    made = []
+
+    def run(**params):
+        bus = InProcessBus()
+        listener = Listener(bus)
+        node = StandaloneNode("proprioception", bus,
+                              parameter_overrides={"sim_info_file": params.pop("info_file", sim.info_file), **params})
+        bridge = ProprioceptionBridge(node)
+        made.append((node, listener))
+        return bridge, listener
+
+    yield run
+    for node, listener in made:
+        node.destroy()
+        listener.node.destroy()
+
+
+def snapshot_with_joints(sim, positions, tol=1e-6):
+    """The history snapshot whose joint positions equal `positions` (None if none)."""
+    want = np.asarray(positions)
+    for snap in reversed(sim.robot.history()):
+        if len(snap.joint_position) == len(want) and np.allclose(snap.joint_position, want, atol=tol, rtol=0):
+            return snap
+    return None
+
+
+def snapshot_near(sim, local_ns, error=None):
+    """The snapshot acquired within 5 ms of `local_ns` that best explains a published value
+    (`error(snap)` smallest; nearest in time without `error`). Physics steps may be closer
+    together than the time-sync error, so values, not times, pick the snapshot."""
+    near = [s for s in sim.robot.history() if abs(s.local_ns - local_ns) <= STAMP_TOL_NS]
+    assert near, f"no simulator state within 5 ms of stamp {local_ns}"
+    return min(near, key=error or (lambda s: abs(s.local_ns - local_ns)))
+
+
+def angle_between(q1, q2):
+    dot = abs(sum(a * b for a, b in zip(q1, q2)))
+    return 2 * math.acos(min(1.0, dot))
+
+
+URDF_ALL = [friendly_joint_name(n) for n in LEG_JOINT_NAMES + ARM_JOINT_NAMES]
+
+
+@pytest.mark.parametrize("mode", ["streaming", "polling"])
+def test_joint_states_equal_truth_with_stamps_on_local_clock(run_bridge, sim, mode):
+    bridge, listener = run_bridge(state_source=mode, camera_frames=False)
+    msgs = listener.wait("/joint_states", 5)
+    time.sleep(1.0)
+    msgs = listener.msgs("/joint_states")[2:]
+    assert bridge.source.active_mode == mode
+    stamps = [stamp_to_ns(m.header.stamp) for m in msgs]
+    rate = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) * 1e-9)
+    assert rate >= 50.0 * 0.95, f"{mode}: {rate:.1f} Hz"
+    matched = 0
+    for msg, stamp in zip(msgs[-40:], stamps[-40:]):
+        assert list(msg.name) == URDF_ALL
+        assert len(msg.position) == len(msg.velocity) == len(msg.effort) == 19
+        snap = snapshot_with_joints(sim, msg.position)
+        assert snap is not None, "published joint positions are not a simulator state (±1e-6 rad)"
+        assert abs(stamp - snap.local_ns) <= STAMP_TOL_NS, f"stamp off by {(stamp - snap.local_ns) / 1e6:.2f} ms"
+        assert np.allclose(msg.velocity, snap.joint_velocity, atol=1e-5, rtol=1e-6)
+        assert np.allclose(msg.effort, snap.joint_load, atol=1e-5, rtol=1e-6)
+        matched += 1
+    assert matched >= 20
+
+
+def test_imu_equals_truth_after_axis_conversion(run_bridge, sim):
+    bridge, listener = run_bridge(state_source="streaming", camera_frames=False)
+    listener.wait("/imu", 30)
+    imus = listener.msgs("/imu")[-20:]
+    for msg in imus:
+        stamp = stamp_to_ns(msg.header.stamp)
+        assert msg.header.frame_id == "body"
+        w = (msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z)
+        a = (msg.linear_acceleration.x, msg.linear_acceleration.y, msg.linear_acceleration.z)
+        q = (msg.orientation.x, msg.orientation.y, msg.orientation.z, msg.orientation.w)
+        snap = snapshot_near(sim, stamp, lambda s: angle_between(q, s.imu.odom_rot_link))
+        assert w == pytest.approx(snap.imu.angular_velocity, abs=1e-5)
+        assert a == pytest.approx(snap.imu.acceleration, abs=1e-4)
+        assert angle_between(q, snap.imu.odom_rot_link) < 1e-5
+        assert msg.linear_acceleration_covariance[0] == 0.0 and msg.orientation_covariance[0] == 0.0
+    # the BOW samples on bow/proprioception/out are in the documented BOW axes
+    out = listener.wait("/bow/proprioception/out", 5)[-1]
+    sample = bow.ProprioceptionSample.FromString(bytes(memoryview(out.data)))
+    imu = sample.Imu[0]
+    match = [s for s in sim.robot.history()
+             if np.allclose(s.joint_position, sample.JointAngles, atol=1e-6, rtol=0)]
+    assert match, "BOW sample is not a simulator state"
+    truth = match[-1].imu
+    assert (imu.Gyro.X, imu.Gyro.Y, imu.Gyro.Z) == pytest.approx(
+        angular_velocity_ros_to_bow(truth.angular_velocity), abs=1e-5)
+    assert (imu.Acc.X, imu.Acc.Y, imu.Acc.Z) == pytest.approx(position_ros_to_bow(truth.acceleration), abs=1e-4)
+    assert imu.Acc.Y > 9.0  # gravity reaction points up = BOW +Y
+    assert list(sample.JointNames) == URDF_ALL and sample.AngleUnits == bow.RADIANS
+
+
+def test_polling_imu_has_orientation_and_rate_but_no_acceleration(run_bridge, sim):
+    _, listener = run_bridge(state_source="polling", camera_frames=False, bow_axes="ros")
+    listener.wait("/imu", 10)
+    for msg in listener.msgs("/imu")[-5:]:
+        assert msg.linear_acceleration_covariance[0] == -1.0
+        q = (msg.orientation.x, msg.orientation.y, msg.orientation.z, msg.orientation.w)
+        snap = snapshot_near(sim, stamp_to_ns(msg.header.stamp),
+                             lambda s: angle_between(q, s.odom_tform_body.rotation))
+        assert angle_between(q, snap.odom_tform_body.rotation) < 1e-5
+        w = (msg.angular_velocity.x, msg.angular_velocity.y, msg.angular_velocity.z)
+        assert w == pytest.approx(snap.imu.angular_velocity, abs=1e-5)
+
+
+@pytest.mark.parametrize("root", ["odom", "vision"])
+def test_odometry_and_tf_follow_the_walking_robot(run_bridge, sim, root):
+    _, listener = run_bridge(state_source="streaming", camera_frames=False, tf_root=root, frame_prefix="spot/")
+    listener.wait("/odometry", 60)
+    odoms = listener.msgs("/odometry")
+    first, last = odoms[0].pose.pose.position, odoms[-1].pose.pose.position
+    assert math.hypot(last.x - first.x, last.y - first.y) > 0.05  # it walks
+    for msg in odoms[-20:]:
+        assert msg.header.frame_id == "spot/odom" and msg.child_frame_id == "spot/body"
+        p, o = msg.pose.pose.position, msg.pose.pose.orientation
+        snap = snapshot_near(sim, stamp_to_ns(msg.header.stamp),
+                             lambda s: math.dist((p.x, p.y, p.z), s.odom_tform_body.position))
+        assert (p.x, p.y, p.z) == pytest.approx(snap.odom_tform_body.position, abs=1e-3)
+        assert angle_between((o.x, o.y, o.z, o.w), snap.odom_tform_body.rotation) < 1e-4
+        # twist in body axes: forward ~0.5 m/s, yaw rate ~0.3 rad/s (truth rotated into body)
+        from spot_bow_ros.sim.geometry import quat_conj, quat_rotate
+        inv = quat_conj(snap.odom_tform_body.rotation)
+        v = msg.twist.twist.linear
+        w = msg.twist.twist.angular
+        assert (v.x, v.y, v.z) == pytest.approx(quat_rotate(inv, snap.velocity_linear_odom), abs=1e-6)
+        assert (w.x, w.y, w.z) == pytest.approx(quat_rotate(inv, snap.velocity_angular_odom), abs=1e-6)
+    tfs = listener.msgs("/tf")[-20:]
+    for msg in tfs:
+        edges = {(t.header.frame_id, t.child_frame_id): t for t in msg.transforms}
+        body = edges[(f"spot/{root}", "spot/body")]
+        tr, rot = body.transform.translation, body.transform.rotation
+        pick = (lambda s: s.odom_tform_body) if root == "odom" else (lambda s: s.vision_tform_body)
+        snap = snapshot_near(sim, stamp_to_ns(body.header.stamp),
+                             lambda s: math.dist((tr.x, tr.y, tr.z), pick(s).position))
+        truth = pick(snap)
+        assert (tr.x, tr.y, tr.z) == pytest.approx(truth.position, abs=1e-3)
+        assert angle_between((rot.x, rot.y, rot.z, rot.w), truth.rotation) < 1e-4
+        other = "vision" if root == "odom" else "odom"
+        assert (f"spot/{root}", f"spot/{other}") in edges
+
+
+def test_tf_static_holds_every_camera_frame(run_bridge, sim):
+    _, listener = run_bridge(state_source="polling", camera_frames=True)
+    static = listener.wait("/tf_static", 1, timeout=10)[-1]
+    edges = {t.child_frame_id: t for t in static.transforms}
+    frames = {c.frame for c in sim.cameras.cameras}
+    assert frames <= set(edges), f"missing {frames - set(edges)}"
+    snap = sim.robot.latest()
+    for name in frames:
+        t = edges[name]
+        tr, rot = t.transform.translation, t.transform.rotation
+        if name.startswith("hand"):
+            assert t.header.frame_id == "hand"
+            from spot_bow_ros.sim.frames import SENSOR_FRAMES
+            truth = SENSOR_FRAMES[name][1]
+        else:
+            assert t.header.frame_id == "body"
+            truth = body_tform_sensor(name, snap)
+        assert (tr.x, tr.y, tr.z) == pytest.approx(truth.position, abs=1e-6)
+        assert angle_between((rot.x, rot.y, rot.z, rot.w), truth.rotation) < 1e-6
+    # the hand frame itself is on /tf (polling reads it from the frame tree)
+    tf = listener.wait("/tf", 3)[-1]
+    assert ("body", "hand") in {(t.header.frame_id, t.child_frame_id) for t in tf.transforms}
+
+
+def test_robot_without_arm_has_12_joints(run_bridge, tmp_path):
+    with SimulatedSpot(clock_offset_s=OFFSET_S, arm=False) as legs_only:
+        info = legs_only.write_info(tmp_path / "info.json")
+        _, listener = run_bridge(info_file=str(info), state_source="auto", camera_frames=False)
+        msg = listener.wait("/joint_states", 3)[-1]
+        assert list(msg.name) == [friendly_joint_name(n) for n in LEG_JOINT_NAMES]
+        assert snapshot_with_joints(legs_only, msg.position) is not None
