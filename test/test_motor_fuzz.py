@@ -411,7 +411,7 @@ def test_fuzz_bulk_binary(rig, seed):
             _check_new(capture, start, _pose_xy_yaw(sim.robot.latest()))
 
 
-@settings(FUZZ, max_examples=int(400 * SCALE))
+@settings(FUZZ, max_examples=int(300 * SCALE))
 @given(doc=st.one_of(JSONISH.map(lambda v: json.dumps(v)), st.text(max_size=40)))
 def test_fuzz_malformed_json(rig, doc):
     sim, node, bridge, capture, _ = rig
@@ -430,7 +430,7 @@ def test_fuzz_random_bytes(rig, data):
     _check_new(capture, start, _pose_xy_yaw(sim.robot.latest()))
 
 
-@settings(FUZZ, max_examples=int(400 * SCALE))
+@settings(FUZZ, max_examples=int(300 * SCALE))
 @given(lin=st.tuples(FLOATS, FLOATS, FLOATS), ang=st.tuples(FLOATS, FLOATS, FLOATS))
 def test_fuzz_cmd_vel(rig, lin, ang):
     sim, node, bridge, capture, _ = rig

@@ -267,3 +267,23 @@ def test_robot_without_arm_has_12_joints(run_bridge, tmp_path):
         msg = listener.wait("/joint_states", 3)[-1]
         assert list(msg.name) == [friendly_joint_name(n) for n in LEG_JOINT_NAMES]
         assert snapshot_with_joints(legs_only, msg.position) is not None
+
+
+def test_joint_states_resume_after_the_robot_restarts(run_bridge, tmp_path):
+    spot = SimulatedSpot(state_dir=tmp_path / "robot", password="restart-pw")
+    spot.start()
+    try:
+        port = spot.port
+        info = spot.write_info(tmp_path / "info.json")
+        bridge, listener = run_bridge(info_file=str(info), state_source="auto", camera_frames=False,
+                                      reconnect_max_backoff=0.5, health_check_interval=0.2)
+        listener.wait("/joint_states", 10)
+        spot.stop()
+        time.sleep(1.0)
+        stopped_at = len(listener.msgs("/joint_states"))
+        spot = SimulatedSpot(port=port, state_dir=tmp_path / "robot", password="restart-pw")
+        spot.start()
+        listener.wait("/joint_states", stopped_at + 20, timeout=15)
+        assert bridge.source.samples > stopped_at
+    finally:
+        spot.stop()

@@ -167,15 +167,15 @@ def test_unsubscribed_sources_are_not_fetched(sim):
 
 def test_a_failing_source_does_not_stop_the_others(sim, caplog, monkeypatch):
     caplog.set_level(logging.INFO)
-    original = sim.cameras.encoded
+    original = sim.cameras.latest
 
-    def broken(name, counter, fmt, quality, resize, touch=True):
-        data, cols, rows = original(name, counter, fmt, quality, resize, touch)
+    def broken(name, *args):
+        data, cols, rows, n = original(name, *args)
         if name == "left_fisheye_image":
-            return b"\xff\xd8 this is not a JPEG", cols, rows
-        return data, cols, rows
+            return b"\xff\xd8 this is not a JPEG", cols, rows, n
+        return data, cols, rows, n
 
-    monkeypatch.setattr(sim.cameras, "encoded", broken)
+    monkeypatch.setattr(sim.cameras, "latest", broken)
     rig = Rig(sim, [("/spot/camera/left/image", IMG), ("/spot/camera/right/image", IMG),
                     ("/spot/camera/back/image", IMG)], rate=15.0)
     try:
@@ -217,20 +217,20 @@ def test_fetcher_one_call_and_isolated_failures(sim):
             assert abs(img.stamp_ns - sim.clock.local_ns(img.robot_stamp_ns)) < 5_000_000
             assert img.robot_stamp_ns - img.stamp_ns == pytest.approx(OFFSET_S * 1e9, abs=5e6)
         # the robot refuses the whole batch (an exception inside the service): per-source fallback
-        original = sim.cameras.encoded
+        original = sim.cameras.latest
 
         def explode(name, *a, **k):
             if name == "right_fisheye_image":
                 raise RuntimeError("sensor fault")
             return original(name, *a, **k)
 
-        sim.cameras.encoded = explode
+        sim.cameras.latest = explode
         try:
             delivered.clear()
             failed.clear()
             n = fetcher.fetch([visual_request("frontleft"), visual_request("right"), visual_request("back")])
         finally:
-            del sim.cameras.encoded
+            del sim.cameras.latest
         assert n == 2 and sorted(i.request.source for i in delivered) == ["back_fisheye_image",
                                                                           "frontleft_fisheye_image"]
         assert [s for s, _ in failed] == ["right_fisheye_image"]

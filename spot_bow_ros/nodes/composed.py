@@ -30,23 +30,30 @@ class BridgeEntry:
     name: str
     module: str
     class_name: str
+    params_attr: str
+    uses_robot: bool
     description: str
 
     def build(self, node: NodeHandle) -> Any:
         cls = getattr(importlib.import_module(self.module), self.class_name)
         return cls(node)
 
+    def param_specs(self) -> list[ParamSpec]:
+        """The bridge's own parameters (the connection parameters come on top when `uses_robot`)."""
+        return list(getattr(importlib.import_module(self.module), self.params_attr))
+
 
 BRIDGES: tuple[BridgeEntry, ...] = (
-    BridgeEntry("webcam", "spot_bow_ros.nodes.webcam", "WebcamBridge",
+    BridgeEntry("webcam", "spot_bow_ros.nodes.webcam", "WebcamBridge", "PARAMS", False,
                 "webcam / video file / test pattern to webcam/image_raw"),
-    BridgeEntry("spot_cameras", "spot_bow_ros.nodes.spot_cameras", "SpotCamerasBridge",
+    BridgeEntry("spot_cameras", "spot_bow_ros.nodes.spot_cameras", "SpotCamerasBridge", "PARAMS", True,
                 "Spot cameras to spot/camera/<name>/image"),
     BridgeEntry("proprioception", "spot_bow_ros.nodes.proprioception", "ProprioceptionBridge",
+                "PROPRIOCEPTION_PARAMS", True,
                 "Spot state / BOW ProprioceptionSample to joint_states, imu, odometry, TF"),
-    BridgeEntry("motor_command", "spot_bow_ros.nodes.motor_command", "MotorCommandBridge",
+    BridgeEntry("motor_command", "spot_bow_ros.nodes.motor_command", "MotorCommandBridge", "MOTOR_PARAMS", True,
                 "BOW MotorSample and cmd_vel to Spot robot commands"),
-    BridgeEntry("image_service", "spot_bow_ros.nodes.image_service", "ImageServiceBridge",
+    BridgeEntry("image_service", "spot_bow_ros.nodes.image_service", "ImageServiceBridge", "PARAMS", True,
                 "ROS image topics re-served to Spot as an ImageService"),
 )
 

@@ -263,7 +263,9 @@ class RobotStateSource:
                 if self._stop.is_set():
                     break
                 self.errors += 1
-                text = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                first = str(err).splitlines()[0] if str(err) else ""
+                name = type(err).__name__
+                text = first if first.startswith(name) else f"{name}: {first}"
                 if text != last_error:
                     self._log.warning(f"robot state: {text}; retrying")
                     last_error = text
