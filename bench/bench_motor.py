@@ -38,6 +38,9 @@ from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode  # noqa: E4
 from spot_bow_ros.sim import SimulatedSpot  # noqa: E402
 
 
+SEQ = 1e-4  # m/s of lateral velocity per message index (0.03 m/s for message 300)
+
+
 def pct(values, q):
     return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
 
@@ -89,16 +92,25 @@ def run(kind: str, count: int, rate: float, sim, info_file: str, transport_facto
     sample.Locomotion.Rotation.Y = 0.1
     sample.Head.X = 0.05
     sample.OperatingHeight = 0.55
+    # message i carries i in its lateral velocity so each robot command maps back to its publish
     if kind == "json":
         pub = tester.create_publisher("std_msgs/msg/String", "bench/motor_command", COMMAND)
-        msg = tester.msg("std_msgs/msg/String", data=json_format.MessageToJson(sample))
     elif kind == "binary":
         pub = tester.create_publisher("std_msgs/msg/UInt8MultiArray", "bench/motor_command/binary", COMMAND)
-        msg = tester.msg("std_msgs/msg/UInt8MultiArray", data=sample.SerializeToString())
     else:
         pub = tester.create_publisher("geometry_msgs/msg/Twist", "bench/cmd_vel", COMMAND)
-        msg = tester.msg("geometry_msgs/msg/Twist", linear=tester.msg("geometry_msgs/msg/Vector3", x=0.3),
-                         angular=tester.msg("geometry_msgs/msg/Vector3", z=-0.1))
+    msgs = []
+    for i in range(count):
+        if kind == "cmd_vel":
+            msgs.append(tester.msg("geometry_msgs/msg/Twist",
+                                   linear=tester.msg("geometry_msgs/msg/Vector3", x=0.3, y=-i * SEQ),
+                                   angular=tester.msg("geometry_msgs/msg/Vector3", z=-0.1)))
+            continue
+        sample.Locomotion.Position.X = i * SEQ     # BOW +X (right) = Spot -y
+        if kind == "json":
+            msgs.append(tester.msg("std_msgs/msg/String", data=json_format.MessageToJson(sample)))
+        else:
+            msgs.append(tester.msg("std_msgs/msg/UInt8MultiArray", data=sample.SerializeToString()))
     deadline = time.monotonic() + 5
     while pub.get_subscription_count() < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -111,20 +123,23 @@ def run(kind: str, count: int, rate: float, sim, info_file: str, transport_facto
         while time.monotonic() < t0 + i * period:
             time.sleep(0.0005)
         published.append(time.time_ns())
-        pub.publish(msg)
+        pub.publish(msgs[i])
     time.sleep(0.5)
     recs = [r for r in sim.robot.commands()[mark:] if r.rpc == "RobotCommand"
             and r.request.command.synchronized_command.mobility_command.HasField("se2_velocity_request")]
-    n = min(len(timing.receipts), len(timing.issued), len(timing.returned), len(recs), len(published))
+    n = min(len(timing.receipts), len(timing.issued), len(timing.returned), len(recs))
+    seqs = [round(-r.request.command.synchronized_command.mobility_command.se2_velocity_request
+                  .velocity.linear.y / SEQ) for r in recs[:n]]
     rec_t = [r.local_ns for r in recs[:n]]
     rx = np.array(timing.receipts[:n], dtype=np.int64)
     to_ms = lambda a: (np.asarray(a, dtype=np.int64) - rx) / 1e6
     rows = [("receipt -> RPC issued", to_ms(timing.issued[:n])),
             ("receipt -> robot received", to_ms(rec_t)),
             ("receipt -> RPC returned", to_ms(timing.returned[:n])),
-            ("publish -> robot received", (np.asarray(rec_t) - np.asarray(published[:n])) / 1e6)]
+            ("publish -> robot received", (np.asarray(rec_t) - np.asarray([published[k] for k in seqs])) / 1e6)]
     accepted = sum(1 for r in recs if r.accepted)
-    print(f"{kind:7s} {n} commands at {rate:g} Hz ({accepted} accepted by the robot)")
+    print(f"{kind:7s} {count} published at {rate:g} Hz, {n} commands sent ({accepted} accepted by the robot, "
+          f"{count - n} superseded by keep-last-1)")
     for label, values in rows:
         print(f"  {label:28s} p50 {pct(values, 50):6.2f} ms   p90 {pct(values, 90):6.2f} ms   "
               f"max {np.max(values):6.2f} ms")

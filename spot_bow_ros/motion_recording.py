@@ -138,9 +138,14 @@ class MotionPlayer:
     def playing(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def is_current(self) -> bool:
+        """True when called from the thread of the playback in progress and it is not cancelled
+        (a superseded playback thread must not submit anything)."""
+        return threading.current_thread() is self._thread and not self._cancel.is_set()
+
     def play(self, array: bow.MotorArray, name: str) -> None:
-        """Start playing `array` (cancels a playback in progress)."""
-        self.cancel()
+        """Start playing `array` (cancels a playback in progress without waiting for it)."""
+        self.cancel(wait=False)
         self._cancel = threading.Event()
         self.name = name
         self._thread = threading.Thread(target=self._run, args=(array, name, self._cancel),

@@ -196,7 +196,7 @@ def _run_bridges(args, config: Path, sim_info: Path | None, stop: threading.Even
         from .ros.foxglove_live import FoxgloveLive
 
         fox = FoxgloveLive(context.transport.messages, port=args.foxglove)
-        context.transport.add_tap(fox.tap)
+        context.transport.add_tap(fox.tap, counts_as_subscriber=True)
         log.info(f"Foxglove: open ws://127.0.0.1:{fox.port}")
     else:
         fox = None

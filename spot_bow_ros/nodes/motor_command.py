@@ -287,8 +287,8 @@ class MotorCommandBridge:
 
     def _submit_playback(self, sample: bow.MotorSample) -> None:
         with self._lock:
-            if not self.player.playing:
-                return
+            if not self.player.is_current():
+                return  # cancelled or superseded while waiting for the lock
             try:
                 conv = motor.convert_motor_sample(sample, self.config, self.limits)
             except InvalidMotorSample as exc:  # limits changed since the recording, say

@@ -231,7 +231,8 @@ class StandaloneContext:
                 recorder.record(topic, type_name, cdr, t_ns, qos)
 
         recorder.start()
-        self.transport.add_tap(tap)
+        # A recorder subscribes to what it records: lazy publishers (cameras) must publish.
+        self.transport.add_tap(tap, counts_as_subscriber=True)
         recorder._detach = lambda: getattr(self.transport, "remove_tap", lambda t: None)(tap)
         self.recorders.append(recorder)
         return recorder

@@ -244,7 +244,7 @@ class DdsWriter:
         """Matched subscriptions (local and remote), like rclpy `get_subscription_count`."""
         if self._closed:
             return 0
-        return len(self._dw.get_matched_subscriptions())
+        return len(self._dw.get_matched_subscriptions()) + self.transport.listening_taps
 
     def close(self) -> None:
         if self._closed:
@@ -338,6 +338,7 @@ class DdsTransport:
         self._writers: list[DdsWriter] = []
         self._readers: list[DdsReader] = []
         self._taps: list[RawCallback] = []
+        self._listening: list[RawCallback] = []
         self._closed = False
         self._waitset = WaitSet(self._participant)
         self._guard = GuardCondition(self._participant)
@@ -390,15 +391,27 @@ class DdsTransport:
         self.close()
 
     # -- recording & tools ------------------------------------------------------------------
-    def add_tap(self, tap: RawCallback) -> None:
+    def add_tap(self, tap: RawCallback, counts_as_subscriber: bool = False) -> None:
         """`tap(topic, type_name, cdr_bytes, time_ns, qos)` for every message a local writer sends
-        (the bytes that went on the wire; nothing is serialized twice)."""
+        (the bytes that went on the wire; nothing is serialized twice).
+
+        `counts_as_subscriber`: the tap consumes every topic (a recorder, a live viewer), so
+        each writer's `matched_count` includes it and lazy publishers keep publishing.
+        """
         with self._lock:
             self._taps = self._taps + [tap]
+            if counts_as_subscriber:
+                self._listening = self._listening + [tap]
 
     def remove_tap(self, tap: RawCallback) -> None:
         with self._lock:
             self._taps = [t for t in self._taps if t is not tap]
+            self._listening = [t for t in self._listening if t is not tap]
+
+    @property
+    def listening_taps(self) -> int:
+        """Taps that count as a subscriber of every topic (see `add_tap`)."""
+        return len(self._listening)
 
     def subscribe_raw(self, topic: str, type_name: str, callback: RawCallback,
                       qos: QoS | None = None) -> DdsReader:

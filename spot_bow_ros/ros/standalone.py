@@ -68,10 +68,22 @@ class InProcessBus:
         self._readers: dict[str, list["_InProcReader"]] = collections.defaultdict(list)
         self._latched: dict[str, collections.deque] = {}
         self._taps: list[Tap] = []
+        self._listening: list[Tap] = []
 
-    def add_tap(self, tap: Tap) -> None:
-        """Every published message is also handed, CDR-serialised, to `tap` (recording)."""
-        self._taps.append(tap)
+    def add_tap(self, tap: Tap, counts_as_subscriber: bool = False) -> None:
+        """Every published message is also handed, CDR-serialised, to `tap` (recording).
+        `counts_as_subscriber`: the tap is counted by every writer's `matched_count`."""
+        self._taps = self._taps + [tap]
+        if counts_as_subscriber:
+            self._listening = self._listening + [tap]
+
+    def remove_tap(self, tap: Tap) -> None:
+        self._taps = [t for t in self._taps if t is not tap]
+        self._listening = [t for t in self._listening if t is not tap]
+
+    @property
+    def listening_taps(self) -> int:
+        return len(self._listening)
 
     def create_writer(self, node, topic, type_name, qos):
         return _InProcWriter(self, topic, type_name, qos)
@@ -121,7 +133,8 @@ class _InProcWriter:
 
     def matched_count(self):
         with self.bus._lock:
-            return sum(1 for r in self.bus._readers.get(self.topic, ()) if r.type_name == self.type_name)
+            readers = sum(1 for r in self.bus._readers.get(self.topic, ()) if r.type_name == self.type_name)
+        return readers + self.bus.listening_taps
 
     def close(self):
         pass

@@ -20,9 +20,9 @@ from .clock import RobotClock
 from .headers import fill_response_header
 
 #: Round trips needed before the service reports STATUS_OK.
-MIN_SAMPLES = 3
+MIN_SAMPLES = 5
 #: Samples considered for the best estimate.
-WINDOW = 8
+WINDOW = 10
 
 
 def _ns(ts) -> int:

@@ -451,7 +451,7 @@ class SpotCommander:
     # -- shutdown --------------------------------------------------------------------------
     def shutdown(self, stop: bool = True) -> None:
         """Stop motion (if we hold the lease) and return the lease."""
-        if stop and self.ready:
+        if stop and self.ready and self.powered is not False:
             result = self.stop()
             if not result.ok:
                 self.log.warning(f"stop on shutdown failed: {result.detail}")
