@@ -10,6 +10,7 @@ from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from google.protobuf import json_format
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
+from spot_bow_ros.motion_recording import load_recording
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
@@ -488,10 +489,14 @@ def test_record_then_playback_reproduces_sequence_and_timing(sim, tmp_path):
         rig.send_json(play)
         played = rig.wait_commands(mark, len(speeds), timeout=3)
         assert [velocity_of(r)[0] for r in played] == pytest.approx(speeds, abs=1e-6)
-        rec_t = [(r.local_ns - recorded[0].local_ns) / 1e9 for r in recorded]
+        # the recording's timing (receipt times, ms) is what playback reproduces at the robot
+        array = load_recording(tmp_path / "recordings", "walk_test")
+        rec_t = [(t - array.Tstamp[0]) / 1e3 for t in array.Tstamp]
+        live_t = [(r.local_ns - recorded[0].local_ns) / 1e9 for r in recorded]
         play_t = [(r.local_ns - played[0].local_ns) / 1e9 for r in played]
+        assert rec_t == pytest.approx(offsets, abs=0.030)          # recorded as sent (live jitter)
         for a, b in zip(rec_t, play_t):
-            assert abs(a - b) <= 0.020, (rec_t, play_t)
+            assert abs(a - b) <= 0.020, (rec_t, play_t, live_t)
         # unknown recording: rejected, nothing sent
         rejected = rig.bridge.counts["rejected"]
         mark = rig.mark()

@@ -507,18 +507,22 @@ class MotorCommandBridge:
                 self._account(self.commander.stop())
 
     def diagnostics_tick(self, probe: bool = True) -> None:
+        """Probe the robot (power state, reachability), re-claim a lost lease with auto_claim,
+        publish diagnostics. The RPCs run outside the bridge lock so commands and playback
+        never wait for them."""
+        c = self.commander
+        if probe:
+            if c.lease_held or not c.robot_ok:
+                c.probe()
+            if self.auto_claim and not c.lease_held and c.robot_ok:
+                try:
+                    c.claim()
+                    self.log.info("body lease re-acquired: command forwarding resumes")
+                except CommanderError:
+                    pass  # logged when it first failed; retried next period
         with self._lock:
-            c = self.commander
-            if probe:
-                if c.lease_held or not c.robot_ok:
-                    c.probe()
-                if self.auto_claim and not c.lease_held and c.robot_ok:
-                    try:
-                        c.claim()
-                        self.log.info("body lease re-acquired: command forwarding resumes")
-                    except CommanderError:
-                        pass  # logged when it first failed; retried next period
-            self.diag_pub.publish(self._diagnostics_msg())
+            msg = self._diagnostics_msg()
+        self.diag_pub.publish(msg)
 
     def _diagnostics_msg(self) -> Any:
         c = self.commander

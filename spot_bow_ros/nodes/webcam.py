@@ -30,7 +30,7 @@ from ..ros.qos import QoS
 NODE_NAME = "webcam"
 #: Captured frames waiting for the publish thread; beyond this the oldest is dropped (counted),
 #: so a stall of the publisher costs frames, never latency.
-QUEUE_FRAMES = 3
+QUEUE_FRAMES = 6
 
 PARAMS = [
     ParamSpec("device", "0", "Camera index (\"0\"), /dev/video* or /dev/v4l/by-id/* path, video file, "

@@ -167,6 +167,20 @@ _LEASE_ERRORS = (bd_exc.LeaseUseError, bd_lease.LeaseResponseError, bd_lease.Err
 _ROBOT_ERRORS = (bd_exc.RpcError, SpotConnectionError)
 
 
+def _lease_error_text(exc: Exception) -> str:
+    """Lease errors with the robot's LeaseUseResult status and owner, when there is one."""
+    text = f"{type(exc).__name__}"
+    response = getattr(exc, "response", None)
+    result = getattr(response, "lease_use_result", None)
+    if result is not None and result.status:
+        text += f" {result.DESCRIPTOR.fields_by_name['status'].enum_type.values_by_number[result.status].name}"
+        if result.owner.client_name:
+            text += f" (held by {result.owner.client_name})"
+    elif str(exc):
+        text += f": {exc}"
+    return text
+
+
 class SpotCommander:
     """Sends Spot commands over one connection; see the module docstring for the rules."""
 
@@ -307,7 +321,7 @@ class SpotCommander:
         if isinstance(exc, _ROBOT_ERRORS):
             self._robot_failed(exc)
         else:
-            self._lease_lost(f"lease keep-alive failed: {exc}")
+            self._lease_lost(f"lease keep-alive failed: {_lease_error_text(exc)}")
 
     def _lease_lost(self, reason: str) -> None:
         with self._lock:
@@ -417,8 +431,8 @@ class SpotCommander:
             try:
                 command_id = self.command_client.robot_command(command, timeout=self.rpc_timeout)
             except _LEASE_ERRORS as exc:
-                self._lease_lost(f"{type(exc).__name__}: {exc}")
-                return self._record(CommandResult(False, what, f"lease: {exc}", local_ns=now))
+                self._lease_lost(_lease_error_text(exc))
+                return self._record(CommandResult(False, what, f"lease: {_lease_error_text(exc)}", local_ns=now))
             except _ROBOT_ERRORS as exc:
                 self._robot_failed(exc)
                 return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
@@ -434,8 +448,8 @@ class SpotCommander:
         try:
             fn()
         except _LEASE_ERRORS as exc:
-            self._lease_lost(f"{type(exc).__name__}: {exc}")
-            return self._record(CommandResult(False, what, f"lease: {exc}", local_ns=now))
+            self._lease_lost(_lease_error_text(exc))
+            return self._record(CommandResult(False, what, f"lease: {_lease_error_text(exc)}", local_ns=now))
         except _ROBOT_ERRORS as exc:
             self._robot_failed(exc)
             return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))

@@ -35,6 +35,7 @@ from bosdyn.client.payload_registration import (InvalidPayloadCredentialsError,
                                                 PayloadRegistrationClient)
 from bosdyn.client.robot import UnregisteredServiceNameError
 from bosdyn.client.robot_id import RobotIdClient
+from bosdyn.client.robot_state import RobotStateStreamingClient
 from bosdyn.client.time_sync import NotEstablishedError, TimeSyncError
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -66,6 +67,10 @@ CONNECTION_PARAMS: list[ParamSpec] = [
               min=0.1, max=300.0),
     ParamSpec("client_name", "spot_bow_ros", "Client name sent to the robot in request headers."),
 ]
+
+
+#: bosdyn clients registered on every connection in addition to the SDK's standard ones.
+EXTRA_CLIENTS: tuple[type, ...] = (RobotStateStreamingClient,)
 
 
 class SpotConnectionError(Exception):
@@ -290,7 +295,9 @@ class SpotConnection:
         self._log = logger or logging.getLogger(__name__)
         self._lock = threading.RLock()
         self._session: _Session | None = None
-        self._client_classes: list[type] = []
+        # Clients every bridge may need that bosdyn's standard list lacks (so it does not matter
+        # which bridge of a composed process connects first).
+        self._client_classes: list[type] = list(EXTRA_CLIENTS)
         self._connected_cbs: list[Callable] = []
         self._disconnected_cbs: list[Callable] = []
         self._closed = threading.Event()
