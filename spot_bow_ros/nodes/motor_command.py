@@ -201,6 +201,7 @@ class MotorCommandBridge:
         self.player = MotionPlayer(self._submit_playback, self._playback_done)
         self.hostname = str(values.get("hostname", "")) or socket.gethostname()
         self._level_is_bytes: bool | None = None
+        self._closing = False
 
         self.diag_pub = node.create_publisher("diagnostic_msgs/msg/DiagnosticArray", "diagnostics", DEFAULT)
         node.create_subscription("std_msgs/msg/String", "motor_command", self.on_json, COMMAND)
@@ -230,6 +231,7 @@ class MotorCommandBridge:
 
     def shutdown(self) -> None:
         """Stop playback, save a recording in progress, stop the robot and return the lease."""
+        self._closing = True
         self._watchdog_timer.cancel()
         self._diag_timer.cancel()
         self.player.cancel()
@@ -511,6 +513,8 @@ class MotorCommandBridge:
         publish diagnostics. The RPCs run outside the bridge lock so commands and playback
         never wait for them."""
         c = self.commander
+        if self._closing:
+            return
         if probe:
             if c.lease_held or not c.robot_ok:
                 c.probe()

@@ -206,6 +206,7 @@ class SpotCommander:
         self.powered: bool | None = None
         self.last_result: CommandResult | None = None
         self.on_lost: Callable[[str], None] | None = None  # called once when forwarding stops
+        self._closed = False
         self._lease = None          # the bosdyn Lease we hold (kept across reconnections)
         self._released = True       # released on purpose (no automatic resume)
         if hasattr(connection, "on_disconnected"):
@@ -242,6 +243,8 @@ class SpotCommander:
     def claim(self) -> None:
         """Acquire (or, with take_lease, take) the body lease and keep it alive."""
         with self._lock:
+            if self._closed:
+                raise CommanderError("the commander is shut down")
             if self.lease_held:
                 return
             self._stop_keepalive(return_lease=False)
@@ -464,7 +467,9 @@ class SpotCommander:
 
     # -- shutdown --------------------------------------------------------------------------
     def shutdown(self, stop: bool = True) -> None:
-        """Stop motion (if we hold the lease) and return the lease."""
+        """Stop motion (if we hold the lease) and return the lease; no claim() afterwards."""
+        with self._lock:
+            self._closed = True
         if stop and self.ready and self.powered is not False:
             result = self.stop()
             if not result.ok:
