@@ -20,7 +20,7 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*", "bench"]),
-    package_data={PACKAGE: ["bow/*.proto", "ros/*.xml", "sim/assets/*"]},
+    package_data={PACKAGE: ["bow/*.proto", "bow/*.pyi", "ros/*.xml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),

@@ -43,19 +43,17 @@ class RosbagsMessages:
             raise ValueError(f"unknown ROS distro {distro!r} (expected one of {', '.join(ROS_DISTROS)})") from None
         self.distro = distro
         self.typestore = get_typestore(store)
+        self._layouts: dict[str, tuple[type, list, frozenset]] = {}
 
     # -- construction -------------------------------------------------------------------
     def __call__(self, type_name: str, **fields: Any) -> Any:
         return self.make(type_name, **fields)
 
     def make(self, type_name: str, **fields: Any) -> Any:
-        name = self.resolve(type_name)
-        cls = self.typestore.types[name]
-        fdefs = self.typestore.fielddefs[name][1]
-        known = {f for f, _ in fdefs}
-        unknown = set(fields) - known
-        if unknown:
-            raise TypeError(f"{name} has no field(s) {', '.join(sorted(unknown))}")
+        cls, fdefs, known = self._layout(type_name)
+        if not known.issuperset(fields):
+            unknown = set(fields) - known
+            raise TypeError(f"{cls.__msgtype__} has no field(s) {', '.join(sorted(unknown))}")
         kwargs = {}
         for fname, desc in fdefs:
             if fname in fields:
@@ -63,6 +61,16 @@ class RosbagsMessages:
             else:
                 kwargs[fname] = self._default(desc)
         return cls(**kwargs)
+
+    def _layout(self, type_name: str) -> tuple[type, list, frozenset]:
+        """(class, field definitions, field names) of a type, cached: `make` runs per message."""
+        layout = self._layouts.get(type_name)
+        if layout is None:
+            name = self.resolve(type_name)
+            fdefs = self.typestore.fielddefs[name][1]
+            layout = (self.typestore.types[name], fdefs, frozenset(f for f, _ in fdefs))
+            self._layouts[type_name] = layout
+        return layout
 
     def resolve(self, type_name: str) -> str:
         try:
