@@ -211,16 +211,19 @@ class RclpyNode:
 
         values = {}
         for spec in specs:
-            default = Parameter(spec.name, parameter_type(spec), list(spec.default)
-                                if isinstance(spec.default, (list, tuple)) else spec.default)
+            # Plain Python defaults are what every distro's declare_parameter takes; an empty
+            # list carries no element type, so it is declared by its Parameter.Type instead.
+            default = list(spec.default) if isinstance(spec.default, (list, tuple)) else spec.default
+            initial = default if default != [] else parameter_type(spec)
             try:
-                param = self.node.declare_parameter(spec.name, default.get_parameter_value(),
-                                                    parameter_descriptor(spec))
+                param = self.node.declare_parameter(spec.name, initial, parameter_descriptor(spec))
             except ParameterException as exc:
                 raise ParameterError(f"parameter '{spec.name}': {exc}") from None
             except TypeError as exc:  # wrong override type in some distros
                 raise ParameterError(f"parameter '{spec.name}' expects {spec.type_name}: {exc}") from None
             value = param.value
+            if value is None:  # declared by type without an override
+                value = default
             if isinstance(value, (array.array, np.ndarray, tuple)):
                 value = list(value)
             values[spec.name] = spec.validate(value)  # choices, NaN, int->float as the standalone backend
