@@ -188,7 +188,7 @@ def test_imu_equals_truth_after_axis_conversion(run_bridge, sim):
 
 
 def test_polling_imu_has_orientation_and_rate_but_no_acceleration(run_bridge, sim):
-    _, listener = run_bridge(state_source="polling", camera_frames=False, bow_axes="ros")
+    _, listener = run_bridge(state_source="polling", camera_frames=False, axis_convention="ros")
     listener.wait("/imu", 10)
     for msg in listener.msgs("/imu")[-5:]:
         assert msg.linear_acceleration_covariance[0] == -1.0

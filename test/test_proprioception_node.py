@@ -107,7 +107,7 @@ def test_json_sample_becomes_joint_states_and_imus(rig):
 
 
 def test_binary_sample_with_ros_axes(rig):
-    r = rig(bow_axes="ros")
+    r = rig(axis_convention="ros")
     r.send_binary(arm_sample().SerializeToString())
     imu = r.wait("/imu", 1)[0]
     assert imu.angular_velocity.y == pytest.approx(0.5)  # identity with the ROS convention
@@ -159,7 +159,7 @@ def test_parameters_are_declared_once_with_descriptions():
     node = StandaloneNode("proprioception", InProcessBus(), parameter_overrides={"connect_to_spot": False})
     try:
         ProprioceptionBridge(node)
-        assert node.get_parameter("rate") == 50.0 and node.get_parameter("bow_axes") == "bow_documented"
+        assert node.get_parameter("rate") == 50.0 and node.get_parameter("axis_convention") == "bow_documented"
         assert node.get_parameter("hostname") == ""  # connection parameters are declared too
     finally:
         node.destroy()

@@ -64,7 +64,7 @@ class AxisConvention(enum.Enum):
                          f"{', '.join(m.value for m in cls)})")
 
 
-#: Parameter choices for nodes: ParamSpec("bow_axes", "bow_documented", ..., choices=AXIS_CHOICES)
+#: Parameter choices for nodes: ParamSpec("axis_convention", "bow_documented", ..., choices=AXIS_CHOICES)
 AXIS_CHOICES = tuple(m.value for m in AxisConvention)
 DEFAULT_CONVENTION = AxisConvention.BOW_DOCUMENTED
 

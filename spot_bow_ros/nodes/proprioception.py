@@ -3,7 +3,7 @@
 Spot path (parameter `connect_to_spot`, default true): `spot.state.RobotStateSource` delivers
 robot state (streaming service when available, else polling at `rate`). Each sample becomes a
 BOW `ProprioceptionSample` (URDF joint names, RADIANS, NEWTON_METRES, the body IMU in the BOW
-axes of `bow_axes`), published on `bow/proprioception/out` (binary protobuf) and converted to ROS
+axes of `axis_convention`), published on `bow/proprioception/out` (binary protobuf) and converted to ROS
 exactly like BOW input from outside. Stamps: robot acquisition time converted to the local clock
 with the connection's time sync. Odometry and TF come straight from the kinematic state.
 
@@ -51,7 +51,7 @@ PROPRIOCEPTION_PARAMS: list[ParamSpec] = [
     ParamSpec("state_source", "auto", "Robot state source: auto (streaming if available, else polling), "
               "streaming or polling", choices=["auto", "streaming", "polling"]),
     ParamSpec("frame_prefix", "", "Prefix for joint names and frame ids (e.g. 'spot/')"),
-    ParamSpec("bow_axes", "bow_documented", "Axes of BOW vectors: bow_documented (X right, Y up, Z forward) "
+    ParamSpec("axis_convention", "bow_documented", "Axes of BOW vectors: bow_documented (X right, Y up, Z forward) "
               "or ros (X forward, Y left, Z up)", choices=list(AXIS_CHOICES)),
     ParamSpec("default_imu_frame", "body", "Frame id (without prefix) of BOW IMUs that name no mounting link"),
     ParamSpec("publish_odometry", True, "Publish odometry (nav_msgs/Odometry, odom -> body)"),
@@ -77,7 +77,7 @@ class ProprioceptionBridge:
         values = node.declare_parameters(PROPRIOCEPTION_PARAMS + list(CONNECTION_PARAMS) + list(extra_params or []))
         self.params = values
         self.prefix: str = values["frame_prefix"]
-        self.convention = AxisConvention.parse(values["bow_axes"])
+        self.convention = AxisConvention.parse(values["axis_convention"])
         self.default_imu_frame: str = values["default_imu_frame"]
         self._lock = threading.Lock()
         self._warned: set[str] = set()
