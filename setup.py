@@ -43,7 +43,7 @@ setup(
         "rosbags>=0.10",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2"],
+        "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2", "foxglove-sdk>=0.10"],
         "foxglove": ["foxglove-sdk>=0.10"],
     },
     zip_safe=True,

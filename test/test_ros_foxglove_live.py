@@ -1,0 +1,75 @@
+"""Live Foxglove WebSocket serving of CDR topics (optional foxglove-sdk)."""
+
+import base64
+import json
+import os
+import socket
+import struct
+
+import pytest
+
+pytest.importorskip("foxglove")
+
+from spot_bow_ros.ros.foxglove_live import FoxgloveLive  # noqa: E402
+from spot_bow_ros.ros.messages import messages_for  # noqa: E402
+
+
+def _ws_connect(port: int, protocol: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                  f"Sec-WebSocket-Protocol: {protocol}\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert b" 101 " in response.split(b"\r\n")[0], response
+    return sock
+
+
+def _read_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        assert chunk, "connection closed"
+        data += chunk
+    return data
+
+
+def _ws_text_frames(sock: socket.socket, count: int) -> list[dict]:
+    """The next `count` text frames as JSON (binary frames skipped)."""
+    out = []
+    while len(out) < count:
+        b0, b1 = _read_exact(sock, 2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = struct.unpack(">H", _read_exact(sock, 2))[0]
+        elif length == 127:
+            length = struct.unpack(">Q", _read_exact(sock, 8))[0]
+        payload = _read_exact(sock, length)
+        if b0 & 0x0F == 1:
+            out.append(json.loads(payload))
+    return out
+
+
+def test_channel_is_advertised_with_ros2msg_schema_and_cdr_encoding():
+    messages = messages_for("humble")
+    live = FoxgloveLive(messages, port=0)
+    try:
+        msg = messages("std_msgs/msg/String", data="hello")
+        live.tap("/chatter", "std_msgs/msg/String", messages.serialize(msg), 1_000)
+        sock = _ws_connect(live.port, "foxglove.sdk.v1")
+        try:
+            frames = _ws_text_frames(sock, 2)
+        finally:
+            sock.close()
+    finally:
+        live.close()
+    ops = {f["op"]: f for f in frames}
+    assert "serverInfo" in ops
+    channels = ops["advertise"]["channels"]
+    chatter = next(c for c in channels if c["topic"] == "/chatter")
+    assert chatter["encoding"] == "cdr"
+    assert chatter["schemaName"] == "std_msgs/msg/String"
+    assert chatter["schemaEncoding"] == "ros2msg"
+    assert "string data" in chatter["schema"]
