@@ -9,7 +9,11 @@
 2. Webcam: the test pattern at 1280x720, 30 fps for `--webcam-duration` s (image_raw,
    camera_info and compressed subscribed). Target: no drops.
 
-    python bench/bench_cameras.py [--duration 60] [--transport inproc|dds]
+    python bench/bench_cameras.py [--duration 60] [--transport inproc|dds] [--load-procs N] [--load-threads N]
+
+`--load-procs N` runs N CPU-bound processes beside the bridge (a loaded machine); `--load-threads N`
+runs N pure-Python busy threads inside the bridge process (other bridges holding the GIL, as
+in `spot-bow-ros run`). Both stop with the measurement.
 """
 
 from __future__ import annotations
@@ -44,6 +48,32 @@ def cpu_s() -> float:
 
 def pct(values, q):
     return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def _burn(stop_at: float) -> None:
+    x = 0
+    while time.monotonic() < stop_at:
+        for i in range(1000):
+            x += i * i
+
+
+class Load:
+    """CPU load for the measurement: `procs` busy processes, `threads` busy Python threads here."""
+
+    def __init__(self, procs: int, threads: int, seconds: float):
+        stop_at = time.monotonic() + seconds
+        code = f"import time\nt = time.monotonic() + {seconds}\nx = 0\nwhile time.monotonic() < t:\n    x += 1\n"
+        self.procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(procs)]
+        self.threads = [threading.Thread(target=_burn, args=(stop_at,), daemon=True) for _ in range(threads)]
+        for t in self.threads:
+            t.start()
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+            p.wait(timeout=5)
+        for t in self.threads:
+            t.join(timeout=5)
 
 
 def make_transport(kind: str):
@@ -93,7 +123,8 @@ def decode_reference(info_file: Path) -> tuple[float, float, int]:
         conn.shutdown()
 
 
-def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: str, compressed: bool) -> None:
+def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: str, compressed: bool,
+               load_procs: int = 0, load_threads: int = 0) -> None:
     from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
     decode_s, rpc_s, jpeg_len = decode_reference(info_file)
     transport = make_transport(transport_kind)
@@ -129,12 +160,21 @@ def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: st
             received[c].clear()
     stats0 = (bridge.fetcher.stats.delivered, bridge.fetcher.stats.rpc_s, bridge.fetcher.stats.decode_s,
               bridge.fetcher.stats.calls, bridge.fetcher.stats.deliver_cpu_s)
+    sched = getattr(bridge, "schedule", None)
+    sched0 = (sched.duplicates, sched.skipped, bridge.cycles) if sched else (0, 0, 0)
+    stale0 = sum(o.stale for o in bridge.outputs.values())
+    load = Load(load_procs, load_threads, duration) if (load_procs or load_threads) else None
     c0, t0 = cpu_s(), time.monotonic()
     time.sleep(duration)
     c1, t1 = cpu_s(), time.monotonic()
     with lock:
         got = {c: list(v) for c, v in received.items()}
+    if load:
+        load.stop()
     st = bridge.fetcher.stats
+    sched = getattr(bridge, "schedule", None)
+    sched1 = (sched.duplicates, sched.skipped, bridge.cycles) if sched else (0, 0, 0)
+    stale = sum(o.stale for o in bridge.outputs.values()) - stale0
     node.destroy()
     tester.destroy()
     transport.close()
@@ -142,7 +182,8 @@ def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: st
     cpu = c1 - c0
     total = sum(len(v) for v in got.values())
     print(f"\n== Spot cameras: {len(FISHEYES)} fisheye cameras at {rate:g} Hz for {wall:.1f} s "
-          f"(transport {transport_kind}, compressed {'on' if compressed else 'off'}) ==")
+          f"(transport {transport_kind}, compressed {'on' if compressed else 'off'}, load: {load_procs} processes, "
+          f"{load_threads} GIL threads) ==")
     print(f"{'camera':<11} {'frames':>7} {'rate Hz':>8} {'delivered':>10} {'lat p50 ms':>11} {'lat p90 ms':>11}")
     worst = 100.0
     for cam in FISHEYES:
@@ -156,6 +197,8 @@ def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: st
     per_frame = cpu / frames
     calls = st.calls - stats0[3]
     print(f"worst camera delivered: {worst:.1f} % (target >= 99 %)")
+    print(f"fetch cycles {sched1[2] - sched0[2]}, frames fetched twice (not decoded) {sched1[0] - sched0[0]}, "
+          f"cycles skipped {sched1[1] - sched0[1]}, stale images dropped {stale}")
     print(f"process CPU: {cpu:.2f} s in {wall:.1f} s = {cpu / wall:.2f} cores (target < 1)")
     print(f"GetImage calls: {calls} ({calls / wall:.2f}/s), mean RPC {1e3 * (st.rpc_s - stats0[1]) / max(1, calls):.2f} ms"
           f" for 5 sources (idle reference {1e3 * rpc_s:.2f} ms)")
@@ -215,13 +258,16 @@ def main() -> int:
     ap.add_argument("--transport", choices=["inproc", "dds"], default="inproc")
     ap.add_argument("--compressed", action="store_true", help="also subscribe to the compressed topics")
     ap.add_argument("--skip-webcam", action="store_true")
+    ap.add_argument("--load-procs", type=int, default=0, help="CPU-bound processes beside the bridge")
+    ap.add_argument("--load-threads", type=int, default=0, help="busy Python threads in the bridge process")
     ap.add_argument("--skip-spot", action="store_true")
     args = ap.parse_args()
     if not args.skip_spot:
         with tempfile.TemporaryDirectory() as tmp:
             proc, info = start_sim(Path(tmp))
             try:
-                bench_spot(info, args.duration, args.rate, args.transport, args.compressed)
+                bench_spot(info, args.duration, args.rate, args.transport, args.compressed,
+                           args.load_procs, args.load_threads)
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)

@@ -506,3 +506,46 @@ def test_record_then_playback_reproduces_sequence_and_timing(sim, tmp_path):
         assert rig.commands_since(mark) == []
     finally:
         rig.close()
+
+
+def test_robot_lost_stops_forwarding_until_it_is_back(tmp_path):
+    state = tmp_path / "robot"
+    spot = SimulatedSpot(clock_offset_s=OFFSET_S, state_dir=state).start()
+    port = spot.port
+    spot.write_info(tmp_path / "sim.json")
+    spot.info_file = str(tmp_path / "sim.json")
+    rig = Rig(spot, tmp_path, health_check_interval=0.2, reconnect_max_backoff=0.3, connect_timeout=2.0)
+    try:
+        rig.send_json(velocity_sample(z=0.2))
+        rig.wait_commands(0, 1)
+        spot.stop()
+        deadline = time.monotonic() + 5
+        while rig.bridge.commander.robot_ok and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not rig.bridge.commander.robot_ok
+        before = rig.bridge.counts["dropped_not_ready"]
+        rig.send_json(velocity_sample(z=0.2))
+        time.sleep(0.2)
+        assert rig.bridge.counts["dropped_not_ready"] == before + 1
+        # the same robot comes back (same port and credentials; its lease service restarted)
+        spot2 = SimulatedSpot(port=port, clock_offset_s=OFFSET_S, state_dir=state).start()
+        rig.sim = spot2
+        try:
+            # the first lease use fails (the restarted robot does not know our lease): lost,
+            # re-acquired by auto_claim on a diagnostics period, then power on is accepted
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not spot2.robot.commands("PowerCommand", accepted=True):
+                rig.control("power_on")
+                time.sleep(0.3)
+            assert spot2.robot.commands("PowerCommand", accepted=True)
+            assert spot2.robot.commands("AcquireLease", accepted=True)
+            assert rig.bridge.commander.ready
+            mark = rig.mark()
+            rig.send_json(velocity_sample(z=0.25))
+            (rec,) = rig.wait_commands(mark)
+            assert rec.accepted and velocity_of(rec)[0] == pytest.approx(0.25)
+        finally:
+            rig.close()
+            spot2.stop()
+    finally:
+        spot.stop()

@@ -310,6 +310,115 @@ class CameraFetcher:
         return {s.name: s for s in self.get_client().list_image_sources(timeout=timeout_s)}
 
 
+def acquisition_robot_ns(resp: image_pb2.ImageResponse) -> int:
+    """Acquisition time of an image response on the robot clock (ns)."""
+    t = resp.shot.acquisition_time
+    return t.seconds * 1_000_000_000 + t.nanos
+
+
+class FetchSchedule:
+    """When to ask the robot for images: a fixed-rate schedule on the monotonic clock, bent by
+    the robot's acquisition times so that no fetch is wasted on a frame already delivered.
+
+    - Cycle k is due at `start + k * period`. A late cycle is caught up at once (up to
+      `catch_up_periods` behind; further behind, the missed cycles are skipped, no burst) --
+      but not before the robot can have a newer frame than the last one fetched: the camera's
+      frame period and the robot's pipeline latency are learnt from the acquisition times.
+    - `sort(pairs, now)` splits a fetch into new frames and duplicates (acquisition time not
+      newer than the last frame of that source): duplicates are not decoded, and their sources
+      are asked for again right after the robot's next frame (`retry_at`), within the cycle.
+
+    Times: `now`/`*_at` are `time.monotonic()` seconds; acquisition times robot-clock ns,
+    converted with `robot_to_mono(robot_ns) -> monotonic s`.
+    """
+
+    MIN_RETRY_S = 0.002     # never ask again sooner than this
+    MARGIN_S = 0.002        # after the robot's next frame should be ready
+    MAX_RETRIES = 3         # follow-up fetches for duplicates per cycle
+
+    def __init__(self, period_s: float, catch_up_periods: int = 3):
+        self.period = period_s
+        self.catch_up_periods = catch_up_periods
+        self.next_t = time.monotonic()
+        self.frame_period: float | None = None   # camera frame period (s), from acquisition steps
+        self.latency: float | None = None        # min(fetch sent - acquisition) (s): robot pipeline
+        self._last: dict[str, tuple[int, float]] = {}  # source -> (acquisition robot ns, monotonic s)
+        self.retries = 0
+        self.duplicates = 0                      # frames fetched twice (statistics)
+        self.skipped = 0                         # cycles skipped because far behind
+
+    def reset(self, now: float) -> None:
+        self.next_t = now
+        self.retries = 0
+
+    def forget(self) -> None:
+        """A (re)connected robot: its frames and clock start anew."""
+        self._last.clear()
+        self.frame_period = self.latency = None
+
+    def _next_frame_at(self, sources) -> float | None:
+        """Monotonic time by which the robot should have a newer frame of every one of `sources`."""
+        if self.frame_period is None:
+            return None
+        times = [self._last[s][1] for s in sources if s in self._last]
+        if not times:
+            return None
+        return max(times) + self.frame_period + max(self.latency or 0.0, 0.0) + self.MARGIN_S
+
+    def sort(self, pairs: Sequence[tuple[SourceRequest, image_pb2.ImageResponse]], sent_at: float,
+             robot_to_mono: Callable[[int], float]) -> tuple[list, list[SourceRequest]]:
+        """(pairs with a new frame, requests whose frame was already fetched); learns the camera's
+        frame period and latency. `sent_at`: monotonic time the request was sent."""
+        fresh, dups = [], []
+        for req, resp in pairs:
+            acq = acquisition_robot_ns(resp)
+            last = self._last.get(req.source)
+            if last is not None and acq <= last[0]:
+                dups.append(req)
+                continue
+            try:
+                mono = robot_to_mono(acq)
+            except Exception:  # noqa: BLE001 - no time sync yet: the image reports it when delivered
+                mono = sent_at
+            if last is not None:
+                step = (acq - last[0]) * 1e-9
+                if self.frame_period is None or step < self.frame_period:
+                    self.frame_period = max(step, 1e-3)
+            lat = sent_at - mono
+            if self.latency is None or lat < self.latency:
+                self.latency = min(max(lat, 0.0), self.period)
+            self._last[req.source] = (acq, mono)
+            fresh.append((req, resp))
+        self.duplicates += len(dups)
+        return fresh, dups
+
+    def retry_at(self, dups: Sequence[SourceRequest], now: float, next_cycle_at: float) -> float | None:
+        """When to ask again for `dups` within this cycle, or None (the next cycle, due at
+        `next_cycle_at`, will)."""
+        if not dups or self.retries >= self.MAX_RETRIES:
+            return None
+        at = self._next_frame_at([r.source for r in dups])
+        at = now + max(self.MIN_RETRY_S, self.period / 8) if at is None else max(at, now + self.MIN_RETRY_S)
+        if at >= next_cycle_at - self.MIN_RETRY_S:  # the next cycle comes first
+            return None
+        self.retries += 1
+        return at
+
+    def advance(self, now: float, sources: Sequence[str]) -> float:
+        """End of a cycle: the monotonic time to start the next one."""
+        self.retries = 0
+        self.next_t += self.period
+        if self.next_t < now - self.catch_up_periods * self.period:  # far behind: skip, do not burst
+            self.skipped += int((now - self.next_t) / self.period)
+            self.next_t = now
+        at = self.next_t
+        if at < now:  # catching up: not before the robot has a newer frame
+            ready = self._next_frame_at(sources)
+            if ready is not None:
+                at = min(max(at, ready), now + self.period)
+        return at
+
+
 def _reason(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return f"{type(err).__name__}: {text[0][:200]}" if text else type(err).__name__

@@ -323,8 +323,25 @@ class SpotCommander:
     def _keepalive_failed(self, exc: Exception) -> None:
         if isinstance(exc, _ROBOT_ERRORS):
             self._robot_failed(exc)
-        else:
+        elif self._lease_really_lost(exc):
             self._lease_lost(f"lease keep-alive failed: {_lease_error_text(exc)}")
+
+    def _lease_really_lost(self, exc: Exception) -> bool:
+        """False for the benign race of a keep-alive (or command) carrying a lease the wallet has
+        already advanced past (STATUS_OLDER against our own newer lease), as bosdyn's LeaseWallet
+        treats it; True when the robot knows a lease that is not ours."""
+        result = getattr(getattr(exc, "response", None), "lease_use_result", None)
+        if result is None or result.status != result.STATUS_OLDER:
+            return True
+        try:
+            current = self.lease_client.lease_wallet.get_lease()
+        except (bd_lease.Error, SpotConnectionError):
+            return True  # the wallet already knows another owner
+        latest = bd_lease.Lease(result.latest_known_lease)
+        if not latest.is_valid_lease():
+            return True
+        return current.compare(latest) not in (bd_lease.Lease.CompareResult.NEWER,
+                                               bd_lease.Lease.CompareResult.SAME)
 
     def _lease_lost(self, reason: str) -> None:
         with self._lock:
@@ -434,7 +451,8 @@ class SpotCommander:
             try:
                 command_id = self.command_client.robot_command(command, timeout=self.rpc_timeout)
             except _LEASE_ERRORS as exc:
-                self._lease_lost(_lease_error_text(exc))
+                if self._lease_really_lost(exc):
+                    self._lease_lost(_lease_error_text(exc))
                 return self._record(CommandResult(False, what, f"lease: {_lease_error_text(exc)}", local_ns=now))
             except _ROBOT_ERRORS as exc:
                 self._robot_failed(exc)
@@ -451,7 +469,8 @@ class SpotCommander:
         try:
             fn()
         except _LEASE_ERRORS as exc:
-            self._lease_lost(_lease_error_text(exc))
+            if self._lease_really_lost(exc):
+                self._lease_lost(_lease_error_text(exc))
             return self._record(CommandResult(False, what, f"lease: {_lease_error_text(exc)}", local_ns=now))
         except _ROBOT_ERRORS as exc:
             self._robot_failed(exc)
