@@ -441,3 +441,18 @@ def test_within_limits():
     limits = m.MotionLimits()
     assert m.within_limits(m.MotorCommand(locomotion=m.VelocityCommand(0.1, 0, 0)), limits)
     assert not m.within_limits(m.MotorCommand(locomotion=m.VelocityCommand(5, 0, 0)), limits)
+
+
+def test_float32_rounding_at_the_limit_is_clipped_without_a_warning():
+    """BOW floats are float32: a yaw rate of exactly the limit arrives slightly above it."""
+    limits = m.MotionLimits()
+    sample = bow.MotorSample()
+    sample.Locomotion.LocomotionMode = bow.VELOCITY_MODE
+    sample.Locomotion.Rotation.Y = -limits.max_angular_velocity  # turn left at the limit (documented axes)
+    cmd, clamps = m.apply_limits(m.motor_sample_to_command(sample), limits)
+    assert clamps == []
+    assert abs(cmd.locomotion.v_rot) <= limits.max_angular_velocity
+    sample.Locomotion.Rotation.Y = -2 * limits.max_angular_velocity
+    cmd, clamps = m.apply_limits(m.motor_sample_to_command(sample), limits)
+    assert [c.what for c in clamps] == ["yaw rate (rad/s)"]
+    assert cmd.locomotion.v_rot == pytest.approx(limits.max_angular_velocity)

@@ -583,6 +583,12 @@ class Clamp:
     applied: float
     part: str = ""
 
+    @property
+    def noticeable(self) -> bool:
+        """False when the value only exceeded the limit by float32 rounding (BOW fields are
+        float32: 0.8 arrives as 0.800000011920929). Such values are still clipped, not warned."""
+        return abs(self.requested - self.applied) > 1e-6 * max(1.0, abs(self.applied))
+
     def __str__(self) -> str:
         return f"{self.what} {self.requested:.4g} -> {self.applied:.4g}"
 
@@ -687,6 +693,7 @@ def apply_limits(cmd: MotorCommand, limits: MotionLimits) -> tuple[MotorCommand,
         if clipped != gripper.open_fraction:
             clamps.append(Clamp("gripper open fraction", gripper.open_fraction, clipped, "gripper"))
             gripper = GripperCommand(clipped)
+    clamps = [c for c in clamps if c.noticeable]
     return replace(cmd, locomotion=locomotion, body=body, arm=arm, gripper=gripper), clamps
 
 

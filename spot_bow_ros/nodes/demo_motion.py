@@ -53,7 +53,7 @@ def head_sample(yaw_right_rad: float, pitch_up_rad: float = 0.0) -> bow.MotorSam
     return sample
 
 
-def demo_script(side_m: float = 1.0, speed: float = 0.5, turn_rate: float = 0.8,
+def demo_script(side_m: float = 1.0, speed: float = 0.4, turn_rate: float = 0.6,
                 convention: frames.AxisConvention = frames.DEFAULT_CONVENTION) -> list[Step]:
     steps = [Step(0.5, verb="claim"), Step(0.5, verb="enable_motion"), Step(2.5, verb="power_on"),
              Step(2.5, verb="stand")]
