@@ -1,0 +1,39 @@
+"""The --demo-motion script means what it says once the motor bridge converts it."""
+
+import math
+
+import pytest
+
+from spot_bow_ros.bow.frames import AxisConvention
+from spot_bow_ros.convert import motor
+from spot_bow_ros.nodes.demo_motion import demo_script, head_sample, velocity_sample
+
+
+@pytest.mark.parametrize("convention", list(AxisConvention))
+def test_velocity_samples_become_the_intended_spot_velocity(convention):
+    config = motor.MotorConfig(convention=convention)
+    forward = motor.motor_sample_to_command(velocity_sample(forward=0.4, convention=convention), config)
+    assert (forward.locomotion.v_x, forward.locomotion.v_y, forward.locomotion.v_rot) == pytest.approx((0.4, 0, 0))
+    turn = motor.motor_sample_to_command(velocity_sample(yaw_rate_left=0.6, convention=convention), config)
+    assert turn.locomotion.v_rot == pytest.approx(0.6)  # left turn: positive ROS yaw rate
+
+
+def test_head_right_is_a_negative_body_yaw():
+    cmd = motor.motor_sample_to_command(head_sample(0.3), motor.MotorConfig())
+    assert cmd.body.orientation == pytest.approx((0.0, 0.0, -0.3))
+    assert cmd.body.height is None  # unset OperatingHeight: no change
+
+
+def test_script_walks_a_closed_square_and_ends_sitting():
+    steps = demo_script(side_m=1.0, speed=0.4, turn_rate=0.6)
+    assert [s.verb for s in steps if s.verb][:4] == ["claim", "enable_motion", "power_on", "stand"]
+    assert steps[-1].verb == "sit"
+    walks = [s for s in steps if s.sample is not None and s.label.startswith("square side")]
+    turns = [s for s in steps if s.label.startswith("turn left")]
+    assert len(walks) == len(turns) == 4
+    assert sum(0.4 * s.duration_s for s in walks) == pytest.approx(4.0)
+    assert sum(0.6 * s.duration_s for s in turns) == pytest.approx(2 * math.pi)
+    within = motor.MotionLimits()
+    for step in walks + turns:
+        cmd = motor.motor_sample_to_command(step.sample, motor.MotorConfig())
+        assert motor.within_limits(cmd, within)
