@@ -64,7 +64,7 @@ class StatusBoard:
             return "motor_command bridge off"
         commander = getattr(motor, "commander", None)
         parts = []
-        for label, attr in (("lease", "has_lease"), ("power", "powered")):
+        for label, attr in (("lease", "lease_held"), ("power", "powered")):
             value = getattr(commander, attr, None)
             value = value() if callable(value) else value
             if value is not None:
