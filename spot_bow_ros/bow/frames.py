@@ -160,7 +160,7 @@ def euler_bow_to_quaternion_ros(v: Sequence[float], convention: AxisConvention =
     x, y, z = float(v[0]), float(v[1]), float(v[2])
     if convention is AxisConvention.ROS:
         return quaternion_from_rpy(x, y, z)
-    q = _qmul(_qmul(_axis_angle((0.0, 1.0, 0.0), y), _axis_angle((1.0, 0.0, 0.0), x)),
+    q = quaternion_multiply(quaternion_multiply(_axis_angle((0.0, 1.0, 0.0), y), _axis_angle((1.0, 0.0, 0.0), x)),
               _axis_angle((0.0, 0.0, 1.0), z))
     return quaternion_bow_to_ros(q, convention)
 
@@ -236,9 +236,14 @@ def rpy_from_quaternion(q: Sequence[float]) -> Vec3:
 def rotate_vector(q: Sequence[float], v: Sequence[float]) -> Vec3:
     """Rotate vector v by quaternion q (x, y, z, w): q v q*. Same algebra in any frame."""
     qv = (float(v[0]), float(v[1]), float(v[2]), 0.0)
-    qc = (-q[0], -q[1], -q[2], q[3])
-    x, y, z, _ = _qmul(_qmul(tuple(float(c) for c in q), qv), qc)
+    x, y, z, _ = quaternion_multiply(quaternion_multiply(tuple(float(c) for c in q), qv),
+                                     quaternion_conjugate(q))
     return (x, y, z)
+
+
+def quaternion_conjugate(q: Sequence[float]) -> Quat:
+    """Inverse rotation of a unit quaternion (x, y, z, w)."""
+    return (-q[0], -q[1], -q[2], q[3])
 
 
 def _axis_angle(axis: Sequence[float], angle: float) -> Quat:
@@ -246,7 +251,8 @@ def _axis_angle(axis: Sequence[float], angle: float) -> Quat:
     return (axis[0] * s, axis[1] * s, axis[2] * s, math.cos(angle / 2))
 
 
-def _qmul(a: Sequence[float], b: Sequence[float]) -> Quat:
+def quaternion_multiply(a: Sequence[float], b: Sequence[float]) -> Quat:
+    """Hamilton product a*b of (x, y, z, w) quaternions."""
     ax, ay, az, aw = a
     bx, by, bz, bw = b
     return (aw * bx + ax * bw + ay * bz - az * by,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Iterable, Sequence
 
+from ..bow.frames import quaternion_conjugate as quat_conjugate
+from ..bow.frames import quaternion_multiply as quat_multiply
 from .rosmsg import ZERO36, builder_for
 
 MessageFactory = Callable[..., Any]
@@ -25,20 +27,6 @@ IDENTITY: Pose = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0))
 
 
 # -- pose math -----------------------------------------------------------------------------------
-
-def quat_multiply(a: Sequence[float], b: Sequence[float]) -> Quat:
-    """Hamilton product a*b of (x, y, z, w) quaternions."""
-    ax, ay, az, aw = a
-    bx, by, bz, bw = b
-    return (aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz)
-
-
-def quat_conjugate(q: Sequence[float]) -> Quat:
-    return (-q[0], -q[1], -q[2], q[3])
-
 
 def quat_normalize(q: Sequence[float]) -> Quat:
     n = math.sqrt(sum(c * c for c in q))

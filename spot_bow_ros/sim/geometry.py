@@ -10,43 +10,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# The REP 103 quaternion/Euler algebra lives once, in bow.frames; the simulator reuses it.
+from ..bow.frames import quaternion_conjugate as quat_conj  # noqa: F401 (re-exported)
+from ..bow.frames import quaternion_from_rpy as quat_from_rpy
+from ..bow.frames import quaternion_multiply as quat_mul
+from ..bow.frames import rpy_from_quaternion as rpy_from_quat  # noqa: F401 (re-exported)
+
 Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
 
 IDENTITY_Q: Quat = (0.0, 0.0, 0.0, 1.0)
-
-
-def quat_from_rpy(roll: float, pitch: float, yaw: float) -> Quat:
-    """Quaternion of R = Rz(yaw) Ry(pitch) Rx(roll) (radians)."""
-    cr, sr = math.cos(roll / 2), math.sin(roll / 2)
-    cp, sp = math.cos(pitch / 2), math.sin(pitch / 2)
-    cy, sy = math.cos(yaw / 2), math.sin(yaw / 2)
-    return (sr * cp * cy - cr * sp * sy,
-            cr * sp * cy + sr * cp * sy,
-            cr * cp * sy - sr * sp * cy,
-            cr * cp * cy + sr * sp * sy)
-
-
-def rpy_from_quat(q: Quat) -> Vec3:
-    """(roll, pitch, yaw) in radians of a unit quaternion, inverse of `quat_from_rpy`."""
-    x, y, z, w = q
-    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
-    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
-    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-    return (roll, pitch, yaw)
-
-
-def quat_mul(a: Quat, b: Quat) -> Quat:
-    ax, ay, az, aw = a
-    bx, by, bz, bw = b
-    return (aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz)
-
-
-def quat_conj(q: Quat) -> Quat:
-    return (-q[0], -q[1], -q[2], q[3])
 
 
 def quat_rotate(q: Quat, v: Vec3) -> Vec3:
