@@ -36,8 +36,9 @@ from ..spot.cameras import (CAMERA_SOURCES, DEPTH, VISUAL, CameraFetcher, FetchS
 from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
 
 NODE_NAME = "spot_cameras"
-#: How many fetch periods a delayed fetch loop may catch up (back to back) before it skips.
-CATCH_UP_PERIODS = 3
+#: How many fetch periods a delayed fetch loop may catch up before it skips. Catch-up fetches
+#: wait for the robot's next frame (FetchSchedule), so they never burst beyond the camera's rate.
+CATCH_UP_PERIODS = 8
 
 PARAMS = [
     ParamSpec("cameras", ["frontleft", "frontright", "left", "right", "back", "hand"],
