@@ -59,7 +59,7 @@ def _robot_state_publisher(context, *args, **kwargs):
     try:
         from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
         share = get_package_share_directory(package)
-    except (ImportError, LookupError, Exception):  # PackageNotFoundError is a LookupError
+    except (ImportError, PackageNotFoundError, NameError):  # no ament index, or no description package
         return []
     for candidate in ("urdf/spot.urdf.xacro", "urdf/spot.urdf"):
         path = os.path.join(share, candidate)

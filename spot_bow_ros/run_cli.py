@@ -13,7 +13,6 @@ import argparse
 import glob
 import json
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -145,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .ros.backend import create_standalone_context, shutdown_signals, wait_for
+    from .ros.backend import shutdown_signals
 
     config = Path(args.config) if args.config else find_share_file("config/spot_bow.yaml")
     if config is None or not config.exists():
@@ -166,15 +165,16 @@ def _run(args: argparse.Namespace) -> int:
                 log.info(f"simulated Spot listening on {info['hostname']}:{info['port']}")
             else:
                 log.info(f"connecting to the robot at {args.hostname}:{args.port}")
-            return _run_bridges(args, config, sim_info, stop, create_standalone_context, wait_for)
+            return _run_bridges(args, config, sim_info, stop)
         finally:
             if sim is not None:
                 sim.stop()
             workdir.cleanup()
 
 
-def _run_bridges(args, config: Path, sim_info: Path | None, stop: threading.Event,
-                 create_standalone_context, wait_for) -> int:
+def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, stop: threading.Event) -> int:
+    from .ros.backend import create_standalone_context
+
     namespace = args.namespace if args.namespace.startswith("/") else "/" + args.namespace
     connection = connection_overrides(args, sim_info)
     overrides = {name: load_overrides(config, name, namespace)
@@ -190,7 +190,7 @@ def _run_bridges(args, config: Path, sim_info: Path | None, stop: threading.Even
     status = StatusBoard(live=not args.no_status and sys.stderr.isatty())
     context.transport.add_tap(status.tap)
     if args.record:
-        recorder = context.attach_recorder(args.record, storage=args.storage)
+        context.attach_recorder(args.record, storage=args.storage)
         log.info(f"recording all topics to {args.record} ({args.storage})")
     if args.foxglove is not None:
         from .ros.foxglove_live import FoxgloveLive
@@ -207,11 +207,10 @@ def _run_bridges(args, config: Path, sim_info: Path | None, stop: threading.Even
             node = context.create_node(name, namespace, overrides[name])
             bridges[name] = build(node)
         status.attach(bridges)
-        demo = None
         if args.demo_motion:
             from .nodes.demo_motion import DemoMotion
 
-            demo = DemoMotion(context.create_node("demo_motion", namespace), on_done=None)
+            DemoMotion(context.create_node("demo_motion", namespace))  # runs on its node's timer
         started = time.monotonic()
         status.start()
         while not stop.is_set():

@@ -5,3 +5,23 @@ import random
 
 if "ROS_DOMAIN_ID" not in os.environ or os.environ.get("SPOT_BOW_ROS_TEST_RANDOM_DOMAIN", "1") == "1":
     os.environ["ROS_DOMAIN_ID"] = str(random.SystemRandom().randint(1, 200))
+
+
+import pytest  # noqa: E402
+
+#: Robot clock minus local clock of the shared simulated Spot: big enough that any stamp left on
+#: the wrong clock fails a +-5 ms check.
+ROBOT_CLOCK_OFFSET_S = 100.0
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    """A simulated Spot (with arm) whose clock runs +100 s ahead; `sim.info_file` is its JSON
+    info file. Modules that need another robot define their own `sim` fixture."""
+    from spot_bow_ros.sim import SimulatedSpot
+
+    with SimulatedSpot(clock_offset_s=ROBOT_CLOCK_OFFSET_S) as spot:
+        path = tmp_path_factory.mktemp("sim") / "sim_info.json"
+        spot.write_info(path)
+        spot.info_file = str(path)
+        yield spot

@@ -6,6 +6,7 @@ import math
 import time
 
 import pytest
+from conftest import ROBOT_CLOCK_OFFSET_S
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from google.protobuf import json_format
 
@@ -16,17 +17,8 @@ from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.geometry import rpy_from_quat
 
-OFFSET_S = 100.0
+OFFSET_S = ROBOT_CLOCK_OFFSET_S  # `sim` fixture of conftest.py
 CMD_DURATION = 0.6
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with SimulatedSpot(clock_offset_s=OFFSET_S) as spot:
-        path = tmp_path_factory.mktemp("sim") / "sim_info.json"
-        spot.write_info(path)
-        spot.info_file = str(path)
-        yield spot
 
 
 class Rig:

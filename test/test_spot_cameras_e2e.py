@@ -15,22 +15,13 @@ from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
-from spot_bow_ros.sim import SimulatedSpot
+from conftest import ROBOT_CLOCK_OFFSET_S
 from spot_bow_ros.sim.cameras import decode_frame_counter, decode_source_id
 from spot_bow_ros.spot.cameras import CameraFetcher, SourceRequest, depth_request, visual_request
 from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
 
-OFFSET_S = 100.0
+OFFSET_S = ROBOT_CLOCK_OFFSET_S  # `sim` fixture of conftest.py
 DEEP = QoS(depth=1000)
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory):
-    with SimulatedSpot(clock_offset_s=OFFSET_S) as spot:
-        path = tmp_path_factory.mktemp("sim") / "sim_info.json"
-        spot.write_info(path)
-        spot.info_file = str(path)
-        yield spot
 
 
 class Rig:
