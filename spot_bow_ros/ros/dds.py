@@ -38,6 +38,7 @@ from cyclonedds.pub import DataWriter, Publisher
 from cyclonedds.sub import DataReader, Subscriber
 from cyclonedds.topic import Topic
 
+from .dds_cdr import CdrApi
 from .dds_types import dds_topic_name, dds_type_name, idl_struct, ros_topic_name, ros_type_name
 from .discovery import GraphAnnouncer
 from .messages import RosbagsMessages, UnknownMessageType, messages_for
@@ -255,7 +256,12 @@ class TopicInfo:
 
 # -- endpoints ------------------------------------------------------------------------------
 class DdsWriter:
-    """A ROS publisher's DDS writer: rosbags CDR straight into `dds_write`."""
+    """A ROS publisher's DDS writer: rosbags CDR straight into Cyclone.
+
+    With Cyclone's serdata API (`dds_cdr.CdrApi`) a message ending in a big uint8[] (Image,
+    CompressedImage, ...) is written as [encoded head, pixel buffer, padding] without joining
+    them first, and without holding the GIL while Cyclone sends; otherwise as one `bytes` through
+    cyclonedds-python."""
 
     def __init__(self, transport: "DdsTransport", node: Any, topic: str, type_name: str, qos: QoS):
         self.transport, self.node, self.topic, self.type_name, self.qos = transport, node, topic, type_name, qos
@@ -266,38 +272,47 @@ class DdsWriter:
         self.gid = self._dw.guid.bytes
         self._closed = False
         self._blob = _trailing_uint8_sequence(transport.messages, type_name)
+        self._cdr_api = transport.cdr_api
+        self._sertype = self._cdr_api.sertype(self._ref) if self._cdr_api else None
 
     def write(self, msg: Any) -> None:
         self.write_cdr(self.serialize(msg))
 
     def serialize(self, msg: Any) -> Any:
-        """Wire CDR of `msg` (bytes-like, padded to 4, identical to rosbags' bytes + padding)."""
+        """Wire CDR of `msg`: a bytes-like object, or a tuple of buffers to be sent back to back
+        (see `_serialize_with_blob`); padded to 4, identical to rosbags' bytes + padding."""
         if self._blob is not None:
             blob = getattr(msg, self._blob)
             if isinstance(blob, np.ndarray) and blob.dtype == np.uint8 and blob.ndim == 1 and len(blob) > 4096:
                 return self._serialize_with_blob(msg, blob)
         return pad_cdr(self._serialize(msg, self.type_name))
 
-    def _serialize_with_blob(self, msg: Any, blob: np.ndarray) -> bytes:
+    def _serialize_with_blob(self, msg: Any, blob: np.ndarray) -> tuple:
         """Messages ending in a big uint8[] (Image, CompressedImage, UInt8MultiArray): encode the
-        rest with rosbags, then append length + bytes. One copy of the pixels instead of three."""
+        rest with rosbags, then length + bytes, as (head, pixels, padding): no copy of the pixels."""
         head = self._serialize(dataclasses.replace(msg, **{self._blob: _EMPTY_U8}), self.type_name)
         size = len(head) + len(blob)  # head ends with the (aligned) uint32 length 0 of the empty blob
         pad = -size % 4
         prefix = bytearray(head[:-4].tobytes())
         prefix[3] = (prefix[3] & 0xFC) | pad
-        return b"".join((prefix, len(blob).to_bytes(4, "little"), blob, b"\0" * pad))
+        prefix += len(blob).to_bytes(4, "little")
+        return (prefix, np.ascontiguousarray(blob), b"\0" * pad)
 
     def write_cdr(self, cdr: Any) -> None:
-        """Write already-serialized CDR (bytes-like, length a multiple of 4)."""
+        """Write already-serialized CDR: bytes-like, or a tuple of buffers sent back to back
+        (as `serialize` returns); the length is a multiple of 4."""
         if self._closed:
             raise DdsError(f"publisher on {self.topic} is closed")
-        ret = ddspy_write(self._ref, cdr)
+        chunks = cdr if isinstance(cdr, tuple) else (cdr,)
+        if self._sertype is not None:
+            ret = self._cdr_api.write(self._ref, self._sertype, chunks, sum(memoryview(c).nbytes for c in chunks))
+        else:
+            ret = ddspy_write(self._ref, b"".join(chunks) if len(chunks) > 1 else cdr)
         if ret < 0:
             raise DdsError(f"writing on {self.topic} failed: DDS error {ret}")
         taps = self.transport._taps
         if taps:
-            data = bytes(cdr)
+            data = b"".join(chunks)
             now = time.time_ns()
             for tap in taps:
                 tap(self.topic, self.type_name, data, now, self.qos)
@@ -340,28 +355,42 @@ class DdsReader:
         self._type = transport.messages.resolve(type_name)
         # Decode from a memoryview (no copy of the payload) when alignment cannot matter.
         self._view = not raw and _only_byte_arrays(transport.messages, self._type)
+        self._cdr_api = transport.cdr_api
 
     def drain(self) -> None:
         """Take every available sample and deliver it (receive thread)."""
+        if self._cdr_api is not None:
+            while not self._closed:
+                count, cdr = self._cdr_api.take(self._ref, _ANY)
+                if count <= 0:
+                    return
+                if cdr is not None:
+                    self._deliver(cdr, time.time_ns())
+            return
         while not self._closed:
             ret = ddspy_take(self._ref, _ANY, 16)
             if isinstance(ret, int) or not ret:
                 return
             now = time.time_ns()
             for data, info in ret:
-                if not info.valid_data:
-                    continue
-                self.received += 1
-                try:
-                    if self.raw:
-                        self.deliver(self.topic, self.type_name, data, now, self.offered_qos)
-                    else:
-                        self.deliver(self._decode(memoryview(data) if self._view else data, self._type))
-                except Exception as exc:  # one line per reader, keep receiving
-                    if not self._warned:
-                        self._warned = True
-                        _log.error(f"dropping a message on {self.topic} ({self.type_name}): "
-                                   f"{type(exc).__name__}: {exc}")
+                if info.valid_data:
+                    self._deliver(data, now)
+
+    def _deliver(self, cdr: Any, now: int) -> None:
+        """Hand one sample's CDR (bytes, or a read-only view over Cyclone's buffer) on."""
+        self.received += 1
+        try:
+            if self.raw:
+                self.deliver(self.topic, self.type_name, bytes(cdr), now, self.offered_qos)
+            elif self._view:
+                self.deliver(self._decode(memoryview(cdr), self._type))
+            else:  # wider array elements: decode from an aligned copy
+                self.deliver(self._decode(bytes(cdr), self._type))
+        except Exception as exc:  # one line per reader, keep receiving
+            if not self._warned:
+                self._warned = True
+                _log.error(f"dropping a message on {self.topic} ({self.type_name}): "
+                           f"{type(exc).__name__}: {exc}")
 
     def close(self) -> None:
         if self._closed:
@@ -370,6 +399,30 @@ class DdsReader:
         self.transport._forget_reader(self)
         _delete(self._cond)
         _delete(self._dr)
+
+
+_cdr_api_checked: list = []  # [CdrApi | None] once checked in this process
+
+
+def _checked_cdr_api(participant: DomainParticipant, messages: RosbagsMessages) -> CdrApi | None:
+    """Cyclone's serdata API if it loads and round-trips a sample on this build (once per process)."""
+    with _domains_lock:
+        if not _cdr_api_checked:
+            api = CdrApi.load()
+            if api is not None:
+                check_type = "std_msgs/msg/String"
+                topic = Topic(participant, "spot_bow_ros_cdr_api_check", idl_struct(messages.typestore, check_type))
+                cdr = bytes(pad_cdr(messages.typestore.serialize_cdr(messages.make(check_type, data="check"),
+                                                                     check_type)))
+                try:
+                    if not api.verify(topic._ref, cdr):
+                        _log.warning("Cyclone's serdata API failed its self-test: using cyclonedds-python's "
+                                     "write/take (one more copy of every message)")
+                        api = None
+                finally:
+                    _delete(topic)
+            _cdr_api_checked.append(api)
+        return _cdr_api_checked[0]
 
 
 def _delete(entity: Any) -> None:
@@ -398,6 +451,7 @@ class DdsTransport:
             raise DdsError(f"cannot join DDS domain {self.domain_id}: {exc}") from None
         self._publisher = Publisher(self._participant)
         self._subscriber = Subscriber(self._participant)
+        self.cdr_api = _checked_cdr_api(self._participant, self.messages)
         self.gid = self._participant.guid.bytes
         self._lock = threading.RLock()
         self._topics: dict[str, tuple[Topic, str]] = {}
