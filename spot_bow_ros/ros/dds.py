@@ -304,10 +304,12 @@ class DdsWriter:
         if self._closed:
             raise DdsError(f"publisher on {self.topic} is closed")
         chunks = cdr if isinstance(cdr, tuple) else (cdr,)
-        if self._sertype is not None:
+        if len(chunks) == 1:  # small or contiguous: cyclonedds-python's write is cheaper (~40 us vs ~60)
+            ret = ddspy_write(self._ref, chunks[0])
+        elif self._sertype is not None:
             ret = self._cdr_api.write(self._ref, self._sertype, chunks, sum(memoryview(c).nbytes for c in chunks))
         else:
-            ret = ddspy_write(self._ref, b"".join(chunks) if len(chunks) > 1 else cdr)
+            ret = ddspy_write(self._ref, b"".join(chunks))
         if ret < 0:
             raise DdsError(f"writing on {self.topic} failed: DDS error {ret}")
         taps = self.transport._taps
@@ -355,7 +357,9 @@ class DdsReader:
         self._type = transport.messages.resolve(type_name)
         # Decode from a memoryview (no copy of the payload) when alignment cannot matter.
         self._view = not raw and _only_byte_arrays(transport.messages, self._type)
-        self._cdr_api = transport.cdr_api
+        # Cyclone's serdata calls for types that carry big byte blobs (images): no copy of the
+        # blob. Small messages are cheaper through cyclonedds-python's batched take (~1 us vs ~7).
+        self._cdr_api = transport.cdr_api if _trailing_uint8_sequence(transport.messages, self._type) else None
 
     def drain(self) -> None:
         """Take every available sample and deliver it (receive thread)."""
