@@ -11,7 +11,8 @@
 
 Received samples are taken on one receive thread per transport (a WaitSet over all readers) and
 handed to the subscription's `deliver` (which only queues for the node's executor). Writers are
-thread-safe. Recording: `add_tap` sees the CDR bytes of every local write; `subscribe_raw` reads
+thread-safe. Types that end in a byte blob (Image, CompressedImage, ...) are written and taken
+through Cyclone's serdata calls (`dds_cdr`): no copy of the blob on our side of either end. Recording: `add_tap` sees the CDR bytes of every local write; `subscribe_raw` reads
 any topic of the domain as CDR bytes; `discovered_topics` lists the domain's publications.
 """
 
