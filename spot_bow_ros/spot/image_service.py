@@ -21,7 +21,10 @@ parameters, custom-parameter validation, service faults). Replaced, and why:
 Per image request: FORMAT_JPEG (quality_percent, default a parameter) or FORMAT_RAW; pixel
 formats RGB_U8, GREYSCALE_U8, DEPTH_U16 (16UC1 / 32FC1 sources; RAW only); fallback_formats;
 resize_ratio in (0, 1] (0 = not set = full size). Encoded bytes are cached per frame and
-request (`image_service_frames.render`).
+request (`image_service_frames.render`). The server answers GetImage with bytes serialized
+around the cached image data (`image_service_wire`): the data is copied once per call, not
+three times (into the message, by serialization, by gRPC); `RosImageServicer.GetImage` still
+returns the same answer as a message.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from .image_service_frames import (DEPTH_SCALE, Frame, FrameError, RenderRequest, Rendered,
                                    image_formats_for, layout_kind, pixel_formats_for, render)
+from .image_service_wire import encode_get_image_response
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse
@@ -187,14 +191,23 @@ class LatestFrameCamera(CameraInterface):
 
     def image_decode(self, image_data: Frame, image_proto: Image, image_req) -> Rendered:
         """Fill `image_proto` (rows, cols, format, pixel_format, data) for `image_req`."""
-        spec = resolve_request(image_req, image_data.layout, self.default_quality)
-        rendered = render(image_data, spec)
-        image_proto.rows = rendered.rows
-        image_proto.cols = rendered.cols
-        image_proto.format = rendered.image_format
-        image_proto.pixel_format = rendered.pixel_format
+        rendered = self.render(image_data, image_req)
+        fill_image_geometry(image_proto, rendered)
         image_proto.data = rendered.data
         return rendered
+
+    def render(self, frame: Frame, image_req) -> Rendered:
+        """The image bytes and geometry answering `image_req` from `frame` (cached per frame);
+        raises `RequestError` for requests this source cannot serve."""
+        return render(frame, resolve_request(image_req, frame.layout, self.default_quality))
+
+
+def fill_image_geometry(image_proto: Image, rendered: Rendered) -> None:
+    """Set rows, cols, format and pixel_format of `image_proto` (not its data) from `rendered`."""
+    image_proto.rows = rendered.rows
+    image_proto.cols = rendered.cols
+    image_proto.format = rendered.image_format
+    image_proto.pixel_format = rendered.pixel_format
 
 
 def make_image_source_proto(name: str, frame: Frame | None) -> ImageSource:
@@ -351,48 +364,70 @@ class RosImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         return response
 
     def GetImage(self, request, context):
+        """The `GetImageResponse` message (the gRPC server answers with `get_image_wire`, the
+        same message already serialized, see `image_service_handler`)."""
+        response, image_data = self._answer(request)
+        for img_resp, data in zip(response.image_responses, image_data):
+            if data:
+                img_resp.shot.image.data = data
+        return response
+
+    def get_image_wire(self, request, context) -> bytes:
+        """`GetImage` answered as serialized `GetImageResponse` bytes, the image data copied
+        once instead of three times (see `image_service_wire`)."""
+        response, image_data = self._answer(request)
+        return encode_get_image_response(response, image_data)
+
+    def _answer(self, request) -> tuple[image_pb2.GetImageResponse, list[bytes]]:
+        """The response to `request` without image data, and each image response's data
+        (b"" for those without an image)."""
         response = image_pb2.GetImageResponse()
+        image_data: list[bytes] = []
         for img_req in request.image_requests:
             img_resp = response.image_responses.add()
+            data = b""
             try:
-                img_resp.status = self._fill(img_req, img_resp)
+                img_resp.status, data = self._fill(img_req, img_resp)
             except Exception as exc:  # noqa: BLE001 - the boundary: never a trace to the client
                 self.logger.error(f"image source '{img_req.image_source_name}': internal error "
                                   f"{type(exc).__name__}: {exc}; answered STATUS_IMAGE_DATA_ERROR")
                 img_resp.ClearField("shot")
                 img_resp.status = ImageResponse.STATUS_IMAGE_DATA_ERROR
+                data = b""
+            image_data.append(data)
         populate_response_header(response, request)
         self.requests_served += 1
-        return response
+        return response, image_data
 
-    def _fill(self, img_req: image_pb2.ImageRequest, img_resp: ImageResponse) -> int:
+    def _fill(self, img_req: image_pb2.ImageRequest, img_resp: ImageResponse) -> tuple[int, bytes]:
+        """Fill `img_resp` except `shot.image.data`; return (status, image data or b"")."""
         source = self._sources.get(img_req.image_source_name)
         if source is None:
             self.logger.debug(f"unknown image source {img_req.image_source_name!r} requested")
-            return ImageResponse.STATUS_UNKNOWN_CAMERA
+            return ImageResponse.STATUS_UNKNOWN_CAMERA, b""
         camera, visual = source.camera, source.visual
         img_resp.source.CopyFrom(visual.image_source_proto)
         if img_req.HasField("custom_params"):
             error = visual.value_validator(img_req.custom_params)
             if error:
                 img_resp.custom_param_error.CopyFrom(error)
-                return ImageResponse.STATUS_CUSTOM_PARAMS_ERROR
-        frame = camera.latest
+                return ImageResponse.STATUS_CUSTOM_PARAMS_ERROR, b""
         try:
             resolve_request(img_req, camera.layout, camera.default_quality)
             frame, _ = camera.blocking_capture()
-            camera.image_decode(frame, img_resp.shot.image, img_req)
+            rendered = camera.render(frame, img_req)
         except RequestError as exc:
             self.logger.debug(f"image source '{camera.name}': {exc}")
             img_resp.ClearField("shot")
-            return exc.status
+            return exc.status, b""
         except NoFrameError:
             img_resp.ClearField("shot")
-            return ImageResponse.STATUS_IMAGE_DATA_ERROR
+            return ImageResponse.STATUS_IMAGE_DATA_ERROR, b""
         except FrameError as exc:  # compressed bytes that do not decode
             self.logger.warning(f"image source '{camera.name}': {exc}")
             img_resp.ClearField("shot")
-            return ImageResponse.STATUS_IMAGE_DATA_ERROR
+            return ImageResponse.STATUS_IMAGE_DATA_ERROR, b""
+        fill_image_geometry(img_resp.shot.image, rendered)
         try:
             robot_ns = self.local_to_robot_ns(frame.stamp_ns)
         except Exception as exc:  # noqa: BLE001 - e.g. time sync not established
@@ -401,15 +436,35 @@ class RosImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                 self.logger.error(f"cannot convert image stamps to the robot clock ({type(exc).__name__}: "
                                   f"{exc}); answering STATUS_IMAGE_DATA_ERROR")
             img_resp.ClearField("shot")
-            return ImageResponse.STATUS_IMAGE_DATA_ERROR
+            return ImageResponse.STATUS_IMAGE_DATA_ERROR, b""
         self._time_error_logged = False
         shot = img_resp.shot
         shot.acquisition_time.CopyFrom(timestamp_from_ns(robot_ns))
         shot.capture_params.CopyFrom(visual.get_image_capture_params())
-        return ImageResponse.STATUS_OK
+        return ImageResponse.STATUS_OK, rendered.data
 
 
 # -- the gRPC server -----------------------------------------------------------------------
+
+def image_service_handler(servicer: image_service_pb2_grpc.ImageServiceServicer) -> grpc.GenericRpcHandler:
+    """The `bosdyn.api.ImageService` methods of `servicer` as a gRPC handler.
+
+    As bosdyn's generated `add_ImageServiceServicer_to_server`, except that a servicer with
+    `get_image_wire` (`RosImageServicer`) answers GetImage with already serialized bytes
+    (no response serializer), which saves two copies of every image per call.
+    """
+    get_image = getattr(servicer, "get_image_wire", None)
+    return grpc.method_handlers_generic_handler(SERVICE_TYPE, {
+        "ListImageSources": grpc.unary_unary_rpc_method_handler(
+            servicer.ListImageSources,
+            request_deserializer=image_pb2.ListImageSourcesRequest.FromString,
+            response_serializer=image_pb2.ListImageSourcesResponse.SerializeToString),
+        "GetImage": grpc.unary_unary_rpc_method_handler(
+            get_image or servicer.GetImage,
+            request_deserializer=image_pb2.GetImageRequest.FromString,
+            response_serializer=None if get_image else image_pb2.GetImageResponse.SerializeToString),
+    })
+
 
 class ImageServiceServer:
     """Insecure gRPC server (the robot proxies to payload services in plaintext) hosting one
@@ -421,7 +476,7 @@ class ImageServiceServer:
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers,
                                                              thread_name_prefix="image-service"),
                                   options=generate_channel_options())
-        image_service_pb2_grpc.add_ImageServiceServicer_to_server(servicer, self.server)
+        self.server.add_generic_rpc_handlers((image_service_handler(servicer),))
         address = f"[{bind_host}]:{port}" if ":" in bind_host else f"{bind_host}:{port}"
         self.port = self.server.add_insecure_port(address)
         if self.port == 0:
