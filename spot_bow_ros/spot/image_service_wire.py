@@ -10,7 +10,7 @@ The output is plain protobuf: every field occurs once (the image's `data` field 
 other fields, the `image` field follows the capture's other fields, `shot` follows the
 response's other fields: field order on the wire is free, see the protobuf encoding guide).
 Any parser returns exactly the message a servicer would have built with the data inside;
-`test_spot_image_service.py` checks that byte for byte after parsing.
+`test_image_service_wire.py` checks that field for field after parsing.
 
 All functions are pure. Field numbers are those of bosdyn `image.proto` (checked against the
 message descriptors at import).
