@@ -12,7 +12,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,68 +19,18 @@ import pytest
 from cyclonedds.builtin import BuiltinDataReader, BuiltinTopicDcpsPublication
 from cyclonedds.core import Policy, Qos
 from cyclonedds.domain import DomainParticipant
-from cyclonedds.idl import IdlStruct
-from cyclonedds.idl import types as T
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
+from plain_ros_types import Image_, ParticipantEntitiesInfo_, String_  # test/: plain wire types
 
 from spot_bow_ros.ros.dds import DdsTransport, dds_qos
 from spot_bow_ros.ros.messages import UnknownMessageType, messages_for
 from spot_bow_ros.ros.names import TopicNameError
-from spot_bow_ros.ros.qos import DEFAULT, LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
+from spot_bow_ros.ros.qos import DEFAULT, LATCHED, SENSOR_DATA, SENSOR_PUBLISHER
 from spot_bow_ros.ros.standalone import StandaloneNode
 
 REPO = Path(__file__).resolve().parents[1]
 DOMAIN = int(os.environ["ROS_DOMAIN_ID"])
-
-
-# -- the ROS 2 wire types, declared from the conventions only -------------------------------
-@dataclass
-class Time_(IdlStruct, typename="builtin_interfaces::msg::dds_::Time_"):
-    sec: T.int32
-    nanosec: T.uint32
-
-
-@dataclass
-class Header_(IdlStruct, typename="std_msgs::msg::dds_::Header_"):
-    stamp: Time_
-    frame_id: str
-
-
-@dataclass
-class Image_(IdlStruct, typename="sensor_msgs::msg::dds_::Image_"):
-    header: Header_
-    height: T.uint32
-    width: T.uint32
-    encoding: str
-    is_bigendian: T.uint8
-    step: T.uint32
-    data: T.sequence[T.uint8]
-
-
-@dataclass
-class String_(IdlStruct, typename="std_msgs::msg::dds_::String_"):
-    data: str
-
-
-@dataclass
-class Gid_(IdlStruct, typename="rmw_dds_common::msg::dds_::Gid_"):
-    data: T.array[T.uint8, 24]
-
-
-@dataclass
-class NodeEntitiesInfo_(IdlStruct, typename="rmw_dds_common::msg::dds_::NodeEntitiesInfo_"):
-    node_namespace: T.bounded_str[256]
-    node_name: T.bounded_str[256]
-    reader_gid_seq: T.sequence[Gid_]
-    writer_gid_seq: T.sequence[Gid_]
-
-
-@dataclass
-class ParticipantEntitiesInfo_(IdlStruct, typename="rmw_dds_common::msg::dds_::ParticipantEntitiesInfo_"):
-    gid: Gid_
-    node_entities_info_seq: T.sequence[NodeEntitiesInfo_]
-
 
 XCDR1 = Policy.DataRepresentation(use_cdrv0_representation=True)
 RELIABLE = Policy.Reliability.Reliable(max_blocking_time=10**9)

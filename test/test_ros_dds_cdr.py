@@ -30,34 +30,12 @@ PLAIN_PEER = textwrap.dedent('''
     """A plain cyclonedds peer (no project code): echoes rt/cdr_test/in to rt/cdr_test/out as raw
     Image_ samples, and writes 3 generated images on rt/cdr_test/gen."""
     import sys, time
-    from dataclasses import dataclass
     from cyclonedds.core import Policy, Qos
     from cyclonedds.domain import DomainParticipant
-    from cyclonedds.idl import IdlStruct
-    from cyclonedds.idl import types as T
     from cyclonedds.pub import DataWriter
     from cyclonedds.sub import DataReader
     from cyclonedds.topic import Topic
-
-    @dataclass
-    class Time_(IdlStruct, typename="builtin_interfaces::msg::dds_::Time_"):
-        sec: T.int32
-        nanosec: T.uint32
-
-    @dataclass
-    class Header_(IdlStruct, typename="std_msgs::msg::dds_::Header_"):
-        stamp: Time_
-        frame_id: str
-
-    @dataclass
-    class Image_(IdlStruct, typename="sensor_msgs::msg::dds_::Image_"):
-        header: Header_
-        height: T.uint32
-        width: T.uint32
-        encoding: str
-        is_bigendian: T.uint8
-        step: T.uint32
-        data: T.sequence[T.uint8]
+    from plain_ros_types import Header_, Image_, Time_  # on sys.path: this test folder
 
     qos = Qos(Policy.Reliability.Reliable(max_blocking_time=10**9), Policy.History.KeepLast(5),
               Policy.DataRepresentation(use_cdrv0_representation=True))
@@ -114,8 +92,9 @@ def test_serdata_api_loads_and_passes_its_self_test(transport):
 def test_big_images_cross_processes_both_ways_against_plain_cyclonedds(tmp_path, transport):
     script = tmp_path / "plain_peer.py"
     script.write_text(PLAIN_PEER)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))  # plain_ros_types only
     proc = subprocess.Popen([sys.executable, str(script), str(DOMAIN)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         node = StandaloneNode("cdr_test", transport)
