@@ -25,3 +25,13 @@ def sim(tmp_path_factory):
         spot.write_info(path)
         spot.info_file = str(path)
         yield spot
+
+
+@pytest.fixture
+def transport():
+    """A standalone DDS transport on the test session's ROS_DOMAIN_ID, closed afterwards."""
+    from spot_bow_ros.ros.dds import DdsTransport
+
+    t = DdsTransport(domain_id=int(os.environ["ROS_DOMAIN_ID"]))
+    yield t
+    t.close()

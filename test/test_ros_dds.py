@@ -5,7 +5,6 @@ only the cyclonedds package, never project code, so these tests check the wire f
 """
 
 
-
 import os
 import signal
 import subprocess
@@ -22,6 +21,7 @@ from cyclonedds.domain import DomainParticipant
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from plain_ros_types import Image_, ParticipantEntitiesInfo_, String_  # test/: plain wire types
+from waiting import wait_until
 
 from spot_bow_ros.ros.dds import DdsTransport, dds_qos
 from spot_bow_ros.ros.messages import UnknownMessageType, messages_for
@@ -34,22 +34,6 @@ DOMAIN = int(os.environ["ROS_DOMAIN_ID"])
 
 XCDR1 = Policy.DataRepresentation(use_cdrv0_representation=True)
 RELIABLE = Policy.Reliability.Reliable(max_blocking_time=10**9)
-
-
-def wait_until(predicate, timeout=10.0, period=0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(period)
-    return predicate()
-
-
-@pytest.fixture
-def transport():
-    t = DdsTransport(domain_id=DOMAIN)
-    yield t
-    t.close()
 
 
 @pytest.fixture(scope="module")

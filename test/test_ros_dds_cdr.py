@@ -10,13 +10,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from waiting import wait_until
 
-from spot_bow_ros.ros.dds import DdsError, DdsTransport
+from spot_bow_ros.ros.dds import DdsError
 from spot_bow_ros.ros.dds_cdr import ZERO_COPY_MIN_BYTES, CdrApi
 from spot_bow_ros.ros.messages import messages_for
 from spot_bow_ros.ros.qos import DEFAULT, SENSOR_PUBLISHER
@@ -61,22 +61,6 @@ PLAIN_PEER = textwrap.dedent('''
 ''')
 
 
-def wait_until(predicate, timeout=15.0, period=0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(period)
-    return predicate()
-
-
-@pytest.fixture
-def transport():
-    t = DdsTransport(domain_id=DOMAIN)
-    yield t
-    t.close()
-
-
 def test_serdata_api_loads_and_passes_its_self_test(transport):
     api = CdrApi.load()
     assert api is not None and transport.cdr_api is api
@@ -104,7 +88,7 @@ def test_big_images_cross_processes_both_ways_against_plain_cyclonedds(tmp_path,
         pub = node.create_publisher("sensor_msgs/msg/Image", "/cdr_test/in", SENSOR_PUBLISHER)
 
         # plain writer -> this process (zero-copy take): every pixel as written, read-only views
-        assert wait_until(lambda: len(generated) >= 3), proc.stderr.read() if proc.poll() is not None else ""
+        assert wait_until(lambda: len(generated) >= 3, timeout=30), proc.stderr.read() if proc.poll() is not None else ""
         for i, msg in enumerate(generated):
             expected = np.frombuffer(bytes((i * 7 + k) % 251 for k in range(480 * 640)), np.uint8)
             assert (msg.height, msg.width, msg.encoding, msg.header.frame_id) == (480, 640, "mono8", "gen")
@@ -124,7 +108,7 @@ def test_big_images_cross_processes_both_ways_against_plain_cyclonedds(tmp_path,
                            height=720, width=1280, encoding="bgr8", step=3840, data=pixels.tobytes()[:-1])
             pub.publish(msg)
             sent.append(msg)
-        assert wait_until(lambda: len(echoed) >= 2), proc.stderr.read() if proc.poll() is not None else ""
+        assert wait_until(lambda: len(echoed) >= 2, timeout=30), proc.stderr.read() if proc.poll() is not None else ""
         codec = messages_for("humble")
         for got, msg in zip(echoed, sent):
             assert got.header.stamp.sec == msg.header.stamp.sec
