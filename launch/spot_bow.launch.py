@@ -55,20 +55,25 @@ def _arguments():
 
 def _robot_state_publisher(context, *args, **kwargs):
     """robot_state_publisher with the Spot URDF, only when a description package is installed."""
+    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    from launch.actions import LogInfo
+
     package = LaunchConfiguration("robot_description_package").perform(context)
     try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
         share = get_package_share_directory(package)
-    except (ImportError, PackageNotFoundError, NameError):  # no ament index, or no description package
-        return []
+    except (PackageNotFoundError, ValueError):  # not installed (or an empty name)
+        return [LogInfo(msg=f"{package} is not installed: no robot_state_publisher (robot model)")]
     for candidate in ("urdf/spot.urdf.xacro", "urdf/spot.urdf"):
         path = os.path.join(share, candidate)
         if os.path.exists(path):
             break
     else:
-        return []
+        return [LogInfo(msg=f"{package} has no urdf/spot.urdf[.xacro]: no robot_state_publisher")]
     if path.endswith(".xacro"):
-        import xacro
+        try:
+            import xacro
+        except ImportError:
+            return [LogInfo(msg=f"xacro is not installed: cannot expand {path}; no robot_state_publisher")]
         description = xacro.process_file(path, mappings={"arm": "true"}).toxml()
     else:
         with open(path) as f:

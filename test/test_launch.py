@@ -56,3 +56,73 @@ def test_rviz_config_shows_cameras_tf_robot_model_and_imu():
     topics = {d.get("Topic", {}).get("Value") for d in displays}
     assert "spot/camera/frontleft/image" in topics and "imu" in topics
     assert doc["Visualization Manager"]["Global Options"]["Fixed Frame"] == "odom"
+
+
+# -- launch parameters against the nodes' declarations (no ROS) ---------------------------
+def _node_calls(path):
+    """(package, executable, {param: value_type name or None}) of every launch_ros Node(...)."""
+    out = []
+    for call in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(call, ast.Call) and getattr(call.func, "id", "") == "Node"):
+            continue
+        kw = {k.arg: k.value for k in call.keywords}
+        const = {k: v.value for k, v in kw.items() if isinstance(v, ast.Constant)}
+        params = {}
+        for item in getattr(kw.get("parameters"), "elts", []):
+            dicts = [item] if isinstance(item, ast.Dict) else []
+            if isinstance(item, ast.Name):  # a dict built above in the same function
+                dicts = [n.value for n in ast.walk(ast.parse(path.read_text()))
+                         if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == item.id
+                         and isinstance(n.value, (ast.Dict, ast.DictComp))]
+            for d in dicts:
+                if isinstance(d, ast.DictComp):  # {f"enable_{b}": ParameterValue(..., value_type=bool) ...}
+                    params["enable_*"] = next(k.value.id for k in d.value.keywords if k.arg == "value_type")
+                    continue
+                for key, value in zip(d.keys, d.values):
+                    vtype = None
+                    if isinstance(value, ast.Call):
+                        vtype = next((k.value.id for k in value.keywords if k.arg == "value_type"), None)
+                        if getattr(value.func, "id", "") == "text":  # spot_bow.launch.py's string helper
+                            vtype = "str"
+                    params[key.value] = vtype
+        out.append((const.get("package"), const.get("executable"), params))
+    return out
+
+
+def _declared_specs():
+    from spot_bow_ros.nodes.composed import BRIDGES, COMPOSED_PARAMS
+    from spot_bow_ros.spot.connection import CONNECTION_PARAMS
+
+    types: dict[str, set[str]] = {}
+    for spec in [*CONNECTION_PARAMS, *COMPOSED_PARAMS, *(s for b in BRIDGES for s in b.param_specs())]:
+        types.setdefault(spec.name, set()).add(spec.type_name)
+    return types
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_parameters_are_declared_with_the_launch_value_type(path):
+    """rclpy rejects an override of the wrong type (a `value_type=str` port would stop the node)."""
+    import setup_nodes
+
+    specs = _declared_specs()
+    python_types = {"bool": "bool", "int": "integer", "float": "double", "str": "string"}
+    ours = [c for c in _node_calls(path) if c[0] == "spot_bow_ros"]
+    assert ours, f"{path.name} starts no spot_bow_ros node"
+    for _, executable, params in ours:
+        assert executable in setup_nodes.NODES, f"{executable} is not a console script (lib/spot_bow_ros)"
+        for name, vtype in params.items():
+            if name == "enable_*":
+                assert vtype == "bool"
+                continue
+            assert name in specs, f"{path.name}: {name} is not a parameter of any bridge"
+            assert vtype is not None, f"{path.name}: {name} needs ParameterValue(..., value_type=...)"
+            # one type in every bridge that declares it: launch dicts reach every node (`/**`)
+            assert specs[name] == {python_types[vtype]}, f"{path.name}: {name} is {specs[name]}"
+
+
+def test_launch_files_need_no_ros_at_import_beyond_launch():
+    """Optional packages (xacro, the Spot description) are imported inside the OpaqueFunction only."""
+    for path in LAUNCH_FILES:
+        top = {a.names[0].name.split(".")[0] if isinstance(a, ast.Import) else (a.module or "").split(".")[0]
+               for a in ast.parse(path.read_text()).body if isinstance(a, (ast.Import, ast.ImportFrom))}
+        assert top <= {"os", "launch", "launch_ros"}, f"{path.name} imports {top}"

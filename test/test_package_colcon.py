@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from setup_nodes import NODES  # setup.py's console scripts
 
 pytest.importorskip("colcon_ros", reason="colcon-ros not installed (pip install '.[test]')")
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "spot_bow_ros"
-NODES = ("spot_bow", "webcam", "spot_cameras", "proprioception", "motor_command", "image_service")
 
 
 @pytest.fixture(scope="module", params=["copy", "symlink"])
@@ -43,7 +43,7 @@ def test_ament_index_and_package_xml(install):
 
 def test_node_executables_where_ros2_run_looks(install):
     lib = install / "lib" / PACKAGE
-    for node in NODES + ("spot-bow-ros",):
+    for node in [*NODES, "spot-bow-ros"]:
         assert os.access(lib / node, os.X_OK), f"{node} not executable in {lib}"
 
 

@@ -20,14 +20,21 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import yaml
 
-from .messages import ROS_DISTROS, UnknownMessageType
-from .names import TopicNameError, expand_topic_name
+from .names import TopicNameError
 from .params import ParameterError, load_params_file
-from .standalone import StandaloneNode, Transport
+
+try:  # the standalone runtime's pip dependencies (rosbags); a ROS 2 install runs without them
+    from .messages import UnknownMessageType
+except ImportError:  # pragma: no cover - exercised on a ROS install without rosbags
+    class UnknownMessageType(LookupError):  # type: ignore[no-redef]
+        """A message type name that the ROS install does not know."""
+
+if TYPE_CHECKING:
+    from .standalone import StandaloneNode, Transport
 
 BACKEND_ENV = "SPOT_BOW_ROS_BACKEND"
 BACKENDS = ("rclpy", "standalone")
@@ -107,7 +114,7 @@ def parse_ros_args(argv: Sequence[str]) -> RosArgs:
             out.backend = value
         elif in_ros:
             needs_value = arg in ("-p", "--param", "-r", "--remap", "--params-file", "--log-level",
-                                  "-e", "--enclave")
+                                  "-e", "--enclave", "--log-config-file", "--log-file-name")
             if needs_value:
                 i += 1
                 if i >= len(args):
@@ -164,6 +171,8 @@ def choose_backend(requested: str | None = None) -> str:
 
 def default_distro() -> str:
     """ROS 2 distribution whose wire details the standalone runtime speaks (`ROS_DISTRO`, else humble)."""
+    from .messages import ROS_DISTROS
+
     distro = os.environ.get("ROS_DISTRO", "").strip().lower()
     return distro if distro in ROS_DISTROS else "humble"
 
@@ -186,21 +195,6 @@ class _RosFormatter(logging.Formatter):
 
 
 # -- standalone context ---------------------------------------------------------------------
-class RemappingNode(StandaloneNode):
-    """A standalone node that applies `-r from:=to` topic remappings (as rcl does, on full names)."""
-
-    def __init__(self, *args: Any, remaps: dict[str, str] | None = None, **kwargs: Any):
-        self._remaps: dict[str, str] = {}
-        super().__init__(*args, **kwargs)
-        for src, dst in (remaps or {}).items():
-            self._remaps[expand_topic_name(src, self.namespace, self.name)] = \
-                expand_topic_name(dst, self.namespace, self.name)
-
-    def resolve_topic(self, topic: str) -> str:
-        full = super().resolve_topic(topic)
-        return self._remaps.get(full, full)
-
-
 class StandaloneContext:
     """Several standalone nodes on one transport (one DDS participant), optionally recorded."""
 
@@ -212,8 +206,10 @@ class StandaloneContext:
 
     def create_node(self, name: str, namespace: str = "/", parameter_overrides: dict | None = None,
                     remaps: dict[str, str] | None = None) -> StandaloneNode:
-        node = RemappingNode(name, self.transport, namespace=namespace,
-                             parameter_overrides=parameter_overrides or {}, remaps=remaps)
+        from .standalone import StandaloneNode  # rosbags (pip): loaded only when the standalone runtime runs
+
+        node = StandaloneNode(name, self.transport, namespace=namespace,
+                              parameter_overrides=parameter_overrides or {}, remaps=remaps)
         self.nodes.append(node)
         return node
 

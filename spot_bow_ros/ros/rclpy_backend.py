@@ -4,13 +4,20 @@ Nothing is re-implemented: real nodes, real message classes (imported by type na
 own ROS-argument handling (`--ros-args -p/-r/--params-file` reach rcl through `rclpy.init`),
 parameter descriptors, QoS profiles, timers, clock and logger.
 
-Message fields are filled with setattr. uint8[]/byte[] sequences are handed to rclpy as `bytes`
-(assigning a numpy array to `Image.data` copies element by element: ~100 ms for 1280x720 bgr8,
-bytes take ~0.3 ms); other numeric sequences as `array.array`, fixed arrays as numpy arrays.
+Message fields are filled with setattr, converted first to what the generated (rosidl_generator_py)
+setters take without a per-element check: uint8[] and other numeric sequences as `array.array`
+(from bytes, numpy arrays or lists: one memcpy; `bytes` or a numpy array go through the setter's
+`__debug__` element loop instead, ~0.3 s for a 1280x720 bgr8 image), fixed numeric arrays as numpy
+arrays of the field's dtype, `byte` as bytes of length 1 and ints in float fields as floats.
 
 Callbacks: all nodes of a process spin in one `MultiThreadedExecutor`; each node keeps rclpy's
 default mutually exclusive callback group, so a node's callbacks run one at a time (as with the
-standalone backend) while a slow node does not starve the others.
+standalone backend) while a slow node does not starve the others. A callback that raises is
+logged and the node keeps running (as with the standalone backend). SIGINT/SIGTERM stop the
+executor; nodes are destroyed (on-shutdown callbacks run) before the context shuts down.
+
+The pure conversions (`field_value`, `descriptor_fields`, `qos_fields`, `parameter_type_name`)
+import without ROS, so they are unit-tested without an install.
 """
 
 from __future__ import annotations
@@ -18,20 +25,25 @@ from __future__ import annotations
 import array
 import importlib
 import logging
+import math
 import threading
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-import rclpy
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-from rclpy.executors import MultiThreadedExecutor
-from rclpy.node import Node
-from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from .names import normalize_type_name
 from .params import ParameterError, ParamSpec
 from .qos import Durability, History, QoS, Reliability
+
+try:  # ROS 2 (sourced); without it only the pure conversions below are usable
+    import rclpy
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+except ImportError:  # pragma: no cover - exercised where ROS 2 is not installed
+    rclpy = None
 
 try:  # Humble and later
     from rclpy.executors import ExternalShutdownException
@@ -41,25 +53,31 @@ except ImportError:  # pragma: no cover
 
 _log = logging.getLogger("spot_bow_ros")
 
-#: rosidl field type -> array.array typecode (numeric sequences)
-_TYPECODES = {"int8": "b", "uint8": "B", "octet": "B", "int16": "h", "uint16": "H", "int32": "i",
+#: rosidl field type -> array.array typecode (numeric sequences; rosidl_generator_py's
+#: SPECIAL_NESTED_BASIC_TYPES: their setters take an array.array of this typecode as is)
+_TYPECODES = {"int8": "b", "uint8": "B", "int16": "h", "uint16": "H", "int32": "i",
               "uint32": "I", "int64": "q", "uint64": "Q", "float": "f", "double": "d"}
-_DTYPES = {"int8": np.int8, "uint8": np.uint8, "octet": np.uint8, "int16": np.int16, "uint16": np.uint16,
+#: rosidl field type -> numpy dtype (fixed-size numeric arrays are numpy arrays of it)
+_DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "uint16": np.uint16,
            "int32": np.int32, "uint32": np.uint32, "int64": np.int64, "uint64": np.uint64,
-           "float": np.float32, "double": np.float64, "boolean": np.bool_}
-_PARAM_TYPES = {
-    bool: Parameter.Type.BOOL, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE, str: Parameter.Type.STRING,
-}
-_ARRAY_PARAM_TYPES = {
-    bool: Parameter.Type.BOOL_ARRAY, int: Parameter.Type.INTEGER_ARRAY, float: Parameter.Type.DOUBLE_ARRAY,
-    str: Parameter.Type.STRING_ARRAY,
-}
+           "float": np.float32, "double": np.float64}
+_FLOATS = ("float", "double")
+_PARAM_TYPE_NAMES = {bool: "BOOL", int: "INTEGER", float: "DOUBLE", str: "STRING"}
+_INT64 = (-(2**63), 2**63 - 1)
+_DOUBLE_MAX = float(np.finfo(np.float64).max)
+
+
+def _require_rclpy() -> None:
+    if rclpy is None:
+        from .backend import BackendError
+
+        raise BackendError("rclpy does not import (source your ROS 2 setup)")
 
 
 # -- messages -------------------------------------------------------------------------------
 def message_class(type_name: str) -> type:
     """The rclpy message class of `pkg/msg/Type` (imported from the ROS install)."""
-    from .messages import UnknownMessageType
+    from .backend import UnknownMessageType
 
     try:
         pkg, sub, name = normalize_type_name(type_name).split("/")
@@ -80,78 +98,127 @@ def make_message(type_name: str, **fields: Any) -> Any:
     for name, value in fields.items():
         if name not in types:
             raise TypeError(f"{type_name} has no field {name}")
-        setattr(msg, name, _field_value(types[name], value))
+        setattr(msg, name, field_value(types[name], value))
     return msg
 
 
-def _field_value(field_type: str, value: Any) -> Any:
-    """Convert `value` to what rclpy's setter for a field of rosidl type `field_type` takes fast."""
+def _element_type(field_type: str) -> tuple[str, str]:
+    """('sequence' | 'array' | 'scalar', element type) of a rosidl field type string:
+    `sequence<uint8>`, `sequence<double, 3>`, `double[9]`, `std_msgs/Header`, `string<10>`."""
     if field_type.startswith("sequence<"):
-        elem = field_type[len("sequence<"):-1].split(",")[0].strip()
-        if elem in ("uint8", "octet"):
-            if isinstance(value, np.ndarray):
-                return value.astype(np.uint8, copy=False).tobytes()
-            if isinstance(value, (bytearray, memoryview)):
-                return bytes(value)
-            if isinstance(value, (list, tuple)):
-                return bytes(value)
-            return value
-        if elem in _TYPECODES and isinstance(value, (np.ndarray, list, tuple)):
-            arr = np.ascontiguousarray(value, dtype=_DTYPES[elem]).reshape(-1)
-            return array.array(_TYPECODES[elem], arr.tobytes())
-        if "/" in elem:
-            return [make_message(elem, **v) if isinstance(v, dict) else v for v in value]
-        return list(value) if isinstance(value, np.ndarray) else value
-    if "[" in field_type:  # fixed-size array, e.g. double[9]
-        elem = field_type.split("[")[0]
-        if elem in _DTYPES:
-            return np.asarray(value, dtype=_DTYPES[elem]).reshape(-1)
-        if "/" in elem:
-            return [make_message(elem, **v) if isinstance(v, dict) else v for v in value]
-        return list(value)
-    if "/" in field_type and isinstance(value, dict):
-        return make_message(field_type, **value)
+        return "sequence", field_type[len("sequence<"):-1].split(",")[0].strip()
+    if field_type.endswith("]") and "[" in field_type:
+        return "array", field_type[:field_type.rindex("[")]
+    return "scalar", field_type
+
+
+def _scalar_value(elem: str, value: Any) -> Any:
+    """A scalar as the generated setter asserts it: float for float/double (ints too), bytes of
+    length 1 for `octet` (byte), Python numbers for numpy scalars, dicts as nested messages."""
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if elem in _FLOATS and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if elem == "octet" and isinstance(value, int) and not isinstance(value, bool):
+        return bytes([value])
+    if "/" in elem and isinstance(value, dict):
+        return make_message(elem, **value)
     return value
 
 
+def field_value(field_type: str, value: Any) -> Any:
+    """Convert `value` to what rclpy's setter for a field of rosidl type `field_type` takes fast."""
+    kind, elem = _element_type(field_type)
+    if kind == "scalar":
+        return _scalar_value(elem, value)
+    if kind == "sequence" and elem in _TYPECODES:
+        code = _TYPECODES[elem]
+        if isinstance(value, array.array) and value.typecode == code:
+            return value
+        out = array.array(code)
+        if elem == "uint8" and isinstance(value, (bytes, bytearray, memoryview)):
+            out.frombytes(value)  # one memcpy
+        else:
+            out.frombytes(np.ascontiguousarray(value, dtype=_DTYPES[elem]).reshape(-1).view(np.uint8))
+        return out
+    if kind == "array" and elem in _DTYPES:
+        return np.asarray(value, dtype=_DTYPES[elem]).reshape(-1)
+    if elem == "octet" and isinstance(value, (bytes, bytearray, memoryview)):
+        return [bytes([b]) for b in bytes(value)]  # byte[]: a list of 1-byte bytes
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return [_scalar_value(elem, v) for v in value]
+
+
 # -- QoS and parameters ---------------------------------------------------------------------
-def qos_profile(qos: QoS) -> QoSProfile:
+def qos_fields(qos: QoS) -> dict[str, Any]:
+    """`QoSProfile` keyword arguments of our `QoS`, policies by their rclpy enum member names."""
+    return {
+        "history": "KEEP_ALL" if qos.history == History.KEEP_ALL else "KEEP_LAST",
+        "depth": max(1, int(qos.depth)),
+        "reliability": "RELIABLE" if qos.reliability == Reliability.RELIABLE else "BEST_EFFORT",
+        "durability": "TRANSIENT_LOCAL" if qos.durability == Durability.TRANSIENT_LOCAL else "VOLATILE",
+    }
+
+
+def qos_profile(qos: QoS) -> Any:
     """rclpy `QoSProfile` of our `QoS` (1:1)."""
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_ALL if qos.history == History.KEEP_ALL else HistoryPolicy.KEEP_LAST,
-        depth=max(1, int(qos.depth)),
-        reliability=(ReliabilityPolicy.RELIABLE if qos.reliability == Reliability.RELIABLE
-                     else ReliabilityPolicy.BEST_EFFORT),
-        durability=(DurabilityPolicy.TRANSIENT_LOCAL if qos.durability == Durability.TRANSIENT_LOCAL
-                     else DurabilityPolicy.VOLATILE))
+    _require_rclpy()
+    f = qos_fields(qos)
+    return QoSProfile(history=HistoryPolicy[f["history"]], depth=f["depth"],
+                      reliability=ReliabilityPolicy[f["reliability"]],
+                      durability=DurabilityPolicy[f["durability"]])
 
 
-def parameter_descriptor(spec: ParamSpec) -> ParameterDescriptor:
-    """`ParameterDescriptor` with description, read_only and the numeric range of `spec`."""
+def parameter_type_name(spec: ParamSpec) -> str:
+    """The `rclpy.Parameter.Type` member name of `spec` (`DOUBLE`, `STRING_ARRAY`, ...)."""
+    if isinstance(spec.default, (list, tuple)):
+        return _PARAM_TYPE_NAMES[spec.element_type] + "_ARRAY"
+    return _PARAM_TYPE_NAMES[type(spec.default)]
+
+
+def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
+    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only, and
+    its bounds as one `floating_point_range` / `integer_range` (from_value, to_value, step 0 =
+    continuous; an open side is the type's limit). `type` is left to rclpy (from the default)."""
     text = spec.description
     if spec.choices:
         text += f" (one of: {', '.join(map(str, spec.choices))})"
-    desc = ParameterDescriptor(description=text, read_only=spec.read_only)
-    if spec.min is not None or spec.max is not None:
-        if isinstance(spec.default, bool):
-            pass
-        elif isinstance(spec.default, float):
-            desc.floating_point_range = [FloatingPointRange(
-                from_value=float(spec.min if spec.min is not None else -np.finfo(np.float64).max),
-                to_value=float(spec.max if spec.max is not None else np.finfo(np.float64).max), step=0.0)]
-        elif isinstance(spec.default, int):
-            desc.integer_range = [IntegerRange(
-                from_value=int(spec.min if spec.min is not None else -(2**63)),
-                to_value=int(spec.max if spec.max is not None else 2**63 - 1), step=0)]
+    out: dict[str, Any] = {"description": text, "read_only": bool(spec.read_only)}
+    if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
+        return out
+    if isinstance(spec.default, float):
+        out["floating_point_range"] = [{
+            "from_value": float(spec.min) if spec.min is not None else -_DOUBLE_MAX,
+            "to_value": float(spec.max) if spec.max is not None else _DOUBLE_MAX, "step": 0.0}]
+    elif isinstance(spec.default, int):
+        out["integer_range"] = [{
+            "from_value": math.ceil(spec.min) if spec.min is not None else _INT64[0],
+            "to_value": math.floor(spec.max) if spec.max is not None else _INT64[1], "step": 0}]
+    return out
+
+
+def parameter_descriptor(spec: ParamSpec) -> Any:
+    """`ParameterDescriptor` with description, read_only and the numeric range of `spec`."""
+    _require_rclpy()
+    f = descriptor_fields(spec)
+    desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"])
+    if "floating_point_range" in f:
+        desc.floating_point_range = [FloatingPointRange(**r) for r in f["floating_point_range"]]
+    if "integer_range" in f:
+        desc.integer_range = [IntegerRange(**r) for r in f["integer_range"]]
     return desc
 
 
 def parameter_type(spec: ParamSpec) -> Any:
-    if isinstance(spec.default, (list, tuple)):
-        return _ARRAY_PARAM_TYPES[spec.element_type]
-    return _PARAM_TYPES[type(spec.default)]
+    """The `rclpy.Parameter.Type` of `spec`."""
+    _require_rclpy()
+    return Parameter.Type[parameter_type_name(spec)]
+
+
+def plain_value(value: Any) -> Any:
+    """A parameter value as plain Python (rclpy returns arrays as array.array / numpy)."""
+    return list(value) if isinstance(value, (array.array, np.ndarray, tuple)) else value
 
 
 # -- the node -------------------------------------------------------------------------------
@@ -171,10 +238,23 @@ class _Subscription:
         self._sub, self.topic = sub, topic
 
 
+def guarded(callback: Callable[..., None], logger: Any) -> Callable[..., None]:
+    """`callback` that logs what it raises in one line instead of stopping the executor (rclpy
+    re-raises callback exceptions from spin; the standalone backend logs and goes on)."""
+    def run(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception as exc:
+            logger.error(f"callback {getattr(callback, '__qualname__', callback)} raised "
+                         f"{type(exc).__name__}: {exc}")
+    return run
+
+
 class RclpyNode:
     """`NodeHandle` backed by a real `rclpy.node.Node` (available as `.node`)."""
 
     def __init__(self, name: str, namespace: str | None = None, context: Any = None):
+        _require_rclpy()
         kwargs = {"context": context} if context is not None else {}
         self.node = Node(name, namespace=namespace, **kwargs) if namespace else Node(name, **kwargs)
         self.name = self.node.get_name()
@@ -192,13 +272,16 @@ class RclpyNode:
 
     def create_subscription(self, type_name: str, topic: str, callback: Callable[[Any], None],
                             qos: QoS) -> _Subscription:
-        sub = self.node.create_subscription(message_class(type_name), topic, callback, qos_profile(qos))
+        sub = self.node.create_subscription(message_class(type_name), topic,
+                                            guarded(callback, self.node.get_logger()), qos_profile(qos))
         return _Subscription(sub, sub.topic_name)
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
         if not period_s > 0:
             raise ValueError(f"timer period must be > 0 s, got {period_s}")
-        return self.node.create_timer(period_s, callback)
+        # A zero-argument wrapper: newer rclpy hands a TimerInfo to callbacks that take an argument.
+        run = guarded(callback, self.node.get_logger())
+        return self.node.create_timer(float(period_s), lambda: run())
 
     def now(self) -> tuple[int, int]:
         sec, nsec = self.node.get_clock().now().seconds_nanoseconds()
@@ -206,33 +289,57 @@ class RclpyNode:
 
     def declare_parameters(self, specs: Iterable[ParamSpec]) -> dict[str, Any]:
         """Declare each spec with its descriptor; overrides (`-p`, params files) come from rcl.
-        A wrong type or range raises ParameterError naming the parameter."""
-        from rclpy.exceptions import ParameterException
-
+        A wrong type or range raises ParameterError naming the parameter. As on the standalone
+        backend an integer override of a double parameter is taken as a float, and an empty
+        YAML list (`[]`, which rcl hands over without a type) as an empty list."""
         values = {}
         for spec in specs:
-            # Plain Python defaults are what every distro's declare_parameter takes; an empty
-            # list carries no element type, so it is declared by its Parameter.Type instead.
-            default = list(spec.default) if isinstance(spec.default, (list, tuple)) else spec.default
-            initial = default if default != [] else parameter_type(spec)
-            try:
-                param = self.node.declare_parameter(spec.name, initial, parameter_descriptor(spec))
-            except ParameterException as exc:
-                raise ParameterError(f"parameter '{spec.name}': {exc}") from None
-            except TypeError as exc:  # wrong override type in some distros
-                raise ParameterError(f"parameter '{spec.name}' expects {spec.type_name}: {exc}") from None
-            value = param.value
-            if value is None:  # declared by type without an override
-                value = default
-            if isinstance(value, (array.array, np.ndarray, tuple)):
-                value = list(value)
+            param = self._declare(spec)
+            value = plain_value(param.value)
+            if value is None:  # no override of a list declared by type, or an untyped `[]` override
+                overrides = getattr(self.node, "_parameter_overrides", {})
+                value = [] if isinstance(spec.default, (list, tuple)) and spec.name in overrides \
+                    else plain_value(spec.default)
+                self._initialize(spec, value)
             values[spec.name] = spec.validate(value)  # choices, NaN, int->float as the standalone backend
             self._specs[spec.name] = spec
         return values
 
+    def _declare(self, spec: ParamSpec) -> Any:
+        from rclpy.exceptions import InvalidParameterTypeException, ParameterException
+
+        # Plain Python defaults are what every distro's declare_parameter takes; an empty list
+        # carries no element type (rclpy would infer BYTE_ARRAY), so it is declared by its type.
+        default = plain_value(spec.default)
+        initial = default if default != [] else parameter_type(spec)
+        try:
+            try:
+                return self.node.declare_parameter(spec.name, initial, parameter_descriptor(spec))
+            except InvalidParameterTypeException:
+                # e.g. `-p rate:=30` for a double: coerce as the standalone backend does, or fail
+                override = getattr(self.node, "_parameter_overrides", {}).get(spec.name)
+                if override is None:
+                    raise
+                value = spec.validate(plain_value(override.value))
+                return self.node.declare_parameter(spec.name, value, parameter_descriptor(spec),
+                                                   ignore_override=True)
+        except ParameterException as exc:
+            raise ParameterError(f"parameter '{spec.name}': {exc}") from None
+        except TypeError as exc:  # wrong override type in some distros
+            raise ParameterError(f"parameter '{spec.name}' expects {spec.type_name}: {exc}") from None
+
+    def _initialize(self, spec: ParamSpec, value: Any) -> None:
+        """Give a declared-but-unset (statically typed) parameter its value, so that
+        `get_parameter`, `ros2 param get` and `ros2 param dump` see it (not 'not initialized')."""
+        try:
+            result = self.node.set_parameters([Parameter(spec.name, parameter_type(spec), value)])[0]
+        except Exception as exc:  # keep the resolved value; only the ROS-side view stays unset
+            result = type("Result", (), {"successful": False, "reason": str(exc)})()
+        if not result.successful:
+            self.node.get_logger().debug(f"parameter '{spec.name}' left unset: {result.reason}")
+
     def get_parameter(self, name: str) -> Any:
-        value = self.node.get_parameter(name).value
-        return list(value) if isinstance(value, (array.array, np.ndarray, tuple)) else value
+        return plain_value(self.node.get_parameter(name).value)
 
     def get_logger(self) -> Any:
         return self.node.get_logger()
@@ -252,38 +359,62 @@ class RclpyNode:
         self.node.destroy_node()
 
 
+def _init_rclpy(argv: Sequence[str]) -> None:
+    """`rclpy.init` with the ROS args and without rclpy's signal handlers (ours stop the loop,
+    so nodes are destroyed -- leases returned -- while the context is still valid)."""
+    try:
+        from rclpy.signals import SignalHandlerOptions
+
+        rclpy.init(args=list(argv), signal_handler_options=SignalHandlerOptions.NO)
+    except (ImportError, TypeError):  # pragma: no cover - an rclpy without signal handler options
+        rclpy.init(args=list(argv))
+
+
 def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], args: Any,
                     stop: threading.Event | None = None) -> int:
-    """`run_nodes` for rclpy: init with the ROS args, build, spin until shutdown, clean up."""
-    from .backend import USER_ERRORS
+    """`run_nodes` for rclpy: init with the ROS args, build, spin until SIGINT/SIGTERM (or
+    `stop`), destroy the nodes, shut down. Returns 0, 1 (failure) or 2 (bad arguments/parameters)."""
+    from .backend import USER_ERRORS, shutdown_signals
 
-    rclpy.init(args=["spot_bow_ros", *args.raw])
+    _require_rclpy()
+    try:
+        _init_rclpy(["spot_bow_ros", *args.raw])
+    except Exception as exc:  # rcl rejects the ROS arguments
+        _log.error(f"rclpy.init failed: {exc}")
+        return 2
+    stop = stop or threading.Event()
     nodes: list[RclpyNode] = []
     executor = MultiThreadedExecutor(num_threads=max(2, len(builders) + 1))
     code = 0
-    try:
-        for name, build in builders:
-            node = RclpyNode(name)
-            nodes.append(node)
-            build(node)
-            executor.add_node(node.node)
-        while rclpy.ok() and not (stop is not None and stop.is_set()):
-            executor.spin_once(timeout_sec=0.2)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except USER_ERRORS as exc:
-        _log.error(str(exc))
-        code = 2
-    except Exception as exc:
-        _log.error(f"{', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
-        code = 1
-    finally:
-        for node in reversed(nodes):
-            try:
-                executor.remove_node(node.node)
-            except Exception:
-                pass
-            node.destroy()
-        executor.shutdown()
-        rclpy.try_shutdown()
+    with shutdown_signals(stop):
+        try:
+            for name, build in builders:
+                node = RclpyNode(name)
+                nodes.append(node)
+                build(node)
+                executor.add_node(node.node)
+            for node in nodes:
+                node.get_logger().info("running (rclpy)")
+            while rclpy.ok() and not stop.is_set():
+                executor.spin_once(timeout_sec=0.2)
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        except USER_ERRORS as exc:
+            _log.error(str(exc))
+            code = 2
+        except Exception as exc:
+            _log.error(f"{', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
+            code = 1
+        finally:
+            for node in reversed(nodes):
+                try:
+                    executor.remove_node(node.node)
+                except Exception:
+                    pass
+                try:
+                    node.destroy()
+                except Exception as exc:
+                    _log.error(f"destroying node {node.name} failed: {exc}")
+            executor.shutdown()
+            rclpy.try_shutdown()
     return code

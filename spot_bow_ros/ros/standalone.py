@@ -22,7 +22,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from .messages import RosbagsMessages, messages_for
-from .names import expand_topic_name, normalize_type_name
+from .names import expand_topic_name
 from .params import ParameterSet, ParamSpec
 from .qos import QoS
 from .node_api import Stamp, stamp_from_ns
@@ -203,9 +203,12 @@ class StandaloneNode:
     """`NodeHandle` over a `Transport`; callbacks run on this node's own executor thread."""
 
     def __init__(self, name: str, transport: Transport, namespace: str = "/",
-                 parameter_overrides: Mapping[str, Any] | None = None):
+                 parameter_overrides: Mapping[str, Any] | None = None, remaps: Mapping[str, str] | None = None):
         self.name = name
         self.namespace = namespace if namespace.startswith("/") else "/" + namespace
+        # `-r from:=to` topic remappings, applied as rcl does: on fully expanded names.
+        self._remaps = {expand_topic_name(src, self.namespace, name): expand_topic_name(dst, self.namespace, name)
+                        for src, dst in (remaps or {}).items()}
         self.transport = transport
         self._messages = transport.messages
         self._params = ParameterSet()
@@ -230,7 +233,9 @@ class StandaloneNode:
 
     # -- topics ---------------------------------------------------------------------------
     def resolve_topic(self, topic: str) -> str:
-        return expand_topic_name(topic, self.namespace, self.name)
+        """Fully expanded name of `topic` (namespace, `~`, substitutions), after remapping."""
+        full = expand_topic_name(topic, self.namespace, self.name)
+        return self._remaps.get(full, full)
 
     def create_publisher(self, type_name: str, topic: str, qos: QoS) -> _StandalonePublisher:
         full = self.resolve_topic(topic)
