@@ -12,6 +12,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from spot_bow_ros.launch_params import NamespacedParamsFile
+
 
 def generate_launch_description():
     share = FindPackageShare("spot_bow_ros")
@@ -32,10 +34,12 @@ def generate_launch_description():
                               default_value=PathJoinSubstitution([share, "config", "image_service.yaml"]),
                               description="ROS params YAML (sources, quality, staleness)"),
     ]
+    # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
+    config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
     node = Node(
         package="spot_bow_ros", executable="image_service", name="image_service",
         namespace=LaunchConfiguration("namespace"), output="screen",
-        parameters=[LaunchConfiguration("config_file"), {
+        parameters=[config, {
             "hostname": ParameterValue(LaunchConfiguration("hostname"), value_type=str),
             "port": ParameterValue(LaunchConfiguration("port"), value_type=int),
             "ca_cert": ParameterValue(LaunchConfiguration("ca_cert"), value_type=str),

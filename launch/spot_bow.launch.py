@@ -19,6 +19,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from spot_bow_ros.launch_params import NamespacedParamsFile
+
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service")
 
 
@@ -103,10 +105,12 @@ def generate_launch_description():
     }
     enables = {f"enable_{b}": ParameterValue(LaunchConfiguration(f"enable_{b}"), value_type=bool)
                for b in BRIDGES}
+    # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
+    config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
     bridges = Node(
         package="spot_bow_ros", executable="spot_bow",
         namespace=LaunchConfiguration("namespace"), output="screen", emulate_tty=True,
-        parameters=[LaunchConfiguration("config_file"), connection, enables],
+        parameters=[config, connection, enables],
     )
     rviz = Node(
         package="rviz2", executable="rviz2", name="rviz2",

@@ -11,6 +11,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from spot_bow_ros.launch_params import NamespacedParamsFile
+
 
 def generate_launch_description():
     share = FindPackageShare("spot_bow_ros")
@@ -29,10 +31,12 @@ def generate_launch_description():
                               default_value=PathJoinSubstitution([share, "config", "webcam.yaml"]),
                               description="ROS params YAML"),
     ]
+    # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
+    config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
     node = Node(
         package="spot_bow_ros", executable="webcam", name="webcam",
         namespace=LaunchConfiguration("namespace"), output="screen",
-        parameters=[LaunchConfiguration("config_file"), {
+        parameters=[config, {
             "device": ParameterValue(LaunchConfiguration("device"), value_type=str),
             "width": ParameterValue(LaunchConfiguration("width"), value_type=int),
             "height": ParameterValue(LaunchConfiguration("height"), value_type=int),

@@ -125,4 +125,26 @@ def test_launch_files_need_no_ros_at_import_beyond_launch():
     for path in LAUNCH_FILES:
         top = {a.names[0].name.split(".")[0] if isinstance(a, ast.Import) else (a.module or "").split(".")[0]
                for a in ast.parse(path.read_text()).body if isinstance(a, (ast.Import, ast.ImportFrom))}
-        assert top <= {"os", "launch", "launch_ros"}, f"{path.name} imports {top}"
+        assert top <= {"os", "launch", "launch_ros", "spot_bow_ros"}, f"{path.name} imports {top}"
+
+
+def test_launch_files_pass_the_config_file_through_namespaced_params_file():
+    """Per-node config sections must reach nodes started under `namespace:=...` (see launch_params)."""
+    for path in LAUNCH_FILES:
+        text = path.read_text()
+        assert 'NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))' in text
+        assert 'parameters=[LaunchConfiguration("config_file")' not in text
+
+
+def test_namespaced_params_file_substitution_with_launch(tmp_path):
+    pytest.importorskip("launch_ros")  # (plain "launch" would find this repository's launch/ folder)
+    from launch import LaunchContext
+
+    from spot_bow_ros.launch_params import NamespacedParamsFile
+
+    source = tmp_path / "webcam.yaml"
+    source.write_text("webcam:\n  ros__parameters:\n    fps: 15.0\n")
+    context = LaunchContext()
+    assert NamespacedParamsFile(str(source), "").perform(context) == str(source)
+    out = NamespacedParamsFile(str(source), "robot1").perform(context)
+    assert yaml.safe_load(Path(out).read_text()) == {"/robot1/webcam": {"ros__parameters": {"fps": 15.0}}}

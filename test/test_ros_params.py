@@ -1,8 +1,12 @@
 """Parameters (ros/params.py): specs, validation and ROS params YAML files."""
 
-import pytest
+from pathlib import Path
 
-from spot_bow_ros.ros.params import ParameterError, ParameterSet, ParamSpec, load_params_file
+import pytest
+import yaml
+
+from spot_bow_ros.ros.params import (ParameterError, ParameterSet, ParamSpec, load_params_file, namespaced_params,
+                                    namespaced_params_file)
 
 SPECS = [
     ParamSpec("rate", 15.0, "frames per second", min=0.1, max=60.0),
@@ -97,3 +101,36 @@ def test_get_set_read_only_and_undeclared():
         params.get("nope")
     with pytest.raises(ParameterError, match="declared twice"):
         params.declare([ParamSpec("gain", 1.0, "g")], {})
+
+
+# -- params files under a namespace (launch files) ------------------------------------------
+def test_namespaced_params_rekeys_bare_node_sections_only():
+    doc = {"/**": {"ros__parameters": {"hostname": "a"}},
+           "webcam": {"ros__parameters": {"fps": 15.0}},
+           "/other/node": {"ros__parameters": {"x": 1}},
+           "/*/image_service": {"ros__parameters": {"y": 2}}}
+    out = namespaced_params(doc, "/robot1/")
+    assert list(out) == ["/**", "/robot1/webcam", "/other/node", "/*/image_service"]
+    assert out["/robot1/webcam"] == {"ros__parameters": {"fps": 15.0}}
+    assert namespaced_params(doc, "") == doc and namespaced_params(doc, "/") == doc
+
+
+def test_namespaced_params_file_applies_node_sections_under_the_namespace(tmp_path):
+    source = tmp_path / "webcam.yaml"
+    source.write_text("/**:\n  ros__parameters:\n    hostname: spot\n"
+                      "webcam:\n  ros__parameters:\n    fps: 15.0\n    encoding: mono8\n")
+    assert namespaced_params_file(source, "") == str(source)  # no namespace: the file itself
+    out = namespaced_params_file(source, "robot1/front", out_dir=tmp_path)
+    assert out != str(source) and Path(out).parent == tmp_path
+    values = load_params_file(out, "webcam", namespace="/robot1/front")
+    assert values == {"hostname": "spot", "fps": 15.0, "encoding": "mono8"}
+    assert "/robot1/front/webcam" in yaml.safe_load(Path(out).read_text())
+
+
+def test_namespaced_params_file_of_a_bad_file_is_one_clear_error(tmp_path):
+    with pytest.raises(ParameterError, match="cannot read params file .*missing.yaml"):
+        namespaced_params_file(tmp_path / "missing.yaml", "robot1", out_dir=tmp_path)
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- a\n- b\n")
+    with pytest.raises(ParameterError, match="top level must be a mapping"):
+        namespaced_params_file(listed, "robot1", out_dir=tmp_path)

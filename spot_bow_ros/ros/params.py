@@ -181,3 +181,42 @@ class ParameterSet:
             raise ParameterError(f"parameter '{name}' is read-only")
         self.values[name] = spec.validate(value)
         return self.values[name]
+
+
+# -- params files under a namespace ---------------------------------------------------------
+def namespaced_params(doc: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    """A params-file mapping whose per-node sections also apply under `namespace`.
+
+    rcl reads a section `webcam:` as `/webcam`, the node in the root namespace: started with
+    `namespace:=robot1`, node `/robot1/webcam` would silently ignore it. Each section keyed by a
+    bare node name is therefore re-keyed `/<namespace>/<name>`; wildcard (`/**`, `*`) and fully
+    qualified (`/...`) keys are kept as they are. An empty namespace changes nothing.
+    """
+    ns = namespace.strip("/")
+    if not ns:
+        return dict(doc)
+    out: dict[str, Any] = {}
+    for key, section in doc.items():
+        key = str(key)
+        out[key if key.startswith("/") or "*" in key else f"/{ns}/{key}"] = section
+    return out
+
+
+def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path | None = None) -> str:
+    """`path` itself without a namespace, else a copy rewritten by `namespaced_params` (written
+    to `out_dir`, default a new temporary directory). For launch files (`parameters=[...]`)."""
+    if not namespace.strip("/"):
+        return str(path)
+    import tempfile
+
+    source = Path(path)
+    try:
+        doc = yaml.safe_load(source.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"cannot read params file {source}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ParameterError(f"params file {source}: top level must be a mapping of node names")
+    target_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="spot_bow_ros_params_"))
+    target = target_dir / f"{source.stem}.{namespace.strip('/').replace('/', '_')}{source.suffix or '.yaml'}"
+    target.write_text(yaml.safe_dump(namespaced_params(doc, namespace), sort_keys=False))
+    return str(target)
