@@ -48,7 +48,7 @@ PARAMS = [
     ParamSpec("depth", False, "Also bridge the depth cameras (spot/depth/<name>/...)"),
     ParamSpec("image_format", "jpeg", "Format to ask the robot for: jpeg (compressed topic = robot's "
               "bytes) or raw", choices=["jpeg", "raw"]),
-    ParamSpec("jpeg_quality", 75.0, "JPEG quality the robot encodes with (percent)", min=1.0, max=100.0),
+    ParamSpec("jpeg_quality", 75, "JPEG quality the robot encodes with (percent)", min=1, max=100),
     ParamSpec("frame_prefix", "", "Prefix for frame ids (e.g. 'spot/'); frame ids are the image sensor "
               "frames of the robot (frontleft_fisheye, ...)"),
     ParamSpec("decode_threads", 2, "Threads that decode and publish images", min=1, max=16),
@@ -165,7 +165,7 @@ class SpotCamerasBridge:
         self.rate: float = values["rate"]
         self.depth: bool = values["depth"]
         self.jpeg = values["image_format"] == "jpeg"
-        self.quality: float = values["jpeg_quality"]
+        self.quality = float(values["jpeg_quality"])  # ImageRequest.quality_percent is a double
         self.frame_prefix: str = values["frame_prefix"]
         qos = QoS.parse(values["qos"], depth=values["qos_depth"])
         self.outputs: dict[tuple[str, str], _Outputs] = {}
