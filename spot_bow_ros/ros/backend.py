@@ -24,14 +24,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import yaml
 
-from .names import TopicNameError
+from .names import TopicNameError, UnknownMessageType
 from .params import ParameterError, load_params_file
-
-try:  # the standalone runtime's pip dependencies (rosbags); a ROS 2 install runs without them
-    from .messages import UnknownMessageType
-except ImportError:  # pragma: no cover - exercised on a ROS install without rosbags
-    class UnknownMessageType(LookupError):  # type: ignore[no-redef]
-        """A message type name that the ROS install does not know."""
 
 if TYPE_CHECKING:
     from .standalone import StandaloneNode, Transport

@@ -40,7 +40,7 @@ from cyclonedds.sub import DataReader, Subscriber
 from cyclonedds.topic import Topic
 
 from .dds_cdr import CdrApi
-from .dds_types import dds_topic_name, dds_type_name, idl_struct, ros_topic_name, ros_type_name
+from .dds_types import dds_topic_name, idl_struct, ros_topic_name, ros_type_name
 from .discovery import GraphAnnouncer
 from .messages import RosbagsMessages, UnknownMessageType, messages_for
 from .names import validate_full_topic_name

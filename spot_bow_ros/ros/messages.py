@@ -15,11 +15,7 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.base import Nodetype
 
-from .names import normalize_type_name
-
-
-class UnknownMessageType(LookupError):
-    """A message type name that neither the typestore nor the ROS install knows."""
+from .names import UnknownMessageType, normalize_type_name  # noqa: F401 (re-exported)
 
 
 _DTYPES = {

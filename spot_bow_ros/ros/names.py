@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 
+class UnknownMessageType(LookupError):
+    """A message type name that neither the typestore nor the ROS install knows."""
+
+
 class TopicNameError(ValueError):
     """A topic name ROS 2 would reject. The message says why."""
 

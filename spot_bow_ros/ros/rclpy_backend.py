@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .names import normalize_type_name
+from .names import UnknownMessageType, normalize_type_name
 from .params import ParameterError, ParamSpec
 from .qos import Durability, History, QoS, Reliability
 
@@ -77,8 +77,6 @@ def _require_rclpy() -> None:
 # -- messages -------------------------------------------------------------------------------
 def message_class(type_name: str) -> type:
     """The rclpy message class of `pkg/msg/Type` (imported from the ROS install)."""
-    from .backend import UnknownMessageType
-
     try:
         pkg, sub, name = normalize_type_name(type_name).split("/")
     except ValueError as exc:
