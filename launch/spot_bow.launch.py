@@ -43,7 +43,9 @@ def _arguments():
                               description="ROS params YAML for the bridges"),
         DeclareLaunchArgument("rviz", default_value="false", description="Start RViz with config/spot_bow.rviz"),
         DeclareLaunchArgument("record", default_value="false", description="Record all topics with ros2 bag (MCAP)"),
-        DeclareLaunchArgument("bag_path", default_value="spot_bow_bag", description="Output directory of the bag"),
+        DeclareLaunchArgument("bag_path", default_value="",
+                              description="Output directory of the bag (empty: ros2 bag's own "
+                                          "rosbag2_<date>_<time>, never an existing directory)"),
         DeclareLaunchArgument("robot_description_package", default_value="spot_description",
                               description="Package with urdf/spot.urdf.xacro; robot_state_publisher "
                                           "starts when it is installed"),
@@ -53,6 +55,13 @@ def _arguments():
         args.append(DeclareLaunchArgument(f"enable_{bridge}", default_value="true",
                                           description=f"Run the {bridge} bridge"))
     return args
+
+
+def _bag_record(context, *args, **kwargs):
+    """`ros2 bag record -s mcap -a`, into `bag_path` when one is given."""
+    path = LaunchConfiguration("bag_path").perform(context)
+    output = ["-o", path] if path else []
+    return [ExecuteProcess(cmd=["ros2", "bag", "record", "-s", "mcap", *output, "-a"], output="screen")]
 
 
 def _robot_state_publisher(context, *args, **kwargs):
@@ -117,10 +126,7 @@ def generate_launch_description():
         arguments=["-d", PathJoinSubstitution([share, "config", "spot_bow.rviz"])],
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
-    record = ExecuteProcess(
-        cmd=["ros2", "bag", "record", "-s", "mcap", "-o", LaunchConfiguration("bag_path"), "-a"],
-        output="screen", condition=IfCondition(LaunchConfiguration("record")),
-    )
+    record = OpaqueFunction(function=_bag_record, condition=IfCondition(LaunchConfiguration("record")))
     return LaunchDescription(_arguments() + [
         bridges, OpaqueFunction(function=_robot_state_publisher), rviz, record,
     ])
