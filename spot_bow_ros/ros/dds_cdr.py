@@ -163,6 +163,8 @@ class CdrApi:
 
     @staticmethod
     def _iovecs(chunks: Sequence[Any]) -> tuple[Any, list]:
+        """iovecs over `chunks` (any buffers; nothing copied) and the arrays that must stay
+        referenced while Cyclone reads them."""
         iov = (_Iovec * len(chunks))()
         keep = []
         for i, chunk in enumerate(chunks):
