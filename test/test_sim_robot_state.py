@@ -14,8 +14,8 @@ import pytest
 from bosdyn.api import robot_state_pb2 as RS
 from bosdyn.api.spot import spot_constants_pb2
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from bosdyn.client.robot_command import (BehaviorFaultError, RobotCommandBuilder, RobotCommandClient,
-                                         blocking_stand)
+from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, NotPoweredOnError,
+                                         RobotCommandBuilder, RobotCommandClient)
 from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClient
 
 from spot_bow_ros.sim import SimulatedSpot
@@ -196,29 +196,28 @@ def test_system_faults_injected_cleared_and_historical(arm_spot):
 
 
 def test_behavior_fault_blocks_commands_until_cleared(arm_spot):
+    """Needs no motor power (so it does not depend on E-Stop): the fault check comes first."""
     spot, robot = arm_spot
     lease_client = robot.ensure_client(LeaseClient.default_service_name)
     cmd_client = robot.ensure_client(RobotCommandClient.default_service_name)
     state_client = robot.ensure_client(RobotStateClient.default_service_name)
     with LeaseKeepAlive(lease_client, must_acquire=True, return_at_exit=True):
-        robot.power_on(timeout_sec=10)
-        blocking_stand(cmd_client, timeout_sec=10)
         fault_id = spot.robot.inject_behavior_fault("fall", clearable=True)
         state = state_client.get_robot_state()
         faults = state.behavior_fault_state.faults
         assert [(f.behavior_fault_id, f.cause, f.status) for f in faults] == [
             (fault_id, RS.BehaviorFault.CAUSE_FALL, RS.BehaviorFault.STATUS_CLEARABLE)]
+        assert faults[0].onset_timestamp.ToNanoseconds() > 0
         with pytest.raises(BehaviorFaultError):
             cmd_client.robot_command(RobotCommandBuilder.synchro_stand_command())
         assert spot.robot.commands("RobotCommand")[-1].status == "STATUS_BEHAVIOR_FAULT"
         assert cmd_client.clear_behavior_fault(fault_id) is True
         assert not state_client.get_robot_state().behavior_fault_state.faults
-        cmd_client.robot_command(RobotCommandBuilder.synchro_stand_command())
-        assert spot.robot.commands("RobotCommand")[-1].status == "STATUS_OK"
+        with pytest.raises(NotPoweredOnError):    # no longer blocked by the fault
+            cmd_client.robot_command(RobotCommandBuilder.synchro_stand_command())
         # an unclearable fault stays; the client raises NotClearedError
-        from bosdyn.client.robot_command import NotClearedError
         stuck = spot.robot.inject_behavior_fault("hardware", clearable=False)
         with pytest.raises(NotClearedError):
             cmd_client.clear_behavior_fault(stuck)
+        assert [f.behavior_fault_id for f in state_client.get_robot_state().behavior_fault_state.faults] == [stuck]
         assert spot.robot.clear_behavior_fault(stuck, force=True)
-        robot.power_off(cut_immediately=True, timeout_sec=10)

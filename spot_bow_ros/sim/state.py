@@ -201,9 +201,20 @@ class RobotStateServicer(robot_state_service_pb2_grpc.RobotStateServiceServicer)
     def __init__(self, robot: "SimRobot"):
         self.robot = robot
         self._cache: tuple[int, RS.RobotState] | None = None
+        self._errors: list[tuple[int, str]] = []
+
+    def inject_error(self, code: int, message: str, times: int = 1) -> None:
+        """Answer the next `times` GetRobotState calls with header error `code` (CommonError.Code),
+        as a robot with an internal problem does (bosdyn clients raise a ResponseError)."""
+        self._errors.extend([(code, message)] * times)
 
     def GetRobotState(self, request, context):
         received = self.robot.clock.robot_ns()
+        if self._errors:
+            code, message = self._errors.pop(0)
+            resp = RS.RobotStateResponse()
+            fill_response_header(resp, request, self.robot.clock, received, code=code, message=message)
+            return resp
         snap = self.robot.latest()
         cache = self._cache
         if cache is None or cache[0] != snap.robot_ns:
