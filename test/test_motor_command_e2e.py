@@ -255,6 +255,17 @@ def test_robot_state_error_during_position_goal_is_a_failed_result_not_an_except
     assert rec.accepted, rec.message
 
 
+def test_ignored_sample_parts_are_warned_once_per_kind(rig, caplog):
+    with caplog.at_level(logging.DEBUG, logger="spot_bow_ros"):
+        for up in (0.3, 0.4, 0.5):                 # vertical velocity: Spot walks on the ground plane
+            received = rig.bridge.counts["received"]
+            rig.send_json(velocity_sample(z=0.2, y=up))
+            rig.wait_handled(received)
+    notes = [r for r in caplog.records if "vertical component" in r.getMessage()]
+    assert len(notes) == 1 and notes[0].levelno == logging.WARNING
+    assert "0.3 ignored" in notes[0].getMessage()
+
+
 def test_arm_pose_joints_and_gripper(rig):
     mark = rig.mark()
     s = bow.MotorSample()
