@@ -77,3 +77,25 @@ def test_port_in_use_exits_with_error(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=5)
+
+
+def test_no_streaming_licence_makes_the_stream_fail_as_on_an_unlicensed_robot(tmp_path):
+    import grpc
+    from bosdyn.client.robot_state import RobotStateStreamingClient
+
+    info = tmp_path / "sim.json"
+    proc, _ = _start(info, "--no-streaming-licence")
+    try:
+        assert json.loads(info.read_text())["streaming_licence"] is False
+        with SpotConnection(ConnectionConfig.from_sim_info(info)) as conn:
+            state = conn.ensure_client("robot-state").get_robot_state(timeout=10)
+            assert len(state.kinematic_state.joint_states) == 20      # arm robot: hr0 listed too
+            conn.register_client(RobotStateStreamingClient)
+            stream = conn.ensure_client("robot-state-streaming").get_robot_state_stream()
+            with pytest.raises(grpc.RpcError) as err:
+                next(iter(stream))
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=5)[0].decode(errors="replace")
+    assert proc.returncode == 0, out
