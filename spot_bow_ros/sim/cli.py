@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--body", action=argparse.BooleanOptionalAction, default=True,
                         help="serve the robot body and cameras (--no-body: only auth, directory, "
                              "time sync, payload registration and faults)")
+    parser.add_argument("--control-stdin", action="store_true",
+                        help="read control commands on stdin (inject/clear faults, set the battery; "
+                             "see spot_bow_ros/sim/control.py), one answer line each on stdout")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -79,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
         if args.info_file:
             info_path = sim.write_info(args.info_file)
             log.info(f"connection info written to {info_path}")
+        if args.control_stdin:
+            from .control import serve_lines
+            threading.Thread(target=serve_lines, args=(lambda: sim.robot, sys.stdin, sys.stdout),
+                             name="sim-control", daemon=True).start()
         if sim.wait_ready(30.0) and sim.body_error is None:
             log.info("simulated Spot ready")
         while not stop.wait(0.5):

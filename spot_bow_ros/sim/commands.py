@@ -184,6 +184,7 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
         if use.status == lease_pb2.LeaseUseResult.STATUS_OK:
             with robot.lock:
                 cleared = robot.behavior_faults.clear(request.behavior_fault_id)
+                robot.state_version += 1
                 blocking = [f for f in robot.behavior_faults.active.values()
                             if f.behavior_fault_id == request.behavior_fault_id]
             Clear = robot_command_pb2.ClearBehaviorFaultResponse

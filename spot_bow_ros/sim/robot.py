@@ -94,6 +94,8 @@ class SimRobot:
         self.system_faults = SystemFaults()
         self.behavior_faults = BehaviorFaults()
         self._health_ns: int | None = None
+        #: Bumped by every fault or battery change, so a cached RobotState is not served stale.
+        self.state_version = 0
         self.fault_store = faults
         self.lock = threading.RLock()
         self.physics = SpotPhysics(time.time_ns(), arm=arm)
@@ -208,12 +210,14 @@ class SimRobot:
         if isinstance(severity, str):
             severity = RS.SystemFault.Severity.Value(f"SEVERITY_{severity.upper()}")
         with self.lock:
+            self.state_version += 1
             return self.system_faults.inject(self.clock.robot_ns(), name, code, severity, tuple(attributes),
                                              error_message or name, dtc)
 
     def clear_system_fault(self, name_or_uuid: str) -> int:
         """Clear active system faults by uuid or name (they become historical); returns the count."""
         with self.lock:
+            self.state_version += 1
             return self.system_faults.clear(self.clock.robot_ns(), name_or_uuid)
 
     def inject_behavior_fault(self, cause: str | int = "fall", clearable: bool = True) -> int:
@@ -224,6 +228,7 @@ class SimRobot:
         if isinstance(cause, str):
             cause = RS.BehaviorFault.Cause.Value(f"CAUSE_{cause.upper()}")
         with self.lock:
+            self.state_version += 1
             if cause == RS.BehaviorFault.CAUSE_FALL:
                 self.physics.sit()
             else:
@@ -233,7 +238,14 @@ class SimRobot:
     def clear_behavior_fault(self, fault_id: int, force: bool = False) -> bool:
         """Clear a behavior fault as ClearBehaviorFault does (`force` also clears UNCLEARABLE ones)."""
         with self.lock:
+            self.state_version += 1
             return self.behavior_faults.clear(fault_id, force) is not None
+
+    def set_battery(self, percent: float) -> None:
+        """Set the battery charge (%), e.g. to show a nearly empty robot."""
+        with self.lock:
+            self.state_version += 1
+            self.battery.charge = min(100.0, max(0.0, float(percent)))
 
     # ----- truth ----------------------------------------------------------------------------
     def latest(self) -> Snapshot:

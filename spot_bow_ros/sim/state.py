@@ -200,7 +200,7 @@ class RobotStateServicer(robot_state_service_pb2_grpc.RobotStateServiceServicer)
 
     def __init__(self, robot: "SimRobot"):
         self.robot = robot
-        self._cache: tuple[int, RS.RobotState] | None = None
+        self._cache: tuple[tuple[int, int], RS.RobotState] | None = None
         self._errors: list[tuple[int, str]] = []
 
     def inject_error(self, code: int, message: str, times: int = 1) -> None:
@@ -216,9 +216,10 @@ class RobotStateServicer(robot_state_service_pb2_grpc.RobotStateServiceServicer)
             fill_response_header(resp, request, self.robot.clock, received, code=code, message=message)
             return resp
         snap = self.robot.latest()
+        key = (snap.robot_ns, self.robot.state_version)
         cache = self._cache
-        if cache is None or cache[0] != snap.robot_ns:
-            cache = (snap.robot_ns, build_robot_state(self.robot, snap))
+        if cache is None or cache[0] != key:
+            cache = (key, build_robot_state(self.robot, snap))
             self._cache = cache
         resp = RS.RobotStateResponse()
         resp.robot_state.CopyFrom(cache[1])
