@@ -422,8 +422,8 @@ class RobotStateSource:
 
     def _frame_poll(self) -> None:
         while not self._stop.wait(self.frame_poll_period):
-            if not self.connection.connected:
-                continue
+            if not self.connection.connected or self.active_mode != "streaming":
+                continue   # polling reads the hand pose with every state
             try:
                 client = self.connection.ensure_client(RobotStateClient.default_service_name)
                 state = client.get_robot_state(timeout=self.rpc_timeout)
