@@ -107,3 +107,25 @@ def test_stream_joint_count_that_does_not_fit_the_robot_falls_back_in_one_line(t
     lines = [r.getMessage() for r in caplog.records if r.name == "test.state"]
     assert len(lines) == 1, lines
     assert "streaming failed: undecodable stream data: robot state stream has 19 joints; this robot has 12" in lines[0]
+
+
+def test_stream_with_a_header_error_falls_back_in_one_line(caplog):
+    from bosdyn.api import header_pb2
+
+    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.state import RobotStateSource
+
+    caplog.set_level(logging.INFO, logger="test.state2")
+    samples = []
+    with SimulatedSpot(arm=False) as spot, SpotConnection(ConnectionConfig.from_sim_info(spot.info)) as conn:
+        spot.robot.stream_servicer.error = (header_pb2.CommonError.CODE_INTERNAL_SERVER_ERROR, "estimator reset")
+        source = RobotStateSource(conn, samples.append, mode="auto", logger=logging.getLogger("test.state2"))
+        source.start()
+        try:
+            assert wait_until(lambda: len(samples) >= 3, timeout=10)
+        finally:
+            source.stop()
+    assert source.active_mode == "polling" and len(samples[-1].joint_names) == 12
+    lines = [r.getMessage() for r in caplog.records if r.name == "test.state2"]
+    assert lines == ["robot state: polling (50 Hz; streaming failed: robot reports CODE_INTERNAL_SERVER_ERROR: "
+                     "estimator reset)"]

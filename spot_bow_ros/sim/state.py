@@ -239,6 +239,8 @@ class RobotStateStreamingServicer(robot_state_service_pb2_grpc.RobotStateStreami
 
     def __init__(self, robot: "SimRobot"):
         self.robot = robot
+        #: (CommonError code, message): streams send only header errors while set (tests).
+        self.error: tuple[int, str] | None = None
 
     def GetRobotStateStream(self, request, context):
         robot = self.robot
@@ -246,6 +248,11 @@ class RobotStateStreamingServicer(robot_state_service_pb2_grpc.RobotStateStreami
             if context is None:
                 raise PermissionError(NO_LICENCE[1])
             context.abort(*NO_LICENCE)
+        if self.error is not None:
+            resp = RS.RobotStateStreamResponse()
+            fill_response_header(resp, request, robot.clock, code=self.error[0], message=self.error[1])
+            yield resp
+            return
         last = robot.latest().robot_ns - 1
         first = True
         while context is None or context.is_active():

@@ -379,6 +379,11 @@ class RobotStateSource:
             for resp in call:
                 if self._stop.is_set():
                     break
+                error = resp.header.error
+                if error.code > 1:   # not CODE_UNSPECIFIED or CODE_OK: the robot reports an error
+                    name = error.DESCRIPTOR.fields_by_name["code"].enum_type.values_by_number.get(error.code)
+                    raise StateError(f"robot reports {name.name if name else error.code}"
+                                     f"{': ' + error.message if error.message else ''}")
                 sample = sample_from_stream(resp, self._hand, layout)
                 if self.active_mode != "streaming":
                     self._set_mode("streaming", "robot-state streaming service")
@@ -392,7 +397,8 @@ class RobotStateSource:
             details = err.details() if hasattr(err, "details") else ""
             return self._stream_failed(f"{name}{': ' + details if details else ''}")
         except StateError as err:
-            return self._stream_failed(f"undecodable stream data: {err}")
+            reason = str(err) if str(err).startswith("robot reports") else f"undecodable stream data: {err}"
+            return self._stream_failed(reason)
         except Exception as err:  # noqa: BLE001 - e.g. a malformed message
             if self._stop.is_set():
                 return
