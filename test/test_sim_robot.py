@@ -17,7 +17,7 @@ from bosdyn.client.lease import Lease
 from bosdyn.client.robot_command import RobotCommandBuilder
 
 from spot_bow_ros.sim.clock import RobotClock
-from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES, STAND_HEIGHT
+from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES, POLLED_ARM_JOINT_NAMES, STAND_HEIGHT
 from spot_bow_ros.sim.robot import SimRobot
 
 OFFSET_S = 100.0
@@ -232,13 +232,16 @@ def test_robot_state_joints_frames_and_robot_clock(robot):
     assert resp.header.request_header.client_name == "test-client"
     st = resp.robot_state
     ks = st.kinematic_state
-    assert [j.name for j in ks.joint_states] == list(LEG_JOINT_NAMES + ARM_JOINT_NAMES)
+    assert [j.name for j in ks.joint_states] == list(LEG_JOINT_NAMES + POLLED_ARM_JOINT_NAMES)  # 20, hr0 too
     acq = ks.acquisition_timestamp.ToNanoseconds()
     # robot clock: local + 100 s
     assert acq - before_local == pytest.approx(OFFSET_S * 1e9, abs=0.1e9)
     truth = robot.truth_at(acq, tolerance_ns=0)
     assert truth is not None
     for j in ks.joint_states:
+        if j.name == "arm0.hr0":   # listed without data, as on a real arm robot
+            assert not j.HasField("position")
+            continue
         p, v, load = truth.joint(j.name)
         assert (j.position.value, j.velocity.value, j.load.value) == (p, v, load)
     tree = ks.transforms_snapshot

@@ -13,7 +13,9 @@ Safety: nothing moves until motion is enabled (parameter `enable_motion` or the
 `enable_motion` verb; `stop`, `sit`, `power_off`, `release` are always allowed). Every sample is
 validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), converted by
 `convert.motor`, clamped to the limits (one warning per clamping episode per part), and sent by
-`spot.commander` with robot-clock expiry `cmd_duration` ahead. The watchdog sends a stop when a
+`spot.commander` with robot-clock expiry `cmd_duration` ahead. Parts of a sample that Spot
+cannot use (e.g. a vertical locomotion component, a disabled end effector) are ignored with a
+warning, once per kind of note for the node's lifetime. The watchdog sends a stop when a
 velocity stream stops for `cmd_timeout`. Losing the lease or the robot stops forwarding until
 recovered (`claim` verb / automatic re-claim with `auto_claim`, robot probe every diagnostics
 period). Recording/playback: see `spot_bow_ros.nodes.motion_recording`.
@@ -22,6 +24,7 @@ period). Recording/playback: see `spot_bow_ros.nodes.motion_recording`.
 from __future__ import annotations
 
 import math
+import re
 import socket
 import threading
 import time
@@ -195,6 +198,7 @@ class MotorCommandBridge:
         self._motion_active = False
         self._last_motion_mono = 0.0
         self._disabled_logged = False
+        self._noted: set[str] = set()
         self._not_ready_logged = False
         self._reject_throttle = _Throttle()
         self.recorder = MotionRecorder(values["recordings_dir"], values["default_recording_name"])
@@ -299,8 +303,8 @@ class MotorCommandBridge:
             self._run(conv.command, list(conv.clamps), f"playback {self.player.name}")
 
     def _run(self, cmd: MotorCommand, clamps: list[Clamp], source: str) -> Outcome:
-        if cmd.notes:
-            self.log.debug(f"{source}: " + "; ".join(cmd.notes))
+        for note in cmd.notes:
+            self._warn_note_once(source, note)
         if not cmd.moves:
             return Outcome("nothing", "sample asks for no change")
         return self._execute(cmd, clamps, source)
@@ -352,6 +356,13 @@ class MotorCommandBridge:
             more = f" ({suppressed} more rejected inputs not logged)" if suppressed else ""
             self.log.error(f"{source}: rejected, nothing sent: {reason}{more}")
         return Outcome("rejected", reason)
+
+    def _warn_note_once(self, source: str, note: str) -> None:
+        """Warn about an ignored part of a sample once per kind (numbers do not make a new kind)."""
+        kind = re.sub(r"[-+]?\d[\d.eE+-]*", "#", note)
+        if kind not in self._noted:
+            self._noted.add(kind)
+            self.log.warning(f"{source}: {note} (warned once)")
 
     def _warn_clamps(self, cmd: MotorCommand, clamps: list[Clamp], source: str) -> None:
         parts_present = {p for p, v in (("locomotion", cmd.locomotion), ("body", cmd.body),

@@ -101,6 +101,8 @@ class SimulatedSpot:
     Credentials not given are generated (random password, payload GUID and secret).
     `body=False` serves only the infrastructure services (no SimRobot/SimCameras).
     `colour_cameras=True`: body cameras are RGB_U8 (default GREYSCALE_U8, as older robots).
+    `streaming_licence=False`: a robot without the joint-level licence, whose robot-state stream
+    fails (see sim/state.py). Faults are injected through `robot` (`SimRobot.inject_*`).
     """
 
     def __init__(self, port: int = 0, arm: bool = True, clock_offset_s: float = 0.0,
@@ -108,10 +110,11 @@ class SimulatedSpot:
                  state_dir: str | os.PathLike | None = None, payload_guid: str | None = None,
                  payload_secret: str | None = None, auto_authorize_payloads: bool = True,
                  max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
-                 colour_cameras: bool = False):
+                 colour_cameras: bool = False, streaming_licence: bool = True):
         self.requested_port = int(port)
         self.arm = bool(arm)
         self.colour_cameras = bool(colour_cameras)
+        self.streaming_licence = bool(streaming_licence)
         self.host = host
         self.clock = RobotClock.starting_now(clock_offset_s, clock_drift_ppm)
         self._username = username
@@ -265,7 +268,7 @@ class SimulatedSpot:
     def _mount_body(self) -> None:
         robot_cls, cameras_cls = _import_body()
         if robot_cls is not None:
-            self.robot = robot_cls(self.clock, arm=self.arm)
+            self.robot = robot_cls(self.clock, arm=self.arm, streaming_licence=self.streaming_licence)
             if hasattr(self.robot, "fault_store"):
                 self.robot.fault_store = self.faults
             for add_fn, servicer, name, service_type, authority in self.robot.servicers():
@@ -317,6 +320,7 @@ class SimulatedSpot:
             "payload_secret": self._state["payload_secret"],
             "serial_number": self._state["serial_number"],
             "arm": self.arm,
+            "streaming_licence": self.streaming_licence,
             "clock_offset_s": self.clock.offset_s,
             "clock_drift_ppm": self.clock.drift_ppm,
             "pid": os.getpid(),

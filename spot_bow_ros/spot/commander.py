@@ -16,6 +16,9 @@ Rules this module enforces:
   the relative goal), ending when a walk at the velocity limits would have arrived, plus margin.
 - Losing the lease (keep-alive failure, lease errors on a command) or the robot (RPC errors)
   stops forwarding: `ready` turns false until `claim()` (lease) or `probe()` (robot) succeeds.
+- No bosdyn exception leaves `execute`/`send`/`stand`/...: a robot that answers with an error
+  (also the `get_robot_state` a POSITION_MODE goal needs, or a time-sync error) becomes a failed
+  `CommandResult` whose detail is one line `ErrorType: message`.
 """
 
 from __future__ import annotations
@@ -165,6 +168,12 @@ def combine(*commands):
 _LEASE_ERRORS = (bd_exc.LeaseUseError, bd_lease.LeaseResponseError, bd_lease.Error)
 #: The robot did not answer (or the connection is down and reconnecting).
 _ROBOT_ERRORS = (bd_exc.RpcError, SpotConnectionError)
+
+
+def _robot_error_text(exc: Exception) -> str:
+    """One clear line for a bosdyn error: `Type: first line of its message`."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def _lease_error_text(exc: Exception) -> str:
@@ -414,6 +423,8 @@ class SpotCommander:
         except _ROBOT_ERRORS as exc:  # no time sync / robot state while the connection is down
             self._robot_failed(exc)
             return self._record(CommandResult(False, describe(cmd), f"{type(exc).__name__}: {exc}", local_ns=now))
+        except bd_exc.Error as exc:  # the robot answered with an error (e.g. get_robot_state for a goal)
+            return self._record(CommandResult(False, describe(cmd), _robot_error_text(exc), local_ns=now))
         if isinstance(command, CommandResult):
             return self._record(command)
         if command is None:
