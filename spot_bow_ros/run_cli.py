@@ -51,6 +51,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     robot.add_argument("--sim-clock-offset", type=float, default=0.0, metavar="S",
                        help="simulated robot clock minus local clock, seconds (default 0)")
     robot.add_argument("--no-arm", action="store_true", help="simulate a Spot without arm")
+    robot.add_argument("--sim-no-estop", action="store_true",
+                       help="simulated Spot that powers on without an E-Stop endpoint (by default it "
+                            "needs one, as a real Spot; the motor bridge's software E-Stop provides it)")
     parser.add_argument("--config", default="", metavar="YAML",
                         help="ROS params file (default: config/spot_bow.yaml of the package)")
     parser.add_argument("--record", default="", metavar="DIR", help="record all topics to a rosbag2 in DIR")
@@ -103,11 +106,12 @@ def webcam_overrides(values: dict[str, Any]) -> dict[str, Any]:
 class SimulatorProcess:
     """`spot-bow-ros sim` as a child process; its info file tells the bridges how to connect."""
 
-    def __init__(self, info_file: Path, arm: bool, clock_offset_s: float):
+    def __init__(self, info_file: Path, arm: bool, clock_offset_s: float, estop: bool = True):
         self.info_file = info_file
         cmd = [sys.executable, "-m", "spot_bow_ros.sim", "--port", "0", "--info-file", str(info_file),
                "--clock-offset", str(clock_offset_s), "--log-level", "warning"]
         cmd.append("--arm" if arm else "--no-arm")
+        cmd.append("--estop" if estop else "--no-estop")
         info_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
 
@@ -160,7 +164,8 @@ def _run(args: argparse.Namespace) -> int:
                 sim_info = Path(args.sim_info_file) if args.sim_info_file else Path(workdir.name) / "sim.json"
                 log.info("no --hostname given: starting the built-in simulated Spot "
                          f"(connection info in {sim_info})")
-                sim = SimulatorProcess(sim_info, arm=not args.no_arm, clock_offset_s=args.sim_clock_offset)
+                sim = SimulatorProcess(sim_info, arm=not args.no_arm, clock_offset_s=args.sim_clock_offset,
+                                       estop=not args.sim_no_estop)
                 info = sim.wait_ready()
                 log.info(f"simulated Spot listening on {info['hostname']}:{info['port']}")
             else:

@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--body", action=argparse.BooleanOptionalAction, default=True,
                         help="serve the robot body and cameras (--no-body: only auth, directory, "
                              "time sync, payload registration and faults)")
+    parser.add_argument("--estop", action=argparse.BooleanOptionalAction, default=True,
+                        help="as a real Spot, motor power needs a registered E-Stop endpoint that "
+                             "allows it (default); --no-estop: power on without one (quick demos)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     sim = SimulatedSpot(port=args.port, arm=args.arm, clock_offset_s=args.clock_offset,
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
-                        password=args.password, state_dir=args.state_dir or None, body=args.body)
+                        password=args.password, state_dir=args.state_dir or None, body=args.body,
+                        estop_required=args.estop)
     try:
         try:
             sim.start(wait_body=False)  # listening now; calls needing the body wait for it
@@ -75,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
             info_path = sim.write_info(args.info_file)
             log.info(f"connection info written to {info_path}")
         if sim.wait_ready(30.0) and sim.body_error is None:
-            log.info("simulated Spot ready")
+            log.info("simulated Spot ready" + ("" if args.estop else
+                                              " (--no-estop: motors power on without an E-Stop)"))
         while not stop.wait(0.5):
             pass
         log.info("stopping simulated Spot")

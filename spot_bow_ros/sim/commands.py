@@ -3,6 +3,7 @@
 Checked in this order, each failure answered with the robot's status and logged:
 lease (LeaseUseResult) -> malformed (NaN/inf anywhere, empty command: STATUS_INVALID_REQUEST) ->
 arm parts without an arm (STATUS_UNSUPPORTED) -> motors not on (STATUS_NOT_POWERED_ON) ->
+an active behavior fault (STATUS_BEHAVIOR_FAULT, until ClearBehaviorFault) ->
 unknown frames (STATUS_UNKNOWN_FRAME) -> missing or past end time of velocity/trajectory
 commands (STATUS_EXPIRED, robot clock).
 Mobility params travel with every mobility command; a command without them resets the body
@@ -191,6 +192,24 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
         fill_response_header(resp, request, robot.clock, received)
         return resp
 
+    def ClearBehaviorFault(self, request, context):
+        robot = self.robot
+        received = robot.clock.robot_ns()
+        Clear = robot_command_pb2.ClearBehaviorFaultResponse
+        resp = Clear()
+        use = robot.leases.use(request.lease)
+        resp.lease_use_result.CopyFrom(use)
+        if use.status != lease_pb2.LeaseUseResult.STATUS_OK:
+            resp.status = Clear.STATUS_UNKNOWN
+            status = "LEASE_" + lease_pb2.LeaseUseResult.Status.Name(use.status)
+        else:
+            cleared = robot.behavior_faults.clear(request.behavior_fault_id)
+            resp.status = Clear.STATUS_CLEARED if cleared else Clear.STATUS_NOT_CLEARED
+            status = Clear.Status.Name(resp.status)
+        fill_response_header(resp, request, robot.clock, received)
+        robot.record("ClearBehaviorFault", request, status, resp.status == Clear.STATUS_CLEARED)
+        return resp
+
     # ----- validation and application -------------------------------------------------------
     def _apply(self, request, now: int) -> _Entry:
         robot = self.robot
@@ -211,6 +230,8 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
             raise Rejected(Resp.STATUS_UNSUPPORTED, "arm/gripper command but the robot has no arm")
         if not robot.power.is_on(now):
             raise Rejected(Resp.STATUS_NOT_POWERED_ON, "motor power is not on")
+        if robot.behavior_faults.any():
+            raise Rejected(Resp.STATUS_BEHAVIOR_FAULT, "behavior fault active: clear it first")
         robot_now = robot.clock.robot_ns(now)
         actions = []
         if which == "full_body_command":

@@ -100,13 +100,16 @@ class SimulatedSpot:
     robot to its clients. Without it a temporary directory is used and removed on `stop()`.
     Credentials not given are generated (random password, payload GUID and secret).
     `body=False` serves only the infrastructure services (no SimRobot/SimCameras).
+    `estop_required` (default True, as a real Spot): motor power needs a registered E-Stop
+    endpoint that allows it; False is the permissive robot of `spot-bow-ros sim --no-estop`.
     """
 
     def __init__(self, port: int = 0, arm: bool = True, clock_offset_s: float = 0.0,
                  clock_drift_ppm: float = 0.0, username: str = "user", password: str | None = None,
                  state_dir: str | os.PathLike | None = None, payload_guid: str | None = None,
                  payload_secret: str | None = None, auto_authorize_payloads: bool = True,
-                 max_workers: int = 32, host: str = "127.0.0.1", body: bool = True):
+                 max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
+                 estop_required: bool = True):
         self.requested_port = int(port)
         self.arm = bool(arm)
         self.host = host
@@ -118,6 +121,7 @@ class SimulatedSpot:
         self._state_dir_arg = Path(state_dir) if state_dir is not None else None
         self._max_workers = max_workers
         self._body = bool(body)
+        self.estop_required = bool(estop_required)
         self._body_thread: threading.Thread | None = None
         #: Exception that stopped the body from starting (None if fine).
         self.body_error: BaseException | None = None
@@ -262,7 +266,7 @@ class SimulatedSpot:
     def _mount_body(self) -> None:
         robot_cls, cameras_cls = _import_body()
         if robot_cls is not None:
-            self.robot = robot_cls(self.clock, arm=self.arm)
+            self.robot = robot_cls(self.clock, arm=self.arm, estop_required=self.estop_required)
             if hasattr(self.robot, "fault_store"):
                 self.robot.fault_store = self.faults
             for add_fn, servicer, name, service_type, authority in self.robot.servicers():
@@ -314,6 +318,7 @@ class SimulatedSpot:
             "payload_secret": self._state["payload_secret"],
             "serial_number": self._state["serial_number"],
             "arm": self.arm,
+            "estop_required": self.estop_required,
             "clock_offset_s": self.clock.offset_s,
             "clock_drift_ppm": self.clock.drift_ppm,
             "pid": os.getpid(),

@@ -78,14 +78,16 @@ def build_robot_state(robot: "SimRobot", snap: Snapshot) -> RS.RobotState:
     bat.voltage.value = 55.2
     bat.temperatures.extend([31.0, 31.5])
     bat.status = RS.BatteryState.STATUS_DISCHARGING
-    soft = robot.estop.stop_level(snap.local_ns)
-    for name, typ, estopped in (("hardware_estop", RS.EStopState.TYPE_HARDWARE, False),
-                                ("payload_estop", RS.EStopState.TYPE_HARDWARE, False),
-                                ("software_estop", RS.EStopState.TYPE_SOFTWARE, soft != LEVEL_NONE)):
+    soft, details = robot.estop.stop_level_details(snap.local_ns)
+    for name, typ, estopped, why in (("hardware_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
+                                     ("payload_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
+                                     ("software_estop", RS.EStopState.TYPE_SOFTWARE, soft != LEVEL_NONE, details)):
         e = state.estop_states.add()
         set_ts(e.timestamp, now_robot)
         e.name, e.type = name, typ
         e.state = RS.EStopState.STATE_ESTOPPED if estopped else RS.EStopState.STATE_NOT_ESTOPPED
+        e.state_description = why
+    state.behavior_fault_state.faults.extend(robot.behavior_faults.active())
     _fill_kinematic_state(state.kinematic_state, snap)
     for foot in ("fl", "fr", "hl", "hr"):
         f = state.foot_state.add()
