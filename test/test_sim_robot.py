@@ -85,7 +85,7 @@ class Client:
 
 @pytest.fixture
 def robot():
-    r = SimRobot(RobotClock.starting_now(OFFSET_S), arm=True, power_on_s=0.3)
+    r = SimRobot(RobotClock.starting_now(OFFSET_S), arm=True, power_on_s=0.3, estop_required=False)
     yield r
     r.stop()
 
@@ -160,10 +160,19 @@ def test_stale_lease_can_be_acquired_over():
 
 
 # ----- estop and power --------------------------------------------------------------------------
-def test_estop_endpoint_cuts_and_allows_power(robot):
+def test_estop_endpoint_cuts_and_allows_power():
+    robot = SimRobot(RobotClock.starting_now(OFFSET_S), arm=True, power_on_s=0.3)   # E-Stop required
+    try:
+        _estop_endpoint_cuts_and_allows_power(robot)
+    finally:
+        robot.stop()
+
+
+def _estop_endpoint_cuts_and_allows_power(robot):
     es = robot.estop_servicer
     status = es.GetEstopSystemStatus(hdr(estop_pb2.GetEstopSystemStatusRequest()), None)
-    assert status.status.stop_level == estop_pb2.ESTOP_LEVEL_NONE       # nobody registered: not estopped
+    assert status.status.stop_level == estop_pb2.ESTOP_LEVEL_CUT        # nobody registered: estopped
+    assert status.status.stop_level_details == "Not all endpoints are registered"
     cfg = es.GetEstopConfig(hdr(estop_pb2.GetEstopConfigRequest()), None).active_config
     new_cfg = estop_pb2.EstopConfig()
     new_cfg.endpoints.add(role="PDB_rooted", name="test", timeout={"seconds": 10})
@@ -182,7 +191,12 @@ def test_estop_endpoint_cuts_and_allows_power(robot):
     assert c.power().status == power_pb2.STATUS_ESTOPPED
     st = c.state().robot_state
     assert [e.state for e in st.estop_states if e.name == "software_estop"] == [robot_state_pb2.EStopState.STATE_ESTOPPED]
-    chk = es.EstopCheckIn(hdr(estop_pb2.EstopCheckInRequest(endpoint=ep, stop_level=estop_pb2.ESTOP_LEVEL_NONE)), None)
+    first = es.EstopCheckIn(hdr(estop_pb2.EstopCheckInRequest(endpoint=ep, stop_level=estop_pb2.ESTOP_LEVEL_NONE)), None)
+    assert first.status == estop_pb2.EstopCheckInResponse.STATUS_INCORRECT_CHALLENGE_RESPONSE  # no challenge yet
+    assert c.power().status == power_pb2.STATUS_ESTOPPED                # ... so the level stays CUT
+    chk = es.EstopCheckIn(hdr(estop_pb2.EstopCheckInRequest(endpoint=ep, challenge=first.challenge,
+                                                             response=response_from_challenge(first.challenge),
+                                                             stop_level=estop_pb2.ESTOP_LEVEL_NONE)), None)
     assert chk.status == estop_pb2.EstopCheckInResponse.STATUS_OK
     wrong = es.EstopCheckIn(hdr(estop_pb2.EstopCheckInRequest(endpoint=ep, challenge=chk.challenge, response=123,
                                                                 stop_level=estop_pb2.ESTOP_LEVEL_NONE)), None)
@@ -264,7 +278,7 @@ def test_robot_state_joints_frames_and_robot_clock(robot):
 
 
 def test_robot_state_without_arm_has_twelve_joints():
-    r = SimRobot(RobotClock.starting_now(0.0), arm=False, autostart=False)
+    r = SimRobot(RobotClock.starting_now(0.0), arm=False, autostart=False, estop_required=False)
     ks = Client(r).state().robot_state.kinematic_state
     assert [j.name for j in ks.joint_states] == list(LEG_JOINT_NAMES)
     assert "hand" not in ks.transforms_snapshot.child_to_parent_edge_map
@@ -301,7 +315,7 @@ def test_commands_rejected_as_the_robot_does(robot):
 
 
 def test_no_arm_robot_rejects_arm_commands():
-    r = SimRobot(RobotClock.starting_now(0.0), arm=False, power_on_s=0.05)
+    r = SimRobot(RobotClock.starting_now(0.0), arm=False, power_on_s=0.05, estop_required=False)
     try:
         c = Client(r)
         c.acquire()
@@ -444,7 +458,7 @@ def test_state_stream_imu_packets_match_truth(robot):
 @pytest.fixture(scope="module")
 def spot():
     from spot_bow_ros.sim import SimulatedSpot
-    with SimulatedSpot(clock_offset_s=OFFSET_S, arm=True) as sim:
+    with SimulatedSpot(clock_offset_s=OFFSET_S, arm=True, estop_required=False) as sim:
         yield sim
 
 

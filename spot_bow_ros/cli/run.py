@@ -53,6 +53,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     robot.add_argument("--no-arm", action="store_true", help="simulate a Spot without arm")
     robot.add_argument("--no-streaming-licence", action="store_true",
                        help="simulate a Spot without the joint-level licence (robot-state streaming fails)")
+    robot.add_argument("--sim-no-estop", action="store_true",
+                       help="simulated Spot that powers on without an E-Stop endpoint (by default it "
+                            "needs one, as a real Spot; the motor bridge's software E-Stop provides it)")
     parser.add_argument("--config", default="", metavar="YAML",
                         help="ROS params file (default: config/spot_bow.yaml of the package)")
     parser.add_argument("--record", default="", metavar="DIR", help="record all topics to a rosbag2 in DIR")
@@ -105,13 +108,15 @@ def webcam_overrides(values: dict[str, Any]) -> dict[str, Any]:
 class SimulatorProcess:
     """`spot-bow-ros sim` as a child process; its info file tells the bridges how to connect."""
 
-    def __init__(self, info_file: Path, arm: bool, clock_offset_s: float, streaming_licence: bool = True):
+    def __init__(self, info_file: Path, arm: bool, clock_offset_s: float, streaming_licence: bool = True,
+                 estop: bool = True):
         self.info_file = info_file
         cmd = [sys.executable, "-m", "spot_bow_ros.sim", "--port", "0", "--info-file", str(info_file),
                "--clock-offset", str(clock_offset_s), "--log-level", "warning"]
         cmd.append("--arm" if arm else "--no-arm")
         if not streaming_licence:
             cmd.append("--no-streaming-licence")
+        cmd.append("--estop" if estop else "--no-estop")
         info_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
 
@@ -165,7 +170,8 @@ def _run(args: argparse.Namespace) -> int:
                 log.info("no --hostname given: starting the built-in simulated Spot "
                          f"(connection info in {sim_info})")
                 sim = SimulatorProcess(sim_info, arm=not args.no_arm, clock_offset_s=args.sim_clock_offset,
-                                       streaming_licence=not args.no_streaming_licence)
+                                       streaming_licence=not args.no_streaming_licence,
+                                       estop=not args.sim_no_estop)
                 info = sim.wait_ready()
                 log.info(f"simulated Spot listening on {info['hostname']}:{info['port']}")
             else:

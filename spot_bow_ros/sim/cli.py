@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--control-stdin", action="store_true",
                         help="read control commands on stdin (inject/clear faults, set the battery; "
                              "see spot_bow_ros/sim/control.py), one answer line each on stdout")
+    parser.add_argument("--estop", action=argparse.BooleanOptionalAction, default=True,
+                        help="as a real Spot, motor power needs a registered E-Stop endpoint that "
+                             "allows it (default); --no-estop: power on without one (quick demos)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
                         password=args.password, state_dir=args.state_dir or None, body=args.body,
                         colour_cameras=args.rgb_cameras,
-                        streaming_licence=args.streaming_licence)
+                        streaming_licence=args.streaming_licence, estop_required=args.estop)
     try:
         try:
             sim.start(wait_body=False)  # listening now; calls needing the body wait for it
@@ -91,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
             threading.Thread(target=serve_lines, args=(lambda: sim.robot, sys.stdin, sys.stdout),
                              name="sim-control", daemon=True).start()
         if sim.wait_ready(30.0) and sim.body_error is None:
-            log.info("simulated Spot ready")
+            log.info("simulated Spot ready" + ("" if args.estop else
+                                              " (--no-estop: motors power on without an E-Stop)"))
         while not stop.wait(0.5):
             pass
         log.info("stopping simulated Spot")

@@ -168,5 +168,9 @@ class BehaviorFaults:
             return None
         return self.active.pop(fault_id)
 
+    def unclearable(self) -> bool:
+        """True while an UNCLEARABLE fault is active (power-on is then refused)."""
+        return any(f.status == RS.BehaviorFault.STATUS_UNCLEARABLE for f in list(self.active.values()))
+
     def fill(self, state: RS.BehaviorFaultState) -> None:
         state.faults.extend(self.active.values())

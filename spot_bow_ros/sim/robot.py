@@ -36,7 +36,7 @@ from bosdyn.api import (estop_service_pb2_grpc, lease_service_pb2_grpc, power_se
 
 from .clock import RobotClock
 from .commands import RobotCommandServicer
-from .estop import EstopServicer, EstopSystem
+from .estop import LEVEL_SETTLE, EstopServicer, EstopSystem
 from .health import BatteryModel, BehaviorFaults, MotorThermal, SystemFaults, draw_for
 from .lease import LeaseManager, LeaseServicer
 from .physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES, Snapshot, SpotPhysics
@@ -77,6 +77,10 @@ class SimRobot:
     `lease_stale_s`: a lease unused this long can be acquired over; `power_on_s`: motor power-on time.
     `streaming_licence`: False makes the robot-state stream fail (no joint-level licence).
     `battery_percent`, `battery_drain_scale`: initial charge and drain speed-up (1 = real time).
+    `estop_required`: as a real Spot, motor power needs a registered E-Stop endpoint that allows it
+    (see estop.py); False keeps the permissive no-E-Stop robot of `spot-bow-ros sim --no-estop`.
+    `settle_max_s`: at SETTLE_THEN_CUT the robot sits, then cuts power once seated or after this long.
+    Behavior faults: `inject_behavior_fault` / `clear_behavior_fault` (health.py); an unclearable one refuses power-on.
     """
 
     HEALTH_PERIOD_NS = 50_000_000   # battery and temperatures advance every 50 ms
@@ -84,7 +88,8 @@ class SimRobot:
     def __init__(self, clock: RobotClock, arm: bool = True, rate_hz: float = 333.0,
                  history_s: float = 30.0, autostart: bool = True, faults: Any = None,
                  lease_stale_s: float = 5.0, power_on_s: float = 1.0, streaming_licence: bool = True,
-                 battery_percent: float = 87.5, battery_drain_scale: float = 1.0):
+                 battery_percent: float = 87.5, battery_drain_scale: float = 1.0, estop_required: bool = True,
+                 settle_max_s: float = 3.0):
         self.clock = clock
         self.arm = arm
         self.rate_hz = rate_hz
@@ -100,9 +105,12 @@ class SimRobot:
         self.lock = threading.RLock()
         self.physics = SpotPhysics(time.time_ns(), arm=arm)
         self.leases = LeaseManager(arm=arm, stale_after_s=lease_stale_s)
-        self.estop = EstopSystem()
+        self.estop = EstopSystem(required=estop_required)
         self.power = PowerSystem(self.estop, on_duration_s=power_on_s)
         self.estop.motors_on = lambda: self.power.motor_state() != 1  # anything but STATE_OFF
+        self.power.faulted = self.behavior_faults.unclearable
+        self.settle_max_ns = int(settle_max_s * 1e9)
+        self._settle_since_ns: int | None = None
         self.command_log: list[CommandRecord] = []
         self._log_lock = threading.Lock()
         n = max(16, int(rate_hz * history_s))
@@ -175,6 +183,7 @@ class SimRobot:
         """Advance the physics to `local_ns` (default now) and publish the new snapshot."""
         now = time.time_ns() if local_ns is None else local_ns
         with self.lock:
+            self._settle_then_cut(now)
             powered = self.power.is_on(now)
             if powered != self.physics.powered:
                 self.physics.set_power(powered)
@@ -246,6 +255,18 @@ class SimRobot:
         with self.lock:
             self.state_version += 1
             self.battery.charge = min(100.0, max(0.0, float(percent)))
+    def _settle_then_cut(self, now: int) -> None:
+        """E-Stop at SETTLE_THEN_CUT: sit (overriding any command), cut power once seated."""
+        if self.estop.stop_level(now) != LEVEL_SETTLE or not self.power.is_on(now):
+            self._settle_since_ns = None
+            return
+        if self._settle_since_ns is None:
+            self._settle_since_ns = now
+            _LOG.info("sim robot: E-Stop SETTLE_THEN_CUT: sitting, then cutting motor power")
+        self.physics.sit()
+        if self.physics.is_sitting() or now - self._settle_since_ns >= self.settle_max_ns:
+            self.power.cut()
+            self._settle_since_ns = None
 
     # ----- truth ----------------------------------------------------------------------------
     def latest(self) -> Snapshot:

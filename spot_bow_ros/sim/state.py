@@ -110,14 +110,15 @@ def build_robot_state(robot: "SimRobot", snap: Snapshot) -> RS.RobotState:
     set_ts(comms.timestamp, now_robot)
     comms.wifi_state.current_mode = RS.WiFiState.MODE_ACCESS_POINT
     comms.wifi_state.essid = WIFI_ESSID
-    soft = robot.estop.stop_level(snap.local_ns)
-    for name, typ, estopped in (("hardware_estop", RS.EStopState.TYPE_HARDWARE, False),
-                                ("payload_estop", RS.EStopState.TYPE_HARDWARE, False),
-                                ("software_estop", RS.EStopState.TYPE_SOFTWARE, soft != LEVEL_NONE)):
+    soft, details = robot.estop.stop_level_details(snap.local_ns)
+    for name, typ, estopped, why in (("hardware_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
+                                     ("payload_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
+                                     ("software_estop", RS.EStopState.TYPE_SOFTWARE, soft != LEVEL_NONE, details)):
         e = state.estop_states.add()
         set_ts(e.timestamp, now_robot)
         e.name, e.type = name, typ
         e.state = RS.EStopState.STATE_ESTOPPED if estopped else RS.EStopState.STATE_NOT_ESTOPPED
+        e.state_description = why
     _fill_kinematic_state(state.kinematic_state, snap)
     _fill_feet(state, snap)
     state.terrain_state.is_unsafe_to_sit = False
