@@ -47,6 +47,11 @@ class BehaviorFaults:
         with self._lock:
             return any(f.status == BehaviorFault.STATUS_UNCLEARABLE for f in self._active.values())
 
+    def resolve(self, fault_id: int) -> None:
+        """Remove a fault whatever its status (the robot was repaired / a test is done with it)."""
+        with self._lock:
+            self._active.pop(fault_id, None)
+
     def clear(self, fault_id: int) -> bool:
         """True if fault `fault_id` was active and clearable (and is now gone)."""
         with self._lock:
