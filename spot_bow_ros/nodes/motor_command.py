@@ -237,6 +237,7 @@ class MotorCommandBridge:
         self.hostname = str(values.get("hostname", "")) or socket.gethostname()
         self._level_is_bytes: bool | None = None
         self._closing = False
+        self._fatal_refusal = False
 
         self.diag_pub = node.create_publisher("diagnostic_msgs/msg/DiagnosticArray", "diagnostics", DEFAULT)
         node.create_subscription("std_msgs/msg/String", "motor_command", self.on_json, COMMAND)
@@ -255,10 +256,14 @@ class MotorCommandBridge:
         if self.auto_claim:
             self.control("claim")
         if values["auto_power_on"]:
-            outcome = self.control("power_on")
-            if outcome.status == "failed" and outcome.detail.startswith("power_on refused"):
+            self._fatal_refusal = True   # logged once, by whoever reports the start-up failure
+            try:
+                outcome = self.control("power_on")
+            finally:
+                self._fatal_refusal = False
+            if outcome.status == "failed" and outcome.detail.startswith("power_on refused: "):
                 self.shutdown()
-                raise PowerOnRefused(outcome.detail)
+                raise PowerOnRefused(outcome.detail[len("power_on refused: "):])
         if values["auto_stand"]:
             if self.motion_enabled:
                 self.control("stand")
@@ -531,7 +536,8 @@ class MotorCommandBridge:
         self.counts["failed"] += 1
         line = "power_on refused: " + result.detail[len("refused: "):]
         self.last_reason = line
-        self.log.error(line)
+        if not self._fatal_refusal:
+            self.log.error(line)
         return Outcome("failed", line, result)
 
     def _explain_power_refusal(self, exc: Exception) -> str:
