@@ -515,6 +515,8 @@ class SpotCommander:
         except bd_power.PowerResponseError as exc:  # the robot refused (E-Stop, keep-alive, fault)
             explain = self.explain_power_refusal
             detail = explain(exc) if explain is not None else f"{type(exc).__name__}: {exc}"
+            if powered:
+                self.powered = False   # a refused power-on leaves the motors off
             return self._record(CommandResult(False, what, f"refused: {detail}", local_ns=now))
         except (bd_exc.Error, Exception) as exc:  # power errors, timeouts (bosdyn raises several kinds)
             return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
