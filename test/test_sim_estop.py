@@ -66,7 +66,8 @@ def test_unconfigured_robot_is_cut_and_refuses_power_on(robot):
     assert status.stop_level_details == "Not all endpoints are registered"
     state = robot.ensure_client(RobotStateClient.default_service_name).get_robot_state()
     names = {e.name: (e.type, e.state) for e in state.estop_states}
-    assert names["software_estop"] == (robot_state_pb2.EStopState.TYPE_SOFTWARE, robot_state_pb2.EStopState.STATE_ESTOPPED)
+    ES = robot_state_pb2.EStopState
+    assert names["software_estop"] == (ES.TYPE_SOFTWARE, ES.STATE_ESTOPPED)
     assert names["hardware_estop"][1] == names["payload_estop"][1] == robot_state_pb2.EStopState.STATE_NOT_ESTOPPED
     assert _software_estop(state).state_description == "Not all endpoints are registered"
     with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True, return_at_exit=True):

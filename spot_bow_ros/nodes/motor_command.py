@@ -22,8 +22,8 @@ somebody else (tablet) must hold the E-Stop. A refused power-on logs one line na
 node then exits (status 1).
 
 Safety: nothing moves until motion is enabled (parameter `enable_motion` or the
-`enable_motion` verb; `stop`, `sit`, `power_off`, `release` are always allowed). Every sample is
-validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), converted by
+`enable_motion` verb; `stop`, `sit`, `power_off`, `release` and the E-Stop verbs are always
+allowed). Every sample is validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), converted by
 `convert.motor`, clamped to the limits (one warning per clamping episode per part), and sent by
 `spot.commander` with robot-clock expiry `cmd_duration` ahead. The watchdog sends a stop when a
 velocity stream stops for `cmd_timeout`. Losing the lease or the robot stops forwarding until
@@ -55,9 +55,6 @@ from ..ros.qos import COMMAND, DEFAULT
 from ..spot.commander import CommanderError, CommandResult, SpotCommander
 from ..spot.estop import ESTOP_MODES, SoftwareEstop, level_name, power_refusal
 
-
-class PowerOnRefused(RuntimeError):
-    """auto_power_on was asked and the robot refused (E-Stop, keep-alive policy, fault)."""
 
 NODE_NAME = "motor_command"
 CONTROL_VERBS = ("enable_motion", "disable_motion", "claim", "release", "power_on", "power_off",
@@ -141,6 +138,10 @@ def config_from_params(values: dict[str, Any]) -> MotorConfig:
         default_move_duration=values["default_move_duration"])
 
 
+class PowerOnRefused(RuntimeError):
+    """auto_power_on was asked and the robot refused (E-Stop, keep-alive policy, fault)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one input: status is one of sent, failed, rejected, disabled,
@@ -210,7 +211,8 @@ class MotorCommandBridge:
         self.estop: SoftwareEstop | None = None
         if connection is not None:
             try:
-                self.estop = SoftwareEstop(connection, self.log, name=str(values.get("client_name") or "spot_bow_ros"),
+                self.estop = SoftwareEstop(connection, self.log,
+                                           name=str(values.get("client_name") or "spot_bow_ros"),
                                            timeout=values["estop_timeout"],
                                            cut_power_timeout=values["estop_cut_power_timeout"],
                                            enabled=values["estop"] == "software")

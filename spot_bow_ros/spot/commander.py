@@ -412,7 +412,8 @@ class SpotCommander:
                 self._robot_failed(exc)
                 kept.append(f"{name} ({type(exc).__name__})")
             except (bd_exc.Error, bd_lease.Error) as exc:
-                kept.append(f"{name} ({'unclearable' if fault.status == fault.STATUS_UNCLEARABLE else type(exc).__name__})")
+                why = "unclearable" if fault.status == fault.STATUS_UNCLEARABLE else type(exc).__name__
+                kept.append(f"{name} ({why})")
         detail = "; ".join(t for t in (f"cleared {', '.join(cleared)}" if cleared else "",
                                        f"NOT cleared {', '.join(kept)}" if kept else "") if t)
         return self._record(CommandResult(not kept, "clear behavior faults", detail, local_ns=now))
