@@ -158,6 +158,26 @@ def test_a_live_tablet_estop_is_never_taken_over(sim, tmp_path):
         tablet.deregister()
 
 
+def test_dead_keepalive_thread_stops_the_robot_and_is_set_up_again(sim, tmp_path):
+    rig = Rig(sim, tmp_path, estop_timeout=1.0, estop_cut_power_timeout=2.0, diagnostics_period=60.0)
+    estop = rig.bridge.estop
+    try:
+        assert _wait(lambda: sim.robot.latest().standing)
+        keepalive = estop._keepalive
+        keepalive._end_periodic_check_in()                  # the keep-alive thread ends ("dies")
+        keepalive._thread.join(2.0)
+        assert "KEEP-ALIVE STOPPED" in estop.summary()
+        assert _wait(lambda: sim.robot.estop.stop_level() == SETTLE, 1.6)
+        assert _wait(lambda: sim.robot.power.motor_state() == OFF, 4.0)
+        assert sim.robot.latest().sitting
+        estop.poll()                                         # the diagnostics period notices it
+        assert estop.registered and estop.keepalive_alive
+        assert sim.robot.estop.stop_level() == NONE         # allowed again; motors stay off
+        assert rig.bridge.control("power_on").status == "sent"
+    finally:
+        rig.close()
+
+
 def _bridge_cmd(info_file: str, *params: str) -> list[str]:
     args = [sys.executable, "-m", "spot_bow_ros.nodes.motor_command", "--ros-args",
             "-p", f"sim_info_file:={info_file}", "-p", "diagnostics_period:=0.5"]
