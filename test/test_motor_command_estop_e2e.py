@@ -237,3 +237,20 @@ def test_installed_command_power_on_refused_is_one_line_exit_1(sim):
     assert "PowerOnRefused: robot is E-Stopped (CUT (Not all endpoints are registered)" in lines[0]
     assert "set the parameter estop: software" in lines[0]
     assert sim.robot.leases.holder("body") is None           # the lease went back on the way out
+
+
+def test_run_command_with_auto_power_on_refused_is_one_line_exit_1(tmp_path):
+    """`spot-bow-ros run` against its (E-Stop required) simulator with estop: none and
+    auto_power_on: one line naming the cause, exit status 1, no traceback."""
+    config = tmp_path / "spot_bow.yaml"
+    config.write_text("spot_bow:\n  ros__parameters:\n    enable_webcam: false\n    enable_spot_cameras: false\n"
+                      "    enable_proprioception: false\n    enable_image_service: false\n"
+                      "motor_command:\n  ros__parameters:\n    estop: none\n    auto_power_on: true\n")
+    proc = subprocess.run([sys.executable, "-m", "spot_bow_ros.cli", "run", "--config", str(config), "--no-status",
+                           "--duration", "20"], env=_env(), capture_output=True, text=True, timeout=90)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out
+    lines = [ln for ln in out.splitlines() if "power_on refused" in ln]
+    assert len(lines) == 1, out
+    assert "motor_command: power_on refused: robot is E-Stopped (CUT (Not all endpoints are registered)" in lines[0]
