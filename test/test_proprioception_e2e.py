@@ -47,7 +47,7 @@ def start_walking(sim: SimulatedSpot, vx=0.5, vy=0.1, wz=0.3, seconds=60.0) -> N
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    spot = SimulatedSpot(clock_offset_s=OFFSET_S, arm=True)
+    spot = SimulatedSpot(clock_offset_s=OFFSET_S, arm=True, estop_required=False)  # walks by sim truth, not via E-Stop
     spot.start()
     spot.info_file = str(spot.write_info(tmp_path_factory.mktemp("sim") / "info.json"))
     start_walking(spot)
@@ -261,7 +261,7 @@ def test_tf_static_holds_every_camera_frame(run_bridge, sim):
 
 
 def test_robot_without_arm_has_12_joints(run_bridge, tmp_path):
-    with SimulatedSpot(clock_offset_s=OFFSET_S, arm=False) as legs_only:
+    with SimulatedSpot(clock_offset_s=OFFSET_S, arm=False, estop_required=False) as legs_only:
         info = legs_only.write_info(tmp_path / "info.json")
         _, listener = run_bridge(info_file=str(info), state_source="auto", camera_frames=False)
         msg = listener.wait("/joint_states", 3)[-1]
@@ -270,7 +270,7 @@ def test_robot_without_arm_has_12_joints(run_bridge, tmp_path):
 
 
 def test_joint_states_resume_after_the_robot_restarts(run_bridge, tmp_path):
-    spot = SimulatedSpot(state_dir=tmp_path / "robot", password="restart-pw")
+    spot = SimulatedSpot(state_dir=tmp_path / "robot", password="restart-pw", estop_required=False)
     spot.start()
     try:
         port = spot.port
@@ -281,7 +281,7 @@ def test_joint_states_resume_after_the_robot_restarts(run_bridge, tmp_path):
         spot.stop()
         time.sleep(1.0)
         stopped_at = len(listener.msgs("/joint_states"))
-        spot = SimulatedSpot(port=port, state_dir=tmp_path / "robot", password="restart-pw")
+        spot = SimulatedSpot(port=port, state_dir=tmp_path / "robot", password="restart-pw", estop_required=False)
         spot.start()
         listener.wait("/joint_states", stopped_at + 20, timeout=15)
         assert bridge.source.samples > stopped_at

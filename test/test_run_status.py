@@ -3,6 +3,8 @@
 import io
 import time
 
+from bosdyn.api import estop_pb2
+
 from spot_bow_ros.cli.run_status import StatusBoard
 
 
@@ -11,8 +13,13 @@ class _Commander:
     powered = False
 
 
+class _Estop:
+    last_status = estop_pb2.EstopSystemStatus(stop_level=estop_pb2.ESTOP_LEVEL_SETTLE_THEN_CUT)
+
+
 class _Motor:
     commander = _Commander()
+    estop = _Estop()
     motion_enabled = True
     counts = {"sent": 7, "rejected": 2}
     rejected = 2
@@ -31,6 +38,7 @@ def test_counts_rates_and_robot_state():
     assert row.split()[-1] == "30"
     assert 14.0 <= float(row.split()[-2]) <= 16.0  # 30 messages over the 2 s window
     assert "lease: yes" in lines[-1] and "power: no" in lines[-1] and "motion: enabled" in lines[-1]
+    assert "E-Stop: SETTLE_THEN_CUT" in lines[-1]
     assert "errors 2" in lines[-1]
     board.print_summary()
     assert "/joint_states" in out.getvalue()

@@ -184,6 +184,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, stop: threading.Event) -> int:
+    from ..nodes.motor_command import PowerOnRefused
     from ..ros.backend import create_standalone_context
 
     namespace = args.namespace if args.namespace.startswith("/") else "/" + args.namespace
@@ -231,6 +232,8 @@ def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, 
             stop.wait(0.1)
     except (ParameterError, ValueError) as exc:
         raise RunError(f"bad configuration: {exc}") from exc
+    except PowerOnRefused as exc:
+        raise RunError(f"motor_command: power_on refused: {exc}") from None
     finally:
         status.stop()
         context.close()

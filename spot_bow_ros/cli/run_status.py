@@ -70,6 +70,11 @@ class StatusBoard:
             if value is not None:
                 parts.append(f"{label}: {'yes' if value else 'no'}")
         parts.append(f"motion: {'enabled' if getattr(motor, 'motion_enabled', False) else 'disabled'}")
+        estop = getattr(motor, "estop", None)
+        status = getattr(estop, "last_status", None)
+        if status is not None:
+            from .spot.estop import level_name
+            parts.append(f"E-Stop: {level_name(status.stop_level)}")
         counts = getattr(motor, "counts", {})
         if counts:
             parts.append(f"commands sent {counts.get('sent', 0)}, rejected {counts.get('rejected', 0)}")

@@ -22,8 +22,8 @@ somebody else (tablet) must hold the E-Stop. A refused power-on logs one line na
 node then exits (status 1).
 
 Safety: nothing moves until motion is enabled (parameter `enable_motion` or the
-`enable_motion` verb; `stop`, `sit`, `power_off`, `release` are always allowed). Every sample is
-validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), converted by
+`enable_motion` verb; `stop`, `sit`, `power_off`, `release` and the E-Stop verbs are always
+allowed). Every sample is validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), converted by
 `convert.motor`, clamped to the limits (one warning per clamping episode per part), and sent by
 `spot.commander` with robot-clock expiry `cmd_duration` ahead. Parts of a sample that Spot
 cannot use (e.g. a vertical locomotion component, a disabled end effector) are ignored with a
@@ -58,9 +58,6 @@ from ..ros.qos import COMMAND, DEFAULT
 from ..spot.commander import CommanderError, CommandResult, SpotCommander
 from ..spot.estop import ESTOP_MODES, SoftwareEstop, level_name, power_refusal
 
-
-class PowerOnRefused(RuntimeError):
-    """auto_power_on was asked and the robot refused (E-Stop, keep-alive policy, fault)."""
 
 NODE_NAME = "motor_command"
 CONTROL_VERBS = ("enable_motion", "disable_motion", "claim", "release", "power_on", "power_off",
@@ -144,6 +141,10 @@ def config_from_params(values: dict[str, Any]) -> MotorConfig:
         default_move_duration=values["default_move_duration"])
 
 
+class PowerOnRefused(RuntimeError):
+    """auto_power_on was asked and the robot refused (E-Stop, keep-alive policy, fault)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one input: status is one of sent, failed, rejected, disabled,
@@ -213,7 +214,8 @@ class MotorCommandBridge:
         self.estop: SoftwareEstop | None = None
         if connection is not None:
             try:
-                self.estop = SoftwareEstop(connection, self.log, name=str(values.get("client_name") or "spot_bow_ros"),
+                self.estop = SoftwareEstop(connection, self.log,
+                                           name=str(values.get("client_name") or "spot_bow_ros"),
                                            timeout=values["estop_timeout"],
                                            cut_power_timeout=values["estop_cut_power_timeout"],
                                            enabled=values["estop"] == "software")
@@ -241,6 +243,7 @@ class MotorCommandBridge:
         self.hostname = str(values.get("hostname", "")) or socket.gethostname()
         self._level_is_bytes: bool | None = None
         self._closing = False
+        self._fatal_refusal = False
 
         self.diag_pub = node.create_publisher("diagnostic_msgs/msg/DiagnosticArray", "diagnostics", DEFAULT)
         node.create_subscription("std_msgs/msg/String", "motor_command", self.on_json, COMMAND)
@@ -259,10 +262,14 @@ class MotorCommandBridge:
         if self.auto_claim:
             self.control("claim")
         if values["auto_power_on"]:
-            outcome = self.control("power_on")
-            if outcome.status == "failed" and outcome.detail.startswith("power_on refused"):
+            self._fatal_refusal = True   # logged once, by whoever reports the start-up failure
+            try:
+                outcome = self.control("power_on")
+            finally:
+                self._fatal_refusal = False
+            if outcome.status == "failed" and outcome.detail.startswith("power_on refused: "):
                 self.shutdown()
-                raise PowerOnRefused(outcome.detail)
+                raise PowerOnRefused(outcome.detail[len("power_on refused: "):])
         if values["auto_stand"]:
             if self.motion_enabled:
                 self.control("stand")
@@ -542,7 +549,8 @@ class MotorCommandBridge:
         self.counts["failed"] += 1
         line = "power_on refused: " + result.detail[len("refused: "):]
         self.last_reason = line
-        self.log.error(line)
+        if not self._fatal_refusal:
+            self.log.error(line)
         return Outcome("failed", line, result)
 
     def _explain_power_refusal(self, exc: Exception) -> str:

@@ -421,7 +421,8 @@ class SpotCommander:
                 self._robot_failed(exc)
                 kept.append(f"{name} ({type(exc).__name__})")
             except (bd_exc.Error, bd_lease.Error) as exc:
-                kept.append(f"{name} ({'unclearable' if fault.status == fault.STATUS_UNCLEARABLE else type(exc).__name__})")
+                why = "unclearable" if fault.status == fault.STATUS_UNCLEARABLE else type(exc).__name__
+                kept.append(f"{name} ({why})")
         detail = "; ".join(t for t in (f"cleared {', '.join(cleared)}" if cleared else "",
                                        f"NOT cleared {', '.join(kept)}" if kept else "") if t)
         return self._record(CommandResult(not kept, "clear behavior faults", detail, local_ns=now))
@@ -526,6 +527,8 @@ class SpotCommander:
         except bd_power.PowerResponseError as exc:  # the robot refused (E-Stop, keep-alive, fault)
             explain = self.explain_power_refusal
             detail = explain(exc) if explain is not None else f"{type(exc).__name__}: {exc}"
+            if powered:
+                self.powered = False   # a refused power-on leaves the motors off
             return self._record(CommandResult(False, what, f"refused: {detail}", local_ns=now))
         except (bd_exc.Error, Exception) as exc:  # power errors, timeouts (bosdyn raises several kinds)
             return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))

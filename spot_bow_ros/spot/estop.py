@@ -173,6 +173,7 @@ class SoftwareEstop:
         self.enabled = enabled
         self.problem = "not set up" if enabled else "parameter estop: none"  # "" when registered
         self.last_status: estop_pb2.EstopSystemStatus | None = None
+        self._own_id: str | None = None   # our endpoint's unique id (ours even if it looks alive)
         self._closed = False
         if hasattr(connection, "on_connected"):
             connection.on_connected(self._connection_up)
@@ -220,7 +221,7 @@ class SoftwareEstop:
                 client = self.client()
                 status = client.get_status(timeout=self.rpc_timeout)
                 self.last_status = status
-                others = active_foreign_endpoints(status, own_id=None)
+                others = active_foreign_endpoints(status, own_id=self._own_id)
                 if others:
                     return self._fail(f"E-Stop held by another endpoint ({', '.join(others)}); "
                                       "the software E-Stop stays off: stop and release the robot there")
@@ -230,6 +231,7 @@ class SoftwareEstop:
                 endpoint.force_simple_setup()   # GetConfig, SetConfig, Register, check-in at CUT
                 self._keepalive = _KeepAlive(endpoint, self.desired, rpc_timeout_seconds=self.rpc_timeout)
                 self._endpoint = endpoint
+                self._own_id = endpoint.unique_id
             except MotorsOnError:
                 return self._fail("the motors are on and the robot only changes its E-Stop "
                                   "configuration with motors off: power off, then it is set up")

@@ -1,0 +1,256 @@
+"""The motor_command bridge's software E-Stop (spot/estop.py, nodes/motor_command.py) end to end
+against the simulated Spot with E-Stop required (its default, as a real robot): verbs, power-on
+refusals, diagnostics, shutdown, a starved keep-alive (SIGSTOP) and the installed command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bosdyn.api import estop_pb2, robot_state_pb2
+from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
+from test_motor_command_e2e import Rig
+
+from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+
+REPO = Path(__file__).resolve().parents[1]
+PS = robot_state_pb2.PowerState
+BF = robot_state_pb2.BehaviorFault
+OFF, ON = PS.STATE_OFF, PS.STATE_ON
+CUT, SETTLE, NONE = estop_pb2.ESTOP_LEVEL_CUT, estop_pb2.ESTOP_LEVEL_SETTLE_THEN_CUT, estop_pb2.ESTOP_LEVEL_NONE
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with SimulatedSpot(arm=False) as spot:     # E-Stop required (the default)
+        spot.robot.power.on_duration_ns = int(0.3e9)
+        spot.info_file = str(spot.write_info(tmp_path / "sim.json"))
+        yield spot
+
+
+def _wait(pred, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _registered(sim) -> list[str]:
+    """Names of the endpoints registered on the simulator."""
+    return [e.endpoint.name for e in sim.robot.estop.status().endpoints if e.HasField("time_since_valid_response")]
+
+
+def _diag(rig) -> dict[str, str]:
+    rig.bridge.diagnostics_tick()
+    msg = rig.bridge._diagnostics_msg()
+    status = msg.status[0]
+    return {"_message": status.message, **{kv.key: kv.value for kv in status.values}}
+
+
+def test_default_software_estop_powers_on_and_shows_in_diagnostics(sim, tmp_path):
+    assert sim.robot.estop.stop_level() == CUT               # nobody holds the E-Stop yet
+    rig = Rig(sim, tmp_path, auto_stand=False)
+    try:
+        assert _wait(lambda: sim.robot.power.motor_state() == ON)
+        assert _registered(sim) == ["spot_bow_ros"]
+        assert sim.robot.estop.stop_level() == NONE
+        diag = _diag(rig)
+        assert diag["estop"].startswith("software E-Stop 'spot_bow_ros' asks NONE (timeout 9 s); robot: NONE")
+        assert "spot_bow_ros NONE" in diag["estop"]
+    finally:
+        rig.close()
+    # shutdown: stop, power off (sit then cut), deregister
+    assert sim.robot.power.motor_state() == OFF
+    assert _registered(sim) == []
+    assert sim.robot.latest().sitting
+
+
+def test_hard_gentle_release_verbs(sim, tmp_path):
+    rig = Rig(sim, tmp_path)
+    bridge = rig.bridge
+    try:
+        assert _wait(lambda: sim.robot.latest().standing)
+        out = bridge.control("estop_hard")                     # CUT: motors off at once
+        assert out.status == "control"
+        assert out.detail.startswith("estop_hard: motor power cut; robot E-Stop CUT (endpoint 'spot_bow_ros' requested")
+        assert sim.robot.power.motor_state() == OFF
+        refused = bridge.control("power_on")
+        assert refused.status == "failed"
+        assert refused.detail.startswith("power_on refused: robot is E-Stopped by our software E-Stop (CUT")
+        assert refused.detail.endswith("call estop_release")
+        assert bridge.control("estop_release").detail.startswith("estop_release: E-Stop released")
+        assert bridge.control("power_on").status == "sent"
+        assert bridge.control("stand").status == "sent"
+        assert _wait(lambda: sim.robot.latest().standing)
+        rig.control("estop_gentle")                          # on the control topic: sit, then cut
+        assert _wait(lambda: sim.robot.estop.stop_level() == SETTLE, 1.0)
+        assert sim.robot.power.motor_state() == ON            # still powered while sitting down
+        assert _wait(lambda: sim.robot.power.motor_state() == OFF, 4.0)
+        assert sim.robot.latest().sitting                      # sat before the cut
+        assert "robot: SETTLE_THEN_CUT" in _diag(rig)["estop"]
+        assert _diag(rig)["_message"].startswith("robot E-Stopped (SETTLE_THEN_CUT)")
+        assert bridge.control("estop_release").status == "control"
+        assert bridge.control("power_on").status == "sent"
+    finally:
+        rig.close()
+
+
+def test_clear_behavior_fault_verb(sim, tmp_path):
+    rig = Rig(sim, tmp_path, auto_stand=False)
+    bridge = rig.bridge
+    try:
+        assert _wait(lambda: sim.robot.power.motor_state() == ON)
+        assert bridge.control("clear_behavior_fault").detail == "clear_behavior_fault: no active behavior fault"
+        fid = sim.robot.behavior_faults.inject(BF.CAUSE_FALL, clearable=True)
+        stand = bridge.control("stand")
+        assert stand.status == "failed" and "behavior fault" in stand.detail and "clear_behavior_fault" in stand.detail
+        out = bridge.control("clear_behavior_fault")
+        assert out.status == "control"
+        assert out.detail == f"clear_behavior_fault: cleared {fid} FALL"
+        assert sim.robot.commands("ClearBehaviorFault", accepted=True)[-1].request.behavior_fault_id == fid
+        assert bridge.control("stand").status == "sent"
+    finally:
+        rig.close()
+
+
+def test_estop_none_refuses_power_on_in_one_line(sim, tmp_path):
+    rig = Rig(sim, tmp_path, estop="none", auto_power_on=False, auto_stand=False)
+    try:
+        assert _registered(sim) == []
+        out = rig.bridge.control("power_on")
+        assert out.status == "failed"
+        assert out.detail == ("power_on refused: robot is E-Stopped (CUT (Not all endpoints are registered); "
+                              "endpoints: PDB_rooted CUT): no E-Stop endpoint allows motor power; set the "
+                              "parameter estop: software (motors off) or hold the E-Stop on the tablet")
+        assert rig.bridge.control("estop_hard").detail.startswith("estop_hard failed: the software E-Stop is off")
+        assert _diag(rig)["estop"].startswith("no software E-Stop (parameter estop: none); robot: CUT")
+    finally:
+        rig.close()
+
+
+def test_a_live_tablet_estop_is_never_taken_over(sim, tmp_path):
+    with SpotConnection(ConnectionConfig.from_sim_info(sim.info_file)) as conn:
+        tablet = EstopEndpoint(conn.ensure_client(EstopClient.default_service_name), "tablet", 5.0)
+        tablet.force_simple_setup()
+        with EstopKeepAlive(tablet) as tablet_keepalive:        # the tablet allows power
+            rig = Rig(sim, tmp_path, auto_stand=False)
+            try:
+                assert not rig.bridge.estop.registered
+                assert "E-Stop held by another endpoint (tablet)" in rig.bridge.estop.problem
+                assert _registered(sim) == ["tablet"]
+                assert _wait(lambda: sim.robot.power.motor_state() == ON)   # the tablet allowed it
+                tablet_keepalive.stop()                                     # the tablet cuts
+                assert sim.robot.power.motor_state() == OFF
+                out = rig.bridge.control("power_on")
+                assert out.detail.startswith("power_on refused: robot is E-Stopped by another endpoint "
+                                             "(tablet): release it there")
+            finally:
+                rig.close()
+            assert _registered(sim) == ["tablet"]               # still the tablet's
+        tablet.deregister()
+
+
+def test_dead_keepalive_thread_stops_the_robot_and_is_set_up_again(sim, tmp_path):
+    rig = Rig(sim, tmp_path, estop_timeout=1.0, estop_cut_power_timeout=2.0, diagnostics_period=60.0)
+    estop = rig.bridge.estop
+    try:
+        assert _wait(lambda: sim.robot.latest().standing)
+        keepalive = estop._keepalive
+        keepalive._end_periodic_check_in()                  # the keep-alive thread ends ("dies")
+        keepalive._thread.join(2.0)
+        assert "KEEP-ALIVE STOPPED" in estop.summary()
+        assert _wait(lambda: sim.robot.estop.stop_level() == SETTLE, 1.6)
+        assert _wait(lambda: sim.robot.power.motor_state() == OFF, 4.0)
+        assert sim.robot.latest().sitting
+        estop.poll()                                         # the diagnostics period notices it
+        assert estop.registered and estop.keepalive_alive
+        assert sim.robot.estop.stop_level() == NONE         # allowed again; motors stay off
+        assert rig.bridge.control("power_on").status == "sent"
+    finally:
+        rig.close()
+
+
+def _bridge_cmd(info_file: str, *params: str) -> list[str]:
+    args = [sys.executable, "-m", "spot_bow_ros.nodes.motor_command", "--ros-args",
+            "-p", f"sim_info_file:={info_file}", "-p", "diagnostics_period:=0.5"]
+    for p in params:
+        args += ["-p", p]
+    return args
+
+
+def _env():
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+                PYTHONUNBUFFERED="1")
+
+
+def test_starved_keepalive_stops_the_robot_within_the_timeout(sim, tmp_path):
+    """SIGSTOP the bridge process (it hangs): the robot sits and cuts power within estop_timeout
+    (+ the time to sit), with nothing else telling it to."""
+    timeout_s = 1.5
+    log = open(tmp_path / "bridge.log", "w")
+    proc = subprocess.Popen(_bridge_cmd(sim.info_file, "auto_power_on:=true", "enable_motion:=true",
+                                        "auto_stand:=true", f"estop_timeout:={timeout_s}",
+                                        "estop_cut_power_timeout:=4.0"),
+                            env=_env(), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        assert _wait(lambda: sim.robot.latest().standing, 30), (tmp_path / "bridge.log").read_text()
+        time.sleep(1.0)                                     # standing steadily, checked in a few times
+        assert sim.robot.power.motor_state() == ON
+        os.kill(proc.pid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        assert _wait(lambda: sim.robot.estop.stop_level() != NONE, timeout_s + 1.0)
+        t_stop = time.monotonic() - t0
+        assert sim.robot.estop.stop_level() == SETTLE
+        assert timeout_s - 0.6 < t_stop < timeout_s + 0.6    # last check-in was up to timeout/3 before
+        assert _wait(lambda: sim.robot.power.motor_state() == OFF, 3.5)
+        t_off = time.monotonic() - t0
+        assert sim.robot.latest().sitting
+        print(f"starved keep-alive: settle after {t_stop:.2f} s, motors off after {t_off:.2f} s "
+              f"(estop_timeout {timeout_s} s)")
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_installed_command_power_on_refused_is_one_line_exit_1(sim):
+    proc = subprocess.run(_bridge_cmd(sim.info_file, "estop:=none", "auto_power_on:=true"),
+                          env=_env(), capture_output=True, text=True, timeout=60)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out
+    lines = [ln for ln in out.splitlines() if "robot is E-Stopped" in ln]
+    assert len(lines) == 1, out
+    assert "PowerOnRefused: robot is E-Stopped (CUT (Not all endpoints are registered)" in lines[0]
+    assert "set the parameter estop: software" in lines[0]
+    assert sim.robot.leases.holder("body") is None           # the lease went back on the way out
+
+
+def test_run_command_with_auto_power_on_refused_is_one_line_exit_1(tmp_path):
+    """`spot-bow-ros run` against its (E-Stop required) simulator with estop: none and
+    auto_power_on: one line naming the cause, exit status 1, no traceback."""
+    config = tmp_path / "spot_bow.yaml"
+    config.write_text("spot_bow:\n  ros__parameters:\n    enable_webcam: false\n    enable_spot_cameras: false\n"
+                      "    enable_proprioception: false\n    enable_image_service: false\n"
+                      "motor_command:\n  ros__parameters:\n    estop: none\n    auto_power_on: true\n")
+    proc = subprocess.run([sys.executable, "-m", "spot_bow_ros.cli", "run", "--config", str(config), "--no-status",
+                           "--duration", "20"], env=_env(), capture_output=True, text=True, timeout=90)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out
+    lines = [ln for ln in out.splitlines() if "power_on refused" in ln]
+    assert len(lines) == 1, out
+    assert "motor_command: power_on refused: robot is E-Stopped (CUT (Not all endpoints are registered)" in lines[0]

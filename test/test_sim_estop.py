@@ -1,0 +1,214 @@
+"""The simulated Spot's E-Stop (sim/estop.py, power.py, robot.py) through the real bosdyn clients:
+EstopClient, EstopEndpoint (force_simple_setup) and EstopKeepAlive, as on a real robot."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from bosdyn.api import estop_pb2, robot_state_pb2
+from bosdyn.client import power as bd_power
+from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive, MotorsOnError
+from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
+from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, RobotCommandClient,
+                                         blocking_stand)
+from bosdyn.client.robot_state import RobotStateClient
+
+from spot_bow_ros.sim import SimulatedSpot
+
+PS = robot_state_pb2.PowerState
+BF = robot_state_pb2.BehaviorFault
+CUT, SETTLE, NONE = estop_pb2.ESTOP_LEVEL_CUT, estop_pb2.ESTOP_LEVEL_SETTLE_THEN_CUT, estop_pb2.ESTOP_LEVEL_NONE
+
+
+def _sdk_robot(spot: SimulatedSpot):
+    import bosdyn.client
+    sdk = bosdyn.client.create_standard_sdk("sim-estop-test", cert_resource_glob=spot.info["ca_cert"])
+    robot = sdk.create_robot(spot.info["hostname"])
+    robot.update_secure_channel_port(spot.port)
+    robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
+    robot.time_sync.wait_for_sync(5)
+    return sdk, robot
+
+
+@pytest.fixture
+def spot():
+    with SimulatedSpot(arm=False) as sim:
+        sim.robot.power.on_duration_ns = int(0.2e9)
+        yield sim
+
+
+@pytest.fixture
+def robot(spot):
+    sdk, robot = _sdk_robot(spot)
+    yield robot
+    robot.shutdown()
+    sdk.clear_robots()
+
+
+def _wait(pred, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _software_estop(state) -> robot_state_pb2.EStopState:
+    return [e for e in state.estop_states if e.name == "software_estop"][0]
+
+
+def test_unconfigured_robot_is_cut_and_refuses_power_on(robot):
+    estop = robot.ensure_client(EstopClient.default_service_name)
+    status = estop.get_status()
+    assert status.stop_level == CUT
+    assert status.stop_level_details == "Not all endpoints are registered"
+    state = robot.ensure_client(RobotStateClient.default_service_name).get_robot_state()
+    names = {e.name: (e.type, e.state) for e in state.estop_states}
+    ES = robot_state_pb2.EStopState
+    assert names["software_estop"] == (ES.TYPE_SOFTWARE, ES.STATE_ESTOPPED)
+    assert names["hardware_estop"][1] == names["payload_estop"][1] == robot_state_pb2.EStopState.STATE_NOT_ESTOPPED
+    assert _software_estop(state).state_description == "Not all endpoints are registered"
+    with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True, return_at_exit=True):
+        with pytest.raises(bd_power.EstoppedError):
+            robot.power_on(timeout_sec=5)
+
+
+def test_force_simple_setup_then_allow_powers_on_and_config_is_locked_while_motors_on(spot, robot):
+    client = robot.ensure_client(EstopClient.default_service_name)
+    endpoint = EstopEndpoint(client, "test-estop", 9.0)
+    endpoint.force_simple_setup()          # GetConfig, SetConfig, Register, first check-in (CUT)
+    status = client.get_status()
+    assert status.stop_level == CUT        # registered but not allowed yet
+    (ep,) = status.endpoints
+    assert ep.endpoint.name == "test-estop" and ep.endpoint.role == "PDB_rooted"
+    assert ep.endpoint.cut_power_timeout.seconds == 13   # robot default: timeout + 4 s
+    assert endpoint.estop_cut_power_timeout == 13.0      # the client learned it at registration
+    assert spot.robot.estop.stop_level() == CUT
+    with EstopKeepAlive(endpoint) as keepalive:          # checks in at NONE
+        assert client.get_status().stop_level == NONE
+        state_client = robot.ensure_client(RobotStateClient.default_service_name)
+        assert _software_estop(state_client.get_robot_state()).state == robot_state_pb2.EStopState.STATE_NOT_ESTOPPED
+        with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True,
+                            return_at_exit=True):
+            robot.power_on(timeout_sec=5)
+            config = client.get_config()
+            with pytest.raises(MotorsOnError):
+                client.set_config(estop_pb2.EstopConfig(), config.unique_id)
+            with pytest.raises(MotorsOnError):
+                endpoint.deregister()
+            keepalive.stop()                               # CUT: motor power off at once
+            assert state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF
+            with pytest.raises(bd_power.EstoppedError):
+                robot.power_on(timeout_sec=5)
+            keepalive.allow()
+            robot.power_on(timeout_sec=5)
+            keepalive.settle_then_cut()                    # sits (already seated: cut at once)
+            assert _wait(lambda: state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF, 4)
+            keepalive.allow()
+    endpoint.deregister()                                  # allowed with motors off
+    status = client.get_status()                           # the configured slot is empty again
+    assert (status.stop_level, status.stop_level_details) == (CUT, "Not all endpoints are registered")
+
+
+def test_wrong_challenge_response_neither_applies_the_level_nor_resets_the_timer(spot, robot):
+    client = robot.ensure_client(EstopClient.default_service_name)
+    endpoint = EstopEndpoint(client, "test-estop", 1.0, estop_cut_power_timeout=1.5)
+    endpoint.force_simple_setup()
+    endpoint.allow()
+    assert client.get_status().stop_level == NONE
+    from bosdyn.client.estop import IncorrectChallengeResponseError
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 1.3:
+        with pytest.raises(IncorrectChallengeResponseError):
+            client.check_in(NONE, endpoint, endpoint.get_challenge(), 12345)
+        time.sleep(0.1)
+    assert client.get_status().stop_level in (SETTLE, CUT)
+
+
+def test_starved_endpoint_settles_then_cuts(spot, robot):
+    """Endpoint timeout 1 s, cut_power_timeout 3 s: no check-in -> the robot sits and cuts power
+    (SETTLE_THEN_CUT), and after 3 s the level is CUT."""
+    client = robot.ensure_client(EstopClient.default_service_name)
+    endpoint = EstopEndpoint(client, "starved", 1.0, estop_cut_power_timeout=3.0)
+    endpoint.force_simple_setup()
+    keepalive = EstopKeepAlive(endpoint)
+    state_client = robot.ensure_client(RobotStateClient.default_service_name)
+    with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True, return_at_exit=True):
+        robot.power_on(timeout_sec=5)
+        blocking_stand(robot.ensure_client(RobotCommandClient.default_service_name), timeout_sec=10)
+        keepalive.shutdown()                    # the keep-alive stops: no more check-ins
+        t_stop = time.monotonic()
+        assert _wait(lambda: client.get_status().stop_level == SETTLE, 2.0)
+        t_settle = time.monotonic() - t_stop
+        assert 0.7 < t_settle < 1.6
+        state = state_client.get_robot_state()
+        assert state.power_state.motor_power_state == PS.STATE_ON           # still powered: sitting down
+        assert state.behavior_state.state != robot_state_pb2.BehaviorState.STATE_STANDING
+        assert _wait(lambda: state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF, 3.0)
+        assert spot.robot.latest().sitting                                  # sat before the cut
+        assert _wait(lambda: client.get_status().stop_level == CUT, 3.0)
+        assert 2.8 < time.monotonic() - t_stop < 4.0
+        with pytest.raises(bd_power.EstoppedError):
+            robot.power_on(timeout_sec=5)
+
+
+def test_lapsed_endpoint_then_empty_config_gives_keepalive_motors_off(spot, robot):
+    client = robot.ensure_client(EstopClient.default_service_name)
+    endpoint = EstopEndpoint(client, "lost-tablet", 0.5, estop_cut_power_timeout=0.6)
+    endpoint.force_simple_setup()
+    endpoint.allow()
+    time.sleep(0.8)                                   # the endpoint lapses: its keep-alive policy expires
+    assert client.get_status().stop_level == CUT
+    client.set_config(estop_pb2.EstopConfig(), client.get_config().unique_id)   # no E-Stop any more
+    assert client.get_status().stop_level == NONE
+    with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True, return_at_exit=True):
+        with pytest.raises(bd_power.KeepaliveMotorsOffError):
+            robot.power_on(timeout_sec=5)
+
+
+def test_behavior_faults_block_commands_until_cleared(robot, spot):
+    spot.robot.estop.set_config(estop_pb2.EstopConfig(), spot.robot.estop.config.unique_id)  # no E-Stop
+    cmd = robot.ensure_client(RobotCommandClient.default_service_name)
+    state_client = robot.ensure_client(RobotStateClient.default_service_name)
+    with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True, return_at_exit=True):
+        hw = spot.robot.behavior_faults.inject(BF.CAUSE_HARDWARE, clearable=False)
+        with pytest.raises(bd_power.FaultedError):
+            robot.power_on(timeout_sec=5)
+        with pytest.raises(NotClearedError):
+            cmd.clear_behavior_fault(hw)
+        spot.robot.behavior_faults.resolve(hw)             # repaired on the robot
+        fall = spot.robot.behavior_faults.inject(BF.CAUSE_FALL, clearable=True)
+        robot.power_on(timeout_sec=5)
+        with pytest.raises(BehaviorFaultError):
+            blocking_stand(cmd, timeout_sec=2)
+        (fault,) = state_client.get_robot_state().behavior_fault_state.faults
+        assert (fault.behavior_fault_id, fault.cause, fault.status) == (fall, BF.CAUSE_FALL, BF.STATUS_CLEARABLE)
+        assert cmd.clear_behavior_fault(fall) is True
+        assert _wait(lambda: not state_client.get_robot_state().behavior_fault_state.faults, 1.0)
+        blocking_stand(cmd, timeout_sec=10)
+
+
+def test_no_estop_sim_powers_on_without_an_endpoint():
+    with SimulatedSpot(arm=False, estop_required=False) as spot:
+        sdk, robot = _sdk_robot(spot)
+        try:
+            assert robot.ensure_client(EstopClient.default_service_name).get_status().stop_level == NONE
+            assert spot.info["estop_required"] is False
+            with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True,
+                                return_at_exit=True):
+                robot.power_on(timeout_sec=5)
+                assert robot.is_powered_on()
+        finally:
+            robot.shutdown()
+            sdk.clear_robots()
+
+
+def test_sim_cli_has_the_estop_switch():
+    import argparse
+
+    from spot_bow_ros.sim.cli import add_arguments
+    parser = add_arguments(argparse.ArgumentParser())
+    assert parser.parse_args([]).estop is True
+    assert parser.parse_args(["--no-estop"]).estop is False
