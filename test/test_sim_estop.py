@@ -173,13 +173,13 @@ def test_behavior_faults_block_commands_until_cleared(robot, spot):
     cmd = robot.ensure_client(RobotCommandClient.default_service_name)
     state_client = robot.ensure_client(RobotStateClient.default_service_name)
     with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True, return_at_exit=True):
-        hw = spot.robot.behavior_faults.inject(BF.CAUSE_HARDWARE, clearable=False)
+        hw = spot.robot.inject_behavior_fault(BF.CAUSE_HARDWARE, clearable=False)
         with pytest.raises(bd_power.FaultedError):
             robot.power_on(timeout_sec=5)
         with pytest.raises(NotClearedError):
             cmd.clear_behavior_fault(hw)
-        spot.robot.behavior_faults.resolve(hw)             # repaired on the robot
-        fall = spot.robot.behavior_faults.inject(BF.CAUSE_FALL, clearable=True)
+        spot.robot.clear_behavior_fault(hw, force=True)   # repaired on the robot
+        fall = spot.robot.inject_behavior_fault(BF.CAUSE_FALL, clearable=True)
         robot.power_on(timeout_sec=5)
         with pytest.raises(BehaviorFaultError):
             blocking_stand(cmd, timeout_sec=2)

@@ -73,7 +73,7 @@ class StatusBoard:
         estop = getattr(motor, "estop", None)
         status = getattr(estop, "last_status", None)
         if status is not None:
-            from .spot.estop import level_name
+            from ..spot.estop import level_name
             parts.append(f"E-Stop: {level_name(status.stop_level)}")
         counts = getattr(motor, "counts", {})
         if counts:
