@@ -77,3 +77,25 @@ def test_port_in_use_exits_with_error(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=5)
+
+
+@pytest.mark.parametrize("flag,formats", [("--rgb-cameras", ["PIXEL_FORMAT_RGB_U8", "PIXEL_FORMAT_GREYSCALE_U8"]),
+                                          ("--no-rgb-cameras", ["PIXEL_FORMAT_GREYSCALE_U8"])])
+def test_rgb_cameras_flag(tmp_path, flag, formats):
+    from bosdyn.api import image_pb2
+    from bosdyn.client.image import build_image_request
+    info = tmp_path / "sim.json"
+    proc, _ = _start(info, "--no-arm", flag)
+    try:
+        with SpotConnection(ConnectionConfig.from_sim_info(info)) as conn:
+            client = conn.ensure_client("image")
+            sources = {s.name: s for s in client.list_image_sources(timeout=10)}
+            assert len(sources) == 15   # no arm: the 15 body sources
+            pixel = [image_pb2.Image.PixelFormat.Name(p) for p in sources["left_fisheye_image"].pixel_formats]
+            assert pixel == formats
+            image = client.get_image([build_image_request("left_fisheye_image")])[0].shot.image
+            assert image_pb2.Image.PixelFormat.Name(image.pixel_format) == formats[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=5)
+    assert proc.returncode == 0
