@@ -86,6 +86,7 @@ def test_rgb_on_a_greyscale_robot_falls_back_and_the_others_go_on(sim):
         mm = np.asarray(depth.pixels)
         # 1.5 m -> round(1.5 * 999) = 1498 units -> 1499 mm (the robot's 1 mm quantisation)
         assert np.all(mm[depth_plane_mask(sim.cameras.by_name["frontleft_depth"])] == 1499)
+        assert np.all(mm[210:, 371:] == 0) and np.all(mm[210:, :53] == 65535)   # invalid stays invalid
     finally:
         f.close()
 

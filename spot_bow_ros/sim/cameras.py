@@ -37,7 +37,7 @@ from bosdyn.api import image_pb2, image_service_pb2_grpc
 from .camera_catalogue import (ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec,  # noqa: F401
                                catalogue, depth_plane_distance_m)
 from .camera_scene import (code_band, decode_frame_counter, decode_source_id,  # noqa: F401
-                           depth_plane_mask, image_to_array, render_frame)
+                           depth_plane_mask, image_to_array, invalid_patches, render_frame)
 from .clock import RobotClock
 from .frames import fill_frame_tree
 from .headers import fill_response_header
