@@ -230,7 +230,8 @@ def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: st
     print(f"machine load (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} cores")
     print(f"{'stream':<17} {'frames':>7} {'rate Hz':>8} {'delivered':>10} {'lat p50 ms':>11} {'lat p90 ms':>11} "
-          f"{'bridge ms':>10} {'decode ms':>10} {'ratio':>6} {'paced dec ms':>13} {'ratio':>6} {'in-bridge dec ms':>17}")
+          f"{'bridge ms':>10} {'decode ms':>10} {'ratio':>6} {'paced dec ms':>13} {'ratio':>6} "
+          f"{'in-bridge dec ms':>17}")
     worst = 100.0
     worst_ratio = worst_paced = 0.0
     for kind, cam in streams:
