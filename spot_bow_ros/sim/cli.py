@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--rgb-cameras", action=argparse.BooleanOptionalAction, default=False,
                         help="body cameras are RGB_U8 colour cameras (default: --no-rgb-cameras, "
                              "greyscale as on older robots, which refuse RGB_U8 requests)")
+    parser.add_argument("--camera-rate", type=float, default=30.0, metavar="HZ",
+                        help="camera frame rate (default 30; a real Spot's body cameras run at 15)")
     parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
                         help="robot clock minus local clock, seconds (e.g. 100)")
     parser.add_argument("--clock-drift-ppm", type=float, default=0.0, metavar="PPM",
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     sim = SimulatedSpot(port=args.port, arm=args.arm, clock_offset_s=args.clock_offset,
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
                         password=args.password, state_dir=args.state_dir or None, body=args.body,
-                        colour_cameras=args.rgb_cameras)
+                        colour_cameras=args.rgb_cameras, camera_rate_hz=args.camera_rate)
     try:
         try:
             sim.start(wait_body=False)  # listening now; calls needing the body wait for it
