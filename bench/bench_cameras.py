@@ -87,10 +87,10 @@ def make_transport(kind: str):
     return InProcessBus()
 
 
-def start_sim(workdir: Path) -> tuple[subprocess.Popen, Path]:
+def start_sim(workdir: Path, camera_rate: float = 30.0) -> tuple[subprocess.Popen, Path]:
     info = workdir / "sim_info.json"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--clock-offset", "100",
-                             "--info-file", str(info), "--log-level", "warning"],
+                             "--info-file", str(info), "--log-level", "warning", "--camera-rate", str(camera_rate)],
                             cwd=str(Path(__file__).resolve().parents[1]))
     deadline = time.monotonic() + 30
     while not info.exists():
@@ -230,7 +230,8 @@ def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: st
     print(f"machine load (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} cores")
     print(f"{'stream':<17} {'frames':>7} {'rate Hz':>8} {'delivered':>10} {'lat p50 ms':>11} {'lat p90 ms':>11} "
-          f"{'bridge ms':>10} {'decode ms':>10} {'ratio':>6} {'paced dec ms':>13} {'ratio':>6} {'in-bridge dec ms':>17}")
+          f"{'bridge ms':>10} {'decode ms':>10} {'ratio':>6} {'paced dec ms':>13} {'ratio':>6} "
+          f"{'in-bridge dec ms':>17}")
     worst = 100.0
     worst_ratio = worst_paced = 0.0
     for kind, cam in streams:
@@ -312,6 +313,8 @@ def main() -> int:
     ap.add_argument("--load-procs", type=int, default=0, help="CPU-bound processes beside the bridge")
     ap.add_argument("--load-threads", type=int, default=0, help="busy Python threads in the bridge process")
     ap.add_argument("--skip-spot", action="store_true")
+    ap.add_argument("--sim-camera-rate", type=float, default=30.0,
+                    help="the simulator's camera frame rate (default 30; a real Spot's body cameras: 15)")
     ap.add_argument("--decode-threads", type=int, default=2, help="the bridge's decode_threads (default 2)")
     ap.add_argument("--cameras", default=",".join(CAMERAS), help="visual cameras (default: 5 fisheyes + hand)")
     ap.add_argument("--depth", action=argparse.BooleanOptionalAction, default=True,
@@ -319,7 +322,7 @@ def main() -> int:
     args = ap.parse_args()
     if not args.skip_spot:
         with tempfile.TemporaryDirectory() as tmp:
-            proc, info = start_sim(Path(tmp))
+            proc, info = start_sim(Path(tmp), args.sim_camera_rate)
             try:
                 bench_spot(info, args.duration, args.rate, args.transport, args.compressed,
                            args.load_procs, args.load_threads, cameras=args.cameras.split(","),

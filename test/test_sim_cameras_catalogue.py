@@ -151,6 +151,7 @@ def test_depth_planes_at_known_distances(cams):
             assert dist == PLANE_DISTANCE_M[cam]   # fisheye = housing + x offset: same plane distance
             assert np.all(d[mask] == round(dist * scale)), name
             assert np.all(d[spec.rows * 7 // 8:, spec.cols * 7 // 8:] == 0)   # no return: invalid
+            assert np.all(d[spec.rows * 7 // 8:, :spec.cols // 8] == 65535)   # out of range: invalid
             assert mask.sum() > 0.8 * mask.size
     # hand: the registered plane is the hand_depth plane seen from the colour sensor
     hd, hc = get(cams, req("hand_depth"), req("hand_depth_in_hand_color_frame"))

@@ -147,3 +147,31 @@ def test_control_stdin_injects_faults_visible_in_robot_state(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=5)
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("flag,formats,rate", [
+    ("--rgb-cameras", ["PIXEL_FORMAT_RGB_U8", "PIXEL_FORMAT_GREYSCALE_U8"], 30.0),
+    ("--no-rgb-cameras", ["PIXEL_FORMAT_GREYSCALE_U8"], 15.0)])
+def test_rgb_cameras_and_camera_rate_flags(tmp_path, flag, formats, rate):
+    from bosdyn.api import image_pb2
+    from bosdyn.client.image import build_image_request
+    info = tmp_path / "sim.json"
+    proc, _ = _start(info, "--no-arm", flag, "--camera-rate", str(rate))
+    try:
+        with SpotConnection(ConnectionConfig.from_sim_info(info)) as conn:
+            client = conn.ensure_client("image")
+            sources = {s.name: s for s in client.list_image_sources(timeout=10)}
+            assert len(sources) == 15   # no arm: the 15 body sources
+            pixel = [image_pb2.Image.PixelFormat.Name(p) for p in sources["left_fisheye_image"].pixel_formats]
+            assert pixel == formats
+            first = client.get_image([build_image_request("left_fisheye_image")])[0].shot
+            assert image_pb2.Image.PixelFormat.Name(first.image.pixel_format) == formats[0]
+            time.sleep(0.3)
+            later = client.get_image([build_image_request("left_fisheye_image")])[0].shot
+            step_ns = later.acquisition_time.ToNanoseconds() - first.acquisition_time.ToNanoseconds()
+            frames = step_ns * rate / 1e9
+            assert frames >= 3 and frames == pytest.approx(round(frames), abs=0.01)   # whole frame periods
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=5)
+    assert proc.returncode == 0

@@ -86,6 +86,7 @@ def test_rgb_on_a_greyscale_robot_falls_back_and_the_others_go_on(sim):
         mm = np.asarray(depth.pixels)
         # 1.5 m -> round(1.5 * 999) = 1498 units -> 1499 mm (the robot's 1 mm quantisation)
         assert np.all(mm[depth_plane_mask(sim.cameras.by_name["frontleft_depth"])] == 1499)
+        assert np.all(mm[210:, 371:] == 0) and np.all(mm[210:, :53] == 65535)   # invalid stays invalid
     finally:
         f.close()
 
@@ -125,7 +126,8 @@ def test_bridge_rgb_on_greyscale_robot_one_line_per_source_and_depth_in_mm(sim, 
         assert "STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED" in lines[0] and "other cameras continue" in lines[0]
     assert {m.encoding for m in rig.got["/spot/camera/hand/image"]} == {"bgr8"}   # the hand camera is RGB
     assert not [r for r in caplog.records if "hand_color_image" in r.getMessage()]
-    for cam, source, frame, mm in (("left", "left_depth", "left", 2000), ("hand", "hand_depth", "hand_depth_sensor", 600)):
+    for cam, source, frame, mm in (("left", "left_depth", "left", 2000),
+                                   ("hand", "hand_depth", "hand_depth_sensor", 600)):
         msg = rig.got[f"/spot/depth/{cam}/image"][-1]
         assert (msg.encoding, msg.header.frame_id) == ("16UC1", frame)
         depth = array_from_image_msg(msg)

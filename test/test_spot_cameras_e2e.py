@@ -124,7 +124,10 @@ def test_depth_is_16uc1_millimetres(sim):
     depth = array_from_image_msg(msg)
     # depth_scale 999 units per metre (a real robot's): converted to millimetres
     raw = np.frombuffer(served.data, "<u2").reshape(spec.rows, spec.cols)
-    np.testing.assert_array_equal(depth, np.rint(raw * (1000.0 / 999.0)).astype(np.uint16))
+    expect = np.clip(np.rint(raw * (1000.0 / 999.0)), 0, 65535).astype(np.uint16)
+    expect[raw == 65535] = 65535                      # invalid (out of range) stays invalid
+    np.testing.assert_array_equal(depth, expect)
+    assert np.count_nonzero(depth == 65535) > 0 and np.count_nonzero(depth == 0) > 0
     plane = depth[depth_plane_mask(spec)]
     assert np.all(plane == round(depth_plane_distance_m("frontright_depth") * 1000))  # 1.75 m
     assert decode_frame_counter(depth) == served.frame_counter

@@ -13,9 +13,10 @@ kilobytes, as a real camera's). Textures are computed once per source and proces
 slice copy plus the code band, so rendering costs ~0.1 ms.
 
 Depth scenes: outside the code band every pixel shows a fronto-parallel plane at
-`depth_plane_distance_m(source)` metres (value = round(distance * units per metre)), except a
-no-return patch (value 0, invalid) in the bottom-right corner (the last 1/8 of width and
-height); `depth_plane_mask(spec)` is True exactly on the plane pixels.
+`depth_plane_distance_m(source)` metres (value = round(distance * units per metre)), except two
+invalid patches, each 1/8 of the width and of the height: no return (value 0) in the
+bottom-right corner and out of range (value 65535) in the bottom-left corner (`invalid_patches`).
+`depth_plane_mask(spec)` is True exactly on the plane pixels.
 """
 
 from __future__ import annotations
@@ -88,11 +89,21 @@ def scene_texture(spec: CameraSpec) -> np.ndarray:
     return np.clip(rgb, 0, 255).astype(np.uint8)
 
 
+def invalid_patches(shape) -> list[tuple[tuple[slice, slice], int]]:
+    """((rows, cols), value) of the invalid depth patches in an image of `shape`: 0 (no return)
+    bottom right, 65535 (out of range) bottom left."""
+    h, w = shape[:2]
+    return [((slice(h * 7 // 8, h), slice(w * 7 // 8, w)), 0),
+            ((slice(h * 7 // 8, h), slice(0, w // 8)), 65535)]
+
+
 def depth_plane_mask(spec: CameraSpec) -> np.ndarray:
-    """bool H x W: True where a depth source's pixels show the plane (not code band, not no-return)."""
+    """bool H x W: True where a depth source's pixels show the plane (not the code band, not an
+    invalid patch)."""
     mask = np.ones((spec.rows, spec.cols), bool)
     mask[code_band(mask.shape)] = False
-    mask[spec.rows * 7 // 8:, spec.cols * 7 // 8:] = False
+    for region, _ in invalid_patches(mask.shape):
+        mask[region] = False
     return mask
 
 
@@ -100,7 +111,8 @@ def depth_plane_mask(spec: CameraSpec) -> np.ndarray:
 def _depth_base(spec: CameraSpec) -> np.ndarray:
     units = int(round(depth_plane_distance_m(spec.name) * spec.units_per_metre))
     img = np.full((spec.rows, spec.cols), units, np.uint16)
-    img[spec.rows * 7 // 8:, spec.cols * 7 // 8:] = 0     # no return: invalid
+    for region, value in invalid_patches(img.shape):
+        img[region] = value
     return img
 
 

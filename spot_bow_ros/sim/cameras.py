@@ -37,7 +37,7 @@ from bosdyn.api import image_pb2, image_service_pb2_grpc
 from .camera_catalogue import (ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec,  # noqa: F401
                                catalogue, depth_plane_distance_m)
 from .camera_scene import (code_band, decode_frame_counter, decode_source_id,  # noqa: F401
-                           depth_plane_mask, image_to_array, render_frame)
+                           depth_plane_mask, image_to_array, invalid_patches, render_frame)
 from .clock import RobotClock
 from .frames import fill_frame_tree
 from .headers import fill_response_header
@@ -46,6 +46,10 @@ from .state import set_ts
 if TYPE_CHECKING:
     from .robot import SimRobot
 
+__all__ = [  # the catalogue and the pixel helpers are re-exported for tests and benchmarks
+    "ALL_CAMERAS", "BODY_DEPTH_SCALE", "DEPTH_SCALE", "CameraSpec", "ImageServicer", "ServedImage", "SimCameras",
+    "catalogue", "code_band", "decode_frame_counter", "decode_source_id", "depth_plane_distance_m",
+    "depth_plane_mask", "image_to_array", "invalid_patches", "render_frame"]
 _LOG = logging.getLogger(__name__)
 Image = image_pb2.Image
 ImageSource = image_pb2.ImageSource
@@ -211,8 +215,8 @@ class SimCameras:
 
     # ----- descriptions ---------------------------------------------------------------------
     def image_source(self, spec: CameraSpec) -> ImageSource:
-        src = ImageSource(name=spec.name, cols=spec.cols, rows=spec.rows,
-                          image_type=ImageSource.IMAGE_TYPE_DEPTH if spec.kind == "depth" else ImageSource.IMAGE_TYPE_VISUAL)
+        kind = ImageSource.IMAGE_TYPE_DEPTH if spec.kind == "depth" else ImageSource.IMAGE_TYPE_VISUAL
+        src = ImageSource(name=spec.name, cols=spec.cols, rows=spec.rows, image_type=kind)
         if spec.depth_scale:
             src.depth_scale = spec.depth_scale
         intr = src.pinhole.intrinsics

@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="the robot has the joint-level licence for robot-state streaming "
                              "(--no-streaming-licence: the stream fails with PERMISSION_DENIED, as "
                              "on a robot without it; clients must fall back to polling)")
+    parser.add_argument("--camera-rate", type=float, default=30.0, metavar="HZ",
+                        help="camera frame rate (default 30; a real Spot's body cameras run at 15)")
     parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
                         help="robot clock minus local clock, seconds (e.g. 100)")
     parser.add_argument("--clock-drift-ppm", type=float, default=0.0, metavar="PPM",
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     sim = SimulatedSpot(port=args.port, arm=args.arm, clock_offset_s=args.clock_offset,
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
                         password=args.password, state_dir=args.state_dir or None, body=args.body,
-                        colour_cameras=args.rgb_cameras,
+                        colour_cameras=args.rgb_cameras, camera_rate_hz=args.camera_rate,
                         streaming_licence=args.streaming_licence, estop_required=args.estop)
     try:
         try:

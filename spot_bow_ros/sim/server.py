@@ -105,6 +105,7 @@ class SimulatedSpot:
     fails (see sim/state.py). Faults are injected through `robot` (`SimRobot.inject_*`).
     `estop_required` (default True, as a real Spot): motor power needs a registered E-Stop
     endpoint that allows it; False is the permissive robot of `spot-bow-ros sim --no-estop`.
+    `camera_rate_hz`: frame rate of every camera (a real Spot's body cameras run at 15 Hz).
     """
 
     def __init__(self, port: int = 0, arm: bool = True, clock_offset_s: float = 0.0,
@@ -112,11 +113,12 @@ class SimulatedSpot:
                  state_dir: str | os.PathLike | None = None, payload_guid: str | None = None,
                  payload_secret: str | None = None, auto_authorize_payloads: bool = True,
                  max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
-                 colour_cameras: bool = False, streaming_licence: bool = True,
-                 estop_required: bool = True):
+                 colour_cameras: bool = False, camera_rate_hz: float = 30.0,
+                 streaming_licence: bool = True, estop_required: bool = True):
         self.requested_port = int(port)
         self.arm = bool(arm)
         self.colour_cameras = bool(colour_cameras)
+        self.camera_rate_hz = float(camera_rate_hz)
         self.streaming_licence = bool(streaming_licence)
         self.host = host
         self.clock = RobotClock.starting_now(clock_offset_s, clock_drift_ppm)
@@ -279,7 +281,8 @@ class SimulatedSpot:
             for add_fn, servicer, name, service_type, authority in self.robot.servicers():
                 self._mount(add_fn, servicer, name, service_type, authority)
         if cameras_cls is not None:
-            self.cameras = cameras_cls(self.robot, self.clock, arm=self.arm, colour_body=self.colour_cameras)
+            self.cameras = cameras_cls(self.robot, self.clock, arm=self.arm, colour_body=self.colour_cameras,
+                                       rate_hz=self.camera_rate_hz)
             for add_fn, servicer, name, service_type, authority in self.cameras.servicers():
                 self._mount(add_fn, servicer, name, service_type, authority)
 

@@ -13,8 +13,9 @@ asked for one by one, so a single bad source still cannot stop the rest. JPEGs a
 pool (cv2 releases the GIL); RAW images are passed through without copying; depth becomes
 16UC1 millimetres (ROS convention) from the source's `depth_scale` (pixel / depth_scale =
 metres; 999 on a real robot's `*_depth` sources). A depth source that reports no depth_scale
-(0: `*_depth_in_visual_frame` on a real robot) is taken as 1000 units per metre (millimetres). Each image is stamped with its acquisition time converted robot -> local clock and
-carries its sensor frame (`frame_name_image_sensor`).
+(0: `*_depth_in_visual_frame` on a real robot) is taken as 1000 units per metre (millimetres).
+Each image is stamped with its acquisition time converted robot -> local clock and carries its
+sensor frame (`frame_name_image_sensor`).
 
 Why one call: on loopback one GetImage for five 640x480 JPEG sources costs little more than
 one for a single source (DESIGN.md §5: ~1.3 ms vs ~1 ms), so per-source calls would spend
