@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 import yaml
 
 from .names import TopicNameError, UnknownMessageType
-from .params import ParameterError, load_params_file
+from .params import ParameterError, load_params_file, unknown_parameter_warnings
 
 if TYPE_CHECKING:
     from .standalone import StandaloneNode, Transport
@@ -182,10 +182,24 @@ def setup_logging(level: str | None = None) -> None:
     root.setLevel(numeric)
 
 
+#: Control characters (newline, carriage return, escape, ...) as visible escapes.
+_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f]} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def escape_log_text(text: str) -> str:
+    """`text` on one line with control characters escaped (`\\n`, `\\x1b`, ...): text from outside
+    (a rejected JSON key, a robot's error message) cannot forge log lines or drive the terminal."""
+    return text.translate(_CONTROL_ESCAPES)
+
+
 class _RosFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         name = record.name[len("spot_bow_ros."):] if record.name.startswith("spot_bow_ros.") else record.name
-        return f"[{record.levelname}] [{record.created:.3f}] [{name}]: {record.getMessage()}"
+        line = f"[{record.levelname}] [{record.created:.3f}] [{name}]: {escape_log_text(record.getMessage())}"
+        if record.exc_info:  # tracebacks (--log-level debug) keep their lines
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 # -- standalone context ---------------------------------------------------------------------
@@ -208,16 +222,18 @@ class StandaloneContext:
         return node
 
     def attach_recorder(self, output: str, storage: str = "mcap", topics: Iterable[str] | None = None,
-                        **options: Any) -> Any:
-        """Record what this process publishes (all topics, or `topics`) to a rosbag2 at `output`,
-        from the CDR bytes the writers already produced. Closed with the context."""
+                        exclude_types: Iterable[str] = (), **options: Any) -> Any:
+        """Record what this process publishes (all topics, or `topics`, minus topics of
+        `exclude_types`) to a rosbag2 at `output`, from the CDR bytes the writers already
+        produced. Closed with the context."""
         from .recorder import BagRecorder
 
         recorder = BagRecorder(output, storage=storage, messages=self.transport.messages, **options)
         wanted = set(topics) if topics else None
+        excluded = set(exclude_types)
 
         def tap(topic: str, type_name: str, cdr: bytes, t_ns: int, qos: Any) -> None:
-            if wanted is None or topic in wanted:
+            if (wanted is None or topic in wanted) and type_name not in excluded:
                 recorder.record(topic, type_name, cdr, t_ns, qos)
 
         recorder.start()
@@ -337,6 +353,9 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
         context.close()
         return 1
+    for warning in unknown_parameter_warnings({n.name: n._params.specs for n in context.nodes},
+                                              args.params_files, args.params, args.namespace or ""):
+        _log.warning(warning)
     for node in context.nodes:
         node.get_logger().info(f"running (standalone, DDS domain {getattr(context.transport, 'domain_id', '-')})")
     try:
