@@ -253,6 +253,13 @@ def _run(args: argparse.Namespace) -> int:
         check_foxglove(args.foxglove)
     namespace = args.namespace if args.namespace.startswith("/") else "/" + args.namespace
     overrides = check_parameters(config, namespace, args.demo_motion)
+    if any(b.name == "webcam" for b in enabled_bridges(overrides[NODE_NAME])):
+        from ..nodes.webcam_capture import CaptureError, check_video_file
+
+        try:
+            check_video_file(str(overrides["webcam"].get("device", "0")))
+        except CaptureError as exc:
+            raise RunError(f"webcam: {exc}") from None
 
     sim = None
     sim_info: Path | None = None

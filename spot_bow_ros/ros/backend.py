@@ -303,6 +303,49 @@ def wait_for(stop: threading.Event) -> None:
         pass
 
 
+class _Declared(Exception):
+    """Raised by `_SpecCollector.declare_parameters`: a bridge's parameter list, then stop."""
+
+    def __init__(self, specs: list):
+        super().__init__("parameters declared")
+        self.specs = specs
+
+
+class _SpecCollector:
+    """A stand-in node for `--help`: the bridge's first `declare_parameters` call hands over its
+    declarations (the exact list the bridge uses) and ends the build before anything starts."""
+
+    msg = None  # message constructors are looked up, not used, before the declaration
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def declare_parameters(self, specs: Iterable[Any]) -> dict:
+        raise _Declared(list(specs))
+
+    def get_logger(self) -> logging.Logger:
+        return logging.getLogger(f"spot_bow_ros.{self.name}")
+
+
+def parameters_help(builders: Sequence[tuple[str, Callable[[Any], object]]], prog: str) -> str:
+    """`--help` text of a node executable: usage and every node's parameters."""
+    from .params import format_parameters
+
+    parts = [f"usage: {prog} [--ros-args [-p NAME:=VALUE]... [--params-file FILE]",
+             f"       {' ' * len(prog)} [-r __ns:=/NS] [--log-level LEVEL]] [--backend rclpy|standalone]", ""]
+    for name, build in builders:
+        try:
+            build(_SpecCollector(name))
+            specs: list = []
+        except _Declared as declared:
+            specs = declared.specs
+        except Exception:  # noqa: BLE001 - a bridge that needs more before declaring: list nothing
+            specs = []
+        parts.append(format_parameters(name, specs) if specs else f"node '{name}': no parameters")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
 def run_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], argv: Sequence[str] | None = None,
               *, stop: threading.Event | None = None, transport: Transport | None = None) -> int:
     """Run several nodes in this process (one DDS participant) until SIGINT/SIGTERM.
@@ -313,6 +356,10 @@ def run_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], argv: Seq
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parse_ros_args(argv)
+        if "-h" in args.other or "--help" in args.other:
+            prog = os.path.basename(sys.argv[0])
+            sys.stdout.write(parameters_help(builders, builders[0][0] if prog.endswith(".py") or not prog else prog))
+            return 0
         backend = "standalone" if transport is not None else choose_backend(args.backend)
     except (ValueError, BackendError) as exc:
         setup_logging()

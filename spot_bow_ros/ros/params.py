@@ -41,6 +41,8 @@ class ParamSpec:
     choices: Sequence[str] | None = None
     list_type: type | None = None
     read_only: bool = False
+    #: a string parameter that also takes an integer, as its decimal text (`device: 9`)
+    int_as_text: bool = False
 
     @property
     def type_name(self) -> str:
@@ -86,6 +88,8 @@ class ParamSpec:
                 raise ParameterError(f"parameter '{self.name}' must be a number, got NaN")
             return value
         if kind is str:
+            if self.int_as_text and isinstance(value, int) and not isinstance(value, bool):
+                return str(value)
             if not isinstance(value, str):
                 raise bad
             return value
@@ -296,3 +300,24 @@ def validate_all(specs_by_node: Mapping[str, Iterable[ParamSpec]],
                     spec.validate(values[spec.name])
                 except ParameterError as exc:
                     raise ParameterError(f"node '{node}': {exc}") from None
+
+
+def format_parameters(node_name: str, specs: Sequence[ParamSpec], width: int = 79) -> str:
+    """Help text for a node's parameters: name, type, default, range or choices, description."""
+    import textwrap
+
+    lines = [f"parameters of node '{node_name}' (--ros-args -p NAME:=VALUE):"]
+    for spec in specs:
+        default = "(secret)" if spec.name == "password" else repr(
+            list(spec.default) if isinstance(spec.default, tuple) else spec.default)
+        head = f"  {spec.name} ({spec.type_name}, default {default}"
+        if spec.min is not None or spec.max is not None:
+            head += f", range [{'' if spec.min is None else spec.min}, {'' if spec.max is None else spec.max}]"
+        if spec.choices:
+            head += ", one of " + "|".join(map(str, spec.choices))
+        if spec.read_only:
+            head += ", read-only"
+        lines.append(head + ")")
+        lines += textwrap.wrap(spec.description.strip(), width, initial_indent="      ",
+                               subsequent_indent="      ")
+    return "\n".join(lines)

@@ -176,12 +176,18 @@ def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
         type_name = _resolve(transport, topic, args.type, args.timeout, stop)
         messages = transport.messages
         printed = [0]
+        closed = threading.Event()
 
         def show(_topic: str, _type: str, cdr: bytes, _t: int, _qos: Any) -> None:
-            if limit and printed[0] >= limit:
+            if (limit and printed[0] >= limit) or closed.is_set():
                 return
-            print(format_message(messages.deserialize(cdr, type_name), args.full_arrays))
-            print("---", flush=True)
+            try:
+                print(format_message(messages.deserialize(cdr, type_name), args.full_arrays))
+                print("---", flush=True)
+            except BrokenPipeError:  # `... | head`: the reader is gone; stop quietly
+                closed.set()
+                stop.set()
+                return
             printed[0] += 1
             if limit and printed[0] >= limit:
                 stop.set()
@@ -193,6 +199,8 @@ def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
             _wait(stop)
     finally:
         transport.close()
+    if closed.is_set():
+        raise BrokenPipeError  # the command's main silences stdout and exits 0
     return 0
 
 
