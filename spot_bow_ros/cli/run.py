@@ -268,7 +268,8 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     with shutdown_signals(stop):
         try:
-            if not args.hostname:
+            robot_bridges = [b for b in enabled_bridges(overrides[NODE_NAME]) if b.uses_robot]
+            if not args.hostname and robot_bridges:
                 sim_info = Path(args.sim_info_file) if args.sim_info_file else Path(workdir.name) / "sim.json"
                 log.info("no --hostname given: starting the built-in simulated Spot "
                          f"(connection info in {sim_info})")
@@ -276,7 +277,6 @@ def _run(args: argparse.Namespace) -> int:
                 info = sim.wait_ready()
                 log.info(f"simulated Spot listening on {info['hostname']}:{info['port']}")
             connection_values = connection_overrides(args, sim_info)
-            robot_bridges = [b for b in enabled_bridges(overrides[NODE_NAME]) if b.uses_robot]
             if robot_bridges and not stop.is_set():
                 connection = connect_robot({**overrides[robot_bridges[0].name], **connection_values},
                                            args.duration)

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--body", action=argparse.BooleanOptionalAction, default=True,
                         help="serve the robot body and cameras (--no-body: only auth, directory, "
                              "time sync, payload registration and faults)")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+                        help="logging level (default: info)")
     return parser
 
 
