@@ -227,23 +227,37 @@ def test_node_help_lists_its_parameters(node):
 
 
 def test_pip_installs_the_command_into_the_environments_bin(tmp_path):
-    """pyproject.toml: pip builds a wheel, so console scripts land in <venv>/bin (not lib/)."""
+    """pyproject.toml: pip builds a wheel, so console scripts land in <venv>/bin (not lib/).
+
+    A fresh venv with its own pip (never `pip --prefix` from this environment: that uninstalls
+    the package here first)."""
     import sysconfig
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
-                           "--prefix", str(venv), str(root)],
-                          capture_output=True, text=True, timeout=300,
-                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PIP_PREFIX")}
+    proc = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--quiet", str(root)],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     script = venv / "bin" / "spot-bow-ros"
     assert script.is_file() and not (venv / "lib" / "spot_bow_ros").exists()
     assert (venv / "bin" / "webcam").is_file()
     # it runs: the venv's own package first, then this environment's dependencies
     site = next(venv.glob("lib/python*/site-packages"))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), sysconfig.get_paths()["purelib"]]))
-    version = subprocess.run([str(venv / "bin" / "python"), str(script), "--version"],
-                             capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), sysconfig.get_paths()["purelib"]])
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60, env=env,
+                             cwd=tmp_path)
     assert version.returncode == 0 and version.stdout.startswith("spot-bow-ros "), version.stderr
+
+
+@pytest.mark.parametrize("node", ["spot_cameras", "proprioception", "motor_command", "image_service"])
+def test_every_robot_bridge_fails_fast_at_start_up_in_one_line(sim, node):
+    """One start-up policy for every bridge executable: no robot, one line, exit 1."""
+    port = free_port()
+    proc = subprocess.run([shutil.which(node), "--ros-args", "-p", "hostname:=127.0.0.1", "-p", f"port:={port}",
+                           "-p", f"ca_cert:={sim.info['ca_cert']}", "-p", "username:=user", "-p", "password:=x",
+                           "-p", "connect_timeout:=3.0"],
+                          capture_output=True, text=True, timeout=60)
+    line = one_line(proc, 1)
+    assert line.endswith(f"robot at 127.0.0.1:{port} does not answer: connection refused"), line

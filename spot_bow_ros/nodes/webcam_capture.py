@@ -30,6 +30,9 @@ TEST_PATTERN = "test_pattern"
 class CaptureError(RuntimeError):
     """A capture device cannot be opened or read. The message names the device and the cause."""
 
+    #: the message is a complete sentence for the user (node executables print it alone)
+    user_facing = True
+
 
 @dataclass
 class Frame:

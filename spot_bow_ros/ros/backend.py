@@ -397,7 +397,10 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         context.close()
         return 2
     except Exception as exc:
-        _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
+        if getattr(exc, "user_facing", False):  # e.g. the robot refused the password: says it all
+            _log.error(str(exc))
+        else:
+            _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
         context.close()
         return 1
     for warning in unknown_parameter_warnings({n.name: n._params.specs for n in context.nodes},

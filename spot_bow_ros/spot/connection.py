@@ -77,6 +77,9 @@ EXTRA_CLIENTS: tuple[type, ...] = (RobotStateStreamingClient,)
 class SpotConnectionError(Exception):
     """The robot cannot be reached, refused TLS, or did not answer in time."""
 
+    #: the message is a complete sentence for the user (node executables print it alone)
+    user_facing = True
+
 
 class SpotAuthenticationError(SpotConnectionError):
     """The robot rejected the credentials (or the payload is not authorized yet)."""
