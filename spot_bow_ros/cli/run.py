@@ -103,7 +103,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                              "sibling, like ros2 bag); every camera raw is about 65 MB/s")
     parser.add_argument("--exclude-raw-images", action="store_true",
                         help="with --record: leave out raw sensor_msgs/Image topics, record their "
-                             "compressed twins (about a tenth of the size)")
+                             "compressed twins (about 1/40 of the size)")
     parser.add_argument("--storage", default="mcap", choices=["mcap", "sqlite3"],
                         help="rosbag2 storage (default mcap)")
     parser.add_argument("--duration", type=positive_seconds, default=None, metavar="S",
@@ -309,7 +309,7 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
         exclude = RAW_IMAGE_TYPES if args.exclude_raw_images else ()
         recorder = context.attach_recorder(str(bag), storage=args.storage, exclude_types=exclude)
         log.info(f"recording {'all topics but raw images' if exclude else 'all topics'} to {bag} ({args.storage}); "
-                 + ("" if exclude else "raw camera images take about 65 MB/s, --exclude-raw-images about a tenth"))
+                 + ("" if exclude else "raw camera images take about 65 MB/s, --exclude-raw-images about 1/40 of that"))
     fox = None
     if args.foxglove is not None:
         fox = _start_foxglove(context, args.foxglove)
