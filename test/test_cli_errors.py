@@ -180,7 +180,7 @@ def test_existing_bag_dir_gets_a_timestamped_sibling_and_typos_get_a_hint(tmp_pa
     assert "Traceback" not in proc.stderr
     siblings = [p for p in tmp_path.iterdir() if p.name.startswith("bag_")]
     assert len(siblings) == 1 and list(bag.iterdir()) == []
-    notes = [line for line in proc.stderr.splitlines() if "it exists, recording to" in line]
+    notes = [line for line in proc.stderr.splitlines() if f"--record {bag} exists: recording to" in line]
     assert len(notes) == 1 and str(siblings[0]) in notes[0]
     assert any("'devise'" in line and "did you mean 'device'" in line for line in proc.stderr.splitlines())
     assert any("'webcm'" in line and "did you mean 'webcam'" in line for line in proc.stderr.splitlines())

@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         log = logging.getLogger("spot_bow_ros")
         if level == "debug":
             log.exception(f"{args.command} failed")
+        elif getattr(exc, "user_facing", False):  # a complete sentence already (bag exists, ...)
+            log.error(str(exc))
         else:
             log.error(f"{args.command} failed: {type(exc).__name__}: {exc} (--log-level debug shows where)")
         return 1

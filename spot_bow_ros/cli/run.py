@@ -10,12 +10,10 @@ same network sees them), optionally recorded to a rosbag2 (`--record`) and serve
 from __future__ import annotations
 
 import argparse
-import datetime
 import glob
 import json
 import logging
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -53,29 +51,6 @@ def positive_seconds(text: str) -> float:
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
     return value
-
-
-def bag_output(requested: str, now: datetime.datetime | None = None) -> tuple[Path, str | None]:
-    """Where `--record DIR` writes, and a note when that is not DIR itself.
-
-    Like `ros2 bag record -o`, a bag never overwrites: an existing DIR gets a timestamped sibling
-    `DIR_YYYY_MM_DD-HH_MM_SS`. Raises RunError when the place cannot be written.
-    """
-    path = Path(requested).expanduser()
-    note = None
-    if path.exists() or path.is_symlink():
-        stamp = (now or datetime.datetime.now()).strftime("%Y_%m_%d-%H_%M_%S")
-        candidate, n = path.with_name(f"{path.name}_{stamp}"), 1
-        while candidate.exists():
-            candidate, n = path.with_name(f"{path.name}_{stamp}_{n}"), n + 1
-        note = f"--record {requested}: it exists, recording to {candidate} instead"
-        path = candidate
-    parent = path.parent if str(path.parent) else Path(".")
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise RunError(f"cannot record to {path}: {parent} is not a writable directory")
-    return path, note
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -246,9 +221,14 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--exclude-raw-images needs --record DIR")
     bag = None
     if args.record:
-        bag, note = bag_output(args.record)
+        from ..ros.recorder import RecorderError, bag_output
+
+        try:
+            bag, note = bag_output(args.record)
+        except RecorderError as exc:
+            raise RunError(str(exc)) from None
         if note:
-            log.info(note)
+            log.info(f"--record {note}")
     if args.foxglove is not None:
         check_foxglove(args.foxglove)
     namespace = args.namespace if args.namespace.startswith("/") else "/" + args.namespace

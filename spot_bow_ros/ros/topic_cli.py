@@ -235,12 +235,16 @@ def _hz(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def _record(args: argparse.Namespace, stop: threading.Event) -> int:
-    from .recorder import BagRecorder
+    from .recorder import BagRecorder, bag_output
 
     if not args.all and not args.topics:
         raise CliError("record needs topics or -a/--all")
     wanted = [_topic_name(t) for t in args.topics]
     output = args.output or datetime.datetime.now().strftime("rosbag2_%Y_%m_%d-%H_%M_%S")
+    output_path, note = bag_output(output)
+    if note:
+        _log.info(f"-o {note}")
+    output = str(output_path)
     transport = _transport()
     recorder = None
     try:
