@@ -117,3 +117,20 @@ def test_log_lines_go_above_the_table_and_stay():
     # later redraws erase only the table's lines, never the log line
     n_table = len(board.table())
     assert f"\x1b[{n_table}F" in after
+
+
+def test_idle_topics_are_grouped_to_fit_the_terminal_height():
+    cameras = ["back", "frontleft", "frontright", "left", "right", "hand"]
+    publishers = [_Publisher(f"/spot/camera/{c}/{kind}", 0)
+                  for c in cameras for kind in ("image", "camera_info", "image/compressed")]
+    board = StatusBoard(live=False, max_rows=12)
+    board.tap("/joint_states", "sensor_msgs/msg/JointState", b"", time.time_ns())
+    board.attach({}, [_Node(*publishers)])
+    lines = board.table()
+    assert len(lines) <= 12
+    assert _row(lines, "/spot/camera/back/* (3)").endswith("no subscriber")
+    board.max_rows = 6
+    lines = board.table()
+    assert len(lines) <= 6 and "18 topics not published yet (18 without a subscriber)" in lines
+    board.max_rows = 40
+    assert len([line for line in board.table() if line.endswith("no subscriber")]) == 18

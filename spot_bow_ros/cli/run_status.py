@@ -100,8 +100,11 @@ class StatusBoard:
     """Counts what is published; shows a live table (TTY) and a final summary."""
 
     def __init__(self, live: bool = True, out: TextIO | None = None, period_s: float = 1.0,
-                 target_s: float | None = None):
+                 target_s: float | None = None, max_rows: int | None = None):
+        """`max_rows`: the table's height limit (default: the terminal's height minus one line
+        for a log line); idle topics are grouped per camera, then counted, to stay within it."""
         self.live = live
+        self.max_rows = max_rows
         self.out = out or sys.stderr
         self.period_s = period_s
         self.target_s = target_s
@@ -200,13 +203,37 @@ class StatusBoard:
         for topic, st in items:
             lines.append(f"{_fit(topic, _TOPIC_W):<{_TOPIC_W}} {st.rate_hz(now):>{_RATE_W}.1f} "
                          f"{st.count:>{_MSGS_W}d}")
-        for topic, why in sorted(self._idle_topics().items()):
-            lines.append(f"{_fit(topic, _TOPIC_W):<{_TOPIC_W}} {'-':>{_RATE_W}} {0:>{_MSGS_W}d} {why:<{_NOTE_W}}"
-                         .rstrip())
         elapsed = (now - self.started_ns) / 1e9
         clock = f"{elapsed:.0f} / {self.target_s:g} s" if self.target_s else f"{elapsed:.0f} s (Ctrl-C stops)"
-        lines += _wrap([clock, f"errors {self.errors()}"] + self._robot_parts())
-        return lines
+        footer = _wrap([clock, f"errors {self.errors()}"] + self._robot_parts())
+        room = self._rows() - len(lines) - len(footer)
+        lines += self._idle_rows(self._idle_topics(), room)
+        return lines + footer
+
+    def _rows(self) -> int:
+        if self.max_rows is not None:
+            return self.max_rows
+        import shutil
+
+        return max(10, shutil.get_terminal_size((WIDTH + 1, 25)).lines - 1)
+
+    @staticmethod
+    def _idle_rows(idle: dict[str, str], room: int) -> list[str]:
+        """Rows of the idle topics: one per topic if they fit in `room`, else one per group
+        (`/spot/camera/back/*`), else one line counting them."""
+        def row(name: str, why: str) -> str:
+            return f"{_fit(name, _TOPIC_W):<{_TOPIC_W}} {'-':>{_RATE_W}} {0:>{_MSGS_W}d} {why:<{_NOTE_W}}".rstrip()
+
+        if len(idle) <= room:
+            return [row(topic, why) for topic, why in sorted(idle.items())]
+        groups: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
+        for topic, why in idle.items():
+            groups[("/".join(topic.split("/")[:4]) + "/*", why)].append(topic)
+        if len(groups) <= room:
+            return [row(f"{name} ({len(topics)})" if len(topics) > 1 else topics[0], why)
+                    for (name, why), topics in sorted(groups.items())]
+        silent = sum(1 for why in idle.values() if why == "no subscriber")
+        return [f"{len(idle)} topics not published yet ({silent} without a subscriber)"[:WIDTH]]
 
     # -- drawing ----------------------------------------------------------------------------
     def start(self) -> None:
