@@ -71,6 +71,9 @@ def test_log_level_is_accepted_before_and_after_the_subcommand():
     assert parser.parse_args(["--log-level", "warning", "run"]).log_level == "warning"
     assert parser.parse_args(["topic", "list", "--log-level", "error"]).log_level == "error"
     assert parser.parse_args(["run"]).log_level == "info"
+    assert parser.parse_args(["--log-level", "debug", "sim"]).log_level == "debug"
+    assert parser.parse_args(["sim", "--log-level", "error"]).log_level == "error"
+    assert parser.parse_args(["sim"]).log_level == "info"
 
 
 def test_every_subcommand_and_argument_has_a_help_text():

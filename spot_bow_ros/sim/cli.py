@@ -46,6 +46,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     parser.set_defaults(func=run)
+    for action in parser._actions:  # `spot-bow-ros --log-level debug sim` keeps the level given first
+        if action.dest == "log_level":
+            action.default = argparse.SUPPRESS
     return parser
 
 
