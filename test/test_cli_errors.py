@@ -264,3 +264,10 @@ def test_every_robot_bridge_fails_fast_at_start_up_in_one_line(sim, node):
                           capture_output=True, text=True, timeout=60)
     line = one_line(proc, 1)
     assert line.endswith(f"robot at 127.0.0.1:{port} does not answer: connection refused"), line
+
+
+def test_composed_executable_checks_every_bridge_before_starting_any():
+    proc = subprocess.run([shutil.which("spot_bow"), "--ros-args", "-p", "max_linear_velocity:=99.0"],
+                          capture_output=True, text=True, timeout=60)
+    line = one_line(proc, 2)
+    assert "node 'motor_command': parameter 'max_linear_velocity' = 99.0 is above its maximum" in line
