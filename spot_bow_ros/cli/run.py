@@ -315,6 +315,8 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
                 log.info(f"--duration {args.duration:g} s reached: stopping")
                 break
             stop.wait(0.1)
+        else:
+            log.info("stopping (Ctrl-C): bridges first, then the robot connection")
     except (ParameterError, ValueError) as exc:
         raise RunError(f"bad configuration: {exc}") from exc
     finally:
