@@ -9,4 +9,21 @@ Layers (imports point downwards only)::
     bow                 BOW schema and BOW <-> ROS axis/unit conventions
 """
 
+import os as _os
+import sys as _sys
+
 __version__ = "0.1.0"
+
+
+def _quiet_native_logs() -> None:
+    """Keep gRPC's and OpenCV's C++ loggers quiet (before either is imported): their lines
+    (e.g. one `CERTIFICATE_VERIFY_FAILED` per TLS retry, an ffmpeg warning per frame) would
+    bury our one-line errors. Variables the user set win; `--log-level debug` keeps them on."""
+    if any(a.lower().endswith("debug") for a in _sys.argv[1:]) and "--log-level" in " ".join(_sys.argv):
+        return
+    for name, value in (("GRPC_VERBOSITY", "NONE"), ("OPENCV_LOG_LEVEL", "SILENT"),
+                        ("OPENCV_FFMPEG_LOGLEVEL", "-8"), ("OPENCV_VIDEOIO_DEBUG", "0")):
+        _os.environ.setdefault(name, value)
+
+
+_quiet_native_logs()

@@ -37,3 +37,18 @@ def test_script_walks_a_closed_square_and_ends_sitting():
     for step in walks + turns:
         cmd = motor.motor_sample_to_command(step.sample, motor.MotorConfig())
         assert motor.within_limits(cmd, within)
+
+
+def test_default_script_fits_the_readme_run_and_stops_before_the_watchdog_would():
+    from spot_bow_ros.nodes.demo_motion import script_duration
+
+    steps = demo_script()
+    assert script_duration(steps) <= 17.0            # README: --duration 20, bridges start in ~2 s
+    within = motor.MotionLimits()                     # the motor bridge's default limits: no clamping
+    for step in steps:
+        if step.sample is not None:
+            assert motor.within_limits(motor.motor_sample_to_command(step.sample, motor.MotorConfig()), within)
+    last_walk = max(i for i, s in enumerate(steps) if s.label.startswith(("square side", "turn left")))
+    stop = steps[last_walk + 1]
+    cmd = motor.motor_sample_to_command(stop.sample, motor.MotorConfig())
+    assert stop.label == "stop walking" and cmd.locomotion.is_zero

@@ -110,3 +110,50 @@ def test_build_failure_exits_1(caplog):
 
     assert run_nodes([("a", broken)], [], stop=threading.Event(), transport=InProcessBus()) == 1
     assert "no camera" in caplog.text
+
+
+def test_unknown_parameter_names_are_warned_with_a_hint(tmp_path, caplog):
+    params = tmp_path / "p.yaml"
+    params.write_text("talker:\n  ros__parameters:\n    txt: typo\n")
+    stop = threading.Event()
+    stop.set()  # start, warn, stop at once
+    argv = ["--ros-args", "--params-file", str(params), "-p", "rat:=5.0"]
+    assert run_node("talker", Talker, argv, stop=stop, transport=InProcessBus()) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("'txt'" in w and "did you mean 'text'" in w for w in warnings), warnings
+    assert any("'rat' (-p)" in w and "did you mean 'rate'" in w for w in warnings), warnings
+
+
+def test_user_facing_build_errors_are_printed_alone(caplog):
+    class Refused(RuntimeError):
+        user_facing = True
+
+    def refused(node):
+        raise Refused("Spot at 10.0.0.3:443 rejected the password of user 'u'")
+
+    assert run_nodes([("a", refused)], [], stop=threading.Event(), transport=InProcessBus()) == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == ["Spot at 10.0.0.3:443 rejected the password of user 'u'"]
+
+
+def test_help_lists_the_declared_parameters_and_starts_nothing(capsys):
+    before = list(SHUTDOWN)
+    assert run_node("talker", Talker, ["--help"], stop=threading.Event(), transport=InProcessBus()) == 0
+    out = capsys.readouterr().out
+    assert "parameters of node 'talker'" in out
+    assert "  rate (double, default 50.0, range [1.0, ])\n      Hz" in out
+    assert SHUTDOWN == before   # never built for real
+
+
+def test_log_lines_from_outside_cannot_forge_lines():
+    import logging
+
+    from spot_bow_ros.ros.backend import _RosFormatter, escape_log_text
+
+    assert escape_log_text("key 'a\n[ERROR] [1] [x]: fake'\x1b[2J\r") == "key 'a\\n[ERROR] [1] [x]: fake'\\x1b[2J\\r"
+    record = logging.LogRecord("spot_bow_ros.webcam", logging.WARNING, __file__, 1,
+                               "rejected JSON key %r", ("x\ny",), None)
+    line = _RosFormatter().format(record)
+    assert "\n" not in line and line.endswith("[webcam]: rejected JSON key 'x\\ny'")
+    record = logging.LogRecord("spot_bow_ros.run", logging.ERROR, __file__, 1, "bad\nthing", None, None)
+    assert _RosFormatter().format(record).endswith("[run]: bad\\nthing")

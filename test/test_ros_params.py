@@ -134,3 +134,52 @@ def test_namespaced_params_file_of_a_bad_file_is_one_clear_error(tmp_path):
     listed.write_text("- a\n- b\n")
     with pytest.raises(ParameterError, match="top level must be a mapping"):
         namespaced_params_file(listed, "robot1", out_dir=tmp_path)
+
+
+# -- checking a whole process before it starts ---------------------------------------------
+def test_unknown_names_and_sections_get_a_did_you_mean_hint(tmp_path):
+    from spot_bow_ros.ros.params import unknown_parameter_warnings
+
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump({
+        "/**": {"ros__parameters": {"hostname": "spot", "hostnme": "x"}},
+        "webcam": {"ros__parameters": {"devise": "0", "fps": 10.0}},
+        "/robot1/webcam": {"ros__parameters": {"fps": 5.0}},
+        "/other_ns/webcam": {"ros__parameters": {"nonsense": 1}},     # another namespace: not ours
+        "webcm": {"ros__parameters": {"fps": 1.0}},
+        "/*/webcam": {"ros__parameters": {"whatever": 1}},           # wildcards are not checked
+    }))
+    known = {"webcam": ["device", "fps"], "spot_cameras": ["hostname", "rate"]}
+    warnings = unknown_parameter_warnings(known, [params], ["rate", "rtae"], namespace="/robot1")
+    assert len(warnings) == 4, warnings
+    assert "'/**' sets 'hostnme', which any node does not declare (did you mean 'hostname'?)" in warnings[0]
+    assert "'webcam' sets 'devise', which node 'webcam' does not declare (did you mean 'device'?)" in warnings[1]
+    assert "section 'webcm' names no node of this process (did you mean 'webcam'?)" in warnings[2]
+    assert warnings[3] == "parameter 'rtae' (-p) is not declared by any node (did you mean 'rate'?); ignored"
+
+
+def test_validate_all_names_the_node_of_a_bad_value():
+    from spot_bow_ros.ros.params import validate_all
+
+    specs = {"a": [ParamSpec("rate", 1.0, "Hz", min=0.0, max=10.0)], "b": [ParamSpec("rate", 1, "n", max=3)]}
+    validate_all(specs, {"a": {"rate": 5}, "b": {"rate": 3}})
+    with pytest.raises(ParameterError, match=r"node 'b': parameter 'rate' = 4 is above its maximum 3"):
+        validate_all(specs, {"a": {"rate": 5}, "b": {"rate": 4}})
+
+
+def test_int_as_text_and_the_help_text_of_a_node():
+    from spot_bow_ros.ros.params import format_parameters
+
+    device = ParamSpec("device", "0", "Camera index or path", int_as_text=True)
+    assert device.validate(9) == "9"
+    with pytest.raises(ParameterError):
+        ParamSpec("frame_id", "cam", "frame").validate(9)        # other strings stay strict
+    text = format_parameters("webcam", [device, ParamSpec("fps", 30.0, "Frame rate in Hz", min=0.0, max=60.0),
+                                        ParamSpec("qos", "reliable", "QoS", choices=["reliable", "best_effort"]),
+                                        ParamSpec("password", "", "Robot password")])
+    assert text.splitlines() == [
+        "parameters of node 'webcam' (--ros-args -p NAME:=VALUE):",
+        "  device (string, default '0')", "      Camera index or path",
+        "  fps (double, default 30.0, range [0.0, 60.0])", "      Frame rate in Hz",
+        "  qos (string, default 'reliable', one of reliable|best_effort)", "      QoS",
+        "  password (string, default (secret))", "      Robot password"]

@@ -148,3 +148,23 @@ def test_record_cli_records_another_process_to_sqlite3(tmp_path):
     assert [m.data for t, _, m in msgs if t == "/cli/chatter"] == [f"c{i}" for i in range(30)]
     assert [m.header.stamp.nanosec for t, _, m in msgs if t == "/cli/image"] == list(range(30))
     assert "recorded" in err
+
+
+def test_bag_output_never_overwrites_and_names_a_timestamped_sibling(tmp_path):
+    import datetime
+
+    from spot_bow_ros.ros.recorder import RecorderError, bag_output
+
+    fresh = tmp_path / "new" / "bag"
+    assert bag_output(str(fresh)) == (fresh, None)          # missing parents are fine
+    taken = tmp_path / "bag"
+    taken.mkdir()
+    now = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    path, note = bag_output(str(taken), now)
+    assert path == tmp_path / "bag_2026_01_02-03_04_05" and note == f"{taken} exists: recording to {path} instead"
+    path.mkdir()
+    assert bag_output(str(taken), now)[0] == tmp_path / "bag_2026_01_02-03_04_05_1"
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RecorderError, match=f"cannot record to {blocker / 'bag'}: {blocker} is not a writable"):
+        bag_output(str(blocker / "bag"))

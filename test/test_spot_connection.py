@@ -10,7 +10,7 @@ import pytest
 
 from spot_bow_ros.convert import time as tconv
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import (CONNECTION_PARAMS, ConnectionConfig, ConnectionConfigError,
+from spot_bow_ros.spot.connection import (CONNECTION_PARAMS, ConnectionConfig, ConnectionConfigError, SpotUnreachableError,
                                           NotConnectedError, SpotAuthenticationError, SpotConnection)
 
 OFFSET_S = 100.0
@@ -102,12 +102,66 @@ def test_wrong_password_fails_fast(sim):
                               username=sim.info["username"], password="not-the-password")
     conn = SpotConnection(config)
     start = time.monotonic()
-    with pytest.raises(SpotAuthenticationError, match="rejected the username/password"):
+    with pytest.raises(SpotAuthenticationError, match="rejected the password of user 'user'.*6 failed logins"):
         conn.connect()
     assert time.monotonic() - start < 3
     with pytest.raises(NotConnectedError):
         conn.robot
     conn.shutdown()
+
+
+def test_background_connection_does_not_retry_a_rejected_password(sim, caplog):
+    """Retrying a wrong password would lock the robot's login: one error line, no retries."""
+    config = ConnectionConfig(hostname="127.0.0.1", port=sim.port, ca_cert=sim.info["ca_cert"],
+                              username=sim.info["username"], password="not-the-password",
+                              reconnect_max_backoff=0.1)
+    caplog.set_level(logging.INFO, logger="test.auth")
+    conn = SpotConnection(config, logging.getLogger("test.auth"))
+    conn.start()
+    try:
+        deadline = time.monotonic() + 5
+        while conn._monitor.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not conn._monitor.is_alive()      # the monitor gave up
+        time.sleep(0.5)
+        with pytest.raises(SpotAuthenticationError):
+            conn.connect(timeout=1)
+    finally:
+        conn.shutdown()
+    errors = [r.getMessage() for r in caplog.records if r.name == "test.auth" and r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "rejected the password" in errors[0] and "; retrying" not in errors[0]
+
+
+def _unreachable(config: ConnectionConfig) -> str:
+    conn = SpotConnection(config)
+    try:
+        with pytest.raises(SpotUnreachableError) as info:
+            conn.connect(timeout=5)
+    finally:
+        conn.shutdown()
+    return str(info.value)
+
+
+def test_wrong_ca_names_the_certificate(sim, tmp_path):
+    import bosdyn.client
+    other_ca = tmp_path / "other_ca.pem"
+    other_ca.write_bytes(bosdyn.client.create_standard_sdk("ca-test").cert)  # Boston Dynamics' CA
+    base = dict(hostname="127.0.0.1", port=sim.port, username="user", password="x", connect_timeout=3)
+    text = _unreachable(ConnectionConfig(ca_cert=str(other_ca), **base))
+    assert f"CA certificate {other_ca} does not trust" in text and f"127.0.0.1:{sim.port}" in text
+    assert "bundled Boston Dynamics robot CA" in _unreachable(ConnectionConfig(ca_cert="", **base))
+
+
+def test_closed_port_and_unresolvable_host_are_named(sim):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    base = dict(ca_cert=sim.info["ca_cert"], username="user", password="x", connect_timeout=2)
+    text = _unreachable(ConnectionConfig(hostname="127.0.0.1", port=closed, **base))
+    assert text == f"robot at 127.0.0.1:{closed} does not answer: connection refused"
+    text = _unreachable(ConnectionConfig(hostname="spot.invalid", port=443, **base))
+    assert text.startswith("cannot resolve robot host 'spot.invalid' (port 443)")
 
 
 def test_shared_connection_is_reference_counted(sim, info_file):

@@ -251,3 +251,57 @@ def test_unsubscribed_topics_are_not_encoded(bus):
     assert got.wait(2.0)
     assert bridge.frames_published > 0
     listener.destroy()
+
+
+def test_video_file_loops_with_loop_true(tmp_path, bus):
+    pattern = TestPattern(320, 240, 30.0)
+    video = tmp_path / "loop.avi"
+    write_video(video, [pattern.render(i) for i in range(5)])
+    topics = Topics(bus)
+    bridge = WebcamBridge(bus.start(device=str(video), fps=100.0, loop=True, publish_compressed=False))
+    assert topics.wait_for(12)          # more frames than the file has: it started again
+    assert bridge.running
+    numbers = [pattern_frame_number(array_from_image_msg(m)) for m in topics.images[:12]]
+    assert numbers[:10] == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]
+
+
+def test_device_given_as_an_integer_is_a_camera_index():
+    from spot_bow_ros.nodes.webcam import PARAMS
+
+    device = next(spec for spec in PARAMS if spec.name == "device")
+    assert device.validate(9) == "9" and device.validate("/dev/video0") == "/dev/video0"
+    with pytest.raises(ValueError):
+        device.validate(True)
+
+
+def _webcam_node(*params, timeout=30):
+    import os
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "spot_bow_ros.nodes.webcam", "--ros-args"]
+    for param in params:
+        args += ["-p", param]
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, PYTHONUNBUFFERED="1"))
+
+
+def test_webcam_executable_exits_at_the_end_of_a_file(tmp_path):
+    video = tmp_path / "short.avi"
+    write_video(video, [TestPattern(320, 240, 30.0).render(i) for i in range(10)])
+    proc = _webcam_node(f"device:={video}", "fps:=50.0")
+    assert proc.returncode == 0, proc.stderr
+    assert "end of video file" in proc.stderr and "exiting (loop: false)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("content, message", [(None, "does not exist"), (b"\x00junk" * 500, "cannot be decoded")])
+def test_missing_or_corrupt_video_file_is_one_line(tmp_path, content, message):
+    video = tmp_path / "clip.mp4"
+    if content is not None:
+        video.write_bytes(content)
+    proc = _webcam_node(f"device:={video}")
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and str(video) in lines[0], proc.stderr
+    assert proc.stdout == ""

@@ -6,13 +6,20 @@
     spot-bow-ros record [-o DIR] [-a | TOPIC...]         like `ros2 bag record`
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` and `run(args) -> int`.
+
+Exit codes: 0 success, 1 runtime failure (one line), 2 usage error (argparse's one line), 130
+interrupted. Only `--log-level debug` shows tracebacks of unexpected errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
+
+from .. import __version__
 
 #: subcommand modules, in help order
 SUBCOMMAND_MODULES = (
@@ -21,13 +28,36 @@ SUBCOMMAND_MODULES = (
     "spot_bow_ros.ros.topic_cli",
 )
 
+LOG_LEVELS = ["debug", "info", "warning", "error"]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line (`spot-bow-ros run: error: ... (see --help)`), exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_log_level(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--log-level", default=default, choices=LOG_LEVELS,
+                        help="logging level (default: info); debug also shows tracebacks")
+
+
+def _all_parsers(parser: argparse.ArgumentParser):
+    """`parser` and every (nested) subcommand parser."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                yield from _all_parsers(sub)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="spot-bow-ros",
         description="Spot and BOW data messages on ROS 2, with or without a ROS 2 install.")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
-                        help="logging level (default: info)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_log_level(parser, "info")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         module = importlib.import_module(name)
@@ -37,7 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
             sub = subparsers.choices[command]
             if sub.get_default("func") is None:
                 sub.set_defaults(func=module.run)
+    # `--log-level` also after the subcommand (`spot-bow-ros run --log-level debug`); SUPPRESS
+    # keeps a value given before the subcommand when it is not repeated after it.
+    for sub in _all_parsers(parser):
+        if sub is not parser and not any("--log-level" in a.option_strings for a in sub._actions):
+            _add_log_level(sub, argparse.SUPPRESS)
     return parser
+
+
+def _quiet_broken_pipe() -> None:
+    """stdout's reader went away (`... | head`): send the rest to /dev/null, exit quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(getattr(args, "log_level", "info"))
+    level = getattr(args, "log_level", "info")
+    setup_logging(level)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -53,6 +98,18 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        log = logging.getLogger("spot_bow_ros")
+        if level == "debug":
+            log.exception(f"{args.command} failed")
+        elif getattr(exc, "user_facing", False):  # a complete sentence already (bag exists, ...)
+            log.error(str(exc))
+        else:
+            log.error(f"{args.command} failed: {type(exc).__name__}: {exc} (--log-level debug shows where)")
+        return 1
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from ..ros.node_api import NodeHandle
-from ..ros.params import ParamSpec
+from ..ros.params import ParamSpec, validate_all
 
 NODE_NAME = "spot_bow"
 
@@ -92,6 +92,17 @@ def composed_builders(overrides: Mapping[str, Any],
     return builders
 
 
+def node_param_specs(bridges: Sequence[BridgeEntry]) -> dict[str, list[ParamSpec]]:
+    """Parameters each node of a composed process declares: `spot_bow`, then each bridge's own
+    (plus the connection parameters of the bridges that use the robot)."""
+    from ..spot.connection import CONNECTION_PARAMS
+
+    specs = {NODE_NAME: list(COMPOSED_PARAMS)}
+    for bridge in bridges:
+        specs[bridge.name] = bridge.param_specs() + (list(CONNECTION_PARAMS) if bridge.uses_robot else [])
+    return specs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import sys
 
@@ -100,7 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parse_ros_args(argv)
-        builders = composed_builders(args.overrides_for(NODE_NAME, args.namespace or ""))
+        namespace = args.namespace or ""
+        builders = composed_builders(args.overrides_for(NODE_NAME, namespace))
+        # every bridge's parameters are checked before the first bridge starts
+        validate_all(node_param_specs(enabled_bridges(args.overrides_for(NODE_NAME, namespace))),
+                     {name: args.overrides_for(name, namespace) for name, _ in builders})
     except ValueError as exc:  # ParameterError is a ValueError: bad enable_* value or params file
         setup_logging()
         import logging

@@ -53,21 +53,31 @@ def head_sample(yaw_right_rad: float, pitch_up_rad: float = 0.0) -> bow.MotorSam
     return sample
 
 
-def demo_script(side_m: float = 1.0, speed: float = 0.4, turn_rate: float = 0.6,
+def demo_script(side_m: float = 0.4, speed: float = 0.5, turn_rate: float = 0.8,
                 convention: frames.AxisConvention = frames.DEFAULT_CONVENTION) -> list[Step]:
-    steps = [Step(0.5, verb="claim"), Step(0.5, verb="enable_motion"), Step(2.5, verb="power_on"),
-             Step(2.5, verb="stand")]
+    """The demo: claim, power on, stand, a square of `side_m` at `speed` (m/s) turning left at
+    `turn_rate` (rad/s), an explicit zero-velocity stop (so the motor bridge's watchdog never has
+    to step in), head right/left/centre, sit. About 17 s with the defaults (within the motor
+    bridge's default limits of 0.5 m/s and 0.8 rad/s), so the README's 20 s run sees it end."""
+    steps = [Step(0.3, verb="claim"), Step(0.2, verb="enable_motion"), Step(1.5, verb="power_on"),
+             Step(1.2, verb="stand")]
     for side in range(4):
         steps.append(Step(side_m / speed, sample=velocity_sample(forward=speed, convention=convention),
                           label=f"square side {side + 1}: forward {side_m:g} m"))
         steps.append(Step((math.pi / 2) / turn_rate,
                           sample=velocity_sample(yaw_rate_left=turn_rate, convention=convention),
                           label="turn left 90 deg"))
-    steps += [Step(1.5, sample=head_sample(0.3), label="head right"),
-              Step(1.5, sample=head_sample(-0.3), label="head left"),
-              Step(1.0, sample=head_sample(0.0), label="head centre"),
-              Step(2.0, verb="sit")]
+    steps += [Step(0.2, sample=velocity_sample(convention=convention), label="stop walking"),
+              Step(0.6, sample=head_sample(0.3), label="head right"),
+              Step(0.6, sample=head_sample(-0.3), label="head left"),
+              Step(0.3, sample=head_sample(0.0), label="head centre"),
+              Step(0.8, verb="sit")]
     return steps
+
+
+def script_duration(steps: list[Step]) -> float:
+    """Seconds the script takes from its first step to its end."""
+    return sum(step.duration_s for step in steps)
 
 
 class DemoMotion:

@@ -199,13 +199,10 @@ class MotorCommandBridge:
                 connection = SpotConnection.shared(ConnectionConfig.from_params(values), self.log)
                 self._owns_connection = True
                 try:
-                    connection.connect()
-                except SpotConnectionError as exc:
-                    if type(exc).__name__ == "SpotAuthenticationError":
-                        connection.shutdown()
-                        raise
-                    self.log.error(f"{exc}; commands are dropped until the robot answers (retrying)")
-                    connection.start()
+                    connection.connect()  # start-up policy of every bridge: fail fast, one line
+                except SpotConnectionError:
+                    connection.shutdown()
+                    raise
             commander = SpotCommander(connection, self.log, limits=self.limits,
                                       cmd_duration=values["cmd_duration"], take_lease=values["take_lease"])
         self.connection = connection

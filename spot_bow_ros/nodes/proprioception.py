@@ -127,7 +127,11 @@ class ProprioceptionBridge:
             connection.on_connected(lambda robot: threading.Thread(
                 target=self._fetch_camera_frames, name="proprioception-camera-frames", daemon=True).start())
         if self._owns_connection:
-            connection.start()
+            try:
+                connection.connect()  # start-up policy of every bridge: fail fast, one line
+            except Exception:
+                connection.shutdown()
+                raise
         self.source.start()
 
     def _fetch_camera_frames(self) -> None:

@@ -210,7 +210,11 @@ class SpotCamerasBridge:
         self.schedule: FetchSchedule | None = None
         self.connection.on_connected(lambda robot: self._recheck_sources())
         if self._owns_connection:
-            self.connection.start()
+            try:
+                self.connection.connect()  # start-up policy of every bridge: fail fast, one line
+            except SpotConnectionError:
+                self.connection.shutdown()
+                raise
         self._thread = threading.Thread(target=self._loop, name="spot-cameras-fetch", daemon=True)
         node.add_on_shutdown(self.stop)
         self._thread.start()

@@ -20,7 +20,7 @@ import collections
 import threading
 from typing import Any
 
-from .webcam_capture import CaptureError, Frame, FrameSource, open_source, read_calibration
+from .webcam_capture import CaptureError, Frame, FrameSource, check_video_file, open_source, read_calibration
 from ..convert import camera_info as ci
 from ..convert import images
 from ..ros.node_api import NodeHandle, stamp_from_ns
@@ -33,8 +33,10 @@ NODE_NAME = "webcam"
 QUEUE_FRAMES = 6
 
 PARAMS = [
-    ParamSpec("device", "0", "Camera index (\"0\"), /dev/video* or /dev/v4l/by-id/* path, video file, "
-              "GStreamer pipeline (contains '!') or \"test_pattern\""),
+    ParamSpec("device", "0", "Camera index (\"0\" or 0), /dev/video* or /dev/v4l/by-id/* path, video file, "
+              "GStreamer pipeline (contains '!') or \"test_pattern\"", int_as_text=True),
+    ParamSpec("loop", False, "Video files: start again at the end (false: stop at the end; the webcam "
+              "executable then exits)"),
     ParamSpec("width", 640, "Requested image width in pixels (0: device default)", min=0, max=16384),
     ParamSpec("height", 480, "Requested image height in pixels (0: device default)", min=0, max=16384),
     ParamSpec("fps", 30.0, "Requested frame rate in Hz (video files: playback rate, 0 = file's own)",
@@ -57,8 +59,11 @@ PARAMS = [
 class WebcamBridge:
     """Capture -> sensor_msgs/Image, CameraInfo and CompressedImage. Threads stop on node shutdown."""
 
-    def __init__(self, node: NodeHandle, source: FrameSource | None = None):
+    def __init__(self, node: NodeHandle, source: FrameSource | None = None, exit_at_end: bool = False):
+        """`exit_at_end`: the process ends (as on Ctrl-C) when a video file ends without `loop`
+        (the `webcam` executable; in a composed process only the capture stops)."""
         self.node = node
+        self._exit_at_end = exit_at_end
         self.log = node.get_logger()
         p = node.declare_parameters(PARAMS)
         self.params = p
@@ -82,6 +87,9 @@ class WebcamBridge:
             except (CaptureError, ci.CameraInfoError) as exc:
                 self.log.error(f"{exc}; publishing an uncalibrated camera_info instead")
         self._size_warned = False
+        self.loop: bool = p["loop"]
+        if source is None:
+            check_video_file(p["device"])  # a missing or corrupt file: one line, before anything runs
         self.source = source or open_source(p["device"], p["width"], p["height"], p["fps"], p["fourcc"])
         # statistics
         self.frames_captured = 0
@@ -145,8 +153,15 @@ class WebcamBridge:
                 continue
             frame = self.source.read()
             if frame is None:
+                if self.source.finished and self.loop:
+                    self.source.release()
+                    opened = self._open(first=True)
+                    continue
                 if self.source.finished:
-                    self.log.info(f"end of {desc} after {self.frames_captured} frames; capture stopped")
+                    self.log.info(f"end of {desc} after {self.frames_captured} frames; capture stopped"
+                                  + ("; exiting (loop: false)" if self._exit_at_end else ""))
+                    if self._exit_at_end:
+                        self._end_process()
                     break
                 self.source.release()
                 opened = False
@@ -162,6 +177,14 @@ class WebcamBridge:
                 self._cv.notify()
         with self._cv:
             self._cv.notify_all()
+
+    @staticmethod
+    def _end_process() -> None:
+        """Stop this process the way Ctrl-C does (nodes shut down cleanly, exit code 0)."""
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGINT)
 
     # -- publish thread ---------------------------------------------------------------------
     def _publish_loop(self) -> None:
@@ -217,7 +240,7 @@ class WebcamBridge:
 
 def main(argv: list[str] | None = None) -> int:
     from ..ros.backend import run_node
-    return run_node(NODE_NAME, lambda node: WebcamBridge(node), argv)
+    return run_node(NODE_NAME, lambda node: WebcamBridge(node, exit_at_end=True), argv)
 
 
 if __name__ == "__main__":

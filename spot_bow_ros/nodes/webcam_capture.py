@@ -30,6 +30,9 @@ TEST_PATTERN = "test_pattern"
 class CaptureError(RuntimeError):
     """A capture device cannot be opened or read. The message names the device and the cause."""
 
+    #: the message is a complete sentence for the user (node executables print it alone)
+    user_facing = True
+
 
 @dataclass
 class Frame:
@@ -234,6 +237,34 @@ class OpenCvCapture:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
+
+
+#: names that are video files, not devices: a missing one is an error, not a camera to wait for
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".wmv", ".flv", ".ogv",
+                  ".h264", ".mjpeg", ".mjpg", ".gif")
+
+
+def check_video_file(device: str) -> None:
+    """Raise CaptureError (one line) when `device` names a video file that is missing or that
+    OpenCV cannot decode. Cameras (indexes, /dev paths) and pipelines pass: they may appear later."""
+    text = str(device).strip()
+    if text == TEST_PATTERN or text.isdigit() or is_gstreamer_pipeline(text) or text.startswith("/dev/"):
+        return
+    path = Path(os.path.expanduser(text))
+    if not path.exists():
+        if path.suffix.lower() in VIDEO_SUFFIXES or "/" in text:
+            raise CaptureError(f"video file {text!r} does not exist")
+        return
+    if not path.is_file():
+        return  # e.g. a device node outside /dev
+    cap = cv2.VideoCapture(str(path))
+    try:
+        ok, image = cap.read() if cap.isOpened() else (False, None)
+    finally:
+        cap.release()
+    if not ok or image is None:
+        raise CaptureError(f"video file {text!r} cannot be decoded (corrupt, or a format this OpenCV "
+                           "does not read)")
 
 
 def open_source(device: str, width: int, height: int, fps: float, fourcc: str = "") -> FrameSource:

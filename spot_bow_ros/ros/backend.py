@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 import yaml
 
 from .names import TopicNameError, UnknownMessageType
-from .params import ParameterError, load_params_file
+from .params import ParameterError, load_params_file, unknown_parameter_warnings
 
 if TYPE_CHECKING:
     from .standalone import StandaloneNode, Transport
@@ -182,10 +182,24 @@ def setup_logging(level: str | None = None) -> None:
     root.setLevel(numeric)
 
 
+#: Control characters (newline, carriage return, escape, ...) as visible escapes.
+_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f]} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def escape_log_text(text: str) -> str:
+    """`text` on one line with control characters escaped (`\\n`, `\\x1b`, ...): text from outside
+    (a rejected JSON key, a robot's error message) cannot forge log lines or drive the terminal."""
+    return text.translate(_CONTROL_ESCAPES)
+
+
 class _RosFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         name = record.name[len("spot_bow_ros."):] if record.name.startswith("spot_bow_ros.") else record.name
-        return f"[{record.levelname}] [{record.created:.3f}] [{name}]: {record.getMessage()}"
+        line = f"[{record.levelname}] [{record.created:.3f}] [{name}]: {escape_log_text(record.getMessage())}"
+        if record.exc_info:  # tracebacks (--log-level debug) keep their lines
+            line += "\n" + self.formatException(record.exc_info)
+        return line
 
 
 # -- standalone context ---------------------------------------------------------------------
@@ -208,16 +222,18 @@ class StandaloneContext:
         return node
 
     def attach_recorder(self, output: str, storage: str = "mcap", topics: Iterable[str] | None = None,
-                        **options: Any) -> Any:
-        """Record what this process publishes (all topics, or `topics`) to a rosbag2 at `output`,
-        from the CDR bytes the writers already produced. Closed with the context."""
+                        exclude_types: Iterable[str] = (), **options: Any) -> Any:
+        """Record what this process publishes (all topics, or `topics`, minus topics of
+        `exclude_types`) to a rosbag2 at `output`, from the CDR bytes the writers already
+        produced. Closed with the context."""
         from .recorder import BagRecorder
 
         recorder = BagRecorder(output, storage=storage, messages=self.transport.messages, **options)
         wanted = set(topics) if topics else None
+        excluded = set(exclude_types)
 
         def tap(topic: str, type_name: str, cdr: bytes, t_ns: int, qos: Any) -> None:
-            if wanted is None or topic in wanted:
+            if (wanted is None or topic in wanted) and type_name not in excluded:
                 recorder.record(topic, type_name, cdr, t_ns, qos)
 
         recorder.start()
@@ -287,6 +303,49 @@ def wait_for(stop: threading.Event) -> None:
         pass
 
 
+class _Declared(Exception):
+    """Raised by `_SpecCollector.declare_parameters`: a bridge's parameter list, then stop."""
+
+    def __init__(self, specs: list):
+        super().__init__("parameters declared")
+        self.specs = specs
+
+
+class _SpecCollector:
+    """A stand-in node for `--help`: the bridge's first `declare_parameters` call hands over its
+    declarations (the exact list the bridge uses) and ends the build before anything starts."""
+
+    msg = None  # message constructors are looked up, not used, before the declaration
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def declare_parameters(self, specs: Iterable[Any]) -> dict:
+        raise _Declared(list(specs))
+
+    def get_logger(self) -> logging.Logger:
+        return logging.getLogger(f"spot_bow_ros.{self.name}")
+
+
+def parameters_help(builders: Sequence[tuple[str, Callable[[Any], object]]], prog: str) -> str:
+    """`--help` text of a node executable: usage and every node's parameters."""
+    from .params import format_parameters
+
+    parts = [f"usage: {prog} [--ros-args [-p NAME:=VALUE]... [--params-file FILE]",
+             f"       {' ' * len(prog)} [-r __ns:=/NS] [--log-level LEVEL]] [--backend rclpy|standalone]", ""]
+    for name, build in builders:
+        try:
+            build(_SpecCollector(name))
+            specs: list = []
+        except _Declared as declared:
+            specs = declared.specs
+        except Exception:  # noqa: BLE001 - a bridge that needs more before declaring: list nothing
+            specs = []
+        parts.append(format_parameters(name, specs) if specs else f"node '{name}': no parameters")
+        parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
 def run_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], argv: Sequence[str] | None = None,
               *, stop: threading.Event | None = None, transport: Transport | None = None) -> int:
     """Run several nodes in this process (one DDS participant) until SIGINT/SIGTERM.
@@ -297,6 +356,10 @@ def run_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], argv: Seq
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parse_ros_args(argv)
+        if "-h" in args.other or "--help" in args.other:
+            prog = os.path.basename(sys.argv[0])
+            sys.stdout.write(parameters_help(builders, builders[0][0] if prog.endswith(".py") or not prog else prog))
+            return 0
         backend = "standalone" if transport is not None else choose_backend(args.backend)
     except (ValueError, BackendError) as exc:
         setup_logging()
@@ -334,9 +397,15 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         context.close()
         return 2
     except Exception as exc:
-        _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
+        if getattr(exc, "user_facing", False):  # e.g. the robot refused the password: says it all
+            _log.error(str(exc))
+        else:
+            _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
         context.close()
         return 1
+    for warning in unknown_parameter_warnings({n.name: n._params.specs for n in context.nodes},
+                                              args.params_files, args.params, args.namespace or ""):
+        _log.warning(warning)
     for node in context.nodes:
         node.get_logger().info(f"running (standalone, DDS domain {getattr(context.transport, 'domain_id', '-')})")
     try:

@@ -41,6 +41,8 @@ class ParamSpec:
     choices: Sequence[str] | None = None
     list_type: type | None = None
     read_only: bool = False
+    #: a string parameter that also takes an integer, as its decimal text (`device: 9`)
+    int_as_text: bool = False
 
     @property
     def type_name(self) -> str:
@@ -86,6 +88,8 @@ class ParamSpec:
                 raise ParameterError(f"parameter '{self.name}' must be a number, got NaN")
             return value
         if kind is str:
+            if self.int_as_text and isinstance(value, int) and not isinstance(value, bool):
+                return str(value)
             if not isinstance(value, str):
                 raise bad
             return value
@@ -220,3 +224,100 @@ def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path
     target = target_dir / f"{source.stem}.{namespace.strip('/').replace('/', '_')}{source.suffix or '.yaml'}"
     target.write_text(yaml.safe_dump(namespaced_params(doc, namespace), sort_keys=False))
     return str(target)
+
+
+# -- checking a whole process's parameters before it starts ---------------------------------
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest of `candidates` (difflib), or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _section_node(key: str, namespace: str) -> str | None:
+    """The node name a params-file section applies to (`webcam`, `/webcam`, `/<ns>/webcam`),
+    '' for `/**`, None for other wildcards or another namespace."""
+    if key in ("/**", "**"):
+        return ""
+    if "*" in key:
+        return None
+    parts = [p for p in key.split("/") if p]
+    if not parts:
+        return None
+    ns = [p for p in namespace.split("/") if p]
+    if len(parts) == 1 or parts[:-1] == ns:
+        return parts[-1]
+    return None
+
+
+def unknown_parameter_warnings(specs_by_node: Mapping[str, Iterable[str]], params_files: Sequence[str | Path] = (),
+                               cli_params: Iterable[str] = (), namespace: str = "") -> list[str]:
+    """One warning per params-file section that names no node of the process, and per parameter
+    (in a node's section, under `/**`, or given with `-p`) that no node it applies to declares;
+    each with a "did you mean" hint. `specs_by_node`: node name -> declared parameter names."""
+    known = {node: set(names) for node, names in specs_by_node.items()}
+    everything = set().union(*known.values()) if known else set()
+    warnings: list[str] = []
+    for path in params_files:
+        try:
+            doc = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue  # load_params_file reports it
+        if not isinstance(doc, dict):
+            continue
+        for key, section in doc.items():
+            node = _section_node(str(key), namespace)
+            if node is None:
+                continue
+            if node and node not in known:
+                warnings.append(f"params file {path}: section '{key}' names no node of this process"
+                                f"{did_you_mean(node, known)}; ignored")
+                continue
+            params = section.get("ros__parameters") if isinstance(section, dict) else None
+            names = known[node] if node else everything
+            for name in _flatten(params) if isinstance(params, dict) else {}:
+                if name not in names:
+                    where = f"node '{node}'" if node else "any node"
+                    warnings.append(f"params file {path}: '{key}' sets '{name}', which {where} does not "
+                                    f"declare{did_you_mean(name, names)}; ignored")
+    for name in cli_params:
+        if name not in everything:
+            warnings.append(f"parameter '{name}' (-p) is not declared by any node{did_you_mean(name, everything)}; "
+                            "ignored")
+    return warnings
+
+
+def validate_all(specs_by_node: Mapping[str, Iterable[ParamSpec]],
+                 overrides_by_node: Mapping[str, Mapping[str, Any]]) -> None:
+    """Validate every node's values before any node starts. Raises ParameterError naming the
+    node and the parameter of the first bad value."""
+    for node, specs in specs_by_node.items():
+        values = overrides_by_node.get(node, {})
+        for spec in specs:
+            if spec.name in values:
+                try:
+                    spec.validate(values[spec.name])
+                except ParameterError as exc:
+                    raise ParameterError(f"node '{node}': {exc}") from None
+
+
+def format_parameters(node_name: str, specs: Sequence[ParamSpec], width: int = 79) -> str:
+    """Help text for a node's parameters: name, type, default, range or choices, description."""
+    import textwrap
+
+    lines = [f"parameters of node '{node_name}' (--ros-args -p NAME:=VALUE):"]
+    for spec in specs:
+        default = "(secret)" if spec.name == "password" else repr(
+            list(spec.default) if isinstance(spec.default, tuple) else spec.default)
+        head = f"  {spec.name} ({spec.type_name}, default {default}"
+        if spec.min is not None or spec.max is not None:
+            head += f", range [{'' if spec.min is None else spec.min}, {'' if spec.max is None else spec.max}]"
+        if spec.choices:
+            head += ", one of " + "|".join(map(str, spec.choices))
+        if spec.read_only:
+            head += ", read-only"
+        lines.append(head + ")")
+        lines += textwrap.wrap(spec.description.strip(), width, initial_indent="      ",
+                               subsequent_indent="      ")
+    return "\n".join(lines)

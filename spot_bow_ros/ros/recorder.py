@@ -14,7 +14,9 @@ restores it. `close()` drains the queue and writes metadata.yaml with per-topic 
 from __future__ import annotations
 
 import collections
+import datetime
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -35,6 +37,32 @@ _log = logging.getLogger("spot_bow_ros.recorder")
 
 class RecorderError(RuntimeError):
     """The bag cannot be written (bad storage id, output exists, disk error). Says which."""
+
+    #: the message is a complete sentence for the user (commands print it alone)
+    user_facing = True
+
+
+def bag_output(requested: str, now: datetime.datetime | None = None) -> tuple[Path, str | None]:
+    """Where a bag asked for at `requested` is written, and a note when that is not `requested`.
+
+    Like `ros2 bag record -o`, a bag never overwrites: an existing DIR gets a timestamped sibling
+    `DIR_YYYY_MM_DD-HH_MM_SS`. Raises RecorderError when the place cannot be written.
+    """
+    path = Path(requested).expanduser()
+    note = None
+    if path.exists() or path.is_symlink():
+        stamp = (now or datetime.datetime.now()).strftime("%Y_%m_%d-%H_%M_%S")
+        candidate, n = path.with_name(f"{path.name}_{stamp}"), 1
+        while candidate.exists():
+            candidate, n = path.with_name(f"{path.name}_{stamp}_{n}"), n + 1
+        note = f"{requested} exists: recording to {candidate} instead"
+        path = candidate
+    parent = path.parent if str(path.parent) else Path(".")
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise RecorderError(f"cannot record to {path}: {parent} is not a writable directory")
+    return path, note
 
 
 def bag_qos(qos: QoS) -> BagQos:

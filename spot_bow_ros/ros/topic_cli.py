@@ -42,14 +42,14 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("-t", "--show-types", action="store_true", help="also print each topic's type")
     p.add_argument("--wait", type=float, default=1.5, help="seconds of discovery before listing (default 1.5)")
     p = verbs.add_parser("echo", help="print the messages of a topic")
-    p.add_argument("topic")
+    p.add_argument("topic", help="topic name, e.g. /joint_states")
     p.add_argument("type", nargs="?", help="message type (default: discovered)")
     p.add_argument("--once", action="store_true", help="print one message and exit")
     p.add_argument("-n", "--count", type=int, default=0, help="exit after N messages")
     p.add_argument("--full-arrays", action="store_true", help="print arrays in full")
     p.add_argument("--timeout", type=float, default=0.0, help="give up after S seconds (0: never)")
     p = verbs.add_parser("hz", help="print the rate of a topic")
-    p.add_argument("topic")
+    p.add_argument("topic", help="topic name, e.g. /joint_states")
     p.add_argument("--window", "-w", type=int, default=100, help="messages in the rate window")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after S seconds (0: never)")
     topic.set_defaults(func=run)
@@ -176,12 +176,18 @@ def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
         type_name = _resolve(transport, topic, args.type, args.timeout, stop)
         messages = transport.messages
         printed = [0]
+        closed = threading.Event()
 
         def show(_topic: str, _type: str, cdr: bytes, _t: int, _qos: Any) -> None:
-            if limit and printed[0] >= limit:
+            if (limit and printed[0] >= limit) or closed.is_set():
                 return
-            print(format_message(messages.deserialize(cdr, type_name), args.full_arrays))
-            print("---", flush=True)
+            try:
+                print(format_message(messages.deserialize(cdr, type_name), args.full_arrays))
+                print("---", flush=True)
+            except BrokenPipeError:  # `... | head`: the reader is gone; stop quietly
+                closed.set()
+                stop.set()
+                return
             printed[0] += 1
             if limit and printed[0] >= limit:
                 stop.set()
@@ -193,6 +199,8 @@ def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
             _wait(stop)
     finally:
         transport.close()
+    if closed.is_set():
+        raise BrokenPipeError  # the command's main silences stdout and exits 0
     return 0
 
 
@@ -227,12 +235,16 @@ def _hz(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def _record(args: argparse.Namespace, stop: threading.Event) -> int:
-    from .recorder import BagRecorder
+    from .recorder import BagRecorder, bag_output
 
     if not args.all and not args.topics:
         raise CliError("record needs topics or -a/--all")
     wanted = [_topic_name(t) for t in args.topics]
     output = args.output or datetime.datetime.now().strftime("rosbag2_%Y_%m_%d-%H_%M_%S")
+    output_path, note = bag_output(output)
+    if note:
+        _log.info(f"-o {note}")
+    output = str(output_path)
     transport = _transport()
     recorder = None
     try:

@@ -49,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--estop", action=argparse.BooleanOptionalAction, default=True,
                         help="as a real Spot, motor power needs a registered E-Stop endpoint that "
                              "allows it (default); --no-estop: power on without one (quick demos)")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+                        help="logging level (default: info)")
     return parser
 
 
@@ -60,6 +61,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     parser.set_defaults(func=run)
+    for action in parser._actions:  # `spot-bow-ros --log-level debug sim` keeps the level given first
+        if action.dest == "log_level":
+            action.default = argparse.SUPPRESS
     return parser
 
 

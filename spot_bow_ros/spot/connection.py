@@ -30,6 +30,7 @@ from typing import Any, Callable, Mapping
 import bosdyn.client
 from bosdyn.client.auth import InvalidLoginError, InvalidTokenError
 from bosdyn.client.exceptions import Error as BosdynError
+from bosdyn.client.exceptions import ProxyConnectionError, UnableToConnectToRobotError
 from bosdyn.client.payload_registration import (InvalidPayloadCredentialsError,
                                                 PayloadNotAuthorizedError,
                                                 PayloadRegistrationClient)
@@ -76,9 +77,17 @@ EXTRA_CLIENTS: tuple[type, ...] = (RobotStateStreamingClient,)
 class SpotConnectionError(Exception):
     """The robot cannot be reached, refused TLS, or did not answer in time."""
 
+    #: the message is a complete sentence for the user (node executables print it alone)
+    user_facing = True
+
 
 class SpotAuthenticationError(SpotConnectionError):
     """The robot rejected the credentials (or the payload is not authorized yet)."""
+
+
+class SpotUnreachableError(SpotConnectionError):
+    """The robot's host name does not resolve, nothing answers on its port, or its TLS
+    certificate is not signed by the configured CA. The message names host, port or certificate."""
 
 
 class NotConnectedError(SpotConnectionError):
@@ -249,6 +258,54 @@ def _reason(err: BaseException) -> str:
     return f"{name}: {first[:200]}" if first else name
 
 
+#: Failed logins a robot tolerates before it locks its login (for about a minute).
+LOGIN_LOCKOUT_ATTEMPTS = 6
+
+
+def diagnose_endpoint(config: "ConnectionConfig", ca_pem: bytes | None, timeout: float = 3.0) -> str | None:
+    """Why the robot at `config.address` cannot be reached, in one line, or None if it answers TLS.
+
+    bosdyn reports every failure below as "the robot may be offline"; this tells them apart
+    with plain sockets: the host name does not resolve, nothing listens on the port (or it
+    times out), or the robot's certificate is not signed by `ca_pem` (the configured CA).
+    """
+    import socket
+    import ssl
+
+    host, port = config.hostname, int(config.port)
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        return f"cannot resolve robot host '{host}' (port {port}): {err.strerror or err}"
+    try:
+        sock = socket.create_connection(addresses[0][4][:2], timeout=timeout)
+    except socket.timeout:
+        return f"robot at {host}:{port} does not answer (no reply within {timeout:g} s; wrong address or port?)"
+    except OSError as err:
+        return f"robot at {host}:{port} does not answer: {(err.strerror or str(err)).lower()}"
+    if ca_pem is None:
+        sock.close()
+        return None
+    ca_name = f"CA certificate {config.ca_cert}" if config.ca_cert else \
+        "bundled Boston Dynamics robot CA (ca_cert not set)"
+    try:
+        context = ssl.create_default_context(cadata=ca_pem.decode("ascii", "replace"))
+    except ssl.SSLError:
+        sock.close()
+        return f"the {ca_name} is not a PEM certificate"
+    context.check_hostname = False  # the robot's names are *.spot.robot, not the address we dial
+    try:
+        with context.wrap_socket(sock, server_hostname="api.spot.robot"):
+            return None
+    except ssl.SSLCertVerificationError:
+        return (f"robot at {host}:{port} presented a TLS certificate that the {ca_name} "
+                "does not trust (wrong ca_cert?)")
+    except (ssl.SSLError, OSError) as err:
+        return f"TLS handshake with the robot at {host}:{port} failed: {err}"
+    finally:
+        sock.close()
+
+
 #: bosdyn clients log every request and response at DEBUG under their Sdk's logger, including
 #: passwords, payload secrets and tokens. Our Sdks log under this logger, kept at INFO or above
 #: unless somebody set its level explicitly (SDK_LOGGER_NAME = DEBUG shows the dumps again).
@@ -417,6 +474,8 @@ class SpotConnection:
                     installed = self._install(session, config, recovered_after=None)
                     break
             if time.monotonic() + delay >= deadline or self._closed.is_set():
+                if isinstance(last, SpotUnreachableError):
+                    raise SpotUnreachableError(str(last)) from last
                 raise SpotConnectionError(f"cannot connect to Spot at {self.config.address}: {last}") from last
             time.sleep(delay)
             delay = min(delay * 2, self.config.reconnect_max_backoff)
@@ -467,16 +526,27 @@ class SpotConnection:
             self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
         except (InvalidLoginError, InvalidTokenError) as err:
             session.close()
-            raise SpotAuthenticationError(f"Spot at {config.address} rejected the username/password") from err
+            raise SpotAuthenticationError(
+                f"Spot at {config.address} rejected the password of user '{config.username}' "
+                f"(not retrying: {LOGIN_LOCKOUT_ATTEMPTS} failed logins lock the robot's login for a minute)"
+            ) from err
         except InvalidPayloadCredentialsError as err:
             session.close()
-            raise SpotAuthenticationError(f"Spot at {config.address} rejected the payload credentials") from err
+            raise SpotAuthenticationError(
+                f"Spot at {config.address} rejected the payload secret of payload {config.payload_guid} "
+                f"(not retrying: {LOGIN_LOCKOUT_ATTEMPTS} failed logins lock the robot's login for a minute)"
+            ) from err
         except PayloadNotAuthorizedError as err:
             session.close()
             raise SpotAuthenticationError(f"payload is not authorized on Spot at {config.address} yet: "
                                           "authorize it in the robot's admin console") from err
         except (BosdynError, TimeSyncError) as err:
             session.close()
+            if isinstance(err, (UnableToConnectToRobotError, ProxyConnectionError)):
+                why = diagnose_endpoint(config, getattr(sdk, "cert", None),
+                                        timeout=max(0.5, min(3.0, deadline - time.monotonic())))
+                if why is not None:
+                    raise SpotUnreachableError(why) from err
             thread_err = getattr(getattr(robot, "_time_sync_thread", None), "thread_exception", None)
             raise SpotConnectionError(_reason(thread_err or err)) from err
         except BaseException:
@@ -575,7 +645,11 @@ class SpotConnection:
             except (SpotConnectionError, ConnectionConfigError) as err:
                 self._last_error = err
                 kind = f"{type(err).__name__}: {err}"
-                if isinstance(err, (SpotAuthenticationError, ConnectionConfigError)) and kind != reported:
+                if isinstance(err, SpotAuthenticationError):
+                    # Retrying a wrong password locks the robot's login: say it once and stop.
+                    self._log.error(f"cannot connect to Spot: {err}")
+                    break
+                if isinstance(err, ConnectionConfigError) and kind != reported:
                     self._log.error(f"cannot connect to Spot: {err}; retrying")
                 elif lost_at is None and reported is None:
                     self._log.info(f"waiting for Spot at {self.config.address}: {err}")
