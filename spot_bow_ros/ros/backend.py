@@ -164,11 +164,11 @@ def choose_backend(requested: str | None = None) -> str:
 
 
 def default_distro() -> str:
-    """ROS 2 distribution whose wire details the standalone runtime speaks (`ROS_DISTRO`, else humble)."""
-    from .messages import ROS_DISTROS
+    """ROS 2 distribution whose wire details the standalone runtime speaks: `ROS_DISTRO` when
+    set (`humble` is the switch for Humble peers), else the current LTS, Jazzy."""
+    from .dds_config import ros_distro
 
-    distro = os.environ.get("ROS_DISTRO", "").strip().lower()
-    return distro if distro in ROS_DISTROS else "humble"
+    return ros_distro()[0]
 
 
 def setup_logging(level: str | None = None) -> None:
