@@ -47,3 +47,17 @@ def transport():
     t = DdsTransport(domain_id=int(os.environ["ROS_DOMAIN_ID"]))
     yield t
     t.close()
+
+
+_LOGGER_CLASS = __import__("logging").getLoggerClass()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_logging_class():
+    """Importing ROS 2's `launch` replaces the process's logging class (launch.logging); tests
+    that need `launch` run it in a subprocess, and this puts the class back if one did not."""
+    import logging
+
+    yield
+    if logging.getLoggerClass() is not _LOGGER_CLASS:
+        logging.setLoggerClass(_LOGGER_CLASS)
