@@ -161,7 +161,7 @@ def test_namespaced_params_file_substitution_with_launch(tmp_path):
     out = _run_with_launch(textwrap.dedent("""
         import sys
         from launch import LaunchContext
-        from spot_bow_ros.launch_params import NamespacedParamsFile
+        from spot_bow_ros.ros.launch_params import NamespacedParamsFile
         context = LaunchContext()
         print(NamespacedParamsFile(sys.argv[1], "").perform(context))
         print(NamespacedParamsFile(sys.argv[1], "robot1").perform(context))

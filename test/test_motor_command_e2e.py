@@ -11,7 +11,7 @@ from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from google.protobuf import json_format
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
-from spot_bow_ros.motion_recording import load_recording
+from spot_bow_ros.nodes.motion_recording import load_recording
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot

@@ -16,7 +16,7 @@ validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), co
 `spot.commander` with robot-clock expiry `cmd_duration` ahead. The watchdog sends a stop when a
 velocity stream stops for `cmd_timeout`. Losing the lease or the robot stops forwarding until
 recovered (`claim` verb / automatic re-claim with `auto_claim`, robot probe every diagnostics
-period). Recording/playback: see `spot_bow_ros.motion_recording`.
+period). Recording/playback: see `spot_bow_ros.nodes.motion_recording`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from ..bow.frames import AxisConvention
 from ..convert import motor
 from ..convert.motor import (BodyPose, Clamp, InvalidMotorSample, LocomotionMode, MotionLimits,
                              MotorCommand, MotorConfig, VelocityCommand)
-from ..motion_recording import MotionPlayer, MotionRecorder, RecordingError, load_recording
+from .motion_recording import MotionPlayer, MotionRecorder, RecordingError, load_recording
 from ..ros.node_api import NodeHandle, header
 from ..ros.params import ParamSpec, ParameterError
 from ..ros.qos import COMMAND, DEFAULT

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .nodes.composed import BRIDGES, NODE_NAME, composed_builders
-from .ros.params import ParameterError, load_params_file
+from ..nodes.composed import BRIDGES, NODE_NAME, composed_builders
+from ..ros.params import ParameterError, load_params_file
 from .run_status import StatusBoard
 from .share import find_share_file
 
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .ros.backend import shutdown_signals
+    from ..ros.backend import shutdown_signals
 
     config = Path(args.config) if args.config else find_share_file("config/spot_bow.yaml")
     if config is None or not config.exists():
@@ -173,7 +173,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, stop: threading.Event) -> int:
-    from .ros.backend import create_standalone_context
+    from ..ros.backend import create_standalone_context
 
     namespace = args.namespace if args.namespace.startswith("/") else "/" + args.namespace
     connection = connection_overrides(args, sim_info)
@@ -193,7 +193,7 @@ def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, 
         context.attach_recorder(args.record, storage=args.storage)
         log.info(f"recording all topics to {args.record} ({args.storage})")
     if args.foxglove is not None:
-        from .ros.foxglove_live import FoxgloveLive
+        from ..ros.foxglove_live import FoxgloveLive
 
         fox = FoxgloveLive(context.transport.messages, port=args.foxglove)
         context.transport.add_tap(fox.tap, counts_as_subscriber=True)
@@ -208,7 +208,7 @@ def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, 
             bridges[name] = build(node)
         status.attach(bridges)
         if args.demo_motion:
-            from .nodes.demo_motion import DemoMotion
+            from ..nodes.demo_motion import DemoMotion
 
             DemoMotion(context.create_node("demo_motion", namespace))  # runs on its node's timer
         started = time.monotonic()
