@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from spot_bow_ros.ros.dds_config import (DEFAULT_DISTRO, SHIPPED_CONFIG, cyclone_config, discovery_fragment,
-                                         discovery_options, ros_distro)
+from spot_bow_ros.ros.dds_config import (DEFAULT_DISTRO, SHIPPED_CONFIG, apply_shipped_cyclone_config,
+                                         cyclone_config, discovery_fragment, discovery_options, ros_distro)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -114,8 +114,26 @@ def test_config_order_fragment_then_user_uri_or_shipped_file():
     assert "AllowMulticast" in fragment and base == SHIPPED_CONFIG.resolve().as_uri()
     assert "discovery LOCALHOST" in shipped.describe()
     user = cyclone_config("jazzy", {"CYCLONEDDS_URI": "file:///etc/my.xml"})
-    assert user.xml == "file:///etc/my.xml" and user.source == "CYCLONEDDS_URI"
+    assert user.xml == "file:///etc/my.xml" and user.source == "CYCLONEDDS_URI=file:///etc/my.xml"
     assert cyclone_config("jazzy", {}, config_xml="<CycloneDDS/>").xml == "<CycloneDDS/>"
+
+
+def test_empty_cyclonedds_uri_means_cyclone_defaults():
+    config = cyclone_config("jazzy", {"CYCLONEDDS_URI": ""})
+    assert config.xml == "" and "defaults" in config.source
+
+
+# -- the ROS 2 route: CYCLONEDDS_URI for rmw_cyclonedds_cpp ------------------------------------
+def test_ros_route_gets_the_shipped_tuning_unless_the_user_set_cyclonedds_uri():
+    env = {"RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp"}
+    line = apply_shipped_cyclone_config(env)
+    assert env["CYCLONEDDS_URI"] == SHIPPED_CONFIG.resolve().as_uri()
+    assert line.count("\n") == 0 and "CYCLONEDDS_URI=file://" in line and "RMW_IMPLEMENTATION" not in line
+    assert apply_shipped_cyclone_config(env) is None  # set now (by us, or by launch): kept
+    mine = {"CYCLONEDDS_URI": "file:///etc/mine.xml"}
+    assert apply_shipped_cyclone_config(mine) is None and mine["CYCLONEDDS_URI"] == "file:///etc/mine.xml"
+    fast = {}
+    assert "RMW_IMPLEMENTATION=rmw_cyclonedds_cpp" in apply_shipped_cyclone_config(fast)
 
 
 # What Cyclone itself makes of the configuration: its "config" trace lists every effective setting.

@@ -339,10 +339,14 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         return 1
     for node in context.nodes:
         node.get_logger().info(f"running (standalone, DDS domain {getattr(context.transport, 'domain_id', '-')})")
+    from .log_routing import route_library_logs
+
+    unroute = route_library_logs(context.nodes[0].get_logger()) if context.nodes else (lambda: None)
     try:
         wait_for(stop)
     finally:
         context.close()
+        unroute()
     return 0
 
 

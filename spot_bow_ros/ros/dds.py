@@ -127,7 +127,7 @@ def _ensure_domain(domain_id: int, distro: str, config_xml: str | None) -> None:
         config = cyclone_config(distro, config_xml=config_xml)
         for note in config.options.notes:
             _log.warning(note)
-        if config.source == "CYCLONEDDS_URI" or config.options.range != "SUBNET" or config.options.static_peers:
+        if config.source != str(SHIPPED_CONFIG) or config.options.range != "SUBNET" or config.options.static_peers:
             _log.info(config.describe())
         else:
             _log.debug(config.describe())

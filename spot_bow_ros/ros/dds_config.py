@@ -138,7 +138,7 @@ class CycloneConfig:
     """The configuration string for `dds_create_domain` and a one-line description of it."""
 
     xml: str
-    source: str          # "CYCLONEDDS_URI", "argument" or the shipped file's path
+    source: str          # "CYCLONEDDS_URI=...", "argument", "Cyclone's defaults ..." or the shipped file's path
     options: DiscoveryOptions
 
     def describe(self) -> str:
@@ -153,17 +153,66 @@ def cyclone_config(distro: str, env: Mapping[str, str] | None = None,
     """The whole configuration the standalone runtime creates its Cyclone domain with.
 
     The discovery fragment for the environment, then `config_xml` if given, else the user's
-    `CYCLONEDDS_URI` (what rmw_cyclonedds_cpp appends), else the shipped `cyclonedds.xml`.
+    `CYCLONEDDS_URI` (what rmw_cyclonedds_cpp appends; set but empty: Cyclone's defaults), else
+    the shipped `cyclonedds.xml`.
     """
     env = os.environ if env is None else env
     options = discovery_options(distro, env)
-    user_uri = env.get("CYCLONEDDS_URI", "").strip()
     if config_xml is not None:
         base, source = config_xml, "argument"
-    elif user_uri:
-        base, source = user_uri, "CYCLONEDDS_URI"
+    elif "CYCLONEDDS_URI" in env:  # set, even empty (= Cyclone's defaults): the user's choice
+        base = env["CYCLONEDDS_URI"].strip()
+        source = f"CYCLONEDDS_URI={base}" if base else "Cyclone's defaults (CYCLONEDDS_URI is empty)"
     else:
         base, source = SHIPPED_CONFIG.resolve().as_uri(), str(SHIPPED_CONFIG)
     fragment = discovery_fragment(options)
     # Empty fragments are ignored by Cyclone; rmw_cyclonedds_cpp joins them with a comma too.
     return CycloneConfig(xml=f"{fragment},{base}" if fragment else base, source=source, options=options)
+
+
+# -- the ROS 2 route (rmw_cyclonedds_cpp) -----------------------------------------------------
+def shipped_config_path() -> Path:
+    """`share/spot_bow_ros/config/cyclonedds.xml` of a ROS 2 install, else the package's copy."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        path = Path(get_package_share_directory("spot_bow_ros")) / "config" / SHIPPED_CONFIG.name
+        if path.is_file():
+            return path
+    except Exception:  # no ROS 2, or the package is not in the ament index
+        pass
+    return SHIPPED_CONFIG
+
+
+def rmw_cyclone_note(env: Mapping[str, str]) -> str:
+    """'' when rmw_cyclonedds_cpp is selected, else why CYCLONEDDS_URI does not apply (one clause)."""
+    rmw = env.get("RMW_IMPLEMENTATION", "").strip()
+    if rmw == "rmw_cyclonedds_cpp":
+        return ""
+    return (f"; it applies with RMW_IMPLEMENTATION=rmw_cyclonedds_cpp (now "
+            f"{rmw or 'unset: the distro default, rmw_fastrtps_cpp'})")
+
+
+def shipped_config_choice(env: Mapping[str, str], path: Path | None = None) -> tuple[str | None, str]:
+    """(value to set CYCLONEDDS_URI to or None to leave it, the one log line saying so)."""
+    if "CYCLONEDDS_URI" in env:
+        value = env["CYCLONEDDS_URI"].strip()
+        shown = f"your CYCLONEDDS_URI={value}" if value else "Cyclone's defaults (CYCLONEDDS_URI is empty)"
+        return None, f"Cyclone DDS configuration: {shown}{rmw_cyclone_note(env)}"
+    uri = (path or shipped_config_path()).resolve().as_uri()
+    return uri, (f"Cyclone DDS configuration: CYCLONEDDS_URI={uri} (spot_bow_ros's tuning for large "
+                 f"messages; set CYCLONEDDS_URI yourself to use another){rmw_cyclone_note(env)}")
+
+
+def apply_shipped_cyclone_config(env: dict | None = None, path: Path | None = None) -> str | None:
+    """Before `rclpy.init`: point CYCLONEDDS_URI at the shipped tuning unless the user set it.
+
+    rmw_cyclonedds_cpp reads CYCLONEDDS_URI when the process creates its first node, so setting
+    it here covers `ros2 run spot_bow_ros ...`. Returns the log line, or None when the user's
+    (or launch's) setting is kept as it is."""
+    env = os.environ if env is None else env
+    value, line = shipped_config_choice(env, path)
+    if value is None:
+        return None
+    env["CYCLONEDDS_URI"] = value
+    return line
