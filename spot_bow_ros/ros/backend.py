@@ -320,7 +320,10 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     except Exception as exc:
         _log.error(f"cannot start the standalone runtime: {exc}")
         return 1
+    from .log_routing import route_library_logs
+
     built = []
+    unroute: Callable[[], None] = lambda: None  # noqa: E731
     try:
         for name, build in builders:
             if args.node_name and len(builders) == 1:
@@ -328,20 +331,21 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
             namespace = args.namespace or "/"
             overrides = args.overrides_for(name, namespace)
             node = context.create_node(name, namespace, overrides, args.remaps)
+            if len(context.nodes) == 1:  # bosdyn's lines (some on the root logger) under the node
+                unroute = route_library_logs(node.get_logger())
             built.append(build(node))
     except USER_ERRORS as exc:
         _log.error(str(exc))
         context.close()
+        unroute()
         return 2
     except Exception as exc:
         _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
         context.close()
+        unroute()
         return 1
     for node in context.nodes:
         node.get_logger().info(f"running (standalone, DDS domain {getattr(context.transport, 'domain_id', '-')})")
-    from .log_routing import route_library_logs
-
-    unroute = route_library_logs(context.nodes[0].get_logger()) if context.nodes else (lambda: None)
     try:
         wait_for(stop)
     finally:

@@ -395,12 +395,12 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
             for name, build in builders:
                 node = RclpyNode(name)
                 nodes.append(node)
+                if len(nodes) == 1:  # bosdyn's lines (some on the root logger) under the node, not `[root]`
+                    unroute = route_library_logs(node.get_logger().get_child("bosdyn"))
                 build(node)
                 executor.add_node(node.node)
             for node in nodes:
                 node.get_logger().info("running (rclpy)")
-            # bosdyn's lines (some on the root logger) under the node, not `[root]`
-            unroute = route_library_logs(nodes[0].get_logger().get_child("bosdyn"))
             while rclpy.ok() and not stop.is_set():
                 executor.spin_once(timeout_sec=0.2)
         except (KeyboardInterrupt, ExternalShutdownException):
