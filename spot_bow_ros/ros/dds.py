@@ -7,7 +7,10 @@
 - QoS mapped like rmw_cyclonedds_cpp (`dds_qos`);
 - one DDS participant per transport (like one rclpy context), carrying many nodes, described on
   `ros_discovery_info` (`ros.discovery.GraphAnnouncer`) so they show in `ros2 node list`;
-- `ROS_DOMAIN_ID` honoured; distro-specific wire details (GID size, `typehash=` USER_DATA).
+- `ROS_DOMAIN_ID` honoured; distro-specific wire details (GID size, `typehash=` USER_DATA):
+  Jazzy's unless `ROS_DISTRO` names another distro; the Cyclone domain configured for
+  `ROS_AUTOMATIC_DISCOVERY_RANGE` / `ROS_STATIC_PEERS` / `ROS_LOCALHOST_ONLY` as
+  rmw_cyclonedds_cpp does it (`dds_config`).
 
 Received samples are taken on one receive thread per transport (a WaitSet over all readers) and
 handed to the subscription's `deliver` (which only queues for the node's executor). Writers are
