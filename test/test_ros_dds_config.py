@@ -180,3 +180,44 @@ def test_cyclone_applies_the_configuration(tmp_path, env, expect, absent):
         assert any(item in line for line in lines), f"{item!r} not in Cyclone's effective config"
     for item in absent:
         assert not any(item in line for line in lines), f"{item!r} in Cyclone's effective config"
+
+
+# Two processes of the standalone runtime with the same discovery setting: LOCALHOST finds the
+# other process without multicast (through the localhost peer), OFF finds nobody.
+PEER = textwrap.dedent("""
+    import sys, time
+    from spot_bow_ros.ros.dds import DdsTransport
+    from spot_bow_ros.ros.qos import DEFAULT
+    from spot_bow_ros.ros.standalone import StandaloneNode
+    t = DdsTransport()
+    node = StandaloneNode("peer_" + sys.argv[1], t)
+    got = []
+    if sys.argv[1] == "pub":
+        pub = node.create_publisher("std_msgs/msg/String", "/discovery_probe", DEFAULT)
+        for i in range(int(float(sys.argv[2]) * 10)):
+            pub.publish(node.msg("std_msgs/msg/String", data=str(i)))
+            time.sleep(0.1)
+    else:
+        node.create_subscription("std_msgs/msg/String", "/discovery_probe", got.append, DEFAULT)
+        time.sleep(float(sys.argv[2]))
+        print(len(got))
+    node.destroy()
+    t.close()
+""")
+
+
+@pytest.mark.parametrize("setting, reached", [("LOCALHOST", True), ("OFF", False)])
+def test_two_processes_with_the_same_range(setting, reached):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ROS_STATIC_PEERS", "ROS_LOCALHOST_ONLY", "CYCLONEDDS_URI")}
+    env.update(ROS_AUTOMATIC_DISCOVERY_RANGE=setting, PYTHONPATH=str(REPO))
+    pub = subprocess.Popen([sys.executable, "-c", PEER, "pub", "5"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        sub = subprocess.run([sys.executable, "-c", PEER, "sub", "3"], env=env, capture_output=True, text=True,
+                             timeout=60)
+    finally:
+        pub.kill()
+        pub.wait()
+    assert sub.returncode == 0, sub.stderr
+    assert (int(sub.stdout.strip()) > 5) == reached, sub.stdout
