@@ -23,7 +23,7 @@ setup(
     package_data={PACKAGE: ["bow/*.proto", "bow/*.pyi", "ros/*.xml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
-        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}", ["package.xml", "LICENSE"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml")
          + glob("spot_bow_ros/ros/cyclonedds*.xml")),

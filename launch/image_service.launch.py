@@ -12,6 +12,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from spot_bow_ros.ros.launch_actions import start_checked
 from spot_bow_ros.ros.launch_params import NamespacedParamsFile
 
 
@@ -23,6 +24,11 @@ def generate_launch_description():
         DeclareLaunchArgument("ca_cert", default_value="", description="Robot CA certificate"),
         DeclareLaunchArgument("credentials_file", default_value="",
                               description="Payload credentials file (GUID and secret)"),
+        DeclareLaunchArgument("username", default_value="",
+                              description="Robot user (empty: BOSDYN_CLIENT_USERNAME)"),
+        DeclareLaunchArgument("password_file", default_value="",
+                              description="File with the robot password on line 1 (empty: "
+                                          "BOSDYN_CLIENT_PASSWORD). password:= is refused"),
         DeclareLaunchArgument("sim_info_file", default_value="",
                               description="JSON info file of `spot-bow-ros sim`"),
         DeclareLaunchArgument("host_ip", default_value="",
@@ -43,10 +49,12 @@ def generate_launch_description():
             "hostname": ParameterValue(LaunchConfiguration("hostname"), value_type=str),
             "port": ParameterValue(LaunchConfiguration("port"), value_type=int),
             "ca_cert": ParameterValue(LaunchConfiguration("ca_cert"), value_type=str),
+            "username": ParameterValue(LaunchConfiguration("username"), value_type=str),
+            "password_file": ParameterValue(LaunchConfiguration("password_file"), value_type=str),
             "payload_credentials_file": ParameterValue(LaunchConfiguration("credentials_file"), value_type=str),
             "sim_info_file": ParameterValue(LaunchConfiguration("sim_info_file"), value_type=str),
             "host_ip": ParameterValue(LaunchConfiguration("host_ip"), value_type=str),
             "service_port": ParameterValue(LaunchConfiguration("service_port"), value_type=int),
         }],
     )
-    return LaunchDescription(args + [node])
+    return LaunchDescription(args + [start_checked([node])])

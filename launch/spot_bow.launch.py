@@ -7,6 +7,9 @@ Examples (on the robot's payload computer)::
     ros2 launch spot_bow_ros spot_bow.launch.py sim_info_file:=/tmp/sim.json rviz:=true record:=true
 
 Arguments are listed with `ros2 launch spot_bow_ros spot_bow.launch.py --show-args`.
+Credentials: `credentials_file:=` (payload), or `username:=` with the password in
+BOSDYN_CLIENT_PASSWORD or `password_file:=` (`password:=` is refused: parameters are readable).
+RViz, xacro and robot_state_publisher are optional: started only when installed.
 """
 
 import os
@@ -19,6 +22,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from spot_bow_ros.ros.launch_actions import optional_package, start_checked
 from spot_bow_ros.ros.launch_params import NamespacedParamsFile
 
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service")
@@ -35,6 +39,11 @@ def _arguments():
         DeclareLaunchArgument("credentials_file", default_value="",
                               description="Payload credentials file (GUID and secret); "
                                           "else BOSDYN_CLIENT_USERNAME/PASSWORD are used"),
+        DeclareLaunchArgument("username", default_value="",
+                              description="Robot user (empty: BOSDYN_CLIENT_USERNAME)"),
+        DeclareLaunchArgument("password_file", default_value="",
+                              description="File with the robot password on line 1 (empty: "
+                                          "BOSDYN_CLIENT_PASSWORD). password:= is refused"),
         DeclareLaunchArgument("sim_info_file", default_value="",
                               description="JSON info file of `spot-bow-ros sim` (connects to the simulator)"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of every topic"),
@@ -64,11 +73,25 @@ def _bag_record(context, *args, **kwargs):
     return [ExecuteProcess(cmd=["ros2", "bag", "record", "-s", "mcap", *output, "-a"], output="screen")]
 
 
+def _rviz(context, *args, **kwargs):
+    """RViz with config/spot_bow.rviz, when rviz2 is installed (it is not a dependency)."""
+    from launch.actions import LogInfo
+
+    if not optional_package("rviz2"):
+        return [LogInfo(msg="rviz:=true but rviz2 is not installed (sudo apt install ros-$ROS_DISTRO-rviz2): "
+                            "no RViz")]
+    share = FindPackageShare("spot_bow_ros")
+    return [Node(package="rviz2", executable="rviz2", name="rviz2",
+                 arguments=["-d", PathJoinSubstitution([share, "config", "spot_bow.rviz"])])]
+
+
 def _robot_state_publisher(context, *args, **kwargs):
-    """robot_state_publisher with the Spot URDF, only when a description package is installed."""
+    """robot_state_publisher with the Spot URDF, only when it and a description package are installed."""
     from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
     from launch.actions import LogInfo
 
+    if not optional_package("robot_state_publisher"):
+        return [LogInfo(msg="robot_state_publisher is not installed: no robot model in RViz")]
     package = LaunchConfiguration("robot_description_package").perform(context)
     try:
         share = get_package_share_directory(package)
@@ -98,7 +121,6 @@ def _robot_state_publisher(context, *args, **kwargs):
 
 
 def generate_launch_description():
-    share = FindPackageShare("spot_bow_ros")
     def text(name):  # empty strings must stay strings (launch YAML-parses substitutions)
         return ParameterValue(LaunchConfiguration(name), value_type=str)
 
@@ -108,6 +130,8 @@ def generate_launch_description():
         "hostname": text("hostname"),
         "port": ParameterValue(LaunchConfiguration("port"), value_type=int),
         "ca_cert": text("ca_cert"),
+        "username": text("username"),
+        "password_file": text("password_file"),
         "payload_credentials_file": text("credentials_file"),
         "sim_info_file": text("sim_info_file"),
         "frame_prefix": text("frame_prefix"),
@@ -121,12 +145,9 @@ def generate_launch_description():
         namespace=LaunchConfiguration("namespace"), output="screen", emulate_tty=True,
         parameters=[config, connection, enables],
     )
-    rviz = Node(
-        package="rviz2", executable="rviz2", name="rviz2",
-        arguments=["-d", PathJoinSubstitution([share, "config", "spot_bow.rviz"])],
-        condition=IfCondition(LaunchConfiguration("rviz")),
-    )
+    rviz = OpaqueFunction(function=_rviz, condition=IfCondition(LaunchConfiguration("rviz")))
     record = OpaqueFunction(function=_bag_record, condition=IfCondition(LaunchConfiguration("record")))
-    return LaunchDescription(_arguments() + [
+    # refuses password:=, sets CYCLONEDDS_URI (unless set) for all of them, then starts them
+    return LaunchDescription(_arguments() + [start_checked([
         bridges, OpaqueFunction(function=_robot_state_publisher), rviz, record,
-    ])
+    ])])

@@ -11,6 +11,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from spot_bow_ros.ros.launch_actions import start_checked
 from spot_bow_ros.ros.launch_params import NamespacedParamsFile
 
 
@@ -45,4 +46,4 @@ def generate_launch_description():
             "camera_info_url": ParameterValue(LaunchConfiguration("camera_info_url"), value_type=str),
         }],
     )
-    return LaunchDescription(args + [node])
+    return LaunchDescription(args + [start_checked([node])])

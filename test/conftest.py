@@ -1,10 +1,22 @@
-"""Shared test setup: every test session gets its own DDS domain so parallel runs never mix."""
+"""Shared test setup: every test session gets its own DDS domain so parallel runs never mix,
+and the same DDS environment in a plain venv as in a sourced ROS 2 shell."""
 
 import os
 import random
 
 if "ROS_DOMAIN_ID" not in os.environ or os.environ.get("SPOT_BOW_ROS_TEST_RANDOM_DOMAIN", "1") == "1":
     os.environ["ROS_DOMAIN_ID"] = str(random.SystemRandom().randint(1, 200))
+
+# A sourced ROS 2 shell (or a user's profile) sets these; the DDS tests expect the defaults:
+# Jazzy wire conventions, the shipped Cyclone tuning, rcl's default discovery range (SUBNET:
+# what the plain-cyclonedds peers of the tests use too) and the standalone backend.
+# Subprocesses of the tests inherit the same environment.
+PINNED_ENV = {"ROS_DISTRO": "jazzy", "ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET",
+              "SPOT_BOW_ROS_BACKEND": "standalone"}  # rclpy (and its RMW) would not be the one under test
+UNSET_ENV = ("CYCLONEDDS_URI", "ROS_LOCALHOST_ONLY", "ROS_STATIC_PEERS")
+os.environ.update(PINNED_ENV)
+for _name in UNSET_ENV:
+    os.environ.pop(_name, None)
 
 
 import pytest  # noqa: E402
@@ -35,3 +47,17 @@ def transport():
     t = DdsTransport(domain_id=int(os.environ["ROS_DOMAIN_ID"]))
     yield t
     t.close()
+
+
+_LOGGER_CLASS = __import__("logging").getLoggerClass()
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_logging_class():
+    """Importing ROS 2's `launch` replaces the process's logging class (launch.logging); tests
+    that need `launch` run it in a subprocess, and this puts the class back if one did not."""
+    import logging
+
+    yield
+    if logging.getLoggerClass() is not _LOGGER_CLASS:
+        logging.setLoggerClass(_LOGGER_CLASS)

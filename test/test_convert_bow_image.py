@@ -14,7 +14,7 @@ RAW, JPG = bi.Compression.RAW, bi.Compression.JPG
 RGB, DEPTH, INFRARED = bi.ImageType.RGB, bi.ImageType.DEPTH, bi.ImageType.INFRARED
 
 BGR = np.random.default_rng(3).integers(0, 255, (24, 32, 3), dtype=np.uint8)
-UYVY = cv2.cvtColor(BGR, cv2.COLOR_BGR2YUV_UYVY)  # 24 x 32 x 2
+UYVY = bi.bgr_to_uyvy(BGR)  # 24 x 32 x 2 (cv2.COLOR_BGR2YUV_UYVY only exists from OpenCV 4.9)
 
 
 def test_raw_rgb_yuv422_passes_through_as_ros_yuv422():
@@ -38,8 +38,37 @@ def test_raw_rgb_yuv422_passes_through_as_ros_yuv422():
     np.testing.assert_array_equal(array_from_image_msg(bgr), cv2.cvtColor(UYVY, cv2.COLOR_YUV2BGR_UYVY))
 
 
+def test_numpy_uyvy_fallback_matches_opencv_and_round_trips():
+    """The path taken with the distro's OpenCV (4.6: no COLOR_BGR2YUV_UYVY), forced here."""
+    rng = np.random.default_rng(7)
+    bgr = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    uyvy = bi.bgr_to_uyvy(bgr, use_opencv=False)
+    assert uyvy.shape == (48, 64, 2) and uyvy.dtype == np.uint8
+    # known values, BT.601 limited range: white, black, pure red, pure blue pixel pairs
+    pairs = np.array([[[255, 255, 255]] * 2, [[0, 0, 0]] * 2, [[0, 0, 255]] * 2, [[255, 0, 0]] * 2], np.uint8)
+    got = bi.bgr_to_uyvy_numpy(pairs.reshape(1, 8, 3)).reshape(4, 4)  # U Y V Y per pair
+    np.testing.assert_array_equal(got, [[128, 235, 128, 235], [128, 16, 128, 16],
+                                        [90, 81, 240, 81], [240, 41, 110, 41]])
+    # back to BGR with OpenCV's own (old) UYVY decoder: the colours survive (chroma is shared by
+    # each pixel pair, so compare pair means)
+    back = cv2.cvtColor(uyvy, cv2.COLOR_YUV2BGR_UYVY).astype(float)
+    pair_mean = lambda a: (a[:, 0::2] + a[:, 1::2]) / 2  # noqa: E731
+    assert np.abs(pair_mean(back) - pair_mean(bgr.astype(float))).mean() < 12
+    if hasattr(cv2, "COLOR_BGR2YUV_UYVY"):
+        np.testing.assert_allclose(uyvy.astype(int), cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_UYVY).astype(int), atol=1)
+
+
+def test_image_to_bow_uses_the_fallback_without_opencv_4_9(monkeypatch):
+    monkeypatch.setattr(bi, "HAVE_CV2_BGR2UYVY", False)
+    monkeypatch.delattr(cv2, "COLOR_BGR2YUV_UYVY", raising=False)
+    msg = image_msg_from_array(make, BGR, "bgr8", frame_id="cam")
+    sample = bi.sample_from_image_msg(msg)
+    data = np.frombuffer(sample.Data, np.uint8).reshape(24, 32, 2)
+    np.testing.assert_array_equal(data, bi.bgr_to_uyvy_numpy(BGR))
+
+
 def test_yuy2_layout_and_other_rgb_layouts():
-    yuy2 = cv2.cvtColor(BGR, cv2.COLOR_BGR2YUV_YUY2)
+    yuy2 = np.ascontiguousarray(UYVY[..., ::-1])  # U Y0 V Y1 -> Y0 U Y1 V
     sample = bow.ImageSample(Source="c", Data=yuy2.tobytes(), DataShape=[32, 24], Compression=RAW, ImageType=RGB)
     msg = bi.ros_image_from_sample(make, sample, yuv_layout="yuv422_yuy2", desired_encoding="bgr8").msg
     np.testing.assert_array_equal(array_from_image_msg(msg), cv2.cvtColor(yuy2, cv2.COLOR_YUV2BGR_YUY2))

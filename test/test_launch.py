@@ -1,7 +1,8 @@
 """Launch files and the RViz config parse; with launch_ros installed, every description loads."""
 
 import ast
-import importlib.util
+import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -34,17 +35,35 @@ def test_spot_bow_launch_declares_the_documented_arguments():
     assert '"-s", "mcap"' in text
 
 
+def _run_with_launch(code: str, *args: str) -> str:
+    """Run `code` in a fresh interpreter: importing `launch` replaces the logging class of the
+    process (launch.logging), which would break later log-capture tests in this one."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("launch_ros") is None:
+        pytest.skip("launch_ros is not installed (no sourced ROS 2)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                          timeout=120, cwd=ROOT.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
 @pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_description_loads_with_launch_ros(path):
-    pytest.importorskip("launch_ros")
-    from launch import LaunchDescription
-
-    spec = importlib.util.spec_from_file_location(path.stem.replace(".", "_"), path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    description = module.generate_launch_description()
-    assert isinstance(description, LaunchDescription)
-    assert description.get_launch_arguments()
+    out = _run_with_launch(textwrap.dedent("""
+        import importlib.util, sys
+        from launch import LaunchDescription
+        spec = importlib.util.spec_from_file_location("launch_file", sys.argv[1])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        description = module.generate_launch_description()
+        assert isinstance(description, LaunchDescription)
+        print(sorted(a.name for a in description.get_launch_arguments()))
+    """), str(path))
+    assert "namespace" in out
 
 
 def test_rviz_config_shows_cameras_tf_robot_model_and_imu():
@@ -137,14 +156,16 @@ def test_launch_files_pass_the_config_file_through_namespaced_params_file():
 
 
 def test_namespaced_params_file_substitution_with_launch(tmp_path):
-    pytest.importorskip("launch_ros")  # (plain "launch" would find this repository's launch/ folder)
-    from launch import LaunchContext
-
-    from spot_bow_ros.ros.launch_params import NamespacedParamsFile
-
     source = tmp_path / "webcam.yaml"
     source.write_text("webcam:\n  ros__parameters:\n    fps: 15.0\n")
-    context = LaunchContext()
-    assert NamespacedParamsFile(str(source), "").perform(context) == str(source)
-    out = NamespacedParamsFile(str(source), "robot1").perform(context)
-    assert yaml.safe_load(Path(out).read_text()) == {"/robot1/webcam": {"ros__parameters": {"fps": 15.0}}}
+    out = _run_with_launch(textwrap.dedent("""
+        import sys
+        from launch import LaunchContext
+        from spot_bow_ros.ros.launch_params import NamespacedParamsFile
+        context = LaunchContext()
+        print(NamespacedParamsFile(sys.argv[1], "").perform(context))
+        print(NamespacedParamsFile(sys.argv[1], "robot1").perform(context))
+    """), str(source))
+    same, rewritten = out.split()
+    assert same == str(source)
+    assert yaml.safe_load(Path(rewritten).read_text()) == {"/robot1/webcam": {"ros__parameters": {"fps": 15.0}}}

@@ -52,7 +52,7 @@ def test_launch_and_config_files_in_share(install):
     launch = sorted(p.name for p in (share / "launch").iterdir())
     assert launch == ["image_service.launch.py", "spot_bow.launch.py", "webcam.launch.py"]
     config = {p.name for p in (share / "config").iterdir()}
-    assert {"spot_bow.rviz", "cyclonedds.xml", "cyclonedds_localhost.xml", "spot_bow.yaml"} <= config
+    assert {"spot_bow.rviz", "cyclonedds.xml", "spot_bow.yaml"} <= config
     assert {f"{n}.yaml" for n in NODES if n != "spot_bow"} <= config
 
 

@@ -23,7 +23,7 @@ from cyclonedds.topic import Topic
 from plain_ros_types import Image_, ParticipantEntitiesInfo_, String_  # test/: plain wire types
 from waiting import wait_until
 
-from spot_bow_ros.ros.dds import DdsTransport, dds_qos
+from spot_bow_ros.ros.dds import DdsTransport, _ensure_domain, dds_qos
 from spot_bow_ros.ros.messages import UnknownMessageType, messages_for
 from spot_bow_ros.ros.names import TopicNameError
 from spot_bow_ros.ros.qos import DEFAULT, LATCHED, SENSOR_DATA, SENSOR_PUBLISHER
@@ -38,6 +38,9 @@ RELIABLE = Policy.Reliability.Reliable(max_blocking_time=10**9)
 
 @pytest.fixture(scope="module")
 def plain():
+    # The domain is configured as the standalone runtime (and rmw_cyclonedds_cpp) would: a
+    # participant created first with Cyclone's defaults would fix the process's domain otherwise.
+    _ensure_domain(DOMAIN, "jazzy", None)
     return DomainParticipant(DOMAIN)
 
 
@@ -144,7 +147,26 @@ def test_transient_local_reaches_late_subscriber(transport):
 
 
 # -- graph: ros_discovery_info, typehash ----------------------------------------------------
-def test_ros_discovery_info_describes_nodes_humble(transport, plain):
+@pytest.fixture
+def humble_transport():
+    """ROS_DISTRO=humble's wire conventions (24-byte GIDs, no type hashes), on request."""
+    t = DdsTransport(domain_id=DOMAIN, distro="humble")
+    yield t
+    t.close()
+
+
+def test_default_transport_speaks_jazzy_unless_ros_distro_says_humble(monkeypatch):
+    monkeypatch.delenv("ROS_DISTRO")
+    with DdsTransport(domain_id=DOMAIN) as t:
+        assert (t.distro, t.gid_size, t.type_hashes) == ("jazzy", 16, True)
+    monkeypatch.setenv("ROS_DISTRO", "humble")
+    with DdsTransport(domain_id=DOMAIN) as t:
+        assert (t.distro, t.gid_size, t.type_hashes) == ("humble", 24, False)
+        assert t._user_data("std_msgs/msg/String") is None
+
+
+def test_ros_discovery_info_describes_nodes_humble(humble_transport, plain):
+    transport = humble_transport
     node = StandaloneNode("graph_node", transport, namespace="/g")
     pub = node.create_publisher("std_msgs/msg/String", "out", DEFAULT)
     node.create_subscription("std_msgs/msg/String", "in", lambda m: None, DEFAULT)
@@ -187,6 +209,11 @@ def test_jazzy_endpoints_carry_typehash_and_16_byte_gids(plain):
         assert wait_until(seen)
         user_data = [p for p in found["rt/jazzy_image"].qos if isinstance(p, Policy.Userdata)]
         assert user_data and user_data[0].data == f"typehash={expected};".encode()
+        # the ros_discovery_info writer too (else every Jazzy process warns once)
+        graph_hash = messages_for("jazzy").type_hash("rmw_dds_common/msg/ParticipantEntitiesInfo")
+        assert wait_until(lambda: seen() or "ros_discovery_info" in found)
+        graph_user_data = [p for p in found["ros_discovery_info"].qos if isinstance(p, Policy.Userdata)]
+        assert graph_user_data and graph_user_data[0].data == f"typehash={graph_hash};".encode()
         assert expected.startswith("RIHS01_") and len(expected) == 7 + 64
         msg = t._graph.message()
         assert len(msg.gid.data) == 16
@@ -234,7 +261,8 @@ TALKER = textwrap.dedent("""
 def test_subprocess_publisher_reaches_this_process_and_stops_on_sigint(tmp_path, transport, plain):
     script = tmp_path / "talker.py"
     script.write_text(TALKER)
-    env = dict(os.environ, PYTHONPATH=str(REPO), SPOT_BOW_ROS_BACKEND="standalone")
+    # ROS_DISTRO=humble: the plain ParticipantEntitiesInfo_ below has Humble's 24-byte GIDs
+    env = dict(os.environ, PYTHONPATH=str(REPO), SPOT_BOW_ROS_BACKEND="standalone", ROS_DISTRO="humble")
     proc = subprocess.Popen([sys.executable, str(script), "--ros-args", "-p", "rate:=50", "-p", "text:=hello",
                              "-r", "__ns:=/xproc", "-r", "__node:=talker2"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

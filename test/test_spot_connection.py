@@ -54,6 +54,27 @@ def test_env_credentials(sim, monkeypatch):
         conn.shutdown()
 
 
+def test_password_file_logs_in_and_errors_never_show_the_password(sim, tmp_path, monkeypatch):
+    """On the ROS route the password comes from the environment or a file, never a parameter
+    that `ros2 param get` would show."""
+    monkeypatch.delenv("BOSDYN_CLIENT_PASSWORD", raising=False)
+    secret = tmp_path / "robot_password"
+    secret.write_text(sim.info["password"] + "\n")
+    config = ConnectionConfig.from_params({"hostname": "127.0.0.1", "port": sim.port, "ca_cert": sim.info["ca_cert"],
+                                           "username": sim.info["username"], "password_file": str(secret)})
+    assert config.password == sim.info["password"] and sim.info["password"] not in repr(config)
+    conn = SpotConnection(config)
+    try:
+        assert conn.connect().get_id().serial_number == sim.info["serial_number"]
+    finally:
+        conn.shutdown()
+    with pytest.raises(ConnectionConfigError, match="cannot read password file .*missing"):
+        ConnectionConfig.from_params({"hostname": "h", "username": "u", "password_file": str(tmp_path / "missing")})
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ConnectionConfigError, match="is empty"):
+        ConnectionConfig.from_params({"hostname": "h", "username": "u", "password_file": str(tmp_path / "empty")})
+
+
 def test_missing_credentials_is_a_clear_config_error(sim, monkeypatch):
     monkeypatch.delenv("BOSDYN_CLIENT_USERNAME", raising=False)
     monkeypatch.delenv("BOSDYN_CLIENT_PASSWORD", raising=False)

@@ -53,6 +53,41 @@ class BowImageError(ValueError):
     """An ImageSample (or ROS image) cannot be converted; the message says what is wrong."""
 
 
+#: OpenCV has BGR -> packed YUV 4:2:2 only from 4.9; distro packages (python3-opencv 4.6 on
+#: Debian 12 / Ubuntu 24.04) do not. The numpy path below is used there (and is within 1 of it).
+HAVE_CV2_BGR2UYVY = hasattr(cv2, "COLOR_BGR2YUV_UYVY")
+
+# BT.601 limited range ("video" levels), the coefficients OpenCV's YUV 4:2:2 conversions use:
+# rows Y, U, V; columns B, G, R; Y in 16..235, U/V centred on 128.
+_BGR_TO_YUV601 = np.array([[0.097906, 0.504129, 0.256788],
+                           [0.439216, -0.290993, -0.148223],
+                           [-0.071427, -0.367788, 0.439216]], dtype=np.float32)
+_YUV_OFFSET = np.array([16.0, 128.0, 128.0], dtype=np.float32)
+
+
+def bgr_to_uyvy_numpy(bgr: np.ndarray) -> np.ndarray:
+    """`bgr8` (H x W x 3, W even) -> packed UYVY (H x W x 2: U Y0 V Y1 ...), BT.601 limited range;
+    U/V are the mean of each pixel pair. The same bytes as OpenCV's COLOR_BGR2YUV_UYVY (+-1)."""
+    yuv = bgr.astype(np.float32) @ _BGR_TO_YUV601.T + _YUV_OFFSET        # H x W x 3 (Y, U, V)
+    chroma = (yuv[:, 0::2, 1:] + yuv[:, 1::2, 1:]) * 0.5                   # H x W/2 x 2 (U, V)
+    out = np.empty(bgr.shape[:2] + (2,), dtype=np.uint8)
+    out[:, :, 1] = np.clip(np.rint(yuv[:, :, 0]), 0, 255)
+    out[:, 0::2, 0] = np.clip(np.rint(chroma[:, :, 0]), 0, 255)
+    out[:, 1::2, 0] = np.clip(np.rint(chroma[:, :, 1]), 0, 255)
+    return out
+
+
+def bgr_to_uyvy(bgr: np.ndarray, use_opencv: bool | None = None) -> np.ndarray:
+    """`bgr8` (H x W x 3, W even) -> packed UYVY (H x W x 2), ROS's `yuv422`.
+
+    OpenCV's conversion when it has one (4.9+; `use_opencv=None` decides by the installed
+    version), else `bgr_to_uyvy_numpy`."""
+    bgr = np.ascontiguousarray(bgr)
+    if use_opencv or (use_opencv is None and HAVE_CV2_BGR2UYVY):
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_UYVY)
+    return bgr_to_uyvy_numpy(bgr)
+
+
 @dataclass
 class RosImage:
     """A BOW ImageSample in ROS terms."""
@@ -262,7 +297,7 @@ def sample_from_image_msg(msg: Any, source: str | None = None, frame_number: int
         data = grey_to_uyvy(pixels)
     else:
         bgr = pixels if encoding == imconv.BGR8 else imconv.convert_encoding(pixels, encoding, imconv.BGR8)
-        data = cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2YUV_UYVY).tobytes()
+        data = bgr_to_uyvy(bgr).tobytes()
     return _sample(source, data, width, height, None, Compression.RAW, ImageType.RGB, frame_number, designation, fov)
 
 

@@ -164,11 +164,11 @@ def choose_backend(requested: str | None = None) -> str:
 
 
 def default_distro() -> str:
-    """ROS 2 distribution whose wire details the standalone runtime speaks (`ROS_DISTRO`, else humble)."""
-    from .messages import ROS_DISTROS
+    """ROS 2 distribution whose wire details the standalone runtime speaks: `ROS_DISTRO` when
+    set (`humble` is the switch for Humble peers), else the current LTS, Jazzy."""
+    from .dds_config import ros_distro
 
-    distro = os.environ.get("ROS_DISTRO", "").strip().lower()
-    return distro if distro in ROS_DISTROS else "humble"
+    return ros_distro()[0]
 
 
 def setup_logging(level: str | None = None) -> None:
@@ -383,7 +383,10 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     except Exception as exc:
         _log.error(f"cannot start the standalone runtime: {exc}")
         return 1
+    from .log_routing import route_library_logs
+
     built = []
+    unroute: Callable[[], None] = lambda: None  # noqa: E731
     try:
         for name, build in builders:
             if args.node_name and len(builders) == 1:
@@ -391,10 +394,13 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
             namespace = args.namespace or "/"
             overrides = args.overrides_for(name, namespace)
             node = context.create_node(name, namespace, overrides, args.remaps)
+            if len(context.nodes) == 1:  # bosdyn's lines (some on the root logger) under the node
+                unroute = route_library_logs(node.get_logger())
             built.append(build(node))
     except USER_ERRORS as exc:
         _log.error(str(exc))
         context.close()
+        unroute()
         return 2
     except Exception as exc:
         if getattr(exc, "user_facing", False):  # e.g. the robot refused the password: says it all
@@ -402,6 +408,7 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         else:
             _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
         context.close()
+        unroute()
         return 1
     for warning in unknown_parameter_warnings({n.name: n._params.specs for n in context.nodes},
                                               args.params_files, args.params, args.namespace or ""):
@@ -412,6 +419,7 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         wait_for(stop)
     finally:
         context.close()
+        unroute()
     return 0
 
 

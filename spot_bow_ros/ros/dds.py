@@ -7,7 +7,10 @@
 - QoS mapped like rmw_cyclonedds_cpp (`dds_qos`);
 - one DDS participant per transport (like one rclpy context), carrying many nodes, described on
   `ros_discovery_info` (`ros.discovery.GraphAnnouncer`) so they show in `ros2 node list`;
-- `ROS_DOMAIN_ID` honoured; distro-specific wire details (GID size, `typehash=` USER_DATA).
+- `ROS_DOMAIN_ID` honoured; distro-specific wire details (GID size, `typehash=` USER_DATA):
+  Jazzy's unless `ROS_DISTRO` names another distro; the Cyclone domain configured for
+  `ROS_AUTOMATIC_DISCOVERY_RANGE` / `ROS_STATIC_PEERS` / `ROS_LOCALHOST_ONLY` as
+  rmw_cyclonedds_cpp does it (`dds_config`).
 
 Received samples are taken on one receive thread per transport (a WaitSet over all readers) and
 handed to the subscription's `deliver` (which only queues for the node's executor). Writers are
@@ -26,7 +29,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -40,15 +42,12 @@ from cyclonedds.sub import DataReader, Subscriber
 from cyclonedds.topic import Topic
 
 from .dds_cdr import CdrApi
+from .dds_config import SHIPPED_CONFIG, cyclone_config, ros_distro  # noqa: F401 (SHIPPED_CONFIG re-exported)
 from .dds_types import dds_topic_name, idl_struct, ros_topic_name, ros_type_name
 from .discovery import GraphAnnouncer
 from .messages import RosbagsMessages, UnknownMessageType, messages_for
 from .names import validate_full_topic_name
 from .qos import Durability, History, QoS, Reliability
-
-#: Shipped Cyclone configurations (see the comments inside for CYCLONEDDS_URI use).
-SHIPPED_CONFIG = Path(__file__).with_name("cyclonedds.xml")
-LOCALHOST_CONFIG = Path(__file__).with_name("cyclonedds_localhost.xml")
 
 #: Distros whose endpoints carry `typehash=` USER_DATA and 16-byte GIDs.
 TYPE_HASH_DISTROS = {"iron", "jazzy", "kilted", "rolling"}
@@ -75,12 +74,6 @@ def default_domain_id() -> int:
     if not 0 <= value <= 232:
         raise DdsError(f"ROS_DOMAIN_ID={value} is outside 0..232")
     return value
-
-
-def localhost_only() -> bool:
-    """True when the environment restricts ROS 2 to this host (Humble and Jazzy variables)."""
-    return (os.environ.get("ROS_LOCALHOST_ONLY", "0").strip() == "1"
-            or os.environ.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "").strip().upper() == "LOCALHOST")
 
 
 _domains: dict[int, Any] = {}
@@ -123,23 +116,26 @@ def tune_malloc() -> bool:
     return _malloc_tuned
 
 
-def _ensure_domain(domain_id: int, config_xml: str | None) -> None:
-    """Create the Cyclone domain once per process with our configuration.
+def _ensure_domain(domain_id: int, distro: str, config_xml: str | None) -> None:
+    """Create the Cyclone domain once per process, configured as rmw_cyclonedds_cpp would be.
 
-    Precedence: `config_xml` argument, then `CYCLONEDDS_URI` (Cyclone reads it itself), then the
-    shipped config (localhost variant when the environment asks for localhost only).
+    `dds_config.cyclone_config`: the discovery fragment of ROS_AUTOMATIC_DISCOVERY_RANGE /
+    ROS_STATIC_PEERS / ROS_LOCALHOST_ONLY, then `config_xml`, else CYCLONEDDS_URI, else the
+    shipped tuning. Said in one log line (debug when the shipped file is used as is).
     """
     with _domains_lock:
         if domain_id in _domains:
             return
         tune_malloc()
-        if config_xml is None:
-            if os.environ.get("CYCLONEDDS_URI", "").strip():
-                _domains[domain_id] = None
-                return
-            config_xml = (LOCALHOST_CONFIG if localhost_only() else SHIPPED_CONFIG).read_text()
+        config = cyclone_config(distro, config_xml=config_xml)
+        for note in config.options.notes:
+            _log.warning(note)
+        if config.source != str(SHIPPED_CONFIG) or config.options.range != "SUBNET" or config.options.static_peers:
+            _log.info(config.describe())
+        else:
+            _log.debug(config.describe())
         try:
-            _domains[domain_id] = Domain(domain_id, config_xml)
+            _domains[domain_id] = Domain(domain_id, config.xml)
         except DDSException as exc:
             # Already created in this process by someone else (e.g. a plain participant): use it.
             _log.debug(f"DDS domain {domain_id} not configured by spot_bow_ros: {exc}")
@@ -441,14 +437,19 @@ def _delete(entity: Any) -> None:
 class DdsTransport:
     """`Transport` (see ros.standalone) over Cyclone DDS, one participant for all its nodes."""
 
-    def __init__(self, domain_id: int | None = None, distro: str = "humble", config_xml: str | None = None,
+    def __init__(self, domain_id: int | None = None, distro: str | None = None, config_xml: str | None = None,
                  messages: RosbagsMessages | None = None):
+        """`distro`: the ROS 2 wire conventions (default: `ROS_DISTRO`, else Jazzy)."""
         self.domain_id = default_domain_id() if domain_id is None else int(domain_id)
+        if distro is None:
+            distro, note = ros_distro()
+            if note:
+                _log.warning(note)
         self.distro = distro
         self.messages = messages or messages_for(distro)
         self.type_hashes = distro in TYPE_HASH_DISTROS
         self.gid_size = 16 if self.type_hashes else 24
-        _ensure_domain(self.domain_id, config_xml)
+        _ensure_domain(self.domain_id, distro, config_xml)
         try:
             self._participant = DomainParticipant(
                 self.domain_id, qos=Qos(Policy.Userdata(data=b"enclave=/;")))

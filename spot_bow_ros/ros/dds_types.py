@@ -15,8 +15,7 @@ from typing import Any
 
 from cyclonedds.idl import IdlStruct, make_idl_struct
 from cyclonedds.idl import types as T
-from rosbags.typesys.base import Nodetype
-
+from .messages import Nodetype  # rosbags' (messages says what to install when it is missing)
 from .names import normalize_type_name
 
 #: DDS topic prefix for ROS topics (rmw: `ros_topic_prefix`).

@@ -38,7 +38,9 @@ class GraphAnnouncer:
         self._closed = False
         cls = idl_struct(transport.messages.typestore, DISCOVERY_TYPE)
         topic = Topic(transport._participant, DISCOVERY_TOPIC, cls)
-        self._writer = DataWriter(transport._publisher, topic, dds_qos(LATCHED))
+        # USER_DATA `typehash=` like every other endpoint (Iron and later; Humble: none)
+        self._writer = DataWriter(transport._publisher, topic,
+                                  dds_qos(LATCHED, transport._user_data(DISCOVERY_TYPE)))
         self.update()
 
     def gid(self, guid: bytes) -> Any:

@@ -12,8 +12,14 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from rosbags.typesys import Stores, get_typestore
-from rosbags.typesys.base import Nodetype
+
+try:  # a pip dependency of the standalone runtime; the ROS 2 route (colcon) does not install it
+    from rosbags.typesys import Stores, get_typestore
+    from rosbags.typesys.base import Nodetype
+except ImportError as _exc:
+    raise ModuleNotFoundError(
+        "the standalone runtime needs the rosbags package: `pip install rosbags` "
+        "(with ROS 2 sourced, use `ros2 topic` / `ros2 bag` instead)", name="rosbags") from _exc
 
 from .names import UnknownMessageType, normalize_type_name  # noqa: F401 (re-exported)
 

@@ -373,8 +373,13 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     """`run_nodes` for rclpy: init with the ROS args, build, spin until SIGINT/SIGTERM (or
     `stop`), destroy the nodes, shut down. Returns 0, 1 (failure) or 2 (bad arguments/parameters)."""
     from .backend import USER_ERRORS, shutdown_signals
+    from .dds_config import apply_shipped_cyclone_config
+    from .log_routing import route_library_logs
 
     _require_rclpy()
+    note = apply_shipped_cyclone_config()  # before rclpy.init: rmw_cyclonedds_cpp reads it then
+    if note:
+        _log.info(note)
     try:
         _init_rclpy(["spot_bow_ros", *args.raw])
     except Exception as exc:  # rcl rejects the ROS arguments
@@ -382,6 +387,7 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         return 2
     stop = stop or threading.Event()
     nodes: list[RclpyNode] = []
+    unroute: Callable[[], None] = lambda: None  # noqa: E731
     executor = MultiThreadedExecutor(num_threads=max(2, len(builders) + 1))
     code = 0
     with shutdown_signals(stop):
@@ -389,6 +395,8 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
             for name, build in builders:
                 node = RclpyNode(name)
                 nodes.append(node)
+                if len(nodes) == 1:  # bosdyn's lines (some on the root logger) under the node, not `[root]`
+                    unroute = route_library_logs(node.get_logger().get_child("bosdyn"))
                 build(node)
                 executor.add_node(node.node)
             for node in nodes:
@@ -414,5 +422,6 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
                 except Exception as exc:
                     _log.error(f"destroying node {node.name} failed: {exc}")
             executor.shutdown()
+            unroute()
             rclpy.try_shutdown()
     return code

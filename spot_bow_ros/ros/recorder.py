@@ -22,11 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rosbags.interfaces import Qos as BagQos
-from rosbags.interfaces import QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
-from rosbags.rosbag2 import StoragePlugin, Writer
+from .messages import RosbagsMessages, messages_for  # first: a clear error without rosbags
 
-from .messages import RosbagsMessages, messages_for
+from rosbags.interfaces import Qos as BagQos  # noqa: E402,I001
+from rosbags.interfaces import QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime  # noqa: E402
+from rosbags.rosbag2 import StoragePlugin, Writer  # noqa: E402
+
 from .qos import Durability, History, QoS, Reliability
 
 STORAGES = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}

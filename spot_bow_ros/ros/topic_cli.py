@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 
 from .backend import setup_logging, shutdown_signals
-from .messages import UnknownMessageType
-from .names import TopicNameError, expand_topic_name
+from .names import TopicNameError, UnknownMessageType, expand_topic_name  # rosbags-free (lazy)
 
 _log = logging.getLogger("spot_bow_ros.topic")
 

@@ -53,7 +53,10 @@ CONNECTION_PARAMS: list[ParamSpec] = [
     ParamSpec("ca_cert", "", "Robot CA certificate (PEM path); empty = bosdyn's bundled "
               "Boston Dynamics robot CA."),
     ParamSpec("username", "", f"Robot user; empty = environment {ENV_USERNAME}."),
-    ParamSpec("password", "", f"Robot password; empty = environment {ENV_PASSWORD}."),
+    ParamSpec("password", "", f"Robot password; empty = environment {ENV_PASSWORD} or password_file "
+              "(a parameter can be read back with `ros2 param get`: prefer those two)."),
+    ParamSpec("password_file", "", f"File whose first line is the robot password (instead of "
+              f"{ENV_PASSWORD}); keep it readable by this user only."),
     ParamSpec("payload_credentials_file", "", "File with the payload GUID (line 1) and secret "
               "(line 2), as the Spot SDK examples use; authenticates as that payload."),
     ParamSpec("auth_method", "auto", "password, payload, or auto (payload if a payload "
@@ -117,6 +120,18 @@ def read_payload_credentials(path: str | os.PathLike) -> tuple[str, str]:
         raise ConnectionConfigError(
             f"payload credentials file {path} needs the GUID on line 1 and the secret on line 2")
     return guid, secret
+
+
+def read_password_file(path: str | os.PathLike) -> str:
+    """The robot password from the first line of `path` (errors never contain the password)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as err:
+        raise ConnectionConfigError(f"cannot read password file {path}: {err.strerror}") from err
+    password = lines[0].strip() if lines else ""
+    if not password:
+        raise ConnectionConfigError(f"password file {path} is empty (the password goes on line 1)")
+    return password
 
 
 def _read_sim_info(source: str | os.PathLike | Mapping[str, Any]) -> dict[str, Any]:
@@ -203,9 +218,12 @@ class ConnectionConfig:
         guid = secret = ""
         if v["payload_credentials_file"]:
             guid, secret = read_payload_credentials(v["payload_credentials_file"])
+        password = str(v["password"])
+        if not password and v["password_file"]:
+            password = read_password_file(str(v["password_file"]))
         return cls(hostname=str(v["hostname"]), port=int(v["port"]), ca_cert=str(v["ca_cert"]),
                    username=str(v["username"]) or env.get(ENV_USERNAME, ""),
-                   password=str(v["password"]) or env.get(ENV_PASSWORD, ""),
+                   password=password or env.get(ENV_PASSWORD, ""),
                    payload_guid=guid, payload_secret=secret, **tuning).validate()
 
     @classmethod

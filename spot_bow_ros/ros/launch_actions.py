@@ -1,0 +1,74 @@
+"""Launch-file support (ROS 2 `launch` needed at call time): checks and settings every
+spot_bow_ros launch file applies before it starts anything.
+
+    return LaunchDescription(arguments + [start_checked([bridges, rviz, ...])])
+
+- `password:=` is refused loudly (a ROS parameter can be read back with `ros2 param get`): the
+  password comes from BOSDYN_CLIENT_PASSWORD or `password_file:=`. `username:=` is accepted.
+- CYCLONEDDS_URI points at the package's Cyclone tuning for every process of the launch
+  (the bridges, RViz, ros2 bag) unless the user set it; one log line says which is used.
+- `optional_package(name)`: RViz, xacro and robot_state_publisher are not dependencies of the
+  package (a headless payload needs none of them); launch files check before starting them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from .dds_config import shipped_config_choice
+
+#: Launch arguments refused with the reason, checked before any process starts.
+REFUSED_ARGUMENTS = {
+    "password": ("password:= is refused: a ROS parameter can be read back by anyone with `ros2 param get`. "
+                 "Export BOSDYN_CLIENT_PASSWORD before `ros2 launch`, or pass password_file:=FILE "
+                 "(the password on its first line)"),
+}
+
+
+def refused_arguments(configurations: Mapping[str, Any]) -> str | None:
+    """The refusal message when a refused argument was given (non-empty), else None."""
+    for name, reason in REFUSED_ARGUMENTS.items():
+        if str(configurations.get(name, "") or ""):
+            return reason
+    return None
+
+
+def optional_package(name: str) -> bool:
+    """True when ROS 2 package `name` is installed (in the ament index)."""
+    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+
+    try:
+        get_package_share_directory(name)
+    except (PackageNotFoundError, ValueError):
+        return False
+    return True
+
+
+def cyclone_dds_actions(context: Any) -> list:
+    """[SetEnvironmentVariable(CYCLONEDDS_URI -> shipped tuning)] unless the user set it, and the
+    one log line that says which configuration the launched processes use."""
+    from launch.actions import LogInfo, SetEnvironmentVariable
+
+    value, line = shipped_config_choice(dict(context.environment))
+    actions: list = [LogInfo(msg=f"spot_bow_ros: {line}")]
+    if value is not None:
+        actions.insert(0, SetEnvironmentVariable("CYCLONEDDS_URI", value))
+    return actions
+
+
+def start_checked(actions: Iterable[Any]) -> Any:
+    """An OpaqueFunction that refuses bad arguments (error line + shutdown, nothing started),
+    else applies the Cyclone configuration and then hands launch `actions`."""
+    from launch.actions import OpaqueFunction, Shutdown
+    from launch.logging import get_logger
+
+    actions = list(actions)
+
+    def run(context: Any, *args: Any, **kwargs: Any) -> list:
+        problem = refused_arguments(context.launch_configurations)
+        if problem:
+            get_logger("spot_bow_ros").error(problem)
+            return [Shutdown(reason=problem)]
+        return cyclone_dds_actions(context) + actions
+
+    return OpaqueFunction(function=run)
