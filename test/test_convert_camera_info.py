@@ -1,5 +1,6 @@
 """convert/camera_info.py: calibration YAML, Spot camera models and empty calibrations -> CameraInfo."""
 
+import cv2
 import numpy as np
 import pytest
 from bosdyn.api import image_pb2
@@ -123,8 +124,28 @@ def test_spot_intrinsics_scale_with_resized_images_and_skew():
     src.pinhole.intrinsics.skew.x = 0.5
     info = ci.camera_info_from_image_source(make, src, width=320, height=240)
     assert (info.width, info.height) == (320, 240)
-    np.testing.assert_allclose(info.k, [257.39 / 2, 0.25, 316.40 / 2, 0, 257.04 / 2, 235.32 / 2, 0, 0, 1],
+    # principal point: (c + 0.5) * s - 0.5 (pixel centres), not c * s
+    np.testing.assert_allclose(info.k, [257.39 / 2, 0.25, 157.95, 0, 257.04 / 2, 117.41, 0, 0, 1],
                                rtol=1e-6)
+    np.testing.assert_allclose(info.p[2], 157.95)
+
+
+@pytest.mark.parametrize("s", [0.5, 0.25, 0.75])
+def test_resized_principal_point_follows_opencv_resize(s):
+    """A blob at sub-pixel (u, v) lands at (u + 0.5) * s - 0.5 after cv2.resize: the resized
+    camera model must put the principal point (the image of the optical axis) there too."""
+    u0, v0 = 316.4, 235.3
+    yy, xx = np.mgrid[0:480, 0:640].astype(np.float64)
+    blob = np.exp(-((xx - u0) ** 2 + (yy - v0) ** 2) / (2 * 6.0 ** 2))
+    small = cv2.resize(blob, (int(640 * s), int(480 * s)), interpolation=cv2.INTER_AREA if s != 0.75
+                       else cv2.INTER_LINEAR)
+    ys, xs = np.mgrid[0:small.shape[0], 0:small.shape[1]]
+    cu, cv_ = (small * xs).sum() / small.sum(), (small * ys).sum() / small.sum()
+    src = _source("pinhole")
+    src.pinhole.intrinsics.principal_point.x, src.pinhole.intrinsics.principal_point.y = u0, v0
+    info = ci.camera_info_from_image_source(make, src, width=int(640 * s), height=int(480 * s))
+    assert info.k[2] == pytest.approx(cu, abs=0.02) and info.k[5] == pytest.approx(cv_, abs=0.02)
+    assert abs(u0 * s - cu) > 0.1  # the naive c * s would miss it
 
 
 def test_spot_source_without_model_is_uncalibrated():

@@ -248,8 +248,8 @@ def test_tf_static_holds_every_camera_frame(run_bridge, sim):
         tr, rot = t.transform.translation, t.transform.rotation
         if name.startswith("hand"):
             assert t.header.frame_id == "hand"
-            from spot_bow_ros.sim.frames import SENSOR_FRAMES
-            truth = SENSOR_FRAMES[name][1]
+            from spot_bow_ros.sim.frames import hand_tform_sensor
+            truth = hand_tform_sensor(name)
         else:
             assert t.header.frame_id == "body"
             truth = body_tform_sensor(name, snap)

@@ -11,7 +11,7 @@ import pytest
 from bosdyn.api import header_pb2, image_pb2
 from bosdyn.client.frame_helpers import get_a_tform_b
 
-from spot_bow_ros.sim.cameras import (ALL_CAMERAS, DEPTH_SCALE, SimCameras, decode_frame_counter,
+from spot_bow_ros.sim.cameras import (ALL_CAMERAS, BODY_DEPTH_SCALE, SimCameras, catalogue, decode_frame_counter,
                                       decode_source_id, image_to_array, render_frame)
 from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.robot import SimRobot
@@ -19,6 +19,9 @@ from spot_bow_ros.sim.robot import SimRobot
 OFFSET_S = 100.0
 FISHEYES = [f"{c}_fisheye_image" for c in ("frontleft", "frontright", "left", "right", "back")]
 DEPTHS = [f"{c}_depth" for c in ("frontleft", "frontright", "left", "right", "back")]
+REGISTERED = [f"{c}_depth_in_visual_frame" for c in ("frontleft", "frontright", "left", "right", "back")]
+HAND = ["hand_color_image", "hand_image", "hand_depth", "hand_depth_in_hand_color_frame",
+        "hand_color_in_hand_depth_frame"]
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse
 
@@ -40,19 +43,20 @@ def get(cams, *requests):
 
 
 def test_frame_code_survives_jpeg_and_resize():
-    for spec in ALL_CAMERAS:
+    for spec in ALL_CAMERAS + catalogue(arm=True, colour_body=True):
         for counter in (0, 1, 12345, 2**31 + 77):
             pixels = render_frame(spec, counter)
             assert decode_frame_counter(pixels) == counter
             assert decode_source_id(pixels) == spec.source_id
             if spec.kind != "depth":
                 bgr = pixels[..., ::-1] if pixels.ndim == 3 else pixels
-                ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 5])
+                ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, 5])
                 back = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
                 assert decode_frame_counter(back) == counter
                 small = cv2.resize(back, (spec.cols // 4, spec.rows // 4), interpolation=cv2.INTER_AREA)
                 assert decode_frame_counter(small) == counter
-    a, b = render_frame(ALL_CAMERAS[0], 10), render_frame(ALL_CAMERAS[0], 11)
+    fisheye = next(c for c in ALL_CAMERAS if c.name == "frontleft_fisheye_image")
+    a, b = render_frame(fisheye, 10), render_frame(fisheye, 11)
     assert np.count_nonzero(a != b) > 1000
 
 
@@ -62,22 +66,22 @@ def test_list_image_sources(sim):
     resp = cams.servicer.ListImageSources(req, None)
     assert resp.header.error.code == header_pb2.CommonError.CODE_OK
     by_name = {s.name: s for s in resp.image_sources}
-    assert set(by_name) == set(FISHEYES + DEPTHS + ["hand_color_image", "hand_depth"])
+    assert set(by_name) == set(FISHEYES + DEPTHS + REGISTERED + HAND)
     fl = by_name["frontleft_fisheye_image"]
     assert (fl.cols, fl.rows) == (640, 480)
     assert list(fl.pixel_formats) == [Image.PIXEL_FORMAT_GREYSCALE_U8]
     assert list(fl.image_formats) == [Image.FORMAT_JPEG, Image.FORMAT_RAW]
-    assert fl.pinhole.intrinsics.focal_length.x == 330.0
-    assert fl.pinhole.intrinsics.principal_point.y == 239.5
+    assert fl.pinhole.intrinsics.focal_length.x == 329.5
+    assert fl.pinhole.intrinsics.principal_point.y == 238.9
     d = by_name["frontleft_depth"]
-    assert (d.cols, d.rows, d.depth_scale) == (424, 240, DEPTH_SCALE)
+    assert (d.cols, d.rows, d.depth_scale) == (424, 240, BODY_DEPTH_SCALE) == (424, 240, 999.0)
     assert d.image_type == image_pb2.ImageSource.IMAGE_TYPE_DEPTH
     assert list(d.pixel_formats) == [Image.PIXEL_FORMAT_DEPTH_U16]
     hand = by_name["hand_color_image"]
     assert list(hand.pixel_formats) == [Image.PIXEL_FORMAT_RGB_U8]
     no_arm = SimCameras(robot, robot.clock, arm=False, prepare_ahead=False)
     names = {s.name for s in no_arm.servicer.ListImageSources(req, None).image_sources}
-    assert "hand_color_image" not in names and len(names) == 10
+    assert "hand_color_image" not in names and len(names) == 15
 
 
 def test_jpeg_fisheyes_carry_counter_time_and_frames(sim):
@@ -143,7 +147,7 @@ def test_quality_raw_depth_and_errors(sim):
     assert len(img.data) == 424 * 240 * 2
     d = image_to_array(img)
     assert decode_frame_counter(d) == cams.frame_at(depth.shot.acquisition_time.ToNanoseconds())[0]
-    assert 0.5 < np.median(d) / depth.source.depth_scale < 6.0          # metres
+    assert np.median(d) / depth.source.depth_scale == pytest.approx(1.5, abs=1e-3)   # metres
     assert depth.shot.frame_name_image_sensor == "frontleft"
     hand = get(cams, image_pb2.ImageRequest(image_source_name="hand_color_image", quality_percent=90)).image_responses[0]
     rgb = image_to_array(hand.shot.image)
@@ -153,14 +157,16 @@ def test_quality_raw_depth_and_errors(sim):
     bad = get(cams, image_pb2.ImageRequest(image_source_name="nope"),
               image_pb2.ImageRequest(image_source_name="frontleft_depth", image_format=Image.FORMAT_JPEG),
               image_pb2.ImageRequest(image_source_name="left_fisheye_image", pixel_format=Image.PIXEL_FORMAT_RGB_U8),
-              image_pb2.ImageRequest(image_source_name="left_fisheye_image", resize_ratio=2.0)).image_responses
+              image_pb2.ImageRequest(image_source_name="left_fisheye_image", resize_ratio=2.0),
+              image_pb2.ImageRequest(image_source_name="left_fisheye_image", resize_ratio=0.5)).image_responses
     assert [b.status for b in bad] == [ImageResponse.STATUS_UNKNOWN_CAMERA,
                                        ImageResponse.STATUS_UNSUPPORTED_IMAGE_FORMAT_REQUESTED,
                                        ImageResponse.STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED,
+                                       ImageResponse.STATUS_UNSUPPORTED_RESIZE_RATIO_REQUESTED,
                                        ImageResponse.STATUS_UNSUPPORTED_RESIZE_RATIO_REQUESTED]
-    half = get(cams, image_pb2.ImageRequest(image_source_name="left_fisheye_image", resize_ratio=0.5)).image_responses[0]
+    half = get(cams, image_pb2.ImageRequest(image_source_name="hand_color_image", resize_ratio=0.5)).image_responses[0]
     assert (half.shot.image.cols, half.shot.image.rows) == (320, 240)
-    assert decode_source_id(image_to_array(half.shot.image)) == cams.by_name["left_fisheye_image"].source_id
+    assert decode_source_id(image_to_array(half.shot.image)) == cams.by_name["hand_color_image"].source_id
 
 
 def test_five_sources_in_process_are_fast(sim):
@@ -188,7 +194,7 @@ def test_real_image_client(tmp_path):
             robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
             client = robot.ensure_client(ImageClient.default_service_name)
             sources = {s.name: s for s in client.list_image_sources()}
-            assert sources["frontleft_fisheye_image"].pinhole.intrinsics.focal_length.x == 330.0
+            assert sources["frontleft_fisheye_image"].pinhole.intrinsics.focal_length.x == 329.5
             resps = client.get_image_from_sources(FISHEYES + ["frontleft_depth", "hand_color_image"])
             assert [r.source.name for r in resps] == FISHEYES + ["frontleft_depth", "hand_color_image"]
             for r in resps:

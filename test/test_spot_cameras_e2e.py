@@ -16,7 +16,7 @@ from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from conftest import ROBOT_CLOCK_OFFSET_S
-from spot_bow_ros.sim.cameras import decode_frame_counter, decode_source_id
+from spot_bow_ros.sim.cameras import decode_frame_counter, decode_source_id, depth_plane_distance_m, depth_plane_mask
 from spot_bow_ros.spot.cameras import CameraFetcher, SourceRequest, depth_request, visual_request
 from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
 
@@ -122,8 +122,11 @@ def test_depth_is_16uc1_millimetres(sim):
         ("16UC1", spec.cols, spec.rows, spec.cols * 2, spec.frame)
     served, _ = served_by_stamp(sim, "frontright_depth", stamp_to_ns(msg.header.stamp))
     depth = array_from_image_msg(msg)
-    # depth_scale 1000 = millimetres already: the robot's values unchanged
-    np.testing.assert_array_equal(depth, np.frombuffer(served.data, "<u2").reshape(spec.rows, spec.cols))
+    # depth_scale 999 units per metre (a real robot's): converted to millimetres
+    raw = np.frombuffer(served.data, "<u2").reshape(spec.rows, spec.cols)
+    np.testing.assert_array_equal(depth, np.rint(raw * (1000.0 / 999.0)).astype(np.uint16))
+    plane = depth[depth_plane_mask(spec)]
+    assert np.all(plane == round(depth_plane_distance_m("frontright_depth") * 1000))  # 1.75 m
     assert decode_frame_counter(depth) == served.frame_counter
     info = rig.got["/spot/depth/frontright/camera_info"][0]
     np.testing.assert_allclose(info.k, [spec.fx, 0, spec.cx, 0, spec.fy, spec.cy, 0, 0, 1])

@@ -144,15 +144,24 @@ def camera_info_to_yaml(info: Any, camera_name: str = "camera") -> str:
 def _pinhole_k(intrinsics: Any, sx: float, sy: float) -> list[float]:
     """K from bosdyn `PinholeModel.CameraIntrinsics`, scaled by (sx, sy) for resized images.
 
+    Pixel coordinates have their origin at the CENTRE of the top-left pixel (OpenCV, ROS), so
+    resizing by s maps u to (u + 0.5) * s - 0.5: focal lengths and skew scale by s, the
+    principal point as c' = (c + 0.5) * s - 0.5 (not c * s, which is off by (1 - s) / 2 px).
     bosdyn's `skew` is a Vec2: `skew.x` couples y into u (K[0][1], the usual pinhole skew) and
     `skew.y` couples x into v (K[1][0]); both are zero on Spot's cameras.
     """
     fx, fy = intrinsics.focal_length.x, intrinsics.focal_length.y
     cx, cy = intrinsics.principal_point.x, intrinsics.principal_point.y
     skx, sky = intrinsics.skew.x, intrinsics.skew.y
-    return [fx * sx, skx * sx, cx * sx,
-            sky * sy, fy * sy, cy * sy,
+    return [fx * sx, skx * sx, scale_principal_point(cx, sx),
+            sky * sy, fy * sy, scale_principal_point(cy, sy),
             0.0, 0.0, 1.0]
+
+
+def scale_principal_point(c: float, s: float) -> float:
+    """Principal point coordinate (px, origin at the centre of the first pixel) of an image
+    resized by factor `s`: (c + 0.5) * s - 0.5. Unchanged for s == 1."""
+    return c if s == 1.0 else (c + 0.5) * s - 0.5
 
 
 def camera_model_of_source(source: Any, width: int | None = None, height: int | None = None

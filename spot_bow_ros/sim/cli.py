@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="TLS port on 127.0.0.1 (default 0: a free port, see --info-file)")
     parser.add_argument("--arm", action=argparse.BooleanOptionalAction, default=True,
                         help="simulate a Spot with arm and gripper camera (default: --arm)")
+    parser.add_argument("--rgb-cameras", action=argparse.BooleanOptionalAction, default=False,
+                        help="body cameras are RGB_U8 colour cameras (default: --no-rgb-cameras, "
+                             "greyscale as on older robots, which refuse RGB_U8 requests)")
     parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
                         help="robot clock minus local clock, seconds (e.g. 100)")
     parser.add_argument("--clock-drift-ppm", type=float, default=0.0, metavar="PPM",
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     sim = SimulatedSpot(port=args.port, arm=args.arm, clock_offset_s=args.clock_offset,
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
-                        password=args.password, state_dir=args.state_dir or None, body=args.body)
+                        password=args.password, state_dir=args.state_dir or None, body=args.body,
+                        colour_cameras=args.rgb_cameras)
     try:
         try:
             sim.start(wait_body=False)  # listening now; calls needing the body wait for it

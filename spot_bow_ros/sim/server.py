@@ -100,15 +100,18 @@ class SimulatedSpot:
     robot to its clients. Without it a temporary directory is used and removed on `stop()`.
     Credentials not given are generated (random password, payload GUID and secret).
     `body=False` serves only the infrastructure services (no SimRobot/SimCameras).
+    `colour_cameras=True`: body cameras are RGB_U8 (default GREYSCALE_U8, as older robots).
     """
 
     def __init__(self, port: int = 0, arm: bool = True, clock_offset_s: float = 0.0,
                  clock_drift_ppm: float = 0.0, username: str = "user", password: str | None = None,
                  state_dir: str | os.PathLike | None = None, payload_guid: str | None = None,
                  payload_secret: str | None = None, auto_authorize_payloads: bool = True,
-                 max_workers: int = 32, host: str = "127.0.0.1", body: bool = True):
+                 max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
+                 colour_cameras: bool = False):
         self.requested_port = int(port)
         self.arm = bool(arm)
+        self.colour_cameras = bool(colour_cameras)
         self.host = host
         self.clock = RobotClock.starting_now(clock_offset_s, clock_drift_ppm)
         self._username = username
@@ -268,7 +271,7 @@ class SimulatedSpot:
             for add_fn, servicer, name, service_type, authority in self.robot.servicers():
                 self._mount(add_fn, servicer, name, service_type, authority)
         if cameras_cls is not None:
-            self.cameras = cameras_cls(self.robot, self.clock, arm=self.arm)
+            self.cameras = cameras_cls(self.robot, self.clock, arm=self.arm, colour_body=self.colour_cameras)
             for add_fn, servicer, name, service_type, authority in self.cameras.servicers():
                 self._mount(add_fn, servicer, name, service_type, authority)
 

@@ -386,12 +386,13 @@ def _ancestors(tree: Any, frame: str) -> list[str]:
 
 
 def sensor_frame_from_capture(shot: Any, source: str) -> SensorFrame | None:
-    """The sensor frame of one `ImageCapture`: under `hand` if it hangs off the hand, else `body`."""
+    """The sensor frame of one `ImageCapture`: under `hand` if it hangs off the hand or the wrist
+    (`arm0.link_wr1`, fixed to the hand, as on a real Spot), else `body`."""
     name = shot.frame_name_image_sensor
     tree = shot.transforms_snapshot
     if not name or name not in tree.child_to_parent_edge_map:
         return None
-    parent = "hand" if "hand" in _ancestors(tree, name) else "body"
+    parent = "hand" if {"hand", "arm0.link_wr1"} & set(_ancestors(tree, name)) else "body"
     pose = _frame_pose(tree, parent, name)
     return None if pose is None else SensorFrame(name, parent, pose, source)
 
