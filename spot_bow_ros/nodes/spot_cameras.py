@@ -5,7 +5,13 @@ Per camera name `<name>` in `cameras` (frontleft, frontright, left, right, back,
 - `spot/camera/<name>/camera_info` (same stamp; K/P from the source's camera model),
 - `spot/camera/<name>/image/compressed` (`sensor_msgs/CompressedImage`: the robot's JPEG bytes
   untouched; only with `image_format: jpeg`),
-- with `depth: true`: `spot/depth/<name>/image` (16UC1, millimetres) and `spot/depth/<name>/camera_info`.
+- with `depth: true`: `spot/depth/<name>/image` (16UC1, millimetres) and `spot/depth/<name>/camera_info`;
+- with `depth_registered: true`: `spot/depth_registered/<name>/image` (16UC1 mm, from the robot's
+  `*_depth_in_visual_frame` / `hand_depth_in_hand_color_frame`) and `.../camera_info` equal to the
+  visual camera's (same size, K, frame): what depth_image_proc and RViz's DepthCloud expect;
+- with `point_clouds: true`: `spot/depth/<name>/points` (sensor_msgs/PointCloud2, x y z float32 in
+  the depth sensor's optical frame, organized or valid points only per `organized`) and, with
+  `merged_cloud: true`, `spot/points`: the body cameras' clouds in `body`, voxel-downsampled.
 
 A fetch thread asks for every due source in one call at `rate` Hz; decoding and publishing run
 on a small pool; the node's executor is never blocked, so other bridges of the process go on.
@@ -31,8 +37,12 @@ from ..convert import images as imconv
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import QoS
-from ..spot.cameras import (CAMERA_SOURCES, DEPTH, VISUAL, CameraFetcher, FetchSchedule, Image, SourceRequest,
-                            SpotImage, ThrottledErrors, camera_model, depth_request, visual_request)
+from ..convert import pointcloud as pc
+from ..convert.camera_info import camera_model_of_source
+from ..spot.cameras import (BODY_CAMERAS, CAMERA_SOURCES, DEPTH, DEPTH_REGISTERED, VISUAL, CameraFetcher,
+                            FetchSchedule, Image, SourceRequest, SpotImage, ThrottledErrors, camera_model,
+                            depth_request, registered_depth_request, source_name, visual_request)
+from ..spot.depth_clouds import BODY_FRAME, CloudMerger, DepthClouds, body_tform
 from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
 
 NODE_NAME = "spot_cameras"
@@ -46,6 +56,16 @@ PARAMS = [
               "with a warning"),
     ParamSpec("rate", 15.0, "Fetch rate in Hz for every camera", min=0.1, max=60.0),
     ParamSpec("depth", False, "Also bridge the depth cameras (spot/depth/<name>/...)"),
+    ParamSpec("depth_registered", False, "Also bridge the depth registered to the visual cameras "
+              "(spot/depth_registered/<name>/image + camera_info of the visual camera)"),
+    ParamSpec("point_clouds", False, "Publish spot/depth/<name>/points (PointCloud2 in the depth sensor's "
+              "optical frame; also advertises the spot/depth/<name> topics)"),
+    ParamSpec("organized", False, "Organized point clouds (height x width, NaN for pixels without depth, "
+              "as depth_image_proc) instead of the valid points only"),
+    ParamSpec("merged_cloud", False, "Publish spot/points: the body depth cameras' clouds merged in body "
+              "(needs point_clouds)"),
+    ParamSpec("voxel_size", 0.05, "Voxel edge (m) that spot/points is downsampled with (0: no downsampling)",
+              min=0.0, max=2.0),
     ParamSpec("image_format", "jpeg", "Format to ask the robot for: jpeg (compressed topic = robot's "
               "bytes) or raw", choices=["jpeg", "raw"]),
     ParamSpec("jpeg_quality", 75, "JPEG quality the robot encodes with (percent)", min=1, max=100),
@@ -64,11 +84,14 @@ class _Outputs:
     image: Any
     info: Any
     compressed: Any | None
+    points: Any | None = None
     last_stamp_ns: int = -1
     published: int = 0
     stale: int = 0
     # who listens (image, compressed, camera_info), as counted by the last fetch cycle
     wants: tuple[bool, bool, bool] = (True, True, True)
+    wants_points: bool = False      # its own points topic
+    wants_merged: bool = False      # spot/points (body depth cameras)
 
 
 class _FrameMessages:
@@ -164,6 +187,10 @@ class SpotCamerasBridge:
         self.cameras: list[str] = list(dict.fromkeys(values["cameras"]))
         self.rate: float = values["rate"]
         self.depth: bool = values["depth"]
+        self.point_clouds: bool = values["point_clouds"]
+        self.organized: bool = values["organized"]
+        if values["merged_cloud"] and not self.point_clouds:
+            raise ParameterError("parameter 'merged_cloud' needs 'point_clouds: true'")
         self.jpeg = values["image_format"] == "jpeg"
         self.quality = float(values["jpeg_quality"])  # ImageRequest.quality_percent is a double
         self.frame_prefix: str = values["frame_prefix"]
@@ -176,11 +203,22 @@ class SpotCamerasBridge:
                 node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
                 node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos)
                 if self.jpeg else None)
-            if self.depth:
+            if self.depth or self.point_clouds:
                 dbase = f"spot/depth/{cam}"
                 self.outputs[(cam, DEPTH)] = _Outputs(
                     node.create_publisher("sensor_msgs/msg/Image", f"{dbase}/image", qos),
-                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{dbase}/camera_info", qos), None)
+                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{dbase}/camera_info", qos), None,
+                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{dbase}/points", qos)
+                    if self.point_clouds else None)
+            if values["depth_registered"]:
+                rbase = f"spot/depth_registered/{cam}"
+                self.outputs[(cam, DEPTH_REGISTERED)] = _Outputs(
+                    node.create_publisher("sensor_msgs/msg/Image", f"{rbase}/image", qos),
+                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{rbase}/camera_info", qos), None)
+        self.clouds = DepthClouds()
+        self.merger = CloudMerger(values["voxel_size"])
+        self.pub_merged = (node.create_publisher("sensor_msgs/msg/PointCloud2", "spot/points", qos)
+                           if values["merged_cloud"] else None)
         self._owns_connection = connection is None
         self.connection = connection or SpotConnection.shared(ConnectionConfig.from_params(values), self.log)
         self.errors = ThrottledErrors(self.log)
@@ -191,6 +229,7 @@ class SpotCamerasBridge:
         self._infos: dict[tuple[str, int, int, str], Any] = {}
         self._messages = _FrameMessages(node.msg)
         self._sources_checked = False
+        self._sources: dict[str, Any] = {}  # the robot's ImageSources by name (camera models)
         self._skipped: set[tuple[str, str]] = set()
         self._stop = threading.Event()
         self.cycles = 0
@@ -228,8 +267,11 @@ class SpotCamerasBridge:
             self._sources_checked = True
             return
         self._skipped = set()
+        self._sources = available
+        with self._lock:
+            self._infos = {}
         for (cam, kind) in self.outputs:
-            source = CAMERA_SOURCES[cam][0 if kind == VISUAL else 1]
+            source = source_name(cam, kind)
             if source not in available:
                 self._skipped.add((cam, kind))
                 self.log.warning(f"the robot has no image source '{source}': {kind} camera '{cam}' is skipped")
@@ -238,7 +280,9 @@ class SpotCamerasBridge:
     def due_requests(self) -> list[SourceRequest]:
         """The sources that someone listens to now."""
         fmt = Image.FORMAT_JPEG if self.jpeg else Image.FORMAT_RAW
+        merged = self.pub_merged is not None and self.pub_merged.get_subscription_count() > 0
         requests = []
+        merging = []
         for (cam, kind), out in self.outputs.items():
             if (cam, kind) in self._skipped:
                 continue
@@ -246,12 +290,20 @@ class SpotCamerasBridge:
             wants_compressed = out.compressed is not None and out.compressed.get_subscription_count() > 0
             wants_info = out.info.get_subscription_count() > 0
             out.wants = (wants_image, wants_compressed, wants_info)
-            if not (wants_image or wants_compressed or wants_info):
+            out.wants_points = out.points is not None and out.points.get_subscription_count() > 0
+            out.wants_merged = merged and kind == DEPTH and cam in BODY_CAMERAS
+            if out.wants_merged:
+                merging.append(cam)
+            if not (wants_image or wants_compressed or wants_info or out.wants_points or out.wants_merged):
                 continue
+            decode = wants_image or out.wants_points or out.wants_merged
             if kind == VISUAL:
                 requests.append(visual_request(cam, fmt, self.quality, decode=wants_image))
+            elif kind == DEPTH:
+                requests.append(depth_request(cam, decode=decode))
             else:
-                requests.append(depth_request(cam, decode=wants_image))
+                requests.append(registered_depth_request(cam, decode=decode))
+        self.merger.expect(merging)
         return requests
 
     def _loop(self) -> None:
@@ -336,13 +388,48 @@ class SpotCamerasBridge:
             info = self._infos.get(key)
             if info is None:  # the camera model of a source is fixed: built once, restamped per image
                 make = self.node.msg
-                k, model, d = camera_model(image)
+                k, model, d = self._camera_model(image)
                 info = self._infos[key] = (
                     ci.camera_info_msg(make, image.width, image.height, k, d, model, frame_id=frame_id) if k[0]
                     else ci.empty_camera_info(make, image.width, image.height, frame_id=frame_id))
             out.info.publish(msgs.restamped_info(info, stamp))
+        if image.pixels is not None and (out.wants_points or out.wants_merged):
+            self._publish_points(image, out, stamp, frame_id)
         with self._lock:
             out.published += 1
+
+    def _camera_model(self, image: SpotImage) -> tuple[list[float], str, list[float]]:
+        """(K, model, D) of an image; registered depth takes its visual camera's model (the robot
+        registers the depth into that camera, so both must match for depth_image_proc)."""
+        req = image.request
+        if req.kind == DEPTH_REGISTERED:
+            visual = self._sources.get(source_name(req.camera, VISUAL))
+            if visual is not None and visual.WhichOneof("camera_models"):
+                return camera_model_of_source(visual, image.width, image.height)
+        return camera_model(image)
+
+    def _publish_points(self, image: SpotImage, out: _Outputs, stamp: tuple[int, int], frame_id: str) -> None:
+        """spot/depth/<name>/points and this camera's share of spot/points (decode worker thread)."""
+        try:
+            points = self.clouds.points(image, self.organized and out.wants_points)
+        except ValueError as err:  # uncalibrated source or a size that does not fit its model
+            self.errors.error(image.request.source, f"no point cloud: {err}")
+            return
+        if out.wants_points:
+            out.points.publish(pc.point_cloud_msg(self.node.msg, points, stamp, frame_id))
+        if not out.wants_merged:
+            return
+        tform = body_tform(image)
+        if tform is None:
+            self.errors.error(image.request.source, f"no {image.frame_id} -> {BODY_FRAME} transform in the "
+                                                    "image's snapshot: not in spot/points")
+            return
+        flat = points.reshape(-1, 3)
+        ready = self.merger.add(image.request.camera, pc.transform_points(flat, tform), image.stamp_ns)
+        if ready is not None:
+            merged, stamp_ns = ready
+            self.pub_merged.publish(pc.point_cloud_msg(self.node.msg, merged, stamp_from_ns(stamp_ns),
+                                                       self.frame_prefix + BODY_FRAME))
 
 
 def main(argv: list[str] | None = None) -> int:

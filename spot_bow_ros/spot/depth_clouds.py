@@ -1,0 +1,102 @@
+"""Point clouds from Spot's depth images: per-camera clouds and one merged cloud in `body`.
+
+`DepthClouds.points(image, organized)` deprojects a delivered 16UC1 depth image (`SpotImage`)
+with its source's pinhole model (`convert.pointcloud`, depth_image_proc's formula); the
+`Deprojector` of each (source, size, K) is built once. `body_tform(image)` reads the sensor
+frame's pose in `body` from the image's own `transforms_snapshot` (bosdyn frame_helpers), so
+the merged cloud uses the robot's transforms at acquisition time.
+
+`CloudMerger` collects the body-frame clouds of the body depth cameras and hands out one
+merged, voxel-downsampled cloud each time every expected camera has delivered a new one (or a
+camera delivers twice before the others: a failing camera never blocks the merged cloud).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable
+
+import numpy as np
+from bosdyn.client import frame_helpers
+
+from ..convert import pointcloud as pc
+from .cameras import SpotImage, camera_model
+
+BODY_FRAME = "body"
+
+
+def depth_array(image: SpotImage) -> np.ndarray:
+    """The 16UC1 millimetre pixels of a delivered depth image as uint16 HxW (no copy)."""
+    pixels = image.pixels
+    if isinstance(pixels, np.ndarray):
+        return pixels
+    return np.frombuffer(pixels, "<u2").reshape(image.height, image.width)
+
+
+class DepthClouds:
+    """Deprojection of delivered depth images, with cached camera models."""
+
+    def __init__(self):
+        self._deprojectors: dict[tuple, pc.Deprojector] = {}
+        self._lock = threading.Lock()
+
+    def deprojector(self, image: SpotImage) -> pc.Deprojector:
+        """The Deprojector of the image's source and size. Raises ValueError if uncalibrated."""
+        k, _model, _d = camera_model(image)
+        key = (image.request.source, image.width, image.height, tuple(k))
+        dep = self._deprojectors.get(key)
+        if dep is None:
+            dep = pc.Deprojector(pc.Intrinsics.from_k(k), image.width, image.height)
+            with self._lock:
+                self._deprojectors[key] = dep
+        return dep
+
+    def points(self, image: SpotImage, organized: bool) -> np.ndarray:
+        """float32 points (optical frame of `image.frame_id`, metres): HxWx3 with NaN (organized)
+        or Nx3 valid points."""
+        return pc.cloud_points(depth_array(image), self.deprojector(image), organized)
+
+
+def body_tform(image: SpotImage) -> np.ndarray | None:
+    """4x4 pose of the image's sensor frame in `body` from its transforms snapshot (None if absent)."""
+    if image.snapshot is None:
+        return None
+    pose = frame_helpers.get_a_tform_b(image.snapshot, BODY_FRAME, image.frame_id)
+    return None if pose is None else pose.to_matrix()
+
+
+class CloudMerger:
+    """Latest body-frame cloud per camera -> one merged cloud when a new set is complete."""
+
+    def __init__(self, voxel_size: float):
+        self.voxel_size = voxel_size
+        self.expected: frozenset[str] = frozenset()
+        self._new: dict[str, tuple[int, np.ndarray]] = {}
+        self._lock = threading.Lock()
+        self.merged = 0
+
+    def expect(self, cameras: Iterable[str]) -> None:
+        """The cameras a complete merged cloud holds (those being fetched now)."""
+        self.expected = frozenset(cameras)
+
+    def add(self, camera: str, points_in_body: np.ndarray, stamp_ns: int) -> tuple[np.ndarray, int] | None:
+        """Add a camera's cloud (Nx3 in body); returns (merged points, newest stamp ns) when ready."""
+        with self._lock:
+            ready = None
+            if camera in self._new:  # this camera is ahead of the others: flush what we have
+                ready = self._take()
+            self._new[camera] = (stamp_ns, points_in_body)
+            if ready is None and self.expected and self.expected <= self._new.keys():
+                ready = self._take()
+        if ready is None:
+            return None
+        clouds, stamp = ready
+        pts = np.concatenate(clouds) if len(clouds) > 1 else clouds[0]
+        return pc.voxel_downsample(pts, self.voxel_size), stamp
+
+    def _take(self) -> tuple[list[np.ndarray], int]:
+        clouds = [p for _, p in self._new.values()]
+        stamp = max(s for s, _ in self._new.values())
+        self._new = {}
+        self.merged += 1
+        return clouds, stamp
