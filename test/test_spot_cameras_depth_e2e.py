@@ -32,6 +32,7 @@ TOPICS.update({f"/spot/camera/{c}/image": IMG for c in CAMS})
 TOPICS.update({f"/spot/camera/{c}/camera_info": INFO for c in CAMS})
 TOPICS.update({f"/spot/depth/{c}/points": CLOUD for c in CAMS})
 TOPICS.update({f"/spot/depth/{c}/image": IMG for c in CAMS})
+TOPICS.update({f"/spot/depth_registered/{c}/points": CLOUD for c in CAMS})
 TOPICS["/spot/points"] = CLOUD
 VOXEL = 0.05
 
@@ -146,3 +147,31 @@ def _rotate(q, v):
                   [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
                   [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
     return r @ np.asarray(v)
+
+
+@pytest.mark.parametrize("cam,source,visual_frame", [
+    ("frontleft", "frontleft_depth_in_visual_frame", "frontleft_fisheye"),
+    ("hand", "hand_depth_in_hand_color_frame", "hand_color_image_sensor")])
+def test_registered_points_carry_the_visual_images_colour(run, sim, cam, source, visual_frame):
+    """depth_image_proc point_cloud_xyzrgb: registered depth + the visual image of the same stamp."""
+    spec = sim.cameras.by_name[source]
+    visual = {stamp_to_ns(m.header.stamp): m for m in run[f"/spot/camera/{cam}/image"]}
+    checked = 0
+    for msg in run[f"/spot/depth_registered/{cam}/points"]:
+        assert msg.header.frame_id == visual_frame
+        assert [(f.name, f.offset) for f in msg.fields] == [("x", 0), ("y", 4), ("z", 8), ("rgb", 12)]
+        assert (msg.height, msg.width, msg.point_step) == (480, 640, 16)
+        raw = np.frombuffer(bytes(memoryview(msg.data)), np.uint8).reshape(480, 640, 16)
+        pts = points_from_cloud(msg).reshape(480, 640, 3)
+        mask = depth_plane_mask(spec)
+        assert np.abs(pts[mask][:, 2] - depth_plane_distance_m(source)).max() < 0.01
+        image = visual.get(stamp_to_ns(msg.header.stamp))
+        if image is None:
+            continue
+        packed = raw[..., 12:16].copy().view("<u4")[..., 0]
+        colour = np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255], axis=-1).astype(np.uint8)
+        pixels = array_from_image_msg(image)
+        expect = (np.repeat(pixels[..., None], 3, axis=-1) if pixels.ndim == 2 else pixels[..., ::-1])  # bgr8 -> rgb
+        np.testing.assert_array_equal(colour, expect)
+        checked += 1
+    assert checked >= 2

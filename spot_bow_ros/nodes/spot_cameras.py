@@ -11,7 +11,10 @@ Per camera name `<name>` in `cameras` (frontleft, frontright, left, right, back,
   visual camera's (same size, K, frame): what depth_image_proc and RViz's DepthCloud expect;
 - with `point_clouds: true`: `spot/depth/<name>/points` (sensor_msgs/PointCloud2, x y z float32 in
   the depth sensor's optical frame, organized or valid points only per `organized`) and, with
-  `merged_cloud: true`, `spot/points`: the body cameras' clouds in `body`, voxel-downsampled.
+  `merged_cloud: true`, `spot/points`: the body cameras' clouds in `body`, voxel-downsampled;
+  with `depth_registered` too, `spot/depth_registered/<name>/points`: x y z + rgb from the
+  registered depth and the visual image of the same acquisition, in the visual camera's frame
+  (depth_image_proc's point_cloud_xyzrgb).
 
 A fetch thread asks for every due source in one call at `rate` Hz; decoding and publishing run
 on a small pool; the node's executor is never blocked, so other bridges of the process go on.
@@ -28,21 +31,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 from bosdyn.client.exceptions import Error as BosdynError
 from bosdyn.client.image import ImageClient
 
 from ..convert import camera_info as ci
 from ..convert import images as imconv
+from ..convert import pointcloud as pc
+from ..convert.camera_info import camera_model_of_source
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import QoS
-from ..convert import pointcloud as pc
-from ..convert.camera_info import camera_model_of_source
 from ..spot.cameras import (BODY_CAMERAS, CAMERA_SOURCES, DEPTH, DEPTH_REGISTERED, VISUAL, CameraFetcher,
                             FetchSchedule, Image, SourceRequest, SpotImage, ThrottledErrors, camera_model,
                             depth_request, registered_depth_request, source_name, visual_request)
-from ..spot.depth_clouds import BODY_FRAME, CloudMerger, DepthClouds, body_tform
+from ..spot.depth_clouds import (BODY_FRAME, CloudMerger, DepthClouds, RegisteredPairs, body_tform, depth_array,
+                                 rgb_pixels)
 from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
 
 NODE_NAME = "spot_cameras"
@@ -214,8 +219,12 @@ class SpotCamerasBridge:
                 rbase = f"spot/depth_registered/{cam}"
                 self.outputs[(cam, DEPTH_REGISTERED)] = _Outputs(
                     node.create_publisher("sensor_msgs/msg/Image", f"{rbase}/image", qos),
-                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{rbase}/camera_info", qos), None)
+                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{rbase}/camera_info", qos), None,
+                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{rbase}/points", qos)
+                    if self.point_clouds else None)
         self.clouds = DepthClouds()
+        self.pairs = RegisteredPairs()
+        self._rgb_cams: set[str] = set()  # cameras whose registered points are wanted (need the visual)
         self.merger = CloudMerger(values["voxel_size"])
         self.pub_merged = (node.create_publisher("sensor_msgs/msg/PointCloud2", "spot/points", qos)
                            if values["merged_cloud"] else None)
@@ -283,6 +292,9 @@ class SpotCamerasBridge:
         merged = self.pub_merged is not None and self.pub_merged.get_subscription_count() > 0
         requests = []
         merging = []
+        self._rgb_cams = {cam for (cam, kind), out in self.outputs.items()
+                          if kind == DEPTH_REGISTERED and out.points is not None
+                          and (cam, kind) not in self._skipped and out.points.get_subscription_count() > 0}
         for (cam, kind), out in self.outputs.items():
             if (cam, kind) in self._skipped:
                 continue
@@ -294,11 +306,13 @@ class SpotCamerasBridge:
             out.wants_merged = merged and kind == DEPTH and cam in BODY_CAMERAS
             if out.wants_merged:
                 merging.append(cam)
-            if not (wants_image or wants_compressed or wants_info or out.wants_points or out.wants_merged):
+            colour = kind == VISUAL and cam in self._rgb_cams
+            if not (wants_image or wants_compressed or wants_info or out.wants_points or out.wants_merged
+                    or colour):
                 continue
             decode = wants_image or out.wants_points or out.wants_merged
             if kind == VISUAL:
-                requests.append(visual_request(cam, fmt, self.quality, decode=wants_image))
+                requests.append(visual_request(cam, fmt, self.quality, decode=wants_image or colour))
             elif kind == DEPTH:
                 requests.append(depth_request(cam, decode=decode))
             else:
@@ -393,7 +407,9 @@ class SpotCamerasBridge:
                     ci.camera_info_msg(make, image.width, image.height, k, d, model, frame_id=frame_id) if k[0]
                     else ci.empty_camera_info(make, image.width, image.height, frame_id=frame_id))
             out.info.publish(msgs.restamped_info(info, stamp))
-        if image.pixels is not None and (out.wants_points or out.wants_merged):
+        if image.pixels is not None and req.camera in self._rgb_cams and req.kind in (VISUAL, DEPTH_REGISTERED):
+            self._publish_rgb_points(image)
+        elif image.pixels is not None and (out.wants_points or out.wants_merged):
             self._publish_points(image, out, stamp, frame_id)
         with self._lock:
             out.published += 1
@@ -407,6 +423,28 @@ class SpotCamerasBridge:
             if visual is not None and visual.WhichOneof("camera_models"):
                 return camera_model_of_source(visual, image.width, image.height)
         return camera_model(image)
+
+    def _publish_rgb_points(self, image: SpotImage) -> None:
+        """spot/depth_registered/<name>/points once both the registered depth and the visual image
+        of one acquisition are here (decode worker threads)."""
+        if image.request.kind == VISUAL:
+            other = self.pairs.offer(image, DEPTH_REGISTERED)
+            depth, visual = other, image
+        else:
+            other = self.pairs.offer(image, VISUAL)
+            depth, visual = image, other
+        if other is None:
+            return
+        try:
+            rgb = rgb_pixels(visual, depth.width, depth.height)
+            k, _model, _d = self._camera_model(depth)
+            points = pc.cloud_points(depth_array(depth), self.clouds.deprojector(depth, k), self.organized, rgb)
+        except (ValueError, cv2.error) as err:
+            self.errors.error(depth.request.source, f"no coloured point cloud: {err}")
+            return
+        out = self.outputs[(depth.request.camera, DEPTH_REGISTERED)]
+        out.points.publish(pc.point_cloud_msg(self.node.msg, points, stamp_from_ns(depth.stamp_ns),
+                                              self.frame_prefix + depth.frame_id))
 
     def _publish_points(self, image: SpotImage, out: _Outputs, stamp: tuple[int, int], frame_id: str) -> None:
         """spot/depth/<name>/points and this camera's share of spot/points (decode worker thread)."""

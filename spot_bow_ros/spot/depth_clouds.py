@@ -40,9 +40,11 @@ class DepthClouds:
         self._deprojectors: dict[tuple, pc.Deprojector] = {}
         self._lock = threading.Lock()
 
-    def deprojector(self, image: SpotImage) -> pc.Deprojector:
-        """The Deprojector of the image's source and size. Raises ValueError if uncalibrated."""
-        k, _model, _d = camera_model(image)
+    def deprojector(self, image: SpotImage, k: list[float] | None = None) -> pc.Deprojector:
+        """The Deprojector of the image's source and size (`k`: K to use instead of the source's).
+        Raises ValueError if uncalibrated."""
+        if k is None:
+            k, _model, _d = camera_model(image)
         key = (image.request.source, image.width, image.height, tuple(k))
         dep = self._deprojectors.get(key)
         if dep is None:
@@ -100,3 +102,45 @@ class CloudMerger:
         self._new = {}
         self.merged += 1
         return clouds, stamp
+
+
+def rgb_pixels(image: SpotImage, width: int, height: int) -> np.ndarray:
+    """HxWx3 uint8 RGB of a decoded visual image (mono8 / bgr8 / rgb8 / bgra8), resized (nearest)
+    to the registered depth's size when they differ."""
+    import cv2
+
+    from ..convert import images as imconv
+
+    pixels = image.pixels
+    if not isinstance(pixels, np.ndarray):
+        dtype, channels = imconv.encoding_info(image.encoding)
+        pixels = np.frombuffer(pixels, dtype).reshape(image.height, image.width, channels)
+    if pixels.ndim == 2 or pixels.shape[2] == 1:
+        rgb = cv2.cvtColor(pixels.reshape(pixels.shape[:2]), cv2.COLOR_GRAY2RGB)
+    elif image.encoding in (imconv.RGB8, "rgba8"):
+        rgb = np.ascontiguousarray(pixels[..., :3])
+    else:
+        rgb = cv2.cvtColor(np.ascontiguousarray(pixels[..., :3]), cv2.COLOR_BGR2RGB)
+    if rgb.shape[:2] != (height, width):
+        rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_NEAREST)
+    return rgb
+
+
+class RegisteredPairs:
+    """Pairs a camera's registered depth with its visual image of the same acquisition (one
+    GetImage call serves both with the same acquisition time)."""
+
+    def __init__(self):
+        self._latest: dict[tuple[str, str], SpotImage] = {}
+        self._lock = threading.Lock()
+
+    def offer(self, image: SpotImage, other_kind: str) -> SpotImage | None:
+        """Keep `image`; return the other kind's image of the same acquisition if it is here."""
+        cam, kind = image.request.camera, image.request.kind
+        with self._lock:
+            other = self._latest.get((cam, other_kind))
+            if other is not None and other.robot_stamp_ns == image.robot_stamp_ns:
+                del self._latest[(cam, other_kind)]
+                return other
+            self._latest[(cam, kind)] = image
+            return None
