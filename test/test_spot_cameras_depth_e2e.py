@@ -175,3 +175,17 @@ def test_registered_points_carry_the_visual_images_colour(run, sim, cam, source,
         np.testing.assert_array_equal(colour, expect)
         checked += 1
     assert checked >= 2
+
+
+def test_merged_cloud_without_point_clouds_is_one_line_and_exit_2():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "spot_cameras"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "spot_bow_ros.nodes.spot_cameras"]
+    done = subprocess.run(cmd + ["--ros-args", "-p", "merged_cloud:=true"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "'merged_cloud' needs 'point_clouds: true'" in lines[0], done.stderr

@@ -101,8 +101,12 @@ class ProprioceptionBridge:
                          if values["publish_odometry"] else None)
         self.pub_tf = node.create_publisher("tf2_msgs/msg/TFMessage", "/tf", TF_QOS) if values["publish_tf"] else None
         self.model: RobotModel | None = None
+        self._model_published = False
         self._model_setting = values["robot_model"]
         self.pub_links = self.pub_description = None
+        if self._model_setting != "none" and values["robot_description_file"]:
+            # a user's file is checked at start: a wrong path is a parameter error, not a later log line
+            self.model = RobotModel.load(self._model_setting, values["robot_description_file"])
         if self._model_setting != "none":
             self.pub_links = self.pub_tf or node.create_publisher("tf2_msgs/msg/TFMessage", "/tf", TF_QOS)
             self.pub_description = node.create_publisher("std_msgs/msg/String", "robot_description", LATCHED)
@@ -172,20 +176,21 @@ class ProprioceptionBridge:
     # -- robot model (robot_state_publisher's job, without ROS) --------------------------------
     def _load_model(self, joint_names) -> bool:
         """Load the robot model for these joints once; publish robot_description and fixed joints."""
-        name = choose_model(self._model_setting, joint_names, self.prefix)
-        try:
-            self.model = RobotModel.load(name, self.params["robot_description_file"])
-        except RobotModelError as err:
-            self.log.error(f"{err}: no robot_description and no link transforms")
-            self._model_setting = "none"
-            return False
+        if self.model is None:
+            try:
+                self.model = RobotModel.load(choose_model(self._model_setting, joint_names, self.prefix))
+            except RobotModelError as err:
+                self.log.error(f"{err}: no robot_description and no link transforms")
+                self._model_setting = "none"
+                return False
+        self._model_published = True
         self.pub_description.publish(self.make("std_msgs/msg/String", data=self.model.urdf))
         self._publish_static(self.model.fixed())
         self.log.info(f"robot model {self.model.name}: robot_description and link transforms from joint_states")
         return True
 
     def _publish_links(self, names, positions, stamp: tuple[int, int]) -> None:
-        if self.model is None and (self._model_setting == "none" or not self._load_model(names)):
+        if not self._model_published and (self._model_setting == "none" or not self._load_model(names)):
             return
         edges = self.model.moving(names, positions, self.prefix)
         if edges:
