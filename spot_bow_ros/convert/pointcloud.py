@@ -33,7 +33,6 @@ MessageFactory = Callable[..., Any]
 Stamp = tuple[int, int]
 
 MM_TO_M = 0.001
-INVALID_DEPTH = (0, 65535)
 FLOAT32 = 7  # sensor_msgs/PointField.FLOAT32
 XYZ_FIELDS = (("x", 0), ("y", 4), ("z", 8))
 XYZRGB_FIELDS = XYZ_FIELDS + (("rgb", 12),)
@@ -54,20 +53,6 @@ class Intrinsics:
         if not k[0] or not k[4]:
             raise ValueError("camera matrix K has a zero focal length (uncalibrated camera): no points")
         return cls(float(k[0]), float(k[4]), float(k[2]), float(k[5]))
-
-
-def reference_deprojection(depth_mm: np.ndarray, intr: Intrinsics) -> np.ndarray:
-    """The plain per-pixel formula (float64, HxWx3, NaN for invalid): the reference the fast
-    path is tested against, written the way depth_image_proc's loop reads."""
-    h, w = depth_mm.shape
-    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
-    d = depth_mm.astype(np.float64)
-    z = d * MM_TO_M
-    x = (u - intr.cx) * d * (MM_TO_M / intr.fx)
-    y = (v - intr.cy) * d * (MM_TO_M / intr.fy)
-    pts = np.stack([x, y, z], axis=-1)
-    pts[(depth_mm == 0) | (depth_mm == 65535)] = np.nan
-    return pts
 
 
 class Deprojector:
