@@ -44,7 +44,7 @@ def test_merger_waits_for_every_expected_camera_and_downsamples():
 
 
 def test_registered_pairs_match_by_acquisition_time():
-    pairs = RegisteredPairs()
+    pairs = RegisteredPairs(tolerance_ns=0)
     d1 = image(registered_depth_request("left"), stamp=5)
     v2 = image(visual_request("left"), stamp=6, encoding="mono8")
     assert pairs.offer(d1, "visual") is None
@@ -64,3 +64,12 @@ def test_depth_array_and_rgb_pixels():
     bgr[..., 0] = 200  # blue
     rgb = rgb_pixels(image(visual_request("hand"), pixels=bgr, encoding="bgr8", w=2, h=2), 2, 2)
     assert tuple(rgb[0, 0]) == (0, 0, 200)
+
+
+def test_registered_pairs_tolerate_a_small_offset():
+    pairs = RegisteredPairs(tolerance_ns=20_000_000)
+    v = image(visual_request("right"), stamp=1_000_000_000, encoding="mono8")
+    assert pairs.offer(v, "depth_registered") is None
+    assert pairs.offer(image(registered_depth_request("right"), stamp=1_050_000_000), "visual") is None  # 50 ms
+    v2 = image(visual_request("right"), stamp=1_060_000_000, encoding="mono8")
+    assert pairs.offer(v2, "depth_registered").robot_stamp_ns == 1_050_000_000  # 10 ms

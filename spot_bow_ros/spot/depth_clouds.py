@@ -127,10 +127,12 @@ def rgb_pixels(image: SpotImage, width: int, height: int) -> np.ndarray:
 
 
 class RegisteredPairs:
-    """Pairs a camera's registered depth with its visual image of the same acquisition (one
-    GetImage call serves both with the same acquisition time)."""
+    """Pairs a camera's registered depth with its visual image of the same acquisition. One
+    GetImage call serves both, "hardware time-synced" (the simulator: equal acquisition times);
+    a robot whose two streams are not exactly aligned is paired within `tolerance_ns`."""
 
-    def __init__(self):
+    def __init__(self, tolerance_ns: int = 20_000_000):
+        self.tolerance_ns = tolerance_ns
         self._latest: dict[tuple[str, str], SpotImage] = {}
         self._lock = threading.Lock()
 
@@ -139,7 +141,7 @@ class RegisteredPairs:
         cam, kind = image.request.camera, image.request.kind
         with self._lock:
             other = self._latest.get((cam, other_kind))
-            if other is not None and other.robot_stamp_ns == image.robot_stamp_ns:
+            if other is not None and abs(other.robot_stamp_ns - image.robot_stamp_ns) <= self.tolerance_ns:
                 del self._latest[(cam, other_kind)]
                 return other
             self._latest[(cam, kind)] = image
