@@ -8,8 +8,10 @@
 2. End-to-end latency: robot acquisition (simulator truth, local clock) -> `joint_states` receipt
    by another node, for the streaming and polling robot-state paths, over the in-process bus and
    (with --dds) Cyclone DDS between two participants. Target p50 <= 10 ms.
+3. (with --cpu) CPU of the bridge process (over DDS) and of a `spot-bow-ros sim` process, per
+   state source: the stream runs at 333 Hz like a real Spot's, polling at 50 Hz.
 
-Usage: python bench/bench_proprioception.py [--seconds 5] [--dds]
+Usage: python bench/bench_proprioception.py [--seconds 5] [--dds] [--cpu]
 """
 
 from __future__ import annotations
@@ -135,15 +137,60 @@ def latency(seconds: float, transport_kind: str) -> None:
                   f"[{active}]")
 
 
+def _proc_cpu_s(pid: int) -> float:
+    import os
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (float(fields[11]) + float(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu(seconds: float) -> None:
+    """Bridge and simulator CPU (fraction of one core) per state source, sim in its own process."""
+    import os
+    import subprocess
+
+    from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
+    from spot_bow_ros.ros.dds import DdsTransport
+    from spot_bow_ros.ros.standalone import StandaloneNode
+
+    for mode in ("streaming", "polling"):
+        with tempfile.TemporaryDirectory() as tmp:
+            info = Path(tmp) / "sim.json"
+            sim = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--info-file", str(info),
+                                    "--log-level", "warning"])
+            try:
+                while not info.exists():
+                    time.sleep(0.05)
+                transport = DdsTransport(domain_id=int(os.environ.get("ROS_DOMAIN_ID", "0")))
+                node = StandaloneNode("proprioception", transport, parameter_overrides=dict(
+                    sim_info_file=str(info), state_source=mode, camera_frames=False))
+                bridge = ProprioceptionBridge(node)
+                time.sleep(2.0)
+                c0, s0, w0, n0 = time.process_time(), _proc_cpu_s(sim.pid), time.monotonic(), bridge.source.samples
+                time.sleep(seconds)
+                c1, s1, w1, n1 = time.process_time(), _proc_cpu_s(sim.pid), time.monotonic(), bridge.source.samples
+                dt = w1 - w0
+                print(f"cpu {mode:9s}: {(n1 - n0) / dt:5.0f} samples/s published (joint_states, imu, odometry, tf, "
+                      f"bow); bridge process {100 * (c1 - c0) / dt:4.0f}% of a core, "
+                      f"sim process {100 * (s1 - s0) / dt:4.0f}% of a core")
+                node.destroy()
+                transport.close()
+            finally:
+                sim.terminate()
+                sim.wait()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--dds", action="store_true", help="also measure over Cyclone DDS")
+    parser.add_argument("--cpu", action="store_true", help="also measure bridge and simulator CPU")
     args = parser.parse_args()
     conversion(args.seconds)
     latency(args.seconds, "inproc")
     if args.dds:
         latency(args.seconds, "dds")
+    if args.cpu:
+        cpu(args.seconds)
     return 0
 
 

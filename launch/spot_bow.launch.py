@@ -19,7 +19,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from spot_bow_ros.launch_params import NamespacedParamsFile
+from spot_bow_ros.ros.launch_params import NamespacedParamsFile
 
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service")
 

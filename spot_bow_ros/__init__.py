@@ -2,7 +2,8 @@
 
 Layers (imports point downwards only)::
 
-    cli, nodes          bridges and the `spot-bow-ros` command
+    cli                 the `spot-bow-ros` command
+    nodes               one module per bridge (+ its own helpers: webcam_capture, motion_recording)
     ros, spot, sim      middleware seam (rclpy | standalone DDS), bosdyn side, simulated Spot
     convert             pure conversions (no I/O, no threads)
     bow                 BOW schema and BOW <-> ROS axis/unit conventions

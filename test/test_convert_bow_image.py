@@ -125,6 +125,20 @@ def test_bgr_image_to_bow_yuv422_and_back():
     assert jpg.Compression == JPG and jpg.Data[:2] == b"\xff\xd8"
 
 
+def test_greyscale_round_trips_at_full_range():
+    grey = np.tile(np.array([0, 255, 1, 254, 16, 235, 128, 77], np.uint8), (3, 2))   # 3 x 16
+    msg = image_msg_from_array(make, grey, "mono8", frame_id="ir_cam")
+    sample = bi.sample_from_image_msg(msg)
+    assert (sample.ImageType, sample.Compression, list(sample.DataShape)) == (RGB, RAW, [16, 3])
+    uyvy = np.frombuffer(sample.Data, np.uint8).reshape(3, 16, 2)
+    np.testing.assert_array_equal(uyvy[..., 1], grey)          # Y is the grey value, full range
+    assert (uyvy[..., 0] == 128).all()                           # neutral chroma
+    back = bi.ros_image_from_sample(make, sample, desired_encoding="mono8").msg
+    np.testing.assert_array_equal(array_from_image_msg(back), grey)
+    bgr = array_from_image_msg(bi.ros_image_from_sample(make, sample, desired_encoding="bgr8").msg)
+    assert (bgr[:, 0] == 0).all() and (bgr[:, 1] == 255).all()
+
+
 def test_fov_and_camera_info():
     sample = bow.ImageSample(Source="head", Data=UYVY.tobytes(), DataShape=[32, 24], Compression=RAW,
                              ImageType=RGB, HFOV=90.0, VFOV=60.0)

@@ -37,6 +37,18 @@ def test_spot_packet_in_documented_bow_axes():
     assert imu.Transform.Name == "body" and imu.Transform.LocationTag == bow.TORSO
 
 
+@pytest.mark.parametrize("link, tag", [("body", bow.TORSO), ("head", bow.HEAD), ("hand", bow.END_EFFECTOR),
+                                       ("arm0.link_wr1", bow.END_EFFECTOR), ("payload_imu", None)])
+def test_imus_off_the_body_are_not_tagged_base(link, tag):
+    imu = bow_imu_from_spot_packet(ACC, GYRO, ROT, link, convention=DOC)
+    assert imu.Transform.Name == link
+    if tag is None:
+        assert not imu.Transform.HasField("LocationTag")   # unset: BASE would mean the floor contact
+    else:
+        assert imu.Transform.LocationTag == tag
+    assert not (imu.Transform.HasField("LocationTag") and imu.Transform.LocationTag == bow.BASE)
+
+
 @pytest.mark.parametrize("conv", [DOC, ROS])
 def test_spot_packet_round_trips_to_ros_imu(conv):
     imu = bow_imu_from_spot_packet(ACC, GYRO, ROT, "body", convention=conv)

@@ -42,6 +42,26 @@ def test_stream_joint_order():
         stream_joint_names(13)
 
 
+def test_stream_layout_learned_from_the_polled_names():
+    from bosdyn.api.spot import spot_constants_pb2
+    from spot_bow_ros.convert.joints import SPOT_ARM_HR0, robot_has_arm, stream_layout
+    polled_arm = SPOT_LEG_JOINTS + ("arm0.sh0", "arm0.sh1", SPOT_ARM_HR0, "arm0.el0", "arm0.el1", "arm0.wr0",
+                                    "arm0.wr1", "arm0.f1x")
+    layout = stream_layout(polled_arm)
+    assert len(polled_arm) == 20 and len(layout) == 19 and SPOT_ARM_HR0 not in layout
+    # the stream's order is bosdyn.api.spot.JointIndex
+    for name, index in (("fl.hx", "JOINT_INDEX_FL_HX"), ("hr.kn", "JOINT_INDEX_HR_KN"),
+                        ("arm0.sh0", "JOINT_INDEX_A0_SH0"), ("arm0.el0", "JOINT_INDEX_A0_EL0"),
+                        ("arm0.f1x", "JOINT_INDEX_A0_F1X")):
+        assert layout.index(name) == spot_constants_pb2.JointIndex.Value(index)
+    assert stream_layout(SPOT_LEG_JOINTS) == SPOT_LEG_JOINTS and not robot_has_arm(SPOT_LEG_JOINTS)
+    # the learned layout decides, not the count alone
+    assert stream_joint_names(19, layout) == layout
+    with pytest.raises(ProprioceptionError, match="19 joints; this robot has 12"):
+        stream_joint_names(19, stream_layout(SPOT_LEG_JOINTS))
+    assert friendly_joint_name(SPOT_ARM_HR0) == "arm_hr0"     # the Spot URDF's (fixed) joint name
+
+
 def spot_sample(prefix=""):
     names = SPOT_LEG_JOINTS + SPOT_ARM_JOINTS
     pos = [0.1 * i - 0.9 for i in range(19)]

@@ -161,9 +161,15 @@ def test_head_ros_convention_is_roll_pitch_yaw_about_ros_axes():
 
 
 def test_head_in_degrees_is_not_a_thing_head_is_radians():
-    # Head has no unit field: 30 would be 30 rad, far beyond the limits -> clamped, not wrapped.
-    conv = m.convert_motor_sample(sample(Head={"X": 30.0}), BOW, m.MotionLimits(max_body_yaw=0.3))
+    # Head has no unit field: 30 would be 30 rad -> rejected ("check the units"), not clamped.
+    with pytest.raises(m.InvalidMotorSample, match=r"Head.X = 30 rad is beyond ±pi.*check the units"):
+        m.convert_motor_sample(sample(Head={"X": 30.0}), BOW, m.MotionLimits(max_body_yaw=0.3))
+    with pytest.raises(m.InvalidMotorSample, match="Head.Z"):
+        m.convert_motor_sample(sample(Head={"Z": -3.2}), BOW, m.MotionLimits())
+    # within ±pi but beyond the body limits: clamped (reported) as before
+    conv = m.convert_motor_sample(sample(Head={"X": 3.0}), BOW, m.MotionLimits(max_body_yaw=0.3))
     assert conv.command.body.orientation == pytest.approx((0.0, 0.0, -0.3))
+    assert [c.what for c in conv.clamps] == ["body yaw (rad)"]
 
 
 def test_operating_height_relative_to_nominal():

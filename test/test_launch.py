@@ -140,7 +140,7 @@ def test_namespaced_params_file_substitution_with_launch(tmp_path):
     pytest.importorskip("launch_ros")  # (plain "launch" would find this repository's launch/ folder)
     from launch import LaunchContext
 
-    from spot_bow_ros.launch_params import NamespacedParamsFile
+    from spot_bow_ros.ros.launch_params import NamespacedParamsFile
 
     source = tmp_path / "webcam.yaml"
     source.write_text("webcam:\n  ros__parameters:\n    fps: 15.0\n")

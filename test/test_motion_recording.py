@@ -1,4 +1,4 @@
-"""MotorArray recordings on disk and their timed playback (spot_bow_ros/motion_recording.py)."""
+"""MotorArray recordings on disk and their timed playback (spot_bow_ros/nodes/motion_recording.py)."""
 
 import threading
 import time
@@ -6,7 +6,7 @@ import time
 import pytest
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
-from spot_bow_ros.motion_recording import (MotionPlayer, MotionRecorder, RecordingError,
+from spot_bow_ros.nodes.motion_recording import (MotionPlayer, MotionRecorder, RecordingError,
                                            load_recording, recording_path, save_recording)
 
 

@@ -11,7 +11,7 @@ from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from google.protobuf import json_format
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
-from spot_bow_ros.motion_recording import load_recording
+from spot_bow_ros.nodes.motion_recording import load_recording
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
@@ -229,6 +229,41 @@ def test_position_mode_goal_in_odom(rig):
     assert goal.position.y == pytest.approx(y0 + math.sin(yaw0), abs=0.02)
     assert math.remainder(goal.angle - (yaw0 + math.pi / 2), 2 * math.pi) == pytest.approx(0.0, abs=0.02)
     assert ts_ns(req.end_time) > rec.robot_ns
+
+
+def test_robot_state_error_during_position_goal_is_a_failed_result_not_an_exception(rig, caplog):
+    from bosdyn.api import header_pb2
+    time.sleep(0.3)
+    mark = rig.mark()
+    rig.sim.robot.state_servicer.inject_error(header_pb2.CommonError.CODE_INTERNAL_SERVER_ERROR,
+                                              "state estimator restarting")
+    s = bow.MotorSample()
+    s.Locomotion.LocomotionMode = bow.POSITION_MODE
+    s.Locomotion.Position.Z = 0.5
+    received = rig.bridge.counts["received"]
+    with caplog.at_level(logging.WARNING):
+        rig.send_json(s)
+        rig.wait_handled(received)
+        time.sleep(0.2)
+    result = rig.bridge.commander.last_result
+    assert result is not None and not result.ok
+    assert result.detail.startswith("InternalServerError") and "\n" not in result.detail
+    assert rig.commands_since(mark) == []          # nothing was sent to the robot
+    assert rig.bridge.commander.ready              # the robot answered: forwarding goes on
+    rig.send_json(s)                               # the next goal goes through
+    (rec,) = rig.wait_commands(mark)
+    assert rec.accepted, rec.message
+
+
+def test_ignored_sample_parts_are_warned_once_per_kind(rig, caplog):
+    with caplog.at_level(logging.DEBUG, logger="spot_bow_ros"):
+        for up in (0.3, 0.4, 0.5):                 # vertical velocity: Spot walks on the ground plane
+            received = rig.bridge.counts["received"]
+            rig.send_json(velocity_sample(z=0.2, y=up))
+            rig.wait_handled(received)
+    notes = [r for r in caplog.records if "vertical component" in r.getMessage()]
+    assert len(notes) == 1 and notes[0].levelno == logging.WARNING
+    assert "0.3 ignored" in notes[0].getMessage()
 
 
 def test_arm_pose_joints_and_gripper(rig):

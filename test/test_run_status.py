@@ -3,7 +3,7 @@
 import io
 import time
 
-from spot_bow_ros.run_status import StatusBoard
+from spot_bow_ros.cli.run_status import StatusBoard
 
 
 class _Commander:

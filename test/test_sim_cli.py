@@ -77,3 +77,73 @@ def test_port_in_use_exits_with_error(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=5)
+
+
+def test_no_streaming_licence_makes_the_stream_fail_as_on_an_unlicensed_robot(tmp_path):
+    import grpc
+    from bosdyn.client.robot_state import RobotStateStreamingClient
+
+    info = tmp_path / "sim.json"
+    proc, _ = _start(info, "--no-streaming-licence")
+    try:
+        assert json.loads(info.read_text())["streaming_licence"] is False
+        with SpotConnection(ConnectionConfig.from_sim_info(info)) as conn:
+            state = conn.ensure_client("robot-state").get_robot_state(timeout=10)
+            assert len(state.kinematic_state.joint_states) == 20      # arm robot: hr0 listed too
+            conn.register_client(RobotStateStreamingClient)
+            stream = conn.ensure_client("robot-state-streaming").get_robot_state_stream()
+            with pytest.raises(grpc.RpcError) as err:
+                next(iter(stream))
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=5)[0].decode(errors="replace")
+    assert proc.returncode == 0, out
+
+
+def test_control_stdin_injects_faults_visible_in_robot_state(tmp_path):
+    from bosdyn.api import robot_state_pb2 as RS
+
+    info = tmp_path / "sim.json"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--info-file", str(info), "--no-arm",
+                             "--control-stdin", "--log-level", "warning"], env=env, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def ask(line):
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        return proc.stdout.readline().strip()
+
+    try:
+        deadline = time.monotonic() + 10
+        while not info.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "sim did not start"
+            time.sleep(0.01)
+        with SpotConnection(ConnectionConfig.from_sim_info(info)) as conn:
+            client = conn.ensure_client("robot-state")
+            client.get_robot_state(timeout=10)                 # the body is up
+            answer = ask("system-fault imu_degraded critical imu,robot 7")
+            assert answer.startswith("ok ")
+            uid = answer.split()[1]
+            behavior = ask("behavior-fault fall")
+            assert behavior.startswith("ok ")
+            assert ask("battery 12.5") == "ok 12.5"
+            assert ask("frobnicate").startswith("error unknown command 'frobnicate'")
+            assert ask("system-fault x loud").startswith("error severity must be one of")
+            state = client.get_robot_state(timeout=5)
+            (fault,) = state.system_fault_state.faults
+            assert (fault.name, fault.uuid, fault.code, fault.severity, list(fault.attributes)) == (
+                "imu_degraded", uid, 7, RS.SystemFault.SEVERITY_CRITICAL, ["imu", "robot"])
+            (bf,) = state.behavior_fault_state.faults
+            assert bf.behavior_fault_id == int(behavior.split()[1]) and bf.cause == RS.BehaviorFault.CAUSE_FALL
+            assert state.battery_states[0].charge_percentage.value == pytest.approx(12.5, abs=0.01)
+            assert ask("clear-system-fault imu_degraded") == "ok 1"
+            assert ask(f"clear-behavior-fault {bf.behavior_fault_id}") == "ok cleared"
+            state = client.get_robot_state(timeout=5)
+            assert not state.system_fault_state.faults and not state.behavior_fault_state.faults
+            assert [h.uuid for h in state.system_fault_state.historical_faults] == [uid]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=5)
+    assert proc.returncode == 0

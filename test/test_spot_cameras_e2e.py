@@ -202,7 +202,7 @@ def test_fetcher_one_call_and_isolated_failures(sim):
         n = fetcher.fetch([visual_request("frontleft"), bogus, depth_request("back"),
                            visual_request("hand", image_format=image_pb2.Image.FORMAT_RAW)])
         assert n == 3 and fetcher.stats.calls == 1
-        assert failed == [("no_such_camera", "the robot answered STATUS_UNKNOWN_CAMERA")]
+        assert failed == [("no_such_camera", "the robot answered STATUS_UNKNOWN_CAMERA: source dropped")]
         by_source = {img.request.source: img for img in delivered}
         assert by_source["hand_color_image"].encoding == "rgb8"
         assert isinstance(by_source["hand_color_image"].pixels, bytes)  # RAW passes through

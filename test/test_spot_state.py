@@ -17,9 +17,9 @@ from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.bow.frames import AxisConvention
 from spot_bow_ros.sim.frames import fill_frame_tree
 from spot_bow_ros.sim.physics import SpotPhysics
-from spot_bow_ros.sim.state import build_stream_response
-from spot_bow_ros.spot.state import (StateError, _frame_pose, proprioception_from_sample, sample_from_stream,
-                                     sensor_frame_from_capture)
+from spot_bow_ros.sim.state import build_robot_state, build_stream_response
+from spot_bow_ros.spot.state import (StateError, _frame_pose, proprioception_from_sample, sample_from_robot_state,
+                                     sample_from_stream, sensor_frame_from_capture)
 
 
 def walking_snapshot(arm=True):
@@ -77,3 +77,31 @@ def test_sensor_frame_parent_is_hand_for_gripper_cameras():
         fill_frame_tree(shot.transforms_snapshot, snap, only_sensor=name)
         frame = sensor_frame_from_capture(shot, "src")
         assert frame.parent == parent and frame.name == name
+
+
+def test_polled_state_drops_hr0_and_keeps_unknown_joints_by_name():
+    from spot_bow_ros.sim.clock import RobotClock
+    from spot_bow_ros.sim.robot import SimRobot
+    robot = SimRobot(RobotClock.starting_now(0.0), arm=True, autostart=False)
+    state = build_robot_state(robot, robot.latest())
+    assert len(state.kinematic_state.joint_states) == 20
+    extra = state.kinematic_state.joint_states.add(name="tail0.wag")   # a joint nobody documents
+    extra.position.value = 0.25
+    sample = sample_from_robot_state(state)
+    assert "arm0.hr0" not in sample.joint_names and len(sample.joint_names) == 20
+    assert sample.joint_names[12:15] == ("arm0.sh0", "arm0.sh1", "arm0.el0")
+    assert sample.position[-1] == 0.25 and sample.velocity[-1] == 0.0
+    out = proprioception_from_sample(sample)
+    assert out.JointNames[-1] == "tail0_wag" and "arm_hr0" not in out.JointNames
+
+
+def test_stream_checked_against_the_learned_layout():
+    from spot_bow_ros.convert.joints import SPOT_LEG_JOINTS
+    snap = walking_snapshot(arm=True)
+    resp = build_stream_response(snap, [snap])
+    with pytest.raises(StateError, match="this robot has 12"):
+        sample_from_stream(resp, layout=SPOT_LEG_JOINTS)
+    legs = build_stream_response(walking_snapshot(arm=False), [])
+    sample = sample_from_stream(legs, layout=SPOT_LEG_JOINTS)
+    assert len(sample.joint_names) == 12 and sample.body_tform_hand is None
+    assert len(legs.contact_states) == 4

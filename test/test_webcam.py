@@ -1,4 +1,4 @@
-"""nodes/webcam.py + capture.py: video file, test pattern, calibration, missing/vanishing devices."""
+"""nodes/webcam.py + nodes/webcam_capture.py: video file, test pattern, calibration, missing/vanishing devices."""
 
 import logging
 import threading
@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from spot_bow_ros.capture import Frame, TestPattern, pattern_frame_number
+from spot_bow_ros.nodes.webcam_capture import Frame, TestPattern, pattern_frame_number
 from spot_bow_ros.convert.images import array_from_image_msg
 from spot_bow_ros.nodes.webcam import WebcamBridge
 from spot_bow_ros.ros.node_api import stamp_to_ns
@@ -174,7 +174,7 @@ class FlakyCamera:
         self.fail_opens = 0
 
     def open(self):
-        from spot_bow_ros.capture import CaptureError
+        from spot_bow_ros.nodes.webcam_capture import CaptureError
         self.opens += 1
         if self.fail_opens:
             self.fail_opens -= 1

@@ -8,7 +8,9 @@ What the BOW document says, and the choices made where it says nothing:
   documented: the default is UYVY, which is ROS's `yuv422` encoding (so the data passes
   through without copying); `yuv_layout="yuv422_yuy2"` reads YUYV. Also accepted, because BOW
   clients send them in practice: planar YUV 4:2:0 (I420, `width*height*3/2` bytes, converted
-  to `bgr8`) and packed RGB (`width*height*3` bytes, `rgb8`). Written samples are always UYVY.
+  to `bgr8`) and packed RGB (`width*height*3` bytes, `rgb8`). Written samples are always UYVY;
+  greyscale (`mono8`) is written at full range (Y = grey, U = V = 128) so that it round-trips
+  exactly through BOW (read back as `mono8`, Y is the grey value: 0 and 255 stay 0 and 255).
 - RAW `DEPTH` is 16-bit: `16UC1` in millimetres (the ROS depth convention); `32FC1` metres are
   converted to millimetres when writing BOW.
 - RAW `INFRARED` is `mono8` (1 byte per pixel) or `mono16` (2 bytes).
@@ -211,6 +213,20 @@ def _source_and_designation(frame_id: str, source: str | None, designation: int 
     return source, designation
 
 
+def grey_to_uyvy(grey: np.ndarray) -> bytes:
+    """8-bit greyscale (HxW, even W) -> UYVY bytes at FULL range: Y = the grey value, U = V = 128.
+
+    OpenCV's BGR->YUV 4:2:2 conversion is limited range (0 -> Y 16, 255 -> Y 235), which a
+    reader taking Y as grey (`mono8`, OpenCV's YUV2GRAY) gets back as 16 and 235; full range
+    makes greyscale round-trip exactly (0 and 255 come back as 0 and 255).
+    """
+    height, width = grey.shape[:2]
+    out = np.empty((height, width, 2), np.uint8)
+    out[..., 0] = 128
+    out[..., 1] = grey.reshape(height, width)
+    return out.tobytes()
+
+
 def sample_from_image_msg(msg: Any, source: str | None = None, frame_number: int | None = None,
                           designation: int | str = bow.NONE, compression: int = Compression.RAW,
                           jpeg_quality: int = 90, camera_info: Any | None = None) -> bow.ImageSample:
@@ -240,9 +256,11 @@ def sample_from_image_msg(msg: Any, source: str | None = None, frame_number: int
         raise BowImageError(f"writing {Compression.Name(compression)} ImageSamples is not supported (RAW or JPG)")
     if encoding == imconv.YUV422:
         data = np.ascontiguousarray(pixels).tobytes() if int(msg.step) != width * 2 else bytes(msg.data)
+    elif width % 2:
+        raise BowImageError(f"YUV422 needs an even image width, {source} is {width} pixels wide")
+    elif encoding == imconv.MONO8:
+        data = grey_to_uyvy(pixels)
     else:
-        if width % 2:
-            raise BowImageError(f"YUV422 needs an even image width, {source} is {width} pixels wide")
         bgr = pixels if encoding == imconv.BGR8 else imconv.convert_encoding(pixels, encoding, imconv.BGR8)
         data = cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2YUV_UYVY).tobytes()
     return _sample(source, data, width, height, None, Compression.RAW, ImageType.RGB, frame_number, designation, fov)

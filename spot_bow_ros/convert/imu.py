@@ -9,7 +9,9 @@ frame"):
 - `Transform.Name`: the mounting link (ROS frame id, e.g. Spot's `body`);
   `Transform.Quaternion`: orientation of the link relative to a gravity-aligned world frame
   (Spot's `odom`), absent when unknown; `Transform.Position`: IMU position in the link (m);
-  `Transform.LocationTag`: TORSO for Spot's body IMU.
+  `Transform.LocationTag` from the mounting link (`imu_location_tag`): TORSO for Spot's body
+  IMU, HEAD for a head link, END_EFFECTOR for the hand/arm; unset for any other link (BASE
+  means the floor contact point, where no IMU of Spot sits).
 
 `sensor_msgs/Imu` follows REP 145: orientation/angular velocity/linear acceleration in the
 `frame_id` link, covariances all zero when unknown, and element 0 set to -1 when a quantity is
@@ -34,6 +36,22 @@ MessageFactory = Callable[..., Any]
 
 # -- Spot -> BOW ---------------------------------------------------------------------------------
 
+def imu_location_tag(link_name: str) -> int | None:
+    """BOW `RelativeToEnum` of an IMU mounted on `link_name`, or None when none fits.
+
+    `body` (or no name) -> TORSO; `head` -> HEAD; `hand`, `arm0.*`/`arm_*` links, grippers ->
+    END_EFFECTOR. Never BASE (the robot's contact point with the floor).
+    """
+    name = link_name.lower()
+    if name in ("body", "base_link", ""):
+        return bow.TORSO
+    if name == "head" or name.endswith("/head"):
+        return bow.HEAD
+    if name.startswith(("hand", "arm0.", "arm_", "gripper")) or "hand" in name:
+        return bow.END_EFFECTOR
+    return None
+
+
 def bow_imu_from_spot_packet(acceleration: Sequence[float] | None, angular_velocity: Sequence[float] | None,
                              odom_rot_link: Sequence[float] | None, link_name: str = "body",
                              position_imu_rt_link: Sequence[float] = (0.0, 0.0, 0.0),
@@ -51,7 +69,9 @@ def bow_imu_from_spot_packet(acceleration: Sequence[float] | None, angular_veloc
         imu.Acc.X, imu.Acc.Y, imu.Acc.Z = position_ros_to_bow(acceleration, convention)
     t = imu.Transform
     t.Name = link_name
-    t.LocationTag = bow.TORSO if link_name in ("body", "") else bow.BASE
+    tag = imu_location_tag(link_name)
+    if tag is not None:
+        t.LocationTag = tag
     t.Position.X, t.Position.Y, t.Position.Z = position_ros_to_bow(position_imu_rt_link, convention)
     if odom_rot_link is not None:
         q = t.Quaternion

@@ -5,6 +5,12 @@ Spot names joints `fl.hx` ... `hr.kn` (legs front/hind left/right; hip x, hip y,
 `front_left_hip_x`, `front_left_hip_y`, `front_left_knee`, `rear_right_*`, `arm_sh0`, ...,
 optionally with a frame prefix (`spot/front_left_hip_x`) for several robots in one tree.
 
+Joints are matched by NAME, never by position in a list: polled RobotState names every joint
+(12 legs, + 8 arm joints on an arm robot, `arm0.hr0` included with no data). The BETA state
+stream sends unnamed values in `bosdyn.api.spot.JointIndex` order (12, or 19 with an arm: no
+hr0); `stream_joint_names` names them from the joint list learned from the robot. Unknown names
+pass through (`.` -> `_`), so a robot with other joints never breaks the conversion.
+
 Units: angles rad (BOW `AngleUnits` RADIANS; DEGREES converted), velocities rad/s (in the
 sample's angle units per second), torques N·m (`TorqueUnits` NEWTON_METRES; CURRENT is amperes,
 not a torque, and never goes into `effort`).
@@ -28,10 +34,14 @@ _LEG_JOINTS = {"hx": "hip_x", "hy": "hip_y", "kn": "knee"}
 _LEGS_INV = {v: k for k, v in _LEGS.items()}
 _LEG_JOINTS_INV = {v: k for k, v in _LEG_JOINTS.items()}
 
-#: Spot's joint order (get_robot_state order; also the order of the state *stream*, whose
-#: CombinedJointStates carry no names): 12 leg joints, then the 7 arm joints when present.
+#: `bosdyn.api.spot.JointIndex` order (FL_HX=0 ... HR_KN=11, A0_SH0=12 ... A0_F1X=18): the order
+#: of the state *stream*'s unnamed CombinedJointStates: 12 leg joints, then 7 arm joints.
 SPOT_LEG_JOINTS = tuple(f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn"))
 SPOT_ARM_JOINTS = ("arm0.sh0", "arm0.sh1", "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1", "arm0.f1x")
+#: Listed by polled RobotState on arm robots without data (between sh1 and el0). The Spot URDF
+#: (spot_description) makes `arm_hr0` a fixed joint, so it is left out of JointState: a joint
+#: entry without a position is dropped (`spot.state.sample_from_robot_state`).
+SPOT_ARM_HR0 = "arm0.hr0"
 
 
 class ProprioceptionError(ValueError):
@@ -65,8 +75,28 @@ def spot_joint_name(friendly: str, prefix: str = "") -> str:
     return name
 
 
-def stream_joint_names(count: int) -> tuple[str, ...]:
-    """Spot names for a robot-state stream's unnamed joint arrays of length `count` (12 or 19)."""
+def robot_has_arm(polled_names: Sequence[str]) -> bool:
+    """Whether a polled joint list (RobotState joint names) includes Spot's arm."""
+    return any(name.startswith("arm0.") for name in polled_names)
+
+
+def stream_layout(polled_names: Sequence[str]) -> tuple[str, ...]:
+    """Names of the stream's values, in JointIndex order, for the robot whose polled RobotState
+    lists `polled_names`: the 12 leg joints, + the 7 arm joints (no hr0) when it has an arm."""
+    return SPOT_LEG_JOINTS + (SPOT_ARM_JOINTS if robot_has_arm(polled_names) else ())
+
+
+def stream_joint_names(count: int, layout: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Spot names for a robot-state stream's unnamed joint arrays of length `count`.
+
+    With `layout` (the names learned from the robot, see `stream_layout`) `count` must match it;
+    without, 12 means legs and 19 legs + arm. Raises ProprioceptionError otherwise.
+    """
+    if layout is not None:
+        if count != len(layout):
+            raise ProprioceptionError(f"robot state stream has {count} joints; this robot has {len(layout)} "
+                                      f"({'legs + arm' if len(layout) > len(SPOT_LEG_JOINTS) else 'legs'})")
+        return tuple(layout)
     if count == len(SPOT_LEG_JOINTS):
         return SPOT_LEG_JOINTS
     if count == len(SPOT_LEG_JOINTS) + len(SPOT_ARM_JOINTS):

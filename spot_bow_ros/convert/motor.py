@@ -31,7 +31,7 @@ Meaning of a `MotorSample` (`bow_data.proto` declares every scalar with explicit
   Only the ground-plane parts are used (forward, lateral, yaw); the vertical translation and
   the roll/pitch parts are ignored and listed in `MotorCommand.notes`.
 - `Head` (X yaw look-right+, Y pitch look-up+, Z roll lean-right+, radians: the schema gives no
-  unit field) -> body orientation. `OperatingHeight` (metres above the floor) -> body height
+  unit field; beyond ±pi is rejected as the wrong units) -> body orientation. `OperatingHeight` (metres above the floor) -> body height
   offset = OperatingHeight - `MotorConfig.nominal_body_height`.
 - `EndEffectors` (Spot has one arm; an end effector is the arm when it is the first entry
   without a name or is named one of `ARM_NAMES`): skipped unless `Enabled` is true (a plain
@@ -45,7 +45,8 @@ Meaning of a `MotorSample` (`bow_data.proto` declares every scalar with explicit
 Safety: `validate_motor_sample` rejects the WHOLE sample (`InvalidMotorSample`, with the reason)
 when any float anywhere in it is NaN or infinite or any enum holds a value the schema does not
 define. `apply_limits` clamps to `MotionLimits` and reports every clamp; values that are
-nonsense rather than too large (arm joint angles outside Spot's joint range, a hand goal out of
+nonsense rather than too large (arm joint angles outside Spot's joint range, Head angles beyond
+±pi, a hand goal out of
 reach, a negative duration) are rejected instead of clamped, because clamping them would execute
 a motion nobody asked for.
 """
@@ -212,7 +213,7 @@ class MotorCommand:
     record: bool = False
     playback: bool = False
     action_name: str | None = None
-    #: Parts of the sample that were present but not used (for a debug/info log line).
+    #: Parts of the sample that were present but not used (warned once per kind by motor_command).
     notes: tuple[str, ...] = ()
 
     @property
@@ -408,7 +409,16 @@ def locomotion_to_command(loco: bow.Locomotion, config: MotorConfig,
 
 def head_to_body_orientation(head: Vec3, convention: AxisConvention = AxisConvention.BOW_DOCUMENTED) -> Vec3:
     """BOW Head Euler angles (rad; X yaw look-right+, Y pitch look-up+, Z roll lean-right+)
-    -> Spot footprint_R_body (roll, pitch, yaw) in rad as `BodyPose` defines them."""
+    -> Spot footprint_R_body (roll, pitch, yaw) in rad as `BodyPose` defines them.
+
+    Head has no unit field: an angle beyond ±pi is not a radian value anyone means (degrees,
+    probably), so it is rejected (InvalidMotorSample "check the units") like out-of-range arm
+    joint angles, not clamped into a pose nobody asked for.
+    """
+    for axis, value in zip("XYZ", head):
+        if abs(value) > math.pi + 1e-9:
+            raise InvalidMotorSample(f"Head.{axis} = {value:.4g} rad is beyond ±pi: Head angles are radians "
+                                     "(check the units)")
     roll, pitch, yaw = frames.head_euler_to_ros_rpy(head, convention=convention)
     return (float(roll), float(pitch), float(yaw))
 

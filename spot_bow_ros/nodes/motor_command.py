@@ -5,23 +5,38 @@ Topics (all keep-last 1, so stale commands never pile up):
 - `motor_command/binary` (std_msgs/UInt8MultiArray): a binary MotorSample (BOW clients).
 - `cmd_vel` (geometry_msgs/Twist): REP 103 body axes, same locomotion path.
 - `motor_command/control` (std_msgs/String): verbs enable_motion, disable_motion, claim,
-  release, power_on, power_off, stand, sit, stop.
-- publishes `diagnostics` (diagnostic_msgs/DiagnosticArray): lease, power, motion enabled,
-  last command and result, counts.
+  release, power_on, power_off, stand, sit, stop, and the E-Stop verbs estop_hard (cut motor
+  power at once), estop_gentle (sit, then cut), estop_release (allow power-on again),
+  clear_behavior_fault (clear every active behavior fault).
+- publishes `diagnostics` (diagnostic_msgs/DiagnosticArray): lease, power, E-Stop, motion
+  enabled, last command and result, counts.
+
+E-Stop (parameter `estop`, see `spot.estop` and docs/estop.md): a real Spot refuses power-on
+until an E-Stop endpoint allows it. `software` (default) registers this bridge as the robot's
+E-Stop at start-up (only with motors off, and never over a live tablet E-Stop) and keeps it
+alive: `spot-bow-ros run` powers on out of the box against the simulator, and so does a real
+robot without a tablet. If this process dies or hangs, the robot sits and cuts power within
+`estop_timeout`. On exit the bridge stops, powers off (sit, then cut) and deregisters. `none`:
+somebody else (tablet) must hold the E-Stop. A refused power-on logs one line naming the cause
+(E-Stop and who holds it, keep-alive policy, fault) and what to do; with `auto_power_on` the
+node then exits (status 1).
 
 Safety: nothing moves until motion is enabled (parameter `enable_motion` or the
 `enable_motion` verb; `stop`, `sit`, `power_off`, `release` are always allowed). Every sample is
 validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), converted by
 `convert.motor`, clamped to the limits (one warning per clamping episode per part), and sent by
-`spot.commander` with robot-clock expiry `cmd_duration` ahead. The watchdog sends a stop when a
+`spot.commander` with robot-clock expiry `cmd_duration` ahead. Parts of a sample that Spot
+cannot use (e.g. a vertical locomotion component, a disabled end effector) are ignored with a
+warning, once per kind of note for the node's lifetime. The watchdog sends a stop when a
 velocity stream stops for `cmd_timeout`. Losing the lease or the robot stops forwarding until
 recovered (`claim` verb / automatic re-claim with `auto_claim`, robot probe every diagnostics
-period). Recording/playback: see `spot_bow_ros.motion_recording`.
+period). Recording/playback: see `spot_bow_ros.nodes.motion_recording`.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import socket
 import threading
 import time
@@ -36,15 +51,21 @@ from ..bow.frames import AxisConvention
 from ..convert import motor
 from ..convert.motor import (BodyPose, Clamp, InvalidMotorSample, LocomotionMode, MotionLimits,
                              MotorCommand, MotorConfig, VelocityCommand)
-from ..motion_recording import MotionPlayer, MotionRecorder, RecordingError, load_recording
+from .motion_recording import MotionPlayer, MotionRecorder, RecordingError, load_recording
 from ..ros.node_api import NodeHandle, header
 from ..ros.params import ParamSpec, ParameterError
 from ..ros.qos import COMMAND, DEFAULT
 from ..spot.commander import CommanderError, CommandResult, SpotCommander
+from ..spot.estop import ESTOP_MODES, SoftwareEstop, level_name, power_refusal
+
+
+class PowerOnRefused(RuntimeError):
+    """auto_power_on was asked and the robot refused (E-Stop, keep-alive policy, fault)."""
 
 NODE_NAME = "motor_command"
 CONTROL_VERBS = ("enable_motion", "disable_motion", "claim", "release", "power_on", "power_off",
-                 "stand", "sit", "stop")
+                 "stand", "sit", "stop", "estop_hard", "estop_gentle", "estop_release",
+                 "clear_behavior_fault")
 #: Verbs that make Spot move and therefore need motion enabled.
 _MOTION_VERBS = {"stand"}
 
@@ -56,6 +77,13 @@ MOTOR_PARAMS: list[ParamSpec] = [
     ParamSpec("take_lease", False, "Take the lease even if another client (tablet) holds it"),
     ParamSpec("auto_power_on", False, "Power the motors on at start-up"),
     ParamSpec("auto_stand", False, "Stand up at start-up (needs enable_motion and power)"),
+    ParamSpec("estop", "software", "E-Stop: software = this bridge registers as the robot's E-Stop "
+              "endpoint (needed to power on without a tablet; the robot stops if the bridge dies); "
+              "none = somebody else (tablet) holds it", choices=ESTOP_MODES),
+    ParamSpec("estop_timeout", 9.0, "Software E-Stop: the robot sits and cuts power when the bridge "
+              "has not checked in for this long (s)", min=1.0, max=60.0),
+    ParamSpec("estop_cut_power_timeout", 0.0, "Software E-Stop: cut power at once after this long "
+              "without check-in (s; 0 = robot default, about estop_timeout + 4)", min=0.0, max=120.0),
     ParamSpec("cmd_duration", 0.6, "Velocity command lifetime on the robot (s)", min=0.05, max=5.0),
     ParamSpec("cmd_timeout", 0.5, "Watchdog: stop when velocity commands stop for this long (s)",
               min=0.05, max=10.0),
@@ -182,6 +210,16 @@ class MotorCommandBridge:
         self.connection = connection
         self.commander = commander
         commander.on_lost = self._on_forwarding_lost
+        self.estop: SoftwareEstop | None = None
+        if connection is not None:
+            try:
+                self.estop = SoftwareEstop(connection, self.log, name=str(values.get("client_name") or "spot_bow_ros"),
+                                           timeout=values["estop_timeout"],
+                                           cut_power_timeout=values["estop_cut_power_timeout"],
+                                           enabled=values["estop"] == "software")
+            except ValueError as exc:
+                raise ParameterError(str(exc)) from None
+        commander.explain_power_refusal = self._explain_power_refusal
         self._lock = threading.RLock()
         self.motion_enabled = bool(values["enable_motion"])
         self.auto_claim = bool(values["auto_claim"])
@@ -195,6 +233,7 @@ class MotorCommandBridge:
         self._motion_active = False
         self._last_motion_mono = 0.0
         self._disabled_logged = False
+        self._noted: set[str] = set()
         self._not_ready_logged = False
         self._reject_throttle = _Throttle()
         self.recorder = MotionRecorder(values["recordings_dir"], values["default_recording_name"])
@@ -215,10 +254,15 @@ class MotorCommandBridge:
 
     # -- start-up / shutdown ------------------------------------------------------------------
     def _startup(self, values: dict[str, Any]) -> None:
+        if self.estop is not None and self.estop.enabled:
+            self.estop.start()
         if self.auto_claim:
             self.control("claim")
         if values["auto_power_on"]:
-            self.control("power_on")
+            outcome = self.control("power_on")
+            if outcome.status == "failed" and outcome.detail.startswith("power_on refused"):
+                self.shutdown()
+                raise PowerOnRefused(outcome.detail)
         if values["auto_stand"]:
             if self.motion_enabled:
                 self.control("stand")
@@ -230,7 +274,11 @@ class MotorCommandBridge:
                       f"{self.limits.max_angular_velocity} rad/s")
 
     def shutdown(self) -> None:
-        """Stop playback, save a recording in progress, stop the robot and return the lease."""
+        """Stop playback, save a recording in progress, stop the robot, power off (software
+        E-Stop only: the robot would settle and cut anyway once we stop checking in), return the
+        lease, deregister the E-Stop endpoint. Idempotent."""
+        if self._closing:
+            return
         self._closing = True
         self._watchdog_timer.cancel()
         self._diag_timer.cancel()
@@ -238,10 +286,19 @@ class MotorCommandBridge:
         with self._lock:
             self._save_recording()
             try:
+                estop = self.estop
+                if estop is not None and estop.registered and self.commander.ready and self.commander.powered:
+                    self._account(self.commander.stop())
+                    self.log.info("shutting down with the software E-Stop: powering off (sit, then cut)")
+                    self._account(self.commander.power_off())
                 self.commander.shutdown(stop=True)
             finally:
-                if self._owns_connection and self.connection is not None:
-                    self.connection.shutdown()
+                try:
+                    if self.estop is not None:
+                        self.estop.shutdown()
+                finally:
+                    if self._owns_connection and self.connection is not None:
+                        self.connection.shutdown()
 
     # -- topic callbacks ----------------------------------------------------------------------
     def on_json(self, msg: Any) -> Outcome:
@@ -299,8 +356,8 @@ class MotorCommandBridge:
             self._run(conv.command, list(conv.clamps), f"playback {self.player.name}")
 
     def _run(self, cmd: MotorCommand, clamps: list[Clamp], source: str) -> Outcome:
-        if cmd.notes:
-            self.log.debug(f"{source}: " + "; ".join(cmd.notes))
+        for note in cmd.notes:
+            self._warn_note_once(source, note)
         if not cmd.moves:
             return Outcome("nothing", "sample asks for no change")
         return self._execute(cmd, clamps, source)
@@ -352,6 +409,13 @@ class MotorCommandBridge:
             more = f" ({suppressed} more rejected inputs not logged)" if suppressed else ""
             self.log.error(f"{source}: rejected, nothing sent: {reason}{more}")
         return Outcome("rejected", reason)
+
+    def _warn_note_once(self, source: str, note: str) -> None:
+        """Warn about an ignored part of a sample once per kind (numbers do not make a new kind)."""
+        kind = re.sub(r"[-+]?\d[\d.eE+-]*", "#", note)
+        if kind not in self._noted:
+            self._noted.add(kind)
+            self.log.warning(f"{source}: {note} (warned once)")
 
     def _warn_clamps(self, cmd: MotorCommand, clamps: list[Clamp], source: str) -> None:
         parts_present = {p for p, v in (("locomotion", cmd.locomotion), ("body", cmd.body),
@@ -472,7 +536,60 @@ class MotorCommandBridge:
         return Outcome("control", "lease released")
 
     def _verb_power_on(self) -> Outcome:
-        return self._account(self.commander.power_on())
+        result = self.commander.power_on()
+        if result.ok or not result.detail.startswith("refused: "):
+            return self._account(result)
+        self.counts["failed"] += 1
+        line = "power_on refused: " + result.detail[len("refused: "):]
+        self.last_reason = line
+        self.log.error(line)
+        return Outcome("failed", line, result)
+
+    def _explain_power_refusal(self, exc: Exception) -> str:
+        """One line for a refused power-on (runs on the caller's thread; a few RPCs)."""
+        estop = self.estop
+        status = estop.get_status() if estop is not None else None
+        faults = []
+        try:
+            faults = list(self.commander.state_client.get_robot_state(
+                timeout=self.commander.rpc_timeout).behavior_fault_state.faults)
+        except Exception:  # noqa: BLE001 - the explanation must not fail
+            pass
+        return power_refusal(exc, status, estop.name if estop is not None else None,
+                             bool(estop is not None and estop.registered), faults)
+
+    def _estop_verb(self, verb: str, act: str) -> Outcome:
+        estop = self.estop
+        if estop is None or not estop.enabled:
+            line = f"{verb} failed: the software E-Stop is off (parameter estop: none); use the tablet's E-Stop"
+            self.log.error(line)
+            return Outcome("failed", line)
+        if act != "release":
+            self.player.cancel(wait=False)
+            self._motion_active = False
+        result = getattr(estop, act)()
+        if act == "hard" and result.ok:
+            self.commander.powered = False
+        self.last_reason = result.text
+        (self.log.warning if result.ok else self.log.error)(result.text)
+        return Outcome("control" if result.ok else "failed", result.text)
+
+    def _verb_estop_hard(self) -> Outcome:
+        return self._estop_verb("estop_hard", "hard")
+
+    def _verb_estop_gentle(self) -> Outcome:
+        return self._estop_verb("estop_gentle", "gentle")
+
+    def _verb_estop_release(self) -> Outcome:
+        return self._estop_verb("estop_release", "release")
+
+    def _verb_clear_behavior_fault(self) -> Outcome:
+        result = self.commander.clear_behavior_faults()
+        outcome = self._account(result)
+        text = f"clear_behavior_fault: {result.detail or ('ok' if result.ok else 'failed')}"
+        if result.ok:
+            self.log.info(text)
+        return Outcome(outcome.status if not result.ok else "control", text, result)
 
     def _verb_power_off(self) -> Outcome:
         self.player.cancel(wait=False)
@@ -518,6 +635,8 @@ class MotorCommandBridge:
         if probe:
             if c.lease_held or not c.robot_ok:
                 c.probe()
+            if self.estop is not None and c.robot_ok:
+                self.estop.poll()
             if self.auto_claim and not c.lease_held and c.robot_ok:
                 try:
                     c.claim()
@@ -528,11 +647,19 @@ class MotorCommandBridge:
             msg = self._diagnostics_msg()
         self.diag_pub.publish(msg)
 
+    def _estop_level(self) -> str:
+        status = self.estop.last_status if self.estop is not None else None
+        return "unknown" if status is None else level_name(status.stop_level)
+
     def _diagnostics_msg(self) -> Any:
         c = self.commander
         make = self.node.msg
         if not c.robot_ok or (not c.lease_held and c.lease_lost_reason):
             level, summary = 2, "forwarding stopped: " + self._not_ready_reason()
+        elif self._estop_level() not in ("NONE", "unknown"):
+            level, summary = 1, f"robot E-Stopped ({self._estop_level()})"
+        elif self.estop is not None and self.estop.enabled and not self.estop.registered:
+            level, summary = 1, f"software E-Stop not registered: {self.estop.problem}"
         elif not c.lease_held:
             level, summary = 1, "no body lease"
         elif not self.motion_enabled:
@@ -546,6 +673,7 @@ class MotorCommandBridge:
             "lease": "held" if c.lease_held else (f"lost: {c.lease_lost_reason}" if c.lease_lost_reason else "not held"),
             "robot": "ok" if c.robot_ok else f"unreachable: {c.robot_error}",
             "power": power,
+            "estop": self.estop.summary() if self.estop is not None else "not managed by this bridge",
             "motion_enabled": str(self.motion_enabled).lower(),
             "last_command": self.last_command,
             "last_result": self.last_reason or "none",

@@ -1,7 +1,13 @@
 """proprioception: Spot state -> BOW ProprioceptionSample -> joint_states, imu, odometry and TF.
 
 Spot path (parameter `connect_to_spot`, default true): `spot.state.RobotStateSource` delivers
-robot state (streaming service when available, else polling at `rate`). Each sample becomes a
+robot state (`state_source`: auto streams when the robot allows it and falls back to polling
+at `rate` on any streaming failure, e.g. a robot without the joint-level licence, with one log
+line naming the cause). Joints are matched by name and the joint list is learned from the
+robot: 12 without an arm, 19 with one. Polled RobotState also lists `arm0.hr0` without data;
+the Spot URDF (spot_description) has `arm_hr0` as a fixed joint, so it is left out of
+`joint_states` (robot_state_publisher places fixed joints itself), and streaming and polling
+publish the same joints. Joint names Spot does not document pass through (`.` -> `_`). Each sample becomes a
 BOW `ProprioceptionSample` (URDF joint names, RADIANS, NEWTON_METRES, the body IMU in the BOW
 axes of `axis_convention`), published on `bow/proprioception/out` (binary protobuf) and converted to ROS
 exactly like BOW input from outside. Stamps: robot acquisition time converted to the local clock
@@ -22,7 +28,7 @@ Published:
   transform snapshots via the ImageClient (`camera_frames`);
 - `bow/proprioception/out` (std_msgs/UInt8MultiArray): the Spot samples as binary protobuf;
 - with `robot_model` (default `auto`; set `none` where robot_state_publisher runs): what
-  robot_state_publisher would publish from the package's URDF (robot_model.py): `robot_description`
+  robot_state_publisher would publish from the package's URDF (nodes/robot_model.py): `robot_description`
   (std_msgs/String, transient local), every joint state's link transforms on `/tf` (forward
   kinematics, body -> ... -> feet and arm links) and the fixed joints on `/tf_static`.
 """
@@ -43,7 +49,7 @@ from ..convert.joints import ProprioceptionError, joint_state_from_proprioceptio
 from ..convert.odometry import odometry_msg, robot_tf_edges, tf_message, transform_stamped_msg
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
-from ..robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
+from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
 from ..ros.qos import LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
 
 NODE_NAME = "proprioception"
@@ -153,8 +159,9 @@ class ProprioceptionBridge:
         try:
             client = self.connection.ensure_client(ImageClient.default_service_name)
             frames = camera_sensor_frames(client, self.params["camera_sources"], logger=self.log)
-        except BosdynError as err:
-            self.log.warning(f"camera frames: cannot read image sources ({type(err).__name__}); "
+        except Exception as err:  # noqa: BLE001 - nothing from the robot may escape this thread
+            kind = "" if isinstance(err, BosdynError) else "unexpected "
+            self.log.warning(f"camera frames: cannot read image sources ({kind}{type(err).__name__}); "
                              "no camera frames on /tf_static")
             return
         if not frames:

@@ -20,7 +20,13 @@ A fetch thread asks for every due source in one call at `rate` Hz; decoding and 
 on a small pool; the node's executor is never blocked, so other bridges of the process go on.
 A source is due only when one of its topics has a subscriber (a recorder counts as one).
 Stamps are the acquisition time on the local clock (robot clock converted by the connection's
-time sync); frame ids are `frame_prefix` + the image's sensor frame.
+time sync); frame ids are `frame_prefix` + the image's sensor frame (`<cam>_fisheye` for
+images, the housing `<cam>` for depth, as the robot reports them).
+
+A source the robot refuses does not stop the others (bosdyn's ImageClient would fail the whole
+call): `pixel_format: rgb` on a greyscale robot logs one line per source and falls back to the
+camera's own format; an unknown source is dropped with one line. Depth arrives in the source's
+units (`depth_scale`, 999 per metre on a real robot) and is published in millimetres.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ from ..spot.depth_clouds import (BODY_FRAME, CloudMerger, DepthClouds, Registere
 from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
 
 NODE_NAME = "spot_cameras"
+_PIXEL_FORMATS = {"auto": Image.PIXEL_FORMAT_UNKNOWN, "rgb": Image.PIXEL_FORMAT_RGB_U8,
+                  "greyscale": Image.PIXEL_FORMAT_GREYSCALE_U8}
 #: How many fetch periods a delayed fetch loop may catch up before it skips. Catch-up fetches
 #: wait for the robot's next frame (FetchSchedule), so they never burst beyond the camera's rate.
 CATCH_UP_PERIODS = 8
@@ -73,6 +81,9 @@ PARAMS = [
               min=0.0, max=2.0),
     ParamSpec("image_format", "jpeg", "Format to ask the robot for: jpeg (compressed topic = robot's "
               "bytes) or raw", choices=["jpeg", "raw"]),
+    ParamSpec("pixel_format", "auto", "Pixel format to ask for on visual cameras: auto (the camera's own), "
+              "rgb or greyscale; a camera that refuses it falls back to its own (one warning)",
+              choices=["auto", "rgb", "greyscale"]),
     ParamSpec("jpeg_quality", 75, "JPEG quality the robot encodes with (percent)", min=1, max=100),
     ParamSpec("frame_prefix", "", "Prefix for frame ids (e.g. 'spot/'); frame ids are the image sensor "
               "frames of the robot (frontleft_fisheye, ...)"),
@@ -198,6 +209,7 @@ class SpotCamerasBridge:
             raise ParameterError("parameter 'merged_cloud' needs 'point_clouds: true'")
         self.jpeg = values["image_format"] == "jpeg"
         self.quality = float(values["jpeg_quality"])  # ImageRequest.quality_percent is a double
+        self.pixel_format = _PIXEL_FORMATS[values["pixel_format"]]
         self.frame_prefix: str = values["frame_prefix"]
         qos = QoS.parse(values["qos"], depth=values["qos_depth"])
         self.outputs: dict[tuple[str, str], _Outputs] = {}
@@ -233,7 +245,8 @@ class SpotCamerasBridge:
         self.errors = ThrottledErrors(self.log)
         self.fetcher = CameraFetcher(lambda: self.connection.ensure_client(ImageClient.default_service_name),
                                      self.connection.robot_to_local_ns, self._publish, self._on_error,
-                                     workers=values["decode_threads"], timeout_s=values["request_timeout"])
+                                     workers=values["decode_threads"], timeout_s=values["request_timeout"],
+                                     on_notice=self._on_notice)
         self._lock = threading.Lock()
         self._infos: dict[tuple[str, int, int, str], Any] = {}
         self._messages = _FrameMessages(node.msg)
@@ -266,6 +279,7 @@ class SpotCamerasBridge:
     def _recheck_sources(self) -> None:
         self._sources_checked = False
         self._infos = {}  # a reconnected (or replaced) robot may report other intrinsics
+        self.fetcher.adjusted.clear()  # ... and other pixel formats
 
     def _check_sources(self) -> None:
         """Skip (with one warning) configured cameras the robot does not have."""
@@ -312,7 +326,8 @@ class SpotCamerasBridge:
                 continue
             decode = wants_image or out.wants_points or out.wants_merged
             if kind == VISUAL:
-                requests.append(visual_request(cam, fmt, self.quality, decode=wants_image or colour))
+                requests.append(visual_request(cam, fmt, self.quality, decode=wants_image or colour,
+                                               pixel_format=self.pixel_format))
             elif kind == DEPTH:
                 requests.append(depth_request(cam, decode=decode))
             else:
@@ -379,6 +394,9 @@ class SpotCamerasBridge:
     # -- decode/publish threads ---------------------------------------------------------------
     def _on_error(self, request: SourceRequest, message: str) -> None:
         self.errors.error(request.source, message)
+
+    def _on_notice(self, request: SourceRequest, message: str) -> None:
+        self.log.warning(f"camera source {request.source}: {message}; other cameras continue")
 
     def _publish(self, image: SpotImage) -> None:
         req = image.request

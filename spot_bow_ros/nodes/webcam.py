@@ -20,7 +20,7 @@ import collections
 import threading
 from typing import Any
 
-from ..capture import CaptureError, Frame, FrameSource, open_source, read_calibration
+from .webcam_capture import CaptureError, Frame, FrameSource, open_source, read_calibration
 from ..convert import camera_info as ci
 from ..convert import images
 from ..ros.node_api import NodeHandle, stamp_from_ns

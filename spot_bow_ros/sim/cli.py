@@ -22,6 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--rgb-cameras", action=argparse.BooleanOptionalAction, default=False,
                         help="body cameras are RGB_U8 colour cameras (default: --no-rgb-cameras, "
                              "greyscale as on older robots, which refuse RGB_U8 requests)")
+    parser.add_argument("--streaming-licence", action=argparse.BooleanOptionalAction, default=True,
+                        help="the robot has the joint-level licence for robot-state streaming "
+                             "(--no-streaming-licence: the stream fails with PERMISSION_DENIED, as "
+                             "on a robot without it; clients must fall back to polling)")
     parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
                         help="robot clock minus local clock, seconds (e.g. 100)")
     parser.add_argument("--clock-drift-ppm", type=float, default=0.0, metavar="PPM",
@@ -37,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--body", action=argparse.BooleanOptionalAction, default=True,
                         help="serve the robot body and cameras (--no-body: only auth, directory, "
                              "time sync, payload registration and faults)")
+    parser.add_argument("--control-stdin", action="store_true",
+                        help="read control commands on stdin (inject/clear faults, set the battery; "
+                             "see spot_bow_ros/sim/control.py), one answer line each on stdout")
+    parser.add_argument("--estop", action=argparse.BooleanOptionalAction, default=True,
+                        help="as a real Spot, motor power needs a registered E-Stop endpoint that "
+                             "allows it (default); --no-estop: power on without one (quick demos)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -67,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     sim = SimulatedSpot(port=args.port, arm=args.arm, clock_offset_s=args.clock_offset,
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
                         password=args.password, state_dir=args.state_dir or None, body=args.body,
-                        colour_cameras=args.rgb_cameras)
+                        colour_cameras=args.rgb_cameras,
+                        streaming_licence=args.streaming_licence, estop_required=args.estop)
     try:
         try:
             sim.start(wait_body=False)  # listening now; calls needing the body wait for it
@@ -78,8 +89,13 @@ def run(args: argparse.Namespace) -> int:
         if args.info_file:
             info_path = sim.write_info(args.info_file)
             log.info(f"connection info written to {info_path}")
+        if args.control_stdin:
+            from .control import serve_lines
+            threading.Thread(target=serve_lines, args=(lambda: sim.robot, sys.stdin, sys.stdout),
+                             name="sim-control", daemon=True).start()
         if sim.wait_ready(30.0) and sim.body_error is None:
-            log.info("simulated Spot ready")
+            log.info("simulated Spot ready" + ("" if args.estop else
+                                              " (--no-estop: motors power on without an E-Stop)"))
         while not stop.wait(0.5):
             pass
         log.info("stopping simulated Spot")

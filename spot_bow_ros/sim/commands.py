@@ -2,9 +2,12 @@
 
 Checked in this order, each failure answered with the robot's status and logged:
 lease (LeaseUseResult) -> malformed (NaN/inf anywhere, empty command: STATUS_INVALID_REQUEST) ->
-arm parts without an arm (STATUS_UNSUPPORTED) -> motors not on (STATUS_NOT_POWERED_ON) ->
+an active behavior fault (STATUS_BEHAVIOR_FAULT; only a safe power off passes, so a fallen robot
+can still be powered down) -> arm parts without an arm (STATUS_UNSUPPORTED) -> motors not on (STATUS_NOT_POWERED_ON) ->
 unknown frames (STATUS_UNKNOWN_FRAME) -> missing or past end time of velocity/trajectory
 commands (STATUS_EXPIRED, robot clock).
+`ClearBehaviorFault` (lease required) clears a CLEARABLE behavior fault (STATUS_CLEARED) and
+answers STATUS_NOT_CLEARED for an unknown or UNCLEARABLE one.
 Mobility params travel with every mobility command; a command without them resets the body
 height and orientation offsets, as on Spot.
 """
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bosdyn.api import (arm_command_pb2, basic_command_pb2, gripper_command_pb2, lease_pb2, power_pb2,
                         robot_command_pb2, robot_command_service_pb2_grpc)
+from bosdyn.api import robot_state_pb2
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from google.protobuf import any_pb2, descriptor
 
@@ -171,6 +175,31 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
         fill_response_header(resp, request, robot.clock, received_robot)
         return resp
 
+    def ClearBehaviorFault(self, request, context):
+        robot = self.robot
+        received = robot.clock.robot_ns()
+        resp = robot_command_pb2.ClearBehaviorFaultResponse()
+        use = robot.leases.use(request.lease)
+        resp.lease_use_result.CopyFrom(use)
+        if use.status == lease_pb2.LeaseUseResult.STATUS_OK:
+            with robot.lock:
+                cleared = robot.behavior_faults.clear(request.behavior_fault_id)
+                robot.state_version += 1
+                blocking = [f for f in robot.behavior_faults.active.values()
+                            if f.behavior_fault_id == request.behavior_fault_id]
+            Clear = robot_command_pb2.ClearBehaviorFaultResponse
+            resp.status = Clear.STATUS_CLEARED if cleared is not None else Clear.STATUS_NOT_CLEARED
+            if cleared is not None:
+                resp.behavior_fault.CopyFrom(cleared)
+            elif blocking:
+                resp.behavior_fault.CopyFrom(blocking[0])
+            robot.record("ClearBehaviorFault", request, Clear.Status.Name(resp.status), cleared is not None)
+        else:
+            robot.record("ClearBehaviorFault", request, "LEASE_" + lease_pb2.LeaseUseResult.Status.Name(use.status),
+                         False)
+        fill_response_header(resp, request, robot.clock, received)
+        return resp
+
     def RobotCommandFeedback(self, request, context):
         robot = self.robot
         received = robot.clock.robot_ns()
@@ -206,6 +235,11 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
         if which == "synchronized_command" and not (sync.HasField("mobility_command") or sync.HasField("arm_command")
                                                     or sync.HasField("gripper_command")):
             raise Rejected(Resp.STATUS_INVALID_REQUEST, "empty synchronized command")
+        if robot.behavior_faults.active and not (which == "full_body_command" and cmd.full_body_command
+                                                 .WhichOneof("command") == "safe_power_off_request"):
+            causes = ", ".join(robot_state_pb2.BehaviorFault.Cause.Name(f.cause)
+                               for f in robot.behavior_faults.active.values())
+            raise Rejected(Resp.STATUS_BEHAVIOR_FAULT, f"behavior fault active ({causes}): clear it first")
         if which == "synchronized_command" and not robot.arm and (sync.HasField("arm_command")
                                                                   or sync.HasField("gripper_command")):
             raise Rejected(Resp.STATUS_UNSUPPORTED, "arm/gripper command but the robot has no arm")

@@ -25,7 +25,18 @@ from .geometry import Pose, Quat, Vec3, quat_conj, quat_from_rpy, quat_mul, quat
 GRAVITY = 9.80665
 
 LEG_JOINT_NAMES = tuple(f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn"))
+#: The arm joints that carry data, in `bosdyn.api.spot.JointIndex` order (A0_SH0=12 ... A0_F1X=18):
+#: what a `Snapshot` holds and what the state stream sends (12 or 19 unnamed values).
 ARM_JOINT_NAMES = ("arm0.sh0", "arm0.sh1", "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1", "arm0.f1x")
+#: Polled `RobotState` lists one more arm joint, `arm0.hr0`, with a name and no data (20 entries
+#: with an arm), in this order (REAL_SPOT.md section 1).
+ARM_HR0 = "arm0.hr0"
+POLLED_ARM_JOINT_NAMES = ("arm0.sh0", "arm0.sh1", ARM_HR0, "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1",
+                          "arm0.f1x")
+FEET = ("fl", "fr", "hl", "hr")
+#: Hip (hx joint) positions in the body frame and the lateral offset of the leg (m), Spot URDF.
+_HIP_XY = {"fl": (0.29785, 0.055), "fr": (0.29785, -0.055), "hl": (-0.29785, 0.055), "hr": (-0.29785, -0.055)}
+_LEG_Y = 0.110945
 
 STAND_HEIGHT = 0.52      # body origin above the ground at nominal stand (m)
 SIT_HEIGHT = 0.14        # body origin above the ground when sitting (m)
@@ -89,6 +100,9 @@ class Snapshot:
     walking: bool
     body_tform_hand: Pose | None = None
     gripper_open_fraction: float = 0.0
+    #: Per foot (fl, fr, hl, hr): ground contact, and the foot position in the body frame (m).
+    foot_contact: tuple[bool, ...] = (True, True, True, True)
+    foot_position_rt_body: tuple[Vec3, ...] = ()
 
     def joint(self, name: str) -> tuple[float, float, float]:
         """(position, velocity, load) of joint `name`."""
@@ -369,10 +383,11 @@ class SpotPhysics:
                 self.gripper_q = self.gripper_move.at(t_ns)[0]
         return self._snapshot(dt)
 
-    def _leg_joints(self) -> tuple[list[float], list[float]]:
+    def _leg_joints(self) -> tuple[list[float], list[float], tuple[bool, ...], tuple[Vec3, ...]]:
+        """Leg joint positions and loads, foot contacts and foot positions in the body frame."""
         f = self.stand_fraction
         base = [a + (b - a) * f for a, b in zip(_SIT_LEG, _STAND_LEG)]
-        pos, load = [], []
+        pos, load, contact, feet = [], [], [], []
         for leg, phase_off, side in (("fl", 0.0, 1), ("fr", math.pi, -1), ("hl", math.pi, 1), ("hr", 0.0, -1)):
             ph = self.gait_phase + phase_off
             a = self.gait_amp
@@ -382,7 +397,11 @@ class SpotPhysics:
                     base[2] - 0.45 * a * swing]
             support = f * (1.0 - 0.8 * a * swing)
             load += [side * 2.0 * support, 8.0 * support, -30.0 * support]
-        return pos, load
+            lifted = a * swing
+            contact.append(lifted < 0.3)
+            hx, hy = _HIP_XY[leg]
+            feet.append((hx + 0.1 * a * math.cos(ph), hy + side * _LEG_Y, -self.height.value + 0.08 * lifted))
+        return pos, load, tuple(contact), tuple(feet)
 
     def _snapshot(self, dt: float) -> Snapshot:
         roll, pitch, yoff = self.roll.value, self.pitch.value, self.yaw_offset.value
@@ -403,7 +422,7 @@ class SpotPhysics:
         specific = (a_odom[0], a_odom[1], a_odom[2] + GRAVITY)
         imu = ImuTruth(quat_rotate((-rot[0], -rot[1], -rot[2], rot[3]), specific), w_body, rot)
         names = list(LEG_JOINT_NAMES)
-        pos, load = self._leg_joints()
+        pos, load, contact, feet = self._leg_joints()
         body_tform_hand = None
         if self.arm:
             names += ARM_JOINT_NAMES
@@ -422,4 +441,5 @@ class SpotPhysics:
             velocity_angular_odom=w_odom, imu=imu, powered=self.powered,
             standing=self.is_standing(), sitting=self.is_sitting(), walking=self.gait_amp > 1e-3,
             body_tform_hand=body_tform_hand,
-            gripper_open_fraction=self.gripper_q / GRIPPER_OPEN_ANGLE if self.arm else 0.0)
+            gripper_open_fraction=self.gripper_q / GRIPPER_OPEN_ANGLE if self.arm else 0.0,
+            foot_contact=contact, foot_position_rt_body=feet)

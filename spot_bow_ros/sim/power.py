@@ -2,7 +2,11 @@
 
 Motors go OFF -> POWERING_ON -> ON in `on_duration_s` (about a second, as on Spot) and
 ON -> POWERING_OFF -> OFF in `off_duration_s`. `motor_state(now)` is evaluated lazily from the
-transition times, so no thread is needed. Power on needs the body lease and no E-Stop.
+transition times, so no thread is needed. Power on needs the body lease, no E-Stop
+(STATUS_ESTOPPED at any stop level but NONE), no expired keep-alive policy
+(STATUS_KEEPALIVE_MOTORS_OFF) and no unclearable behavior fault (STATUS_FAULTED). An E-Stop at
+CUT turns the motors off at once; SETTLE_THEN_CUT is the robot's job (it sits first, then calls
+`cut()`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Callable
 from bosdyn.api import lease_pb2, power_pb2, power_service_pb2_grpc, robot_state_pb2
 
 from .clock import RobotClock
-from .estop import EstopSystem
+from .estop import LEVEL_CUT, EstopSystem
 from .headers import fill_response_header
 from .lease import LeaseManager
 
@@ -36,11 +40,14 @@ class PowerSystem:
         self._ids = itertools.count(1)
         self._commands: dict[int, tuple[int, int]] = {}   # id -> (request, target state)
         self._latest_id = 0
+        #: () -> True while a behavior fault forbids motor power (set by the robot).
+        self.faulted = lambda: False
 
     def motor_state(self, now_ns: int | None = None) -> int:
         now = time.time_ns() if now_ns is None else now_ns
+        cut = self.estop.stop_level(now) == LEVEL_CUT   # asked outside our lock (lock order)
         with self._lock:
-            if self._state in (PowerState.STATE_ON, PowerState.STATE_POWERING_ON) and self.estop.estopped(now):
+            if cut and self._state != PowerState.STATE_OFF:
                 self._state, self._until_ns = PowerState.STATE_OFF, 0
             if self._state == PowerState.STATE_POWERING_ON and now >= self._until_ns:
                 self._state = PowerState.STATE_ON
@@ -51,13 +58,29 @@ class PowerSystem:
     def is_on(self, now_ns: int | None = None) -> bool:
         return self.motor_state(now_ns) == PowerState.STATE_ON
 
+    def cut(self) -> None:
+        """Cut motor power at once (E-Stop)."""
+        with self._lock:
+            self._state, self._until_ns = PowerState.STATE_OFF, 0
+
+    def refusal(self, now_ns: int) -> int | None:
+        """The PowerCommandStatus refusing a power-on now, or None if it may proceed."""
+        if self.estop.estopped(now_ns):
+            return power_pb2.STATUS_ESTOPPED
+        if self.estop.keepalive_motors_off():
+            return power_pb2.STATUS_KEEPALIVE_MOTORS_OFF
+        if self.faulted():
+            return power_pb2.STATUS_FAULTED
+        return None
+
     def command(self, request: int) -> tuple[int, int]:
         """Start a power command; returns (PowerCommandStatus, power_command_id)."""
         now = time.time_ns()
         state = self.motor_state(now)
         if request == REQ.REQUEST_ON_MOTORS:
-            if self.estop.estopped(now):
-                return power_pb2.STATUS_ESTOPPED, 0
+            refused = self.refusal(now)
+            if refused is not None:
+                return refused, 0
             with self._lock:
                 if state in (PowerState.STATE_OFF, PowerState.STATE_POWERING_OFF):
                     self._state, self._until_ns = PowerState.STATE_POWERING_ON, now + self.on_duration_ns

@@ -9,7 +9,15 @@ acquisition time (joints, odom->body, IMU), on the robot clock.
 
 Parts: `physics.py` (pure kinematic model: gait, arm, IMU), `geometry.py` (poses, quaternions),
 `frames.py` (frame tree, camera extrinsics), `lease.py`, `estop.py`, `power.py`, `state.py`
-(robot state + streaming), `commands.py` (robot command validation and feedback).
+(robot state + streaming), `commands.py` (robot command validation and feedback), `health.py`
+(battery, motor temperatures, system and behavior faults).
+
+Like a real Spot: physics and the state stream run at 333 Hz; polled RobotState lists 20 joints
+with an arm (`arm0.hr0` by name only), the stream 19 unnamed values in JointIndex order (12
+without an arm). `streaming_licence=False` makes the stream fail as on a robot without the
+joint-level licence (see state.py). Faults are injected with `inject_system_fault` /
+`clear_system_fault` and `inject_behavior_fault` (cleared by the ClearBehaviorFault RPC or
+`clear_behavior_fault`); a behavior fault blocks robot commands with STATUS_BEHAVIOR_FAULT.
 """
 
 from __future__ import annotations
@@ -28,9 +36,10 @@ from bosdyn.api import (estop_service_pb2_grpc, lease_service_pb2_grpc, power_se
 
 from .clock import RobotClock
 from .commands import RobotCommandServicer
-from .estop import EstopServicer, EstopSystem
+from .estop import LEVEL_SETTLE, EstopServicer, EstopSystem
+from .health import BatteryModel, BehaviorFaults, MotorThermal, SystemFaults, draw_for
 from .lease import LeaseManager, LeaseServicer
-from .physics import Snapshot, SpotPhysics
+from .physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES, Snapshot, SpotPhysics
 from .power import PowerServicer, PowerSystem
 from .state import RobotStateServicer, RobotStateStreamingServicer
 
@@ -66,21 +75,42 @@ class SimRobot:
     `autostart=False` leaves the loop stopped: call `tick(local_ns)` to advance by hand.
     `faults`: optional object with `.active()` -> list of ServiceFault for robot state.
     `lease_stale_s`: a lease unused this long can be acquired over; `power_on_s`: motor power-on time.
+    `streaming_licence`: False makes the robot-state stream fail (no joint-level licence).
+    `battery_percent`, `battery_drain_scale`: initial charge and drain speed-up (1 = real time).
+    `estop_required`: as a real Spot, motor power needs a registered E-Stop endpoint that allows it
+    (see estop.py); False keeps the permissive no-E-Stop robot of `spot-bow-ros sim --no-estop`.
+    `settle_max_s`: at SETTLE_THEN_CUT the robot sits, then cuts power once seated or after this long.
+    Behavior faults: `inject_behavior_fault` / `clear_behavior_fault` (health.py); an unclearable one refuses power-on.
     """
 
-    def __init__(self, clock: RobotClock, arm: bool = True, rate_hz: float = 200.0,
+    HEALTH_PERIOD_NS = 50_000_000   # battery and temperatures advance every 50 ms
+
+    def __init__(self, clock: RobotClock, arm: bool = True, rate_hz: float = 333.0,
                  history_s: float = 30.0, autostart: bool = True, faults: Any = None,
-                 lease_stale_s: float = 5.0, power_on_s: float = 1.0):
+                 lease_stale_s: float = 5.0, power_on_s: float = 1.0, streaming_licence: bool = True,
+                 battery_percent: float = 87.5, battery_drain_scale: float = 1.0, estop_required: bool = True,
+                 settle_max_s: float = 3.0):
         self.clock = clock
         self.arm = arm
         self.rate_hz = rate_hz
+        self.streaming_licence = bool(streaming_licence)
+        self.battery = BatteryModel(battery_percent, battery_drain_scale)
+        self.motor_thermal = MotorThermal(LEG_JOINT_NAMES + (ARM_JOINT_NAMES if arm else ()))
+        self.system_faults = SystemFaults()
+        self.behavior_faults = BehaviorFaults()
+        self._health_ns: int | None = None
+        #: Bumped by every fault or battery change, so a cached RobotState is not served stale.
+        self.state_version = 0
         self.fault_store = faults
         self.lock = threading.RLock()
         self.physics = SpotPhysics(time.time_ns(), arm=arm)
         self.leases = LeaseManager(arm=arm, stale_after_s=lease_stale_s)
-        self.estop = EstopSystem()
+        self.estop = EstopSystem(required=estop_required)
         self.power = PowerSystem(self.estop, on_duration_s=power_on_s)
         self.estop.motors_on = lambda: self.power.motor_state() != 1  # anything but STATE_OFF
+        self.power.faulted = self.behavior_faults.unclearable
+        self.settle_max_ns = int(settle_max_s * 1e9)
+        self._settle_since_ns: int | None = None
         self.command_log: list[CommandRecord] = []
         self._log_lock = threading.Lock()
         n = max(16, int(rate_hz * history_s))
@@ -153,16 +183,90 @@ class SimRobot:
         """Advance the physics to `local_ns` (default now) and publish the new snapshot."""
         now = time.time_ns() if local_ns is None else local_ns
         with self.lock:
+            self._settle_then_cut(now)
             powered = self.power.is_on(now)
             if powered != self.physics.powered:
                 self.physics.set_power(powered)
             snap = self.physics.step(now)
             snap = dataclasses.replace(snap, robot_ns=self.clock.robot_ns(now))
+            self._step_health(snap)
             self._history.append(snap)
             self._latest = snap
         with self._new_state:
             self._new_state.notify_all()
         return snap
+
+    def _step_health(self, snap: Snapshot) -> None:
+        if self._health_ns is None:
+            self._health_ns = snap.local_ns
+        dt_ns = snap.local_ns - self._health_ns
+        if dt_ns < self.HEALTH_PERIOD_NS:
+            return
+        self._health_ns = snap.local_ns
+        dt = min(dt_ns * 1e-9, 1.0)
+        self.battery.step(dt, draw_for(snap.powered, snap.standing, snap.walking))
+        self.motor_thermal.step(dt, snap.joint_names, snap.joint_load)
+
+    # ----- faults -----------------------------------------------------------------------------
+    def inject_system_fault(self, name: str, code: int = 1, severity: str | int = "warn",
+                            attributes: tuple[str, ...] = ("robot",), error_message: str = "",
+                            dtc: str = "") -> str:
+        """Raise a system fault (RobotState.system_fault_state); returns its uuid.
+
+        `severity`: "info" | "warn" | "critical" or a SystemFault.Severity value.
+        """
+        from bosdyn.api import robot_state_pb2 as RS
+        if isinstance(severity, str):
+            severity = RS.SystemFault.Severity.Value(f"SEVERITY_{severity.upper()}")
+        with self.lock:
+            self.state_version += 1
+            return self.system_faults.inject(self.clock.robot_ns(), name, code, severity, tuple(attributes),
+                                             error_message or name, dtc)
+
+    def clear_system_fault(self, name_or_uuid: str) -> int:
+        """Clear active system faults by uuid or name (they become historical); returns the count."""
+        with self.lock:
+            self.state_version += 1
+            return self.system_faults.clear(self.clock.robot_ns(), name_or_uuid)
+
+    def inject_behavior_fault(self, cause: str | int = "fall", clearable: bool = True) -> int:
+        """Raise a behavior fault (`cause` "fall" | "hardware" | "lease_timeout" | "command_failure"
+        or a BehaviorFault.Cause value); returns its id. A fall stops the robot and drops it to
+        the ground. Until cleared, robot commands answer STATUS_BEHAVIOR_FAULT."""
+        from bosdyn.api import robot_state_pb2 as RS
+        if isinstance(cause, str):
+            cause = RS.BehaviorFault.Cause.Value(f"CAUSE_{cause.upper()}")
+        with self.lock:
+            self.state_version += 1
+            if cause == RS.BehaviorFault.CAUSE_FALL:
+                self.physics.sit()
+            else:
+                self.physics.stop()
+            return self.behavior_faults.inject(self.clock.robot_ns(), cause, clearable)
+
+    def clear_behavior_fault(self, fault_id: int, force: bool = False) -> bool:
+        """Clear a behavior fault as ClearBehaviorFault does (`force` also clears UNCLEARABLE ones)."""
+        with self.lock:
+            self.state_version += 1
+            return self.behavior_faults.clear(fault_id, force) is not None
+
+    def set_battery(self, percent: float) -> None:
+        """Set the battery charge (%), e.g. to show a nearly empty robot."""
+        with self.lock:
+            self.state_version += 1
+            self.battery.charge = min(100.0, max(0.0, float(percent)))
+    def _settle_then_cut(self, now: int) -> None:
+        """E-Stop at SETTLE_THEN_CUT: sit (overriding any command), cut power once seated."""
+        if self.estop.stop_level(now) != LEVEL_SETTLE or not self.power.is_on(now):
+            self._settle_since_ns = None
+            return
+        if self._settle_since_ns is None:
+            self._settle_since_ns = now
+            _LOG.info("sim robot: E-Stop SETTLE_THEN_CUT: sitting, then cutting motor power")
+        self.physics.sit()
+        if self.physics.is_sitting() or now - self._settle_since_ns >= self.settle_max_ns:
+            self.power.cut()
+            self._settle_since_ns = None
 
     # ----- truth ----------------------------------------------------------------------------
     def latest(self) -> Snapshot:

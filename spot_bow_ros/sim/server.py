@@ -101,6 +101,10 @@ class SimulatedSpot:
     Credentials not given are generated (random password, payload GUID and secret).
     `body=False` serves only the infrastructure services (no SimRobot/SimCameras).
     `colour_cameras=True`: body cameras are RGB_U8 (default GREYSCALE_U8, as older robots).
+    `streaming_licence=False`: a robot without the joint-level licence, whose robot-state stream
+    fails (see sim/state.py). Faults are injected through `robot` (`SimRobot.inject_*`).
+    `estop_required` (default True, as a real Spot): motor power needs a registered E-Stop
+    endpoint that allows it; False is the permissive robot of `spot-bow-ros sim --no-estop`.
     """
 
     def __init__(self, port: int = 0, arm: bool = True, clock_offset_s: float = 0.0,
@@ -108,10 +112,12 @@ class SimulatedSpot:
                  state_dir: str | os.PathLike | None = None, payload_guid: str | None = None,
                  payload_secret: str | None = None, auto_authorize_payloads: bool = True,
                  max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
-                 colour_cameras: bool = False):
+                 colour_cameras: bool = False, streaming_licence: bool = True,
+                 estop_required: bool = True):
         self.requested_port = int(port)
         self.arm = bool(arm)
         self.colour_cameras = bool(colour_cameras)
+        self.streaming_licence = bool(streaming_licence)
         self.host = host
         self.clock = RobotClock.starting_now(clock_offset_s, clock_drift_ppm)
         self._username = username
@@ -121,6 +127,7 @@ class SimulatedSpot:
         self._state_dir_arg = Path(state_dir) if state_dir is not None else None
         self._max_workers = max_workers
         self._body = bool(body)
+        self.estop_required = bool(estop_required)
         self._body_thread: threading.Thread | None = None
         #: Exception that stopped the body from starting (None if fine).
         self.body_error: BaseException | None = None
@@ -265,7 +272,8 @@ class SimulatedSpot:
     def _mount_body(self) -> None:
         robot_cls, cameras_cls = _import_body()
         if robot_cls is not None:
-            self.robot = robot_cls(self.clock, arm=self.arm)
+            self.robot = robot_cls(self.clock, arm=self.arm, streaming_licence=self.streaming_licence,
+                                   estop_required=self.estop_required)
             if hasattr(self.robot, "fault_store"):
                 self.robot.fault_store = self.faults
             for add_fn, servicer, name, service_type, authority in self.robot.servicers():
@@ -317,6 +325,8 @@ class SimulatedSpot:
             "payload_secret": self._state["payload_secret"],
             "serial_number": self._state["serial_number"],
             "arm": self.arm,
+            "streaming_licence": self.streaming_licence,
+            "estop_required": self.estop_required,
             "clock_offset_s": self.clock.offset_s,
             "clock_drift_ppm": self.clock.drift_ppm,
             "pid": os.getpid(),

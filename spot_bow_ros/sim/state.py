@@ -1,22 +1,36 @@
 """Robot state of the simulated Spot: `RobotStateService` and the (BETA) `RobotStateStreamingService`.
 
-Both serve the physics `Snapshot`s of a `SimRobot`: joints (`fl.hx` ... `hr.kn`, `arm0.sh0` ...
-`arm0.f1x`) with position/velocity/load, the frame tree, body velocities, power, battery and
-E-Stop states; the stream adds IMU packets (`inertial_state`) at the physics rate.
-All timestamps are on the robot clock.
+Both serve the physics `Snapshot`s of a `SimRobot`. All timestamps are on the robot clock.
+
+Polled `RobotState` (as a real Spot, REAL_SPOT.md sections 1 and 6): joints `fl.hx` ... `hr.kn`
+and, with an arm, `arm0.sh0, arm0.sh1, arm0.hr0, arm0.el0, arm0.el1, arm0.wr0, arm0.wr1, arm0.f1x`
+(20 entries; `arm0.hr0` has a name and no data) with position/velocity/load; the frame tree and
+body velocities; power state and a battery that drains with the power drawn; E-Stop states;
+WiFi (`comms_states`); system faults (active and historical) and behavior faults; 4 feet with
+contact and terrain estimates; `terrain_state`; motor temperatures (`system_state`);
+`manipulator_state` only with an arm.
+
+`GetRobotStateStream` sends one message per physics step (333 Hz): 19 unnamed joint values in
+`bosdyn.api.spot.JointIndex` order (no hr0; 12 without an arm), at least one IMU packet and 4
+contact states, and stays open. A robot without the joint-level licence
+(`SimRobot(streaming_licence=False)`) ends the stream at once with gRPC status
+PERMISSION_DENIED before any message: the real server behaviour is undocumented, but users see
+the stream read fail (C++ `StreamingFailed`, spot_ros2 #548), i.e. a gRPC error on the first read;
+PERMISSION_DENIED is the gRPC code for a caller that lacks the right to a call.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import grpc
 from bosdyn.api import robot_state_pb2, robot_state_service_pb2_grpc
 
 from .estop import LEVEL_NONE
 from .frames import fill_frame_tree
 from .geometry import Pose
 from .headers import fill_response_header
-from .physics import Snapshot
+from .physics import ARM_JOINT_NAMES, FEET, LEG_JOINT_NAMES, POLLED_ARM_JOINT_NAMES, Snapshot
 
 if TYPE_CHECKING:
     from .robot import SimRobot
@@ -25,6 +39,10 @@ RS = robot_state_pb2
 PowerState = RS.PowerState
 STREAM_IMU_ID = "imu"
 MAX_PACKETS_PER_MESSAGE = 20
+NO_LICENCE = (grpc.StatusCode.PERMISSION_DENIED,
+              "robot state streaming needs a joint-level control licence, which this robot does not have")
+WIFI_ESSID = "spot-BD-sim"
+_CONTACT = {True: RS.FootState.CONTACT_MADE, False: RS.FootState.CONTACT_LOST}
 
 
 def set_ts(ts, ns: int) -> None:
@@ -40,13 +58,23 @@ def set_vec(msg, v) -> None:
     msg.x, msg.y, msg.z = v
 
 
+def polled_joint_names(snap: Snapshot) -> tuple[str, ...]:
+    """The names polled RobotState lists for `snap`: 12, or 20 with the arm's `arm0.hr0`."""
+    arm = snap.joint_names[len(LEG_JOINT_NAMES):]
+    return LEG_JOINT_NAMES + (POLLED_ARM_JOINT_NAMES if arm == ARM_JOINT_NAMES else arm)
+
+
 def _fill_kinematic_state(ks: RS.KinematicState, snap: Snapshot) -> None:
-    for name, p, v, load in zip(snap.joint_names, snap.joint_position, snap.joint_velocity, snap.joint_load):
+    index = {n: i for i, n in enumerate(snap.joint_names)}
+    for name in polled_joint_names(snap):
         j = ks.joint_states.add()
         j.name = name
-        j.position.value = p
-        j.velocity.value = v
-        j.load.value = load
+        i = index.get(name)
+        if i is None:       # arm0.hr0: listed, no data (as on a real arm robot)
+            continue
+        j.position.value = snap.joint_position[i]
+        j.velocity.value = snap.joint_velocity[i]
+        j.load.value = snap.joint_load[i]
     set_ts(ks.acquisition_timestamp, snap.robot_ns)
     fill_frame_tree(ks.transforms_snapshot, snap, sensors=True)
     set_vec(ks.velocity_of_body_in_odom.linear, snap.velocity_linear_odom)
@@ -66,30 +94,36 @@ def build_robot_state(robot: "SimRobot", snap: Snapshot) -> RS.RobotState:
     ps.robot_power_state = PowerState.ROBOT_POWER_STATE_ON
     ps.payload_ports_power_state = PowerState.PAYLOAD_PORTS_POWER_STATE_ON
     ps.wifi_radio_power_state = PowerState.WIFI_RADIO_POWER_STATE_ON
-    charge = 87.5
-    ps.locomotion_charge_percentage.value = charge
-    ps.locomotion_estimated_runtime.FromSeconds(int(charge * 60))
+    battery = robot.battery
+    ps.locomotion_charge_percentage.value = battery.charge
+    ps.locomotion_estimated_runtime.FromSeconds(int(battery.runtime_s))
     bat = state.battery_states.add()
     set_ts(bat.timestamp, now_robot)
     bat.identifier = "battery"
-    bat.charge_percentage.value = charge
-    bat.estimated_runtime.FromSeconds(int(charge * 60))
-    bat.current.value = -8.0 if snap.powered else -2.0
-    bat.voltage.value = 55.2
-    bat.temperatures.extend([31.0, 31.5])
-    bat.status = RS.BatteryState.STATUS_DISCHARGING
-    soft = robot.estop.stop_level(snap.local_ns)
-    for name, typ, estopped in (("hardware_estop", RS.EStopState.TYPE_HARDWARE, False),
-                                ("payload_estop", RS.EStopState.TYPE_HARDWARE, False),
-                                ("software_estop", RS.EStopState.TYPE_SOFTWARE, soft != LEVEL_NONE)):
+    bat.charge_percentage.value = battery.charge
+    bat.estimated_runtime.FromSeconds(int(battery.runtime_s))
+    bat.current.value = battery.current
+    bat.voltage.value = battery.voltage
+    bat.temperatures.extend(battery.temperatures)
+    bat.status = battery.status
+    comms = state.comms_states.add()
+    set_ts(comms.timestamp, now_robot)
+    comms.wifi_state.current_mode = RS.WiFiState.MODE_ACCESS_POINT
+    comms.wifi_state.essid = WIFI_ESSID
+    soft, details = robot.estop.stop_level_details(snap.local_ns)
+    for name, typ, estopped, why in (("hardware_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
+                                     ("payload_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
+                                     ("software_estop", RS.EStopState.TYPE_SOFTWARE, soft != LEVEL_NONE, details)):
         e = state.estop_states.add()
         set_ts(e.timestamp, now_robot)
         e.name, e.type = name, typ
         e.state = RS.EStopState.STATE_ESTOPPED if estopped else RS.EStopState.STATE_NOT_ESTOPPED
+        e.state_description = why
     _fill_kinematic_state(state.kinematic_state, snap)
-    for foot in ("fl", "fr", "hl", "hr"):
-        f = state.foot_state.add()
-        f.contact = RS.FootState.CONTACT_MADE
+    _fill_feet(state, snap)
+    state.terrain_state.is_unsafe_to_sit = False
+    for name, temp in robot.motor_thermal.temperatures.items():
+        state.system_state.motor_temperatures.add(name=name, temperature=temp)
     if snap.body_tform_hand is not None:
         ms = state.manipulator_state
         ms.gripper_open_percentage = 100.0 * snap.gripper_open_fraction
@@ -104,9 +138,27 @@ def build_robot_state(robot: "SimRobot", snap: Snapshot) -> RS.RobotState:
         state.behavior_state.state = RS.BehaviorState.STATE_TRANSITION
     else:
         state.behavior_state.state = RS.BehaviorState.STATE_NOT_READY
+    robot.system_faults.fill(state.system_fault_state, now_robot)
+    robot.behavior_faults.fill(state.behavior_fault_state)
     if robot.faults is not None:
         state.service_fault_state.faults.extend(robot.faults.active())
     return state
+
+
+def _fill_feet(state: RS.RobotState, snap: Snapshot) -> None:
+    """4 feet (fl, fr, hl, hr): position in body, contact, terrain estimates in odom."""
+    for i, _ in enumerate(FEET):
+        f = state.foot_state.add()
+        contact = snap.foot_contact[i] if i < len(snap.foot_contact) else True
+        f.contact = _CONTACT[contact]
+        if i < len(snap.foot_position_rt_body):
+            set_vec(f.foot_position_rt_body, snap.foot_position_rt_body[i])
+        t = f.terrain
+        t.ground_mu_est = 0.8
+        t.frame_name = "odom"
+        t.ground_contact_normal_rt_frame.z = 1.0
+        t.visual_surface_ground_penetration_mean = 0.0
+        t.visual_surface_ground_penetration_std = 0.005
 
 
 def build_stream_response(snap: Snapshot, imu_snaps: list[Snapshot]) -> RS.RobotStateStreamResponse:
@@ -139,7 +191,8 @@ def build_stream_response(snap: Snapshot, imu_snaps: list[Snapshot]) -> RS.Robot
     set_vec(ks.velocity_of_body_in_odom.angular, snap.velocity_angular_odom)
     set_vec(ks.velocity_of_body_in_vision.linear, snap.velocity_linear_vision)
     set_vec(ks.velocity_of_body_in_vision.angular, snap.velocity_angular_vision)
-    resp.contact_states.extend([RS.FootState.CONTACT_MADE] * 4)
+    contacts = snap.foot_contact if len(snap.foot_contact) == 4 else (True,) * 4
+    resp.contact_states.extend(_CONTACT[c] for c in contacts)
     return resp
 
 
@@ -148,14 +201,26 @@ class RobotStateServicer(robot_state_service_pb2_grpc.RobotStateServiceServicer)
 
     def __init__(self, robot: "SimRobot"):
         self.robot = robot
-        self._cache: tuple[int, RS.RobotState] | None = None
+        self._cache: tuple[tuple[int, int], RS.RobotState] | None = None
+        self._errors: list[tuple[int, str]] = []
+
+    def inject_error(self, code: int, message: str, times: int = 1) -> None:
+        """Answer the next `times` GetRobotState calls with header error `code` (CommonError.Code),
+        as a robot with an internal problem does (bosdyn clients raise a ResponseError)."""
+        self._errors.extend([(code, message)] * times)
 
     def GetRobotState(self, request, context):
         received = self.robot.clock.robot_ns()
+        if self._errors:
+            code, message = self._errors.pop(0)
+            resp = RS.RobotStateResponse()
+            fill_response_header(resp, request, self.robot.clock, received, code=code, message=message)
+            return resp
         snap = self.robot.latest()
+        key = (snap.robot_ns, self.robot.state_version)
         cache = self._cache
-        if cache is None or cache[0] != snap.robot_ns:
-            cache = (snap.robot_ns, build_robot_state(self.robot, snap))
+        if cache is None or cache[0] != key:
+            cache = (key, build_robot_state(self.robot, snap))
             self._cache = cache
         resp = RS.RobotStateResponse()
         resp.robot_state.CopyFrom(cache[1])
@@ -175,9 +240,20 @@ class RobotStateStreamingServicer(robot_state_service_pb2_grpc.RobotStateStreami
 
     def __init__(self, robot: "SimRobot"):
         self.robot = robot
+        #: (CommonError code, message): streams send only header errors while set (tests).
+        self.error: tuple[int, str] | None = None
 
     def GetRobotStateStream(self, request, context):
         robot = self.robot
+        if not robot.streaming_licence:
+            if context is None:
+                raise PermissionError(NO_LICENCE[1])
+            context.abort(*NO_LICENCE)
+        if self.error is not None:
+            resp = RS.RobotStateStreamResponse()
+            fill_response_header(resp, request, robot.clock, code=self.error[0], message=self.error[1])
+            yield resp
+            return
         last = robot.latest().robot_ns - 1
         first = True
         while context is None or context.is_active():

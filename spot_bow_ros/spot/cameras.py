@@ -1,13 +1,19 @@
 """Spot's cameras through bosdyn's ImageClient: fetch, decode in parallel, stamp on the local clock.
 
 `CameraFetcher.fetch(requests)` asks the robot for every due source in ONE GetImage call and
-handles each image response on its own: a source that fails (unknown camera, bad data, an
-undecodable JPEG) is reported through `on_error` and the others are delivered. Only when the
-whole call fails (the robot refused the batch) are the sources asked for one by one, so a
-single bad source still cannot stop the rest. JPEGs are decoded with OpenCV on a small thread
+handles each image response on its own. bosdyn's `ImageClient.get_image` raises for the WHOLE
+call when any one response has a status other than STATUS_OK (a greyscale robot asked for
+RGB_U8, an unknown source, ...), so the fetcher makes the same RPC through the client with
+header checks only and judges each response's status itself (`status_action`): a pixel or
+image format the source refuses is asked for again without it (the camera's own format, one
+log line through `on_notice`), an unknown source is dropped (one line), other failures
+(unknown camera, bad data, an undecodable JPEG) are reported through `on_error`; the others
+are delivered. Only when the whole call fails (the robot refused the batch) are the sources
+asked for one by one, so a single bad source still cannot stop the rest. JPEGs are decoded with OpenCV on a small thread
 pool (cv2 releases the GIL); RAW images are passed through without copying; depth becomes
 16UC1 millimetres (ROS convention) from the source's `depth_scale` (pixel / depth_scale =
-metres). Each image is stamped with its acquisition time converted robot -> local clock and
+metres; 999 on a real robot's `*_depth` sources). A depth source that reports no depth_scale
+(0: `*_depth_in_visual_frame` on a real robot) is taken as 1000 units per metre (millimetres). Each image is stamped with its acquisition time converted robot -> local clock and
 carries its sensor frame (`frame_name_image_sensor`).
 
 Why one call: on loopback one GetImage for five 640x480 JPEG sources costs little more than
@@ -17,10 +23,11 @@ five times the RPC overhead for nothing; decoding, the real cost, runs in parall
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import cv2
@@ -80,13 +87,15 @@ class SourceRequest:
 
     def image_request(self) -> image_pb2.ImageRequest:
         return build_image_request(
-            self.source, quality_percent=self.quality_percent, image_format=self.image_format,
+            self.source, quality_percent=self.quality_percent,
+            image_format=self.image_format if self.image_format != Image.FORMAT_UNKNOWN else None,
             pixel_format=self.pixel_format if self.pixel_format != Image.PIXEL_FORMAT_UNKNOWN else None)
 
 
 def visual_request(camera: str, image_format: int = Image.FORMAT_JPEG, quality_percent: float = 75.0,
-                   decode: bool = True) -> SourceRequest:
-    return SourceRequest(camera, VISUAL, CAMERA_SOURCES[camera][0], image_format, Image.PIXEL_FORMAT_UNKNOWN,
+                   decode: bool = True, pixel_format: int = Image.PIXEL_FORMAT_UNKNOWN) -> SourceRequest:
+    """A request for `camera`'s visual source; `pixel_format` UNKNOWN = the camera's own."""
+    return SourceRequest(camera, VISUAL, CAMERA_SOURCES[camera][0], image_format, pixel_format,
                          quality_percent, decode)
 
 
@@ -132,13 +141,24 @@ class SpotImage:
 def depth_to_millimetres(raw: np.ndarray, depth_scale: float) -> np.ndarray:
     """uint16 depth in the source's units (pixel / depth_scale = metres) -> uint16 millimetres.
 
-    `depth_scale` 1000 (or unset, 0) means the values already are millimetres: returned as is.
-    0 stays 0 (no return); values beyond 65.535 m saturate at 65535.
+    `depth_scale` 1000, or 0 (not reported, as by a real robot's `*_depth_in_visual_frame`
+    sources, whose values are millimetres), means the values already are millimetres: returned
+    as is.
+    0 and 65535 (invalid) stay 0 and 65535; values beyond 65.535 m saturate at 65535.
+    One table look-up per pixel (the table is computed once per depth_scale).
     """
     if not depth_scale or abs(depth_scale - MILLIMETRES_PER_METRE) < 1e-9:
         return raw
-    scaled = np.rint(raw.astype(np.float32) * np.float32(MILLIMETRES_PER_METRE / depth_scale))
-    return np.clip(scaled, 0, 65535).astype(np.uint16)
+    return _millimetre_table(float(depth_scale))[raw]
+
+
+@functools.lru_cache(maxsize=8)
+def _millimetre_table(depth_scale: float) -> np.ndarray:
+    """uint16 -> uint16 millimetres for `depth_scale` units per metre (65535 stays invalid)."""
+    units = np.arange(65536, dtype=np.float64)
+    table = np.clip(np.rint(units * (MILLIMETRES_PER_METRE / depth_scale)), 0, 65535).astype(np.uint16)
+    table[65535] = 65535
+    return table
 
 
 def decode_response(response: image_pb2.ImageResponse, request: SourceRequest,
@@ -197,6 +217,31 @@ def decode_response(response: image_pb2.ImageResponse, request: SourceRequest,
 
 # -- fetching ----------------------------------------------------------------------------------
 
+FALLBACK, DROP = "fallback", "drop"
+_Status = image_pb2.ImageResponse
+
+
+def status_action(request: SourceRequest, status: int) -> str | None:
+    """What to do about a source the robot answered `status` for: FALLBACK (ask again without
+    the refused pixel/image format: the camera's own), DROP (stop asking: the robot has no such
+    source), or None (keep asking; transient or not ours to fix)."""
+    if status == _Status.STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED and \
+            request.pixel_format != Image.PIXEL_FORMAT_UNKNOWN:
+        return FALLBACK
+    if status == _Status.STATUS_UNSUPPORTED_IMAGE_FORMAT_REQUESTED and request.image_format != Image.FORMAT_UNKNOWN:
+        return FALLBACK
+    if status == _Status.STATUS_UNKNOWN_CAMERA:
+        return DROP
+    return None
+
+
+def fallback_request(request: SourceRequest, status: int) -> SourceRequest:
+    """`request` without the format the robot refused with `status`."""
+    if status == _Status.STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED:
+        return replace(request, pixel_format=Image.PIXEL_FORMAT_UNKNOWN)
+    return replace(request, image_format=Image.FORMAT_UNKNOWN)
+
+
 @dataclass
 class FetchStats:
     calls: int = 0
@@ -206,6 +251,8 @@ class FetchStats:
     rpc_s: float = 0.0          # wall time in GetImage calls
     decode_s: float = 0.0       # CPU time in cv2.imdecode
     deliver_cpu_s: float = 0.0  # CPU time of decode + conversion + publishing (worker threads)
+    #: per source: [images handed to the workers, their worker CPU s, cv2.imdecode CPU s]
+    by_source: dict[str, list] = field(default_factory=dict)
 
 
 class CameraFetcher:
@@ -214,14 +261,20 @@ class CameraFetcher:
 
     `get_client()` returns the current ImageClient (e.g. `lambda: connection.ensure_client("image")`),
     `robot_to_local_ns(robot_ns)` converts robot-clock stamps (the connection's time sync).
+    `on_notice(request, message)` is told once when a source falls back to its own format or is
+    dropped (`status_action`); later requests for that source are rewritten / left out.
     """
 
     def __init__(self, get_client: Callable[[], ImageClient], robot_to_local_ns: Callable[[int], int],
                  on_image: Callable[[SpotImage], None], on_error: Callable[[SourceRequest, str], None],
-                 workers: int = 2, timeout_s: float = 2.0):
+                 workers: int = 2, timeout_s: float = 2.0,
+                 on_notice: Callable[[SourceRequest, str], None] | None = None):
         self.get_client = get_client
         self.robot_to_local_ns = robot_to_local_ns
         self.on_image, self.on_error = on_image, on_error
+        self.on_notice = on_notice or on_error
+        #: source -> the request that replaces it (a fallback), or None (dropped)
+        self.adjusted: dict[str, SourceRequest | None] = {}
         self.timeout_s = timeout_s
         self.stats = FetchStats()
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="spot-camera-decode")
@@ -246,6 +299,7 @@ class CameraFetcher:
         """One GetImage for all `requests`; (request, response) of every source answered OK.
         Failed sources go to `on_error`. If the robot refuses the whole batch, each source is
         asked for on its own so that one bad source cannot starve the others."""
+        requests = self.adjust(requests)
         if not requests:
             return []
         client = self.get_client()
@@ -285,10 +339,37 @@ class CameraFetcher:
         """Decode and deliver each image on the pool; futures resolve to True when delivered."""
         return [self._pool.submit(self._deliver, req, resp) for req, resp in pairs]
 
+    def adjust(self, requests: Sequence[SourceRequest]) -> list[SourceRequest]:
+        """`requests` with fallbacks applied and dropped sources left out."""
+        if not self.adjusted:
+            return list(requests)
+        out = []
+        for r in requests:
+            if r.source not in self.adjusted:
+                out.append(r)
+            elif (new := self.adjusted[r.source]) is not None:
+                out.append(replace(new, decode=r.decode))
+        return out
+
     def _check_status(self, request: SourceRequest, resp: image_pb2.ImageResponse) -> bool:
         if resp.status == image_pb2.ImageResponse.STATUS_OK:
             return True
-        self._fail(request, f"the robot answered {image_pb2.ImageResponse.Status.Name(resp.status)}")
+        name = image_pb2.ImageResponse.Status.Name(resp.status)
+        action = status_action(request, resp.status)
+        if action is None:
+            self._fail(request, f"the robot answered {name}")
+            return False
+        with self._lock:
+            self.stats.failed += 1
+        if action == DROP:
+            self.adjusted[request.source] = None
+            self.on_notice(request, f"the robot answered {name}: source dropped")
+        else:
+            asked = (Image.PixelFormat.Name(request.pixel_format)
+                     if resp.status == _Status.STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED
+                     else Image.Format.Name(request.image_format))
+            self.adjusted[request.source] = fallback_request(request, resp.status)
+            self.on_notice(request, f"the robot answered {name} for {asked}: asking for the camera's own format")
         return False
 
     def _deliver(self, request: SourceRequest, resp: image_pb2.ImageResponse) -> bool:
@@ -299,6 +380,10 @@ class CameraFetcher:
             dt = time.thread_time() - t0
             with self._lock:
                 self.stats.deliver_cpu_s += dt
+                self.stats.by_source.setdefault(request.source, [0, 0.0, 0.0])
+                entry = self.stats.by_source[request.source]
+                entry[0] += 1
+                entry[1] += dt
 
     def _deliver_timed(self, request: SourceRequest, resp: image_pb2.ImageResponse) -> bool:
         try:
@@ -312,6 +397,7 @@ class CameraFetcher:
         with self._lock:
             self.stats.delivered += 1
             self.stats.decode_s += image.decode_s
+            self.stats.by_source.setdefault(request.source, [0, 0.0, 0.0])[2] += image.decode_s
         try:
             self.on_image(image)
         except Exception as err:  # noqa: BLE001 - a publishing problem must not stop the others

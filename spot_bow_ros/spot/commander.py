@@ -16,6 +16,9 @@ Rules this module enforces:
   the relative goal), ending when a walk at the velocity limits would have arrived, plus margin.
 - Losing the lease (keep-alive failure, lease errors on a command) or the robot (RPC errors)
   stops forwarding: `ready` turns false until `claim()` (lease) or `probe()` (robot) succeeds.
+- No bosdyn exception leaves `execute`/`send`/`stand`/...: a robot that answers with an error
+  (also the `get_robot_state` a POSITION_MODE goal needs, or a time-sync error) becomes a failed
+  `CommandResult` whose detail is one line `ErrorType: message`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from typing import Any, Callable, Protocol
 from bosdyn.api import geometry_pb2, robot_command_pb2
 from bosdyn.client import exceptions as bd_exc
 from bosdyn.client import lease as bd_lease
+from bosdyn.client import power as bd_power
+from bosdyn.client import robot_command as bd_command
 from bosdyn.client.frame_helpers import BODY_FRAME_NAME, ODOM_FRAME_NAME, get_se2_a_tform_b
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
 from bosdyn.client.math_helpers import SE2Pose
@@ -167,6 +172,12 @@ _LEASE_ERRORS = (bd_exc.LeaseUseError, bd_lease.LeaseResponseError, bd_lease.Err
 _ROBOT_ERRORS = (bd_exc.RpcError, SpotConnectionError)
 
 
+def _robot_error_text(exc: Exception) -> str:
+    """One clear line for a bosdyn error: `Type: first line of its message`."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
 def _lease_error_text(exc: Exception) -> str:
     """Lease errors with the robot's LeaseUseResult status and owner, when there is one."""
     text = f"{type(exc).__name__}"
@@ -206,6 +217,8 @@ class SpotCommander:
         self.powered: bool | None = None
         self.last_result: CommandResult | None = None
         self.on_lost: Callable[[str], None] | None = None  # called once when forwarding stops
+        #: exc -> one line saying why the robot refused power-on and what to do (spot.estop).
+        self.explain_power_refusal: Callable[[Exception], str] | None = None
         self._closed = False
         self._lease = None          # the bosdyn Lease we hold (kept across reconnections)
         self._released = True       # released on purpose (no automatic resume)
@@ -380,8 +393,38 @@ class SpotCommander:
 
     # -- power -----------------------------------------------------------------------------
     def power_on(self, timeout_s: float = 20.0) -> CommandResult:
+        """Power on; a refusal (E-Stop, keep-alive policy, fault) has detail "refused: <why, what
+        to do>" (see `explain_power_refusal`)."""
         return self._call("power on", lambda: self.connection.robot.power_on(timeout_sec=timeout_s),
                           powered=True)
+
+    def clear_behavior_faults(self) -> CommandResult:
+        """ClearBehaviorFault for every active behavior fault in the robot state."""
+        now = self._clock_ns()
+        if not self.ready:
+            return self._call("clear behavior faults", lambda: None, powered=None)
+        try:
+            faults = list(self.state_client.get_robot_state(timeout=self.rpc_timeout).behavior_fault_state.faults)
+        except _ROBOT_ERRORS as exc:
+            self._robot_failed(exc)
+            return self._record(CommandResult(False, "clear behavior faults", f"{type(exc).__name__}: {exc}",
+                                              local_ns=now))
+        if not faults:
+            return self._record(CommandResult(True, "clear behavior faults", "no active behavior fault", local_ns=now))
+        cleared, kept = [], []
+        for fault in faults:
+            name = f"{fault.behavior_fault_id} {fault.Cause.Name(fault.cause).replace('CAUSE_', '')}"
+            try:
+                self.command_client.clear_behavior_fault(fault.behavior_fault_id, timeout=self.rpc_timeout)
+                cleared.append(name)
+            except _ROBOT_ERRORS as exc:
+                self._robot_failed(exc)
+                kept.append(f"{name} ({type(exc).__name__})")
+            except (bd_exc.Error, bd_lease.Error) as exc:
+                kept.append(f"{name} ({'unclearable' if fault.status == fault.STATUS_UNCLEARABLE else type(exc).__name__})")
+        detail = "; ".join(t for t in (f"cleared {', '.join(cleared)}" if cleared else "",
+                                       f"NOT cleared {', '.join(kept)}" if kept else "") if t)
+        return self._record(CommandResult(not kept, "clear behavior faults", detail, local_ns=now))
 
     def power_off(self, timeout_s: float = 20.0) -> CommandResult:
         """Safe power off: Spot sits down first, then cuts motor power."""
@@ -414,6 +457,8 @@ class SpotCommander:
         except _ROBOT_ERRORS as exc:  # no time sync / robot state while the connection is down
             self._robot_failed(exc)
             return self._record(CommandResult(False, describe(cmd), f"{type(exc).__name__}: {exc}", local_ns=now))
+        except bd_exc.Error as exc:  # the robot answered with an error (e.g. get_robot_state for a goal)
+            return self._record(CommandResult(False, describe(cmd), _robot_error_text(exc), local_ns=now))
         if isinstance(command, CommandResult):
             return self._record(command)
         if command is None:
@@ -457,11 +502,14 @@ class SpotCommander:
             except _ROBOT_ERRORS as exc:
                 self._robot_failed(exc)
                 return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
+            except bd_command.BehaviorFaultError:
+                return self._record(CommandResult(False, what, "refused: the robot has a behavior fault: "
+                                                  "call clear_behavior_fault", local_ns=now))
             except bd_exc.Error as exc:  # the robot answered and refused (not powered, expired, ...)
                 return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
         return self._record(CommandResult(True, what, command_id=command_id, local_ns=now))
 
-    def _call(self, what: str, fn: Callable[[], Any], powered: bool) -> CommandResult:
+    def _call(self, what: str, fn: Callable[[], Any], powered: bool | None) -> CommandResult:
         now = self._clock_ns()
         if not self.ready:
             return self._record(CommandResult(False, what, "not forwarded: no body lease" if not self.lease_held
@@ -475,9 +523,14 @@ class SpotCommander:
         except _ROBOT_ERRORS as exc:
             self._robot_failed(exc)
             return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
+        except bd_power.PowerResponseError as exc:  # the robot refused (E-Stop, keep-alive, fault)
+            explain = self.explain_power_refusal
+            detail = explain(exc) if explain is not None else f"{type(exc).__name__}: {exc}"
+            return self._record(CommandResult(False, what, f"refused: {detail}", local_ns=now))
         except (bd_exc.Error, Exception) as exc:  # power errors, timeouts (bosdyn raises several kinds)
             return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
-        self.powered = powered
+        if powered is not None:
+            self.powered = powered
         return self._record(CommandResult(True, what, local_ns=now))
 
     def _record(self, result: CommandResult) -> CommandResult:

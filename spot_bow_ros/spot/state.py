@@ -4,15 +4,25 @@
 `SpotStateSample`s (robot-clock acquisition times, Spot's REP 103 frames) to `on_sample`:
 
 - `mode="streaming"`: `RobotStateStreamingClient.get_robot_state_stream()` — joints, kinematic
-  state and IMU packets (acceleration, angular velocity, odom_rot_link) at the robot's rate.
-  Its joint arrays carry no names: Spot's documented joint order is used (`convert.joints`).
+  state and IMU packets (acceleration, angular velocity, odom_rot_link) at the robot's rate
+  (333 Hz on Spot). Its joint arrays carry no names: they are in `JointIndex` order (12, or 19
+  with an arm), named from the joint list learned from the robot by one `get_robot_state`
+  before the stream opens (`convert.joints.stream_layout`); another count is an error.
   The stream has no frame tree, so with an arm a low-rate `get_robot_state` poll
   (`frame_poll_hz`) supplies `body_tform_hand` for the hand cameras' TF.
-- `mode="polling"`: `get_robot_state` every 1/rate_hz s. No IMU packets on this path: the IMU
-  is synthesised from the kinematic state (orientation = odom_tform_body rotation, angular
-  velocity = body velocity rotated into body axes, acceleration unknown).
-- `mode="auto"` (default): streaming when the robot's directory lists the service and the
-  stream answers, else polling (real robots need a licence for streaming). Logged once.
+- `mode="polling"`: `get_robot_state` every 1/rate_hz s. Joints by name as the robot lists
+  them; entries without a position (`arm0.hr0` on arm robots: listed, no data; a fixed joint in
+  the Spot URDF) are left out, so both paths give the same 19 (or 12) joints. No IMU packets
+  on this path: the IMU is synthesised from the kinematic state (orientation = odom_tform_body
+  rotation, angular velocity = body velocity rotated into body axes, acceleration unknown).
+- `mode="auto"` (default): streaming first; ANY streaming failure (no such service, an RPC
+  error such as the PERMISSION_DENIED of a robot without the joint-level licence, data that
+  does not decode, a joint count that does not fit the robot) switches to polling with one log
+  line naming the cause. Streaming is tried again after a reconnection (it may be another robot).
+- `mode="streaming"` never falls back: failures are logged (once per distinct cause) and retried.
+
+No exception leaves the source thread: robot errors are logged and retried, and a failing
+`on_sample` consumer is logged once per distinct error.
 
 Losing the robot is the connection's business (`spot.connection`): the source waits for it
 to come back and carries on, one log line per change.
@@ -34,7 +44,8 @@ from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClien
 from ..bow import bow_data_pb2 as bow
 from ..bow.frames import DEFAULT_CONVENTION, AxisConvention
 from ..convert.imu import bow_imu_from_spot_packet
-from ..convert.joints import ProprioceptionError, proprioception_from_spot_joints, stream_joint_names
+from ..convert.joints import (ProprioceptionError, proprioception_from_spot_joints, robot_has_arm, stream_joint_names,
+                              stream_layout)
 from ..convert.odometry import (IDENTITY, Pose, body_twist_from_odom_velocity, pose_from_proto, pose_inverse,
                                 pose_multiply, quat_conjugate, rotate)
 
@@ -127,15 +138,25 @@ def _kinematic_imu(robot_ns: int, odom_tform_body: Pose, angular_velocity_odom: 
     return ImuPacket(robot_ns, rotate(quat_conjugate(rot), angular_velocity_odom), rot, None, "body")
 
 
+def polled_joint_names(state: Any) -> tuple[str, ...]:
+    """Every joint name a polled `RobotState` lists (with `arm0.hr0` on arm robots)."""
+    return tuple(j.name for j in state.kinematic_state.joint_states)
+
+
 def sample_from_robot_state(state: Any) -> SpotStateSample:
-    """`bosdyn.api.RobotState` (get_robot_state) -> SpotStateSample; IMU from kinematics."""
+    """`bosdyn.api.RobotState` (get_robot_state) -> SpotStateSample; IMU from kinematics.
+
+    Joints by name in the robot's order; entries without a position (`arm0.hr0`) are left out;
+    a missing velocity or load reads 0.
+    """
     ks = state.kinematic_state
-    if not ks.joint_states:
+    joints = [j for j in ks.joint_states if j.HasField("position")]
+    if not joints:
         raise StateError("robot state has no joint states")
-    names = tuple(j.name for j in ks.joint_states)
-    position = tuple(j.position.value for j in ks.joint_states)
-    velocity = tuple(j.velocity.value for j in ks.joint_states)
-    load = tuple(j.load.value for j in ks.joint_states)
+    names = tuple(j.name for j in joints)
+    position = tuple(j.position.value for j in joints)
+    velocity = tuple(j.velocity.value for j in joints)
+    load = tuple(j.load.value for j in joints)
     tree = ks.transforms_snapshot
     odom_tform_body = _frame_pose(tree, "odom", "body")
     if odom_tform_body is None:
@@ -151,11 +172,16 @@ def sample_from_robot_state(state: Any) -> SpotStateSample:
         body_tform_hand=_frame_pose(tree, "body", "hand"), source="polling", kinematics_robot_ns=robot_ns)
 
 
-def sample_from_stream(resp: Any, body_tform_hand: Pose | None = None) -> SpotStateSample:
-    """`bosdyn.api.RobotStateStreamResponse` -> SpotStateSample (IMU: the newest packet)."""
+def sample_from_stream(resp: Any, body_tform_hand: Pose | None = None,
+                       layout: Sequence[str] | None = None) -> SpotStateSample:
+    """`bosdyn.api.RobotStateStreamResponse` -> SpotStateSample (IMU: the newest packet).
+
+    `layout`: the stream's joint names learned from the robot (`convert.joints.stream_layout`);
+    without it 12 values are legs and 19 legs + arm. Raises StateError for data that does not fit.
+    """
     js, ks, ins = resp.joint_states, resp.kinematic_state, resp.inertial_state
     try:
-        names = stream_joint_names(len(js.position))
+        names = stream_joint_names(len(js.position), layout)
     except ProprioceptionError as err:
         raise StateError(str(err)) from None
     if len(js.velocity) not in (0, len(names)) or len(js.load) not in (0, len(names)):
@@ -177,7 +203,7 @@ def sample_from_stream(resp: Any, body_tform_hand: Pose | None = None) -> SpotSt
         robot_ns=robot_ns, joint_names=names, position=tuple(js.position), velocity=tuple(js.velocity),
         load=tuple(js.load), odom_tform_body=odom_tform_body, vision_tform_body=vision_tform_body,
         linear_velocity_odom=_vec(ks.velocity_of_body_in_odom.linear), angular_velocity_odom=w_odom,
-        imu=imu, body_tform_hand=body_tform_hand if len(names) > 12 else None, source="streaming",
+        imu=imu, body_tform_hand=body_tform_hand if robot_has_arm(names) else None, source="streaming",
         kinematics_robot_ns=_ns(ks.acquisition_timestamp))
 
 
@@ -194,6 +220,13 @@ def proprioception_from_sample(sample: SpotStateSample, prefix: str = "",
 
 
 # -- the source thread ---------------------------------------------------------------------------
+
+def _error_text(err: BaseException) -> str:
+    """`Type: first line of the message` (the message alone if it already names the type)."""
+    first = str(err).splitlines()[0] if str(err) else ""
+    name = type(err).__name__
+    return first if first.startswith(name) else (f"{name}: {first}" if first else name)
+
 
 class RobotStateSource:
     """Delivers `SpotStateSample`s from a `SpotConnection` to `on_sample` on its own thread."""
@@ -219,11 +252,24 @@ class RobotStateSource:
         self._call: Any = None  # the active stream (cancel() on stop)
         self._hand: Pose | None = None
         self._streaming_failed = False
+        self.fallback_reason = ""    # why auto mode polls (empty while streaming works)
+        self.joint_names: tuple[str, ...] | None = None   # learned from the robot (polled names)
         self.active_mode: str | None = None  # "streaming" | "polling" once running
         self.samples = 0
         self.errors = 0
         self._consumer_errors: set[str] = set()
         connection.register_client(RobotStateStreamingClient)
+        if hasattr(connection, "on_connected"):
+            connection.on_connected(self._on_reconnect)
+
+    def _on_reconnect(self, _robot: Any) -> None:
+        """A new connection may be another robot: learn its joints and try streaming again."""
+        if self.active_mode is None:
+            return
+        self.joint_names = None
+        if self._streaming_failed:
+            self._streaming_failed = False
+            self.fallback_reason = ""
 
     def start(self) -> None:
         if self._thread is None:
@@ -259,13 +305,13 @@ class RobotStateSource:
                 else:
                     self._poll()
                 last_error = None
-            except (BosdynError, StateError) as err:
+            except Exception as err:  # noqa: BLE001 - nothing from the robot may end this thread
                 if self._stop.is_set():
                     break
                 self.errors += 1
-                first = str(err).splitlines()[0] if str(err) else ""
-                name = type(err).__name__
-                text = first if first.startswith(name) else f"{name}: {first}"
+                text = _error_text(err)
+                if not isinstance(err, (BosdynError, StateError)):
+                    text = f"unexpected {text}"
                 if text != last_error:
                     self._log.warning(f"robot state: {text}; retrying")
                     last_error = text
@@ -285,11 +331,13 @@ class RobotStateSource:
 
     def _poll(self) -> None:
         client = self.connection.ensure_client(RobotStateClient.default_service_name)
-        why = "robot-state streaming unavailable" if self.mode == "auto" else ""
+        rate = f"{1.0 / self.period:.0f} Hz"
         next_t = time.monotonic()
-        while not self._stop.is_set() and self.connection.connected:
+        while not self._stop.is_set() and self.connection.connected and not self._want_streaming():
             state = client.get_robot_state(timeout=self.rpc_timeout)
-            self._set_mode("polling", why if why else f"{1.0 / self.period:.0f} Hz")
+            self.joint_names = polled_joint_names(state)
+            why = f"{rate}; streaming failed: {self.fallback_reason}" if self.fallback_reason else rate
+            self._set_mode("polling", why)
             self._deliver(sample_from_robot_state(state))
             next_t += self.period
             delay = next_t - time.monotonic()
@@ -299,40 +347,66 @@ class RobotStateSource:
                 self._stop.wait(delay)
             # slightly behind: poll again at once, so the average rate holds
 
+    def _learn_joints(self) -> tuple[str, ...]:
+        """The robot's joint names (one get_robot_state unless already known)."""
+        if self.joint_names is None:
+            client = self.connection.ensure_client(RobotStateClient.default_service_name)
+            self.joint_names = polled_joint_names(client.get_robot_state(timeout=self.rpc_timeout))
+        return self.joint_names
+
+    def _stream_failed(self, reason: str) -> None:
+        """In auto mode: poll from now on (the poll loop logs the one line); else raise."""
+        if self.mode == "auto":
+            self._streaming_failed = True
+            self.fallback_reason = reason
+            return
+        raise StateError(reason)
+
     def _stream(self) -> None:
         import grpc
 
+        layout = stream_layout(self._learn_joints())
         try:
             client = self.connection.ensure_client(RobotStateStreamingClient.default_service_name)
         except BosdynError as err:
-            if self.mode == "auto":
-                self._streaming_failed = True
-                self._log.info(f"robot state: no streaming service ({type(err).__name__}); polling instead")
-                return
-            raise
-        call = client.get_robot_state_stream()
+            return self._stream_failed(f"no robot-state streaming service ({_error_text(err)})")
+        try:
+            call = client.get_robot_state_stream()
+        except (BosdynError, grpc.RpcError) as err:
+            return self._stream_failed(f"cannot open the stream ({_error_text(err)})")
         self._call = call
         try:
             for resp in call:
                 if self._stop.is_set():
                     break
+                error = resp.header.error
+                if error.code > 1:   # not CODE_UNSPECIFIED or CODE_OK: the robot reports an error
+                    name = error.DESCRIPTOR.fields_by_name["code"].enum_type.values_by_number.get(error.code)
+                    raise StateError(f"robot reports {name.name if name else error.code}"
+                                     f"{': ' + error.message if error.message else ''}")
+                sample = sample_from_stream(resp, self._hand, layout)
                 if self.active_mode != "streaming":
                     self._set_mode("streaming", "robot-state streaming service")
-                    self._start_frame_poll(len(resp.joint_states.position) > 12)
-                self._deliver(sample_from_stream(resp, self._hand))
+                    self._start_frame_poll(robot_has_arm(layout))
+                self._deliver(sample)
         except grpc.RpcError as err:
             if self._stop.is_set():
                 return
             code = err.code() if hasattr(err, "code") else None
-            if self.mode == "auto" and self.samples == 0:
-                self._streaming_failed = True
-                self._log.info(f"robot state: streaming refused ({code}); polling instead")
+            name = getattr(code, "name", str(code))
+            details = err.details() if hasattr(err, "details") else ""
+            return self._stream_failed(f"{name}{': ' + details if details else ''}")
+        except StateError as err:
+            reason = str(err) if str(err).startswith("robot reports") else f"undecodable stream data: {err}"
+            return self._stream_failed(reason)
+        except Exception as err:  # noqa: BLE001 - e.g. a malformed message
+            if self._stop.is_set():
                 return
-            raise StateError(f"robot state stream ended ({code})") from None
+            return self._stream_failed(f"undecodable stream data: {_error_text(err)}")
         finally:
             self._call = None
         if not self._stop.is_set():
-            raise StateError("robot state stream closed by the robot")
+            self._stream_failed("the robot closed the stream")
 
     def _deliver(self, sample: SpotStateSample) -> None:
         self.samples += 1
@@ -354,13 +428,13 @@ class RobotStateSource:
 
     def _frame_poll(self) -> None:
         while not self._stop.wait(self.frame_poll_period):
-            if not self.connection.connected:
-                continue
+            if not self.connection.connected or self.active_mode != "streaming":
+                continue   # polling reads the hand pose with every state
             try:
                 client = self.connection.ensure_client(RobotStateClient.default_service_name)
                 state = client.get_robot_state(timeout=self.rpc_timeout)
                 self._hand = _frame_pose(state.kinematic_state.transforms_snapshot, "body", "hand")
-            except BosdynError:
+            except Exception:  # noqa: BLE001 - the hand pose is optional; the next poll retries
                 continue
 
 

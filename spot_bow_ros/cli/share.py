@@ -18,7 +18,7 @@ def share_dirs() -> list[Path]:
     except Exception:  # not a ROS install, or the package is not in the ament index
         pass
     dirs.append(Path(sys.prefix) / "share" / PACKAGE)           # pip install (data_files)
-    dirs.append(Path(__file__).resolve().parents[1])             # source checkout
+    dirs.append(Path(__file__).resolve().parents[2])             # source checkout
     return dirs
 
 

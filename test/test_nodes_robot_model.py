@@ -1,8 +1,8 @@
-"""robot_model.py: which model, loading the shipped and user URDFs, clear errors."""
+"""nodes/robot_model.py: which model, loading the shipped and user URDFs, clear errors."""
 
 import pytest
 
-from spot_bow_ros.robot_model import RobotModel, RobotModelError, choose_model
+from spot_bow_ros.nodes.robot_model import RobotModel, RobotModelError, choose_model
 
 
 def test_choose_model():

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .nodes.composed import BRIDGES, NODE_NAME, composed_builders
-from .ros.params import ParameterError, load_params_file
+from ..nodes.composed import BRIDGES, NODE_NAME, composed_builders
+from ..ros.params import ParameterError, load_params_file
 from .run_status import StatusBoard
 from .share import find_share_file
 
@@ -51,6 +51,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     robot.add_argument("--sim-clock-offset", type=float, default=0.0, metavar="S",
                        help="simulated robot clock minus local clock, seconds (default 0)")
     robot.add_argument("--no-arm", action="store_true", help="simulate a Spot without arm")
+    robot.add_argument("--no-streaming-licence", action="store_true",
+                       help="simulate a Spot without the joint-level licence (robot-state streaming fails)")
+    robot.add_argument("--sim-no-estop", action="store_true",
+                       help="simulated Spot that powers on without an E-Stop endpoint (by default it "
+                            "needs one, as a real Spot; the motor bridge's software E-Stop provides it)")
     parser.add_argument("--config", default="", metavar="YAML",
                         help="ROS params file (default: config/spot_bow.yaml of the package)")
     parser.add_argument("--record", default="", metavar="DIR", help="record all topics to a rosbag2 in DIR")
@@ -103,11 +108,15 @@ def webcam_overrides(values: dict[str, Any]) -> dict[str, Any]:
 class SimulatorProcess:
     """`spot-bow-ros sim` as a child process; its info file tells the bridges how to connect."""
 
-    def __init__(self, info_file: Path, arm: bool, clock_offset_s: float):
+    def __init__(self, info_file: Path, arm: bool, clock_offset_s: float, streaming_licence: bool = True,
+                 estop: bool = True):
         self.info_file = info_file
         cmd = [sys.executable, "-m", "spot_bow_ros.sim", "--port", "0", "--info-file", str(info_file),
                "--clock-offset", str(clock_offset_s), "--log-level", "warning"]
         cmd.append("--arm" if arm else "--no-arm")
+        if not streaming_licence:
+            cmd.append("--no-streaming-licence")
+        cmd.append("--estop" if estop else "--no-estop")
         info_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
 
@@ -144,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .ros.backend import shutdown_signals
+    from ..ros.backend import shutdown_signals
 
     config = Path(args.config) if args.config else find_share_file("config/spot_bow.yaml")
     if config is None or not config.exists():
@@ -160,7 +169,9 @@ def _run(args: argparse.Namespace) -> int:
                 sim_info = Path(args.sim_info_file) if args.sim_info_file else Path(workdir.name) / "sim.json"
                 log.info("no --hostname given: starting the built-in simulated Spot "
                          f"(connection info in {sim_info})")
-                sim = SimulatorProcess(sim_info, arm=not args.no_arm, clock_offset_s=args.sim_clock_offset)
+                sim = SimulatorProcess(sim_info, arm=not args.no_arm, clock_offset_s=args.sim_clock_offset,
+                                       streaming_licence=not args.no_streaming_licence,
+                                       estop=not args.sim_no_estop)
                 info = sim.wait_ready()
                 log.info(f"simulated Spot listening on {info['hostname']}:{info['port']}")
             else:
@@ -173,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, stop: threading.Event) -> int:
-    from .ros.backend import create_standalone_context
+    from ..ros.backend import create_standalone_context
 
     namespace = args.namespace if args.namespace.startswith("/") else "/" + args.namespace
     connection = connection_overrides(args, sim_info)
@@ -193,7 +204,7 @@ def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, 
         context.attach_recorder(args.record, storage=args.storage)
         log.info(f"recording all topics to {args.record} ({args.storage})")
     if args.foxglove is not None:
-        from .ros.foxglove_live import FoxgloveLive
+        from ..ros.foxglove_live import FoxgloveLive
 
         fox = FoxgloveLive(context.transport.messages, port=args.foxglove)
         context.transport.add_tap(fox.tap, counts_as_subscriber=True)
@@ -208,7 +219,7 @@ def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, 
             bridges[name] = build(node)
         status.attach(bridges)
         if args.demo_motion:
-            from .nodes.demo_motion import DemoMotion
+            from ..nodes.demo_motion import DemoMotion
 
             DemoMotion(context.create_node("demo_motion", namespace))  # runs on its node's timer
         started = time.monotonic()

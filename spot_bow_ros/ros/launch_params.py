@@ -15,7 +15,7 @@ from typing import Any
 from launch.substitution import Substitution
 from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
 
-from .ros.params import namespaced_params_file
+from .params import namespaced_params_file
 
 
 class NamespacedParamsFile(Substitution):

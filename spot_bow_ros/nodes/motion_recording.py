@@ -1,8 +1,8 @@
 """Record BOW MotorSamples into named `MotorArray` files and play them back with their timing.
 
-Used by `nodes/motor_command.py` for the MotorSample `RecordFlag` / `PlaybackFlag` /
-`PlaybackActionName` fields. It lives outside the layers of pure conversions (`convert/`, no
-I/O) and of the robot (`spot/`): it does file I/O and timing, and depends on `bow` only.
+Used by the motor_command bridge (`nodes/motor_command.py`) for the MotorSample `RecordFlag` / `PlaybackFlag` /
+`PlaybackActionName` fields. It lives in `nodes/` beside its bridge, not in `convert/` (no I/O there)
+nor `spot/` (the robot): it does file I/O and timing, and depends on `bow` only.
 
 File format: `<recordings_dir>/<name>.motorarray`, the binary protobuf of a BOW `MotorArray`
 (`Samples` and `Tstamp`, the receive time of each sample in milliseconds since the Unix epoch).
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .bow import bow_data_pb2 as bow
+from ..bow import bow_data_pb2 as bow
 
 SUFFIX = ".motorarray"
 

@@ -16,7 +16,7 @@ import sys
 
 #: subcommand modules, in help order
 SUBCOMMAND_MODULES = (
-    "spot_bow_ros.run_cli",
+    "spot_bow_ros.cli.run",
     "spot_bow_ros.sim.cli",
     "spot_bow_ros.ros.topic_cli",
 )
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .ros.backend import setup_logging
+    from ..ros.backend import setup_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)
