@@ -93,6 +93,35 @@ def bench_frames(organized_too: bool = True) -> None:
         print(f"bridge organized (NaN for invalid) + PointCloud2: {1e3 * org_t / n:.3f} ms "
               f"= {org_t / floor_t:.2f}x floor")
     print(f"CDR encoding of one unorganized cloud ({points // n * 12 / 1e6:.2f} MB): {1e3 * ser_t / n:.3f} ms")
+    bench_merged(frames, make)
+
+
+def bench_merged(frames, make, voxel: float = 0.05) -> None:
+    """spot/points as the bridge makes it: per camera (in its worker) strided deprojection, to body,
+    voxel downsampling; then the union downsampled once more and the message."""
+    from spot_bow_ros.convert.kinematics import matrix_from_pose
+    from spot_bow_ros.sim.frames import BODY_TFORM_HEAD, SENSOR_FRAMES
+
+    shares_t, shares = [], []
+    for spec, depth, intr, _ in frames:
+        pose = BODY_TFORM_HEAD * SENSOR_FRAMES[spec.frame][1]  # the sim's body -> housing (parent: head)
+        tf = matrix_from_pose((pose.position, pose.rotation))
+
+        def share(depth=depth, intr=intr, tf=tf):
+            step = pc.stride_for_voxel(depth, intr, voxel)
+            sub = np.ascontiguousarray(depth[::step, ::step])
+            dep = pc.Deprojector(pc.strided(intr, step), sub.shape[1], sub.shape[0])
+            return pc.voxel_downsample(pc.transform_points(dep.dense(sub), tf), voxel)
+        shares_t.append(per_call(share, 10))
+        shares.append(share())
+    merge_t = per_call(lambda: pc.point_cloud_msg(make, pc.voxel_downsample(np.concatenate(shares), voxel),
+                                                  (1, 0), "body"), 10)
+    merged = pc.voxel_downsample(np.concatenate(shares), voxel)
+    total = sum(shares_t) + merge_t
+    print(f"merged spot/points (voxel {voxel} m, {len(merged)} points): per camera share "
+          f"{1e3 * np.mean(shares_t):.3f} ms (pixel stride {pc.stride_for_voxel(frames[0][1], frames[0][2], voxel)}), "
+          f"union + message {1e3 * merge_t:.3f} ms; {1e3 * total:.2f} ms CPU per merged cloud "
+          f"= {15 * total:.3f} core at 15 Hz")
 
 
 def start_sim(workdir: Path) -> tuple[subprocess.Popen, Path]:
@@ -109,8 +138,9 @@ def start_sim(workdir: Path) -> tuple[subprocess.Popen, Path]:
 
 
 def run_bridge(info: Path, rate: float, duration: float, points: bool, transport_kind: str,
-               organized: bool) -> tuple[dict[str, int], float, float]:
-    """(messages per camera on the measured topic, wall s, process CPU s)."""
+               organized: bool, merged: bool = False) -> tuple[dict[str, int], float, float]:
+    """(messages per camera on the measured topic, wall s, process CPU s); with `merged` also the
+    count of spot/points messages under the key "merged"."""
     from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
     if transport_kind == "dds":
         from spot_bow_ros.ros.dds import DdsTransport
@@ -119,6 +149,7 @@ def run_bridge(info: Path, rate: float, duration: float, points: bool, transport
         transport = InProcessBus()
     tester = StandaloneNode("bench_listener", transport)
     got = {c: 0 for c in BODY_CAMERAS}
+    got["merged"] = 0
     lock = threading.Lock()
 
     def count(cam):
@@ -132,12 +163,14 @@ def run_bridge(info: Path, rate: float, duration: float, points: bool, transport
             tester.create_subscription("sensor_msgs/msg/PointCloud2", f"/spot/depth/{cam}/points", count(cam), qos)
         else:
             tester.create_subscription("sensor_msgs/msg/Image", f"/spot/depth/{cam}/image", count(cam), qos)
+    if merged:
+        tester.create_subscription("sensor_msgs/msg/PointCloud2", "/spot/points", count("merged"), qos)
     node = StandaloneNode("spot_cameras", transport, parameter_overrides={
         "sim_info_file": str(info), "cameras": list(BODY_CAMERAS), "rate": rate, "depth": True,
-        "point_clouds": points, "organized": organized})
+        "point_clouds": points, "organized": organized, "merged_cloud": merged})
     SpotCamerasBridge(node)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not all(got.values()):
+    while time.monotonic() < deadline and not all(v for k, v in got.items() if merged or k != "merged"):
         time.sleep(0.05)
     time.sleep(1.0)
     with lock:
@@ -146,7 +179,7 @@ def run_bridge(info: Path, rate: float, duration: float, points: bool, transport
     time.sleep(duration)
     c1, t1 = cpu_s(), time.monotonic()
     with lock:
-        counts = {c: got[c] - start[c] for c in BODY_CAMERAS}
+        counts = {c: got[c] - start[c] for c in got}
     node.destroy()
     tester.destroy()
     transport.close()
@@ -159,6 +192,7 @@ def bench_bridge(duration: float, rate: float, transport_kind: str, organized: b
         try:
             base = run_bridge(info, rate, duration, False, transport_kind, organized)
             with_points = run_bridge(info, rate, duration, True, transport_kind, organized)
+            with_merged = run_bridge(info, rate, duration, True, transport_kind, organized, merged=True)
         finally:
             sim.terminate()
             sim.wait(timeout=10)
@@ -172,6 +206,9 @@ def bench_bridge(duration: float, rate: float, transport_kind: str, organized: b
     print(f"worst camera's clouds: {100 * worst:.1f} % of {rate:g} Hz")
     print(f"bridge process CPU: depth images only {core_base:.3f} core, with point clouds {core_points:.3f} core "
           f"-> clouds add {core_points - core_base:.3f} core (target < 0.5)")
+    core_merged = with_merged[2] / with_merged[1]
+    print(f"with spot/points too (voxel 0.05 m): {with_merged[0]['merged'] / with_merged[1]:.2f} Hz merged, "
+          f"{core_merged:.3f} core -> clouds + merged add {core_merged - core_base:.3f} core")
 
 
 def main() -> None:

@@ -132,3 +132,17 @@ def test_transform_points_and_voxel_downsample():
     assert len(down) == 2
     np.testing.assert_allclose(sorted(map(tuple, down)), [(0.02, 0.02, 0.02), (0.51, 0.0, 0.0)], atol=1e-6)
     assert len(pc.voxel_downsample(cloud, 0.0)) == 3
+
+
+def test_strided_deprojection_gives_the_full_images_points_and_stride_fits_the_voxel():
+    depth = plane_depth_mm(INTR, W, H, [0, 0, 1], 1.5)
+    step = pc.stride_for_voxel(depth, INTR, 0.05)
+    # a pixel is 1.5 m / 213.5 = 7 mm wide: 3 pixels still give 2 samples per 5 cm voxel edge
+    assert step == 3
+    sub = np.ascontiguousarray(depth[::step, ::step])
+    sparse = pc.Deprojector(pc.strided(INTR, step), sub.shape[1], sub.shape[0]).dense(sub)
+    full = pc.Deprojector(INTR, W, H).organized(depth)[::step, ::step].reshape(-1, 3)
+    np.testing.assert_allclose(sparse, full, rtol=1e-6, atol=1e-6)
+    assert pc.stride_for_voxel(depth, INTR, 0.0) == 1
+    assert pc.stride_for_voxel(np.zeros_like(depth), INTR, 0.05) == 1
+    assert pc.stride_for_voxel(depth, INTR, 5.0) == 16  # capped

@@ -38,9 +38,9 @@ def test_merger_waits_for_every_expected_camera_and_downsamples():
     merged, stamp = merger.add("back", b, 12)
     assert stamp == 12 and len(merged) == 2  # the two close points share a voxel
     # a camera that delivers twice before the others flushes what is there (a dead camera never blocks)
-    assert merger.add("frontleft", a, 20) is None
+    assert merger.add("frontleft", merger.downsample(a), 20) is None
     merged, stamp = merger.add("frontleft", b, 30)
-    assert stamp == 20 and len(merged) == 1
+    assert stamp == 20 and len(merged) == 1  # one camera's share was downsampled by its worker
 
 
 def test_registered_pairs_match_by_acquisition_time():

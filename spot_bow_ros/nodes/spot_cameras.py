@@ -467,21 +467,23 @@ class SpotCamerasBridge:
     def _publish_points(self, image: SpotImage, out: _Outputs, stamp: tuple[int, int], frame_id: str) -> None:
         """spot/depth/<name>/points and this camera's share of spot/points (decode worker thread)."""
         try:
-            points = self.clouds.points(image, self.organized and out.wants_points)
+            if out.wants_points:
+                points = self.clouds.points(image, self.organized)
+                out.points.publish(pc.point_cloud_msg(self.node.msg, points, stamp, frame_id))
+            if not out.wants_merged:
+                return
+            # the merged cloud is voxel-downsampled: every pixel is not needed (stride_for_voxel)
+            share = self.clouds.sparse_points(image, self.merger.voxel_size)
         except ValueError as err:  # uncalibrated source or a size that does not fit its model
             self.errors.error(image.request.source, f"no point cloud: {err}")
-            return
-        if out.wants_points:
-            out.points.publish(pc.point_cloud_msg(self.node.msg, points, stamp, frame_id))
-        if not out.wants_merged:
             return
         tform = body_tform(image)
         if tform is None:
             self.errors.error(image.request.source, f"no {image.frame_id} -> {BODY_FRAME} transform in the "
                                                     "image's snapshot: not in spot/points")
             return
-        flat = points.reshape(-1, 3)
-        ready = self.merger.add(image.request.camera, pc.transform_points(flat, tform), image.stamp_ns)
+        share = self.merger.downsample(pc.transform_points(share, tform))
+        ready = self.merger.add(image.request.camera, share, image.stamp_ns)
         if ready is not None:
             merged, stamp_ns = ready
             self.pub_merged.publish(pc.point_cloud_msg(self.node.msg, merged, stamp_from_ns(stamp_ns),

@@ -58,6 +58,22 @@ class DepthClouds:
         or Nx3 valid points."""
         return pc.cloud_points(depth_array(image), self.deprojector(image), organized)
 
+    def sparse_points(self, image: SpotImage, voxel_size: float) -> np.ndarray:
+        """Nx3 valid points of every s-th pixel in both directions, s from `stride_for_voxel`: enough
+        for a `voxel_size` downsampling, at a fraction of the cost (the merged cloud)."""
+        depth = depth_array(image)
+        k, _model, _d = camera_model(image)
+        intr = pc.Intrinsics.from_k(k)
+        step = pc.stride_for_voxel(depth, intr, voxel_size)
+        sub = np.ascontiguousarray(depth[::step, ::step])
+        key = (image.request.source, "stride", step, sub.shape, tuple(k))
+        dep = self._deprojectors.get(key)
+        if dep is None:
+            dep = pc.Deprojector(pc.strided(intr, step), sub.shape[1], sub.shape[0])
+            with self._lock:
+                self._deprojectors[key] = dep
+        return dep.dense(sub)
+
 
 def body_tform(image: SpotImage) -> np.ndarray | None:
     """4x4 pose of the image's sensor frame in `body` from its transforms snapshot (None if absent)."""
@@ -82,7 +98,8 @@ class CloudMerger:
         self.expected = frozenset(cameras)
 
     def add(self, camera: str, points_in_body: np.ndarray, stamp_ns: int) -> tuple[np.ndarray, int] | None:
-        """Add a camera's cloud (Nx3 in body); returns (merged points, newest stamp ns) when ready."""
+        """Add a camera's cloud (Nx3 in body, already voxel-downsampled: `downsample`, run in the
+        camera's own worker); returns (merged points, newest stamp ns) when ready."""
         with self._lock:
             ready = None
             if camera in self._new:  # this camera is ahead of the others: flush what we have
@@ -93,8 +110,13 @@ class CloudMerger:
         if ready is None:
             return None
         clouds, stamp = ready
-        pts = np.concatenate(clouds) if len(clouds) > 1 else clouds[0]
-        return pc.voxel_downsample(pts, self.voxel_size), stamp
+        if len(clouds) == 1:
+            return clouds[0], stamp
+        return pc.voxel_downsample(np.concatenate(clouds), self.voxel_size), stamp  # where cameras overlap
+
+    def downsample(self, points_in_body: np.ndarray) -> np.ndarray:
+        """One camera's share, downsampled before merging (voxels are aligned to the body origin)."""
+        return pc.voxel_downsample(points_in_body, self.voxel_size)
 
     def _take(self) -> tuple[list[np.ndarray], int]:
         clouds = [p for _, p in self._new.values()]
