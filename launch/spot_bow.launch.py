@@ -17,7 +17,7 @@ import os
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, PythonExpression
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
@@ -55,9 +55,14 @@ def _arguments():
         DeclareLaunchArgument("bag_path", default_value="",
                               description="Output directory of the bag (empty: ros2 bag's own "
                                           "rosbag2_<date>_<time>, never an existing directory)"),
-        DeclareLaunchArgument("robot_description_package", default_value="spot_description",
-                              description="Package with urdf/spot.urdf.xacro; robot_state_publisher "
-                                          "starts when it is installed"),
+        DeclareLaunchArgument("robot_state_publisher", default_value="true",
+                              description="Start robot_state_publisher with the robot model (false: the "
+                                          "proprioception bridge publishes robot_description and the link TF)"),
+        DeclareLaunchArgument("arm", default_value="true",
+                              description="Robot model with the arm (urdf/spot_with_arm.urdf) or without"),
+        DeclareLaunchArgument("robot_description_package", default_value="",
+                              description="Empty: the URDF shipped with spot_bow_ros (urdf/). Else a package "
+                                          "with urdf/spot.urdf.xacro or urdf/spot.urdf (e.g. spot_description)"),
         DeclareLaunchArgument("frame_prefix", default_value="", description="Prefix of every TF frame and joint"),
     ]
     for bridge in BRIDGES:
@@ -86,29 +91,38 @@ def _rviz(context, *args, **kwargs):
 
 
 def _robot_state_publisher(context, *args, **kwargs):
-    """robot_state_publisher with the Spot URDF, only when it and a description package are installed."""
+    """robot_state_publisher with the URDF shipped in this package (default) or with the one of
+    `robot_description_package` (e.g. spot_description) when the user asks for it; only when
+    robot_state_publisher is installed (it is not a dependency)."""
     from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
     from launch.actions import LogInfo
 
+    if LaunchConfiguration("robot_state_publisher").perform(context).lower() not in ("true", "1"):
+        return []
     if not optional_package("robot_state_publisher"):
         return [LogInfo(msg="robot_state_publisher is not installed: no robot model in RViz")]
+    arm = LaunchConfiguration("arm").perform(context).lower() in ("true", "1")
     package = LaunchConfiguration("robot_description_package").perform(context)
-    try:
-        share = get_package_share_directory(package)
-    except (PackageNotFoundError, ValueError):  # not installed (or an empty name)
-        return [LogInfo(msg=f"{package} is not installed: no robot_state_publisher (robot model)")]
-    for candidate in ("urdf/spot.urdf.xacro", "urdf/spot.urdf"):
-        path = os.path.join(share, candidate)
-        if os.path.exists(path):
-            break
+    if not package:
+        path = os.path.join(get_package_share_directory("spot_bow_ros"), "urdf",
+                            "spot_with_arm.urdf" if arm else "spot.urdf")
     else:
-        return [LogInfo(msg=f"{package} has no urdf/spot.urdf[.xacro]: no robot_state_publisher")]
+        try:
+            share = get_package_share_directory(package)
+        except (PackageNotFoundError, ValueError):  # not installed
+            return [LogInfo(msg=f"{package} is not installed: no robot_state_publisher (robot model)")]
+        for candidate in ("urdf/spot.urdf.xacro", "urdf/spot.urdf"):
+            path = os.path.join(share, candidate)
+            if os.path.exists(path):
+                break
+        else:
+            return [LogInfo(msg=f"{package} has no urdf/spot.urdf[.xacro]: no robot_state_publisher")]
     if path.endswith(".xacro"):
         try:
             import xacro
         except ImportError:
             return [LogInfo(msg=f"xacro is not installed: cannot expand {path}; no robot_state_publisher")]
-        description = xacro.process_file(path, mappings={"arm": "true"}).toxml()
+        description = xacro.process_file(path, mappings={"arm": "true" if arm else "false"}).toxml()
     else:
         with open(path) as f:
             description = f.read()
@@ -135,6 +149,10 @@ def generate_launch_description():
         "payload_credentials_file": text("credentials_file"),
         "sim_info_file": text("sim_info_file"),
         "frame_prefix": text("frame_prefix"),
+        # robot_state_publisher publishes the model; without it the proprioception bridge does
+        "robot_model": ParameterValue(PythonExpression(
+            ["'none' if '", LaunchConfiguration("robot_state_publisher"), "'.lower() in ('true', '1') else 'auto'"]),
+            value_type=str),
     }
     enables = {f"enable_{b}": ParameterValue(LaunchConfiguration(f"enable_{b}"), value_type=bool)
                for b in BRIDGES}

@@ -169,3 +169,19 @@ def test_namespaced_params_file_substitution_with_launch(tmp_path):
     same, rewritten = out.split()
     assert same == str(source)
     assert yaml.safe_load(Path(rewritten).read_text()) == {"/robot1/webcam": {"ros__parameters": {"fps": 15.0}}}
+
+
+def test_robot_model_ships_and_robot_state_publisher_uses_it_by_default():
+    text = (ROOT / "launch" / "spot_bow.launch.py").read_text()
+    for arg in ("robot_state_publisher", "arm", "robot_description_package"):
+        assert f'"{arg}"' in text
+    tree = ast.parse(text)
+    defaults = {c.args[0].value: next(k.value.value for k in c.keywords if k.arg == "default_value")
+                for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, "id", "") == "DeclareLaunchArgument"
+                and c.args and isinstance(c.args[0], ast.Constant)
+                and any(k.arg == "default_value" and isinstance(k.value, ast.Constant) for k in c.keywords)}
+    assert defaults["robot_state_publisher"] == "true"
+    assert defaults["robot_description_package"] == ""  # the shipped URDF unless spot_description is asked for
+    assert '"spot_with_arm.urdf" if arm else "spot.urdf"' in text
+    assert 'f"share/{PACKAGE}/urdf", glob("urdf/*.urdf")' in (ROOT / "setup.py").read_text()
+    assert {p.name for p in (ROOT / "urdf").glob("*.urdf")} == {"spot.urdf", "spot_with_arm.urdf"}

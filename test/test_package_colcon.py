@@ -54,6 +54,9 @@ def test_launch_and_config_files_in_share(install):
     config = {p.name for p in (share / "config").iterdir()}
     assert {"spot_bow.rviz", "cyclonedds.xml", "spot_bow.yaml"} <= config
     assert {f"{n}.yaml" for n in NODES if n != "spot_bow"} <= config
+    # the robot model that robot_state_publisher (launch) and the proprioception bridge load
+    assert sorted(p.name for p in (share / "urdf").iterdir()) == ["spot.urdf", "spot_with_arm.urdf"]
+    assert (share / "urdf" / "spot.urdf").read_text() == (REPO / "urdf" / "spot.urdf").read_text()
 
 
 def test_installed_package_imports_after_sourcing_the_workspace(install, tmp_path):

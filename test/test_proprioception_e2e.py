@@ -202,7 +202,8 @@ def test_polling_imu_has_orientation_and_rate_but_no_acceleration(run_bridge, si
 
 @pytest.mark.parametrize("root", ["odom", "vision"])
 def test_odometry_and_tf_follow_the_walking_robot(run_bridge, sim, root):
-    _, listener = run_bridge(state_source="streaming", camera_frames=False, tf_root=root, frame_prefix="spot/")
+    _, listener = run_bridge(state_source="streaming", camera_frames=False, tf_root=root, frame_prefix="spot/",
+                             robot_model="none")  # only the world frames on /tf
     listener.wait("/odometry", 60)
     odoms = listener.msgs("/odometry")
     first, last = odoms[0].pose.pose.position, odoms[-1].pose.pose.position
@@ -238,9 +239,14 @@ def test_odometry_and_tf_follow_the_walking_robot(run_bridge, sim, root):
 
 def test_tf_static_holds_every_camera_frame(run_bridge, sim):
     _, listener = run_bridge(state_source="polling", camera_frames=True)
-    static = listener.wait("/tf_static", 1, timeout=10)[-1]
-    edges = {t.child_frame_id: t for t in static.transforms}
     frames = {c.frame for c in sim.cameras.cameras}
+    deadline = time.monotonic() + 10  # the robot model's fixed joints may come first; cameras join them
+    while time.monotonic() < deadline:
+        static = listener.wait("/tf_static", 1, timeout=10)[-1]
+        edges = {t.child_frame_id: t for t in static.transforms}
+        if frames <= set(edges):
+            break
+        time.sleep(0.05)
     assert frames <= set(edges), f"missing {frames - set(edges)}"
     snap = sim.robot.latest()
     for name in frames:
@@ -256,8 +262,8 @@ def test_tf_static_holds_every_camera_frame(run_bridge, sim):
         assert (tr.x, tr.y, tr.z) == pytest.approx(truth.position, abs=1e-6)
         assert angle_between((rot.x, rot.y, rot.z, rot.w), truth.rotation) < 1e-6
     # the hand frame itself is on /tf (polling reads it from the frame tree)
-    tf = listener.wait("/tf", 3)[-1]
-    assert ("body", "hand") in {(t.header.frame_id, t.child_frame_id) for t in tf.transforms}
+    tfs = listener.wait("/tf", 6)
+    assert any(("body", "hand") in {(t.header.frame_id, t.child_frame_id) for t in tf.transforms} for tf in tfs)
 
 
 def test_robot_without_arm_has_12_joints(run_bridge, tmp_path):
@@ -287,3 +293,59 @@ def test_joint_states_resume_after_the_robot_restarts(run_bridge, tmp_path):
         assert bridge.source.samples > stopped_at
     finally:
         spot.stop()
+
+
+def _chain(edges, parent, child):
+    """4x4 parent_tform_child through the (parent, child) -> TransformStamped map."""
+    from spot_bow_ros.convert.kinematics import matrix_from_pose
+    by_child = {c: (p, t) for (p, c), t in edges.items()}
+    m = np.eye(4)
+    while child != parent:
+        p, t = by_child[child]
+        tr, rot = t.transform.translation, t.transform.rotation
+        m = matrix_from_pose(((tr.x, tr.y, tr.z), (rot.x, rot.y, rot.z, rot.w))) @ m
+        child = p
+    return m
+
+
+def test_robot_model_description_and_link_tf_from_joint_states(run_bridge, sim):
+    """Without robot_state_publisher: robot_description (latched), fixed joints on /tf_static,
+    every joint state's link transforms on /tf with its stamp; body -> foot equals the chain of
+    REAL_SPOT.md section 7 offsets at the joint_states' angles."""
+    from spot_bow_ros.ros.qos import LATCHED as _LATCHED
+    from test_convert_kinematics import foot_by_hand
+
+    bridge, listener = run_bridge(state_source="polling", camera_frames=False, frame_prefix="spot/")
+    desc = []
+    listener.node.create_subscription("std_msgs/msg/String", "/robot_description", desc.append, _LATCHED)
+    joints = listener.wait("/joint_states", 5)
+    deadline = time.monotonic() + 5
+    while not desc and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert desc and desc[0].data.startswith("<?xml") and 'name="spot_with_arm"' in desc[0].data
+    static = {(t.header.frame_id, t.child_frame_id): t for t in listener.wait("/tf_static", 1)[-1].transforms}
+    assert ("spot/front_left_lower_leg", "spot/front_left_foot") in static
+    assert ("spot/arm_link_sh1", "spot/arm_link_hr0") in static
+    by_stamp = {stamp_to_ns(m.header.stamp): m for m in joints}
+    checked = 0
+    for tf in listener.msgs("/tf"):
+        edges = {(t.header.frame_id, t.child_frame_id): t for t in tf.transforms}
+        if ("spot/body", "spot/front_left_hip") not in edges:
+            continue
+        stamp = stamp_to_ns(tf.transforms[0].header.stamp)
+        js = by_stamp.get(stamp)
+        if js is None:
+            continue
+        assert {t.header.frame_id for t in tf.transforms} <= {"spot/" + n for n in (
+            "body", "arm_link_sh0", "arm_link_sh1", "arm_link_hr0", "arm_link_el0", "arm_link_el1", "arm_link_wr0",
+            "arm_link_wr1") + tuple(f"{leg}_{part}" for leg in ("front_left", "front_right", "rear_left",
+                                                                "rear_right") for part in ("hip", "upper_leg"))}
+        assert len(tf.transforms) == 19  # 12 leg + 7 moving arm joints (hr0 is fixed)
+        pos = dict(zip(js.name, js.position))
+        for leg, sx, sy in (("front_left", 1, 1), ("rear_right", -1, -1)):
+            all_edges = {**edges, **static}
+            foot = _chain(all_edges, "spot/body", f"spot/{leg}_foot")[:3, 3]
+            expect = foot_by_hand(sx, sy, pos[f"spot/{leg}_hip_x"], pos[f"spot/{leg}_hip_y"], pos[f"spot/{leg}_knee"])
+            np.testing.assert_allclose(foot, expect, atol=1e-6)
+        checked += 1
+    assert checked >= 3

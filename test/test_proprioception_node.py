@@ -163,3 +163,51 @@ def test_parameters_are_declared_once_with_descriptions():
         assert node.get_parameter("hostname") == ""  # connection parameters are declared too
     finally:
         node.destroy()
+
+
+def _installed(command: str) -> list[str]:
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / command
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", f"spot_bow_ros.nodes.{command}"]
+
+
+def test_missing_robot_description_file_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+
+    missing = tmp_path / "nope.urdf"
+    done = subprocess.run(_installed("proprioception") + ["--ros-args", "-p", "connect_to_spot:=false",
+                                                          "-p", f"robot_description_file:={missing}"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot read the robot model" in lines[0] and str(missing) in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_robot_description_file_replaces_the_shipped_model(tmp_path):
+    urdf = tmp_path / "bot.urdf"
+    urdf.write_text('<robot name="bot"><link name="base"/><link name="arm"/><joint name="bot/shoulder" '
+                    'type="revolute"><parent link="base"/><child link="arm"/><origin xyz="0 0 0.5"/>'
+                    '<axis xyz="0 0 1"/></joint></robot>')
+    r = Rig(robot_description_file=str(urdf))
+    try:
+        desc, tf = [], []
+        r.listener.create_subscription("std_msgs/msg/String", "/robot_description", desc.append,
+                                       __import__("spot_bow_ros.ros.qos", fromlist=["LATCHED"]).LATCHED)
+        r.listener.create_subscription("tf2_msgs/msg/TFMessage", "/tf", tf.append, DEFAULT)
+        r.settle()
+        sample = bow.ProprioceptionSample(JointNames=["bot/shoulder"], JointAngles=[math.pi / 2],
+                                          AngleUnits=bow.RADIANS)
+        r.send_binary(sample.SerializeToString())
+        deadline = time.monotonic() + 3
+        while not (tf and desc) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        r.close()
+    assert desc and desc[0].data == urdf.read_text()
+    t = tf[0].transforms[0]
+    assert (t.header.frame_id, t.child_frame_id) == ("base", "arm")
+    assert (t.transform.translation.z, t.transform.rotation.z, t.transform.rotation.w) == pytest.approx(
+        (0.5, math.sqrt(0.5), math.sqrt(0.5)))

@@ -73,3 +73,51 @@ def test_channel_is_advertised_with_ros2msg_schema_and_cdr_encoding():
     assert chatter["schemaName"] == "std_msgs/msg/String"
     assert chatter["schemaEncoding"] == "ros2msg"
     assert "string data" in chatter["schema"]
+
+
+def _ws_send_text(sock: socket.socket, payload: dict) -> None:
+    data = json.dumps(payload).encode()
+    mask = os.urandom(4)
+    header = bytes([0x81]) + (bytes([0x80 | len(data)]) if len(data) < 126
+                              else bytes([0x80 | 126]) + struct.pack(">H", len(data)))
+    sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+
+def _ws_next_binary(sock: socket.socket) -> bytes:
+    while True:
+        b0, b1 = _read_exact(sock, 2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = struct.unpack(">H", _read_exact(sock, 2))[0]
+        elif length == 127:
+            length = struct.unpack(">Q", _read_exact(sock, 8))[0]
+        payload = _read_exact(sock, length)
+        if b0 & 0x0F == 2:
+            return payload
+
+
+def test_latched_message_is_sent_again_to_a_late_subscriber():
+    """robot_description / tf_static are published once at start: a client connecting later gets them."""
+    from spot_bow_ros.ros.qos import LATCHED
+
+    messages = messages_for("humble")
+    live = FoxgloveLive(messages, port=0)
+    try:
+        cdr = messages.serialize(messages("std_msgs/msg/String", data="<robot name='spot'/>"))
+        live.tap("/robot_description", "std_msgs/msg/String", cdr, 5_000, LATCHED)
+        sock = _ws_connect(live.port, "foxglove.sdk.v1")
+        try:
+            frames = _ws_text_frames(sock, 2)
+            channel = next(c for f in frames if f["op"] == "advertise" for c in f["channels"]
+                           if c["topic"] == "/robot_description")
+            _ws_send_text(sock, {"op": "subscribe", "subscriptions": [{"id": 7, "channelId": channel["id"]}]})
+            frame = _ws_next_binary(sock)
+        finally:
+            sock.close()
+    finally:
+        live.close()
+    assert frame[0] == 0x01  # MessageData
+    sub_id, log_time = struct.unpack("<IQ", frame[1:13])
+    assert (sub_id, log_time) == (7, 5_000)
+    assert frame[13:] == cdr
+    assert live.resent == 1

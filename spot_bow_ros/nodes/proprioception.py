@@ -26,7 +26,11 @@ Published:
 - `/tf_static` (transient local, one message holding all): body -> each camera sensor frame
   (hand -> sensor for gripper cameras), read once per connection from the image sources'
   transform snapshots via the ImageClient (`camera_frames`);
-- `bow/proprioception/out` (std_msgs/UInt8MultiArray): the Spot samples as binary protobuf.
+- `bow/proprioception/out` (std_msgs/UInt8MultiArray): the Spot samples as binary protobuf;
+- with `robot_model` (default `auto`; set `none` where robot_state_publisher runs): what
+  robot_state_publisher would publish from the package's URDF (nodes/robot_model.py): `robot_description`
+  (std_msgs/String, transient local), every joint state's link transforms on `/tf` (forward
+  kinematics, body -> ... -> feet and arm links) and the fixed joints on `/tf_static`.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from ..convert.joints import ProprioceptionError, joint_state_from_proprioceptio
 from ..convert.odometry import odometry_msg, robot_tf_edges, tf_message, transform_stamped_msg
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
+from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
 from ..ros.qos import LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
 
 NODE_NAME = "proprioception"
@@ -66,6 +71,11 @@ PROPRIOCEPTION_PARAMS: list[ParamSpec] = [
     ParamSpec("camera_frames", True, "Publish body -> camera sensor frames on /tf_static"),
     ParamSpec("camera_sources", [], "Image sources whose frames go to /tf_static (empty: all)", list_type=str),
     ParamSpec("publish_bow", True, "Publish Spot samples as binary BOW on bow/proprioception/out"),
+    ParamSpec("robot_model", "auto", "Publish robot_description and the links' TF from joint_states (as "
+              "robot_state_publisher): auto (spot_with_arm if arm joints are reported, else spot), spot, "
+              "spot_with_arm, or none (robot_state_publisher does it)", choices=list(MODEL_CHOICES)),
+    ParamSpec("robot_description_file", "", "URDF file for robot_model instead of the package's "
+              "urdf/<model>.urdf (its joint names must match joint_states)"),
 ]
 
 
@@ -96,8 +106,18 @@ class ProprioceptionBridge:
         self.pub_odom = (node.create_publisher("nav_msgs/msg/Odometry", "odometry", SENSOR_PUBLISHER)
                          if values["publish_odometry"] else None)
         self.pub_tf = node.create_publisher("tf2_msgs/msg/TFMessage", "/tf", TF_QOS) if values["publish_tf"] else None
+        self.model: RobotModel | None = None
+        self._model_published = False
+        self._model_setting = values["robot_model"]
+        self.pub_links = self.pub_description = None
+        if self._model_setting != "none" and values["robot_description_file"]:
+            # a user's file is checked at start: a wrong path is a parameter error, not a later log line
+            self.model = RobotModel.load(self._model_setting, values["robot_description_file"])
+        if self._model_setting != "none":
+            self.pub_links = self.pub_tf or node.create_publisher("tf2_msgs/msg/TFMessage", "/tf", TF_QOS)
+            self.pub_description = node.create_publisher("std_msgs/msg/String", "robot_description", LATCHED)
         self.pub_tf_static = (node.create_publisher("tf2_msgs/msg/TFMessage", "/tf_static", LATCHED)
-                              if values["camera_frames"] else None)
+                              if values["camera_frames"] or self.pub_description is not None else None)
         self.pub_bow = (node.create_publisher("std_msgs/msg/UInt8MultiArray", "bow/proprioception/out",
                                               SENSOR_PUBLISHER) if values["publish_bow"] else None)
         node.create_subscription("std_msgs/msg/String", "bow/proprioception", self._on_json, SENSOR_DATA)
@@ -151,15 +171,43 @@ class ProprioceptionBridge:
         if not frames:
             self.log.warning("camera frames: no image source reported a sensor frame")
             return
+        self._publish_static([(f.parent, f.name, f.parent_tform_sensor) for f in frames])
+        self.log.info(f"camera frames: {len(frames)} sensor frames on /tf_static")
+
+    def _publish_static(self, edges: list) -> None:
+        """Add (parent, child, pose) edges to the one latched /tf_static message and republish it."""
         stamp = self.node.now()
         make = self.make
         with self._lock:
-            for f in frames:
-                self.static_frames[f.name] = transform_stamped_msg(
-                    make, stamp, self.prefix + f.parent, self.prefix + f.name, f.parent_tform_sensor)
-            msg = tf_message(make, list(self.static_frames.values()))
-            self.pub_tf_static.publish(msg)
-        self.log.info(f"camera frames: {len(frames)} sensor frames on /tf_static")
+            for parent, child, pose in edges:
+                self.static_frames[child] = transform_stamped_msg(make, stamp, self.prefix + parent,
+                                                                  self.prefix + child, pose)
+            self.pub_tf_static.publish(tf_message(make, list(self.static_frames.values())))
+
+    # -- robot model (robot_state_publisher's job, without ROS) --------------------------------
+    def _load_model(self, joint_names) -> bool:
+        """Load the robot model for these joints once; publish robot_description and fixed joints."""
+        if self.model is None:
+            try:
+                self.model = RobotModel.load(choose_model(self._model_setting, joint_names, self.prefix))
+            except RobotModelError as err:
+                self.log.error(f"{err}: no robot_description and no link transforms")
+                self._model_setting = "none"
+                return False
+        self._model_published = True
+        self.pub_description.publish(self.make("std_msgs/msg/String", data=self.model.urdf))
+        self._publish_static(self.model.fixed())
+        self.log.info(f"robot model {self.model.name}: robot_description and link transforms from joint_states")
+        return True
+
+    def _publish_links(self, names, positions, stamp: tuple[int, int]) -> None:
+        if not self._model_published and (self._model_setting == "none" or not self._load_model(names)):
+            return
+        edges = self.model.moving(names, positions, self.prefix)
+        if edges:
+            make, p = self.make, self.prefix
+            self.pub_links.publish(tf_message(make, [transform_stamped_msg(make, stamp, p + a, p + b, pose)
+                                                     for a, b, pose in edges]))
 
     def _on_spot_sample(self, sample: Any) -> None:
         """Robot state (source thread): BOW out, joint_states + imu through BOW, odometry + TF."""
@@ -222,6 +270,8 @@ class ProprioceptionBridge:
                                                                            SENSOR_PUBLISHER)
                 pub.publish(msg)
             self.published += 1
+        if self.pub_links is not None and len(joints.name):
+            self._publish_links(joints.name, joints.position, stamp)
         return True
 
     def _on_json(self, msg: Any) -> None:

@@ -5,7 +5,16 @@ Per camera name `<name>` in `cameras` (frontleft, frontright, left, right, back,
 - `spot/camera/<name>/camera_info` (same stamp; K/P from the source's camera model),
 - `spot/camera/<name>/image/compressed` (`sensor_msgs/CompressedImage`: the robot's JPEG bytes
   untouched; only with `image_format: jpeg`),
-- with `depth: true`: `spot/depth/<name>/image` (16UC1, millimetres) and `spot/depth/<name>/camera_info`.
+- with `depth: true`: `spot/depth/<name>/image` (16UC1, millimetres) and `spot/depth/<name>/camera_info`;
+- with `depth_registered: true`: `spot/depth_registered/<name>/image` (16UC1 mm, from the robot's
+  `*_depth_in_visual_frame` / `hand_depth_in_hand_color_frame`) and `.../camera_info` equal to the
+  visual camera's (same size, K, frame): what depth_image_proc and RViz's DepthCloud expect;
+- with `point_clouds: true`: `spot/depth/<name>/points` (sensor_msgs/PointCloud2, x y z float32 in
+  the depth sensor's optical frame, organized or valid points only per `organized`) and, with
+  `merged_cloud: true`, `spot/points`: the body cameras' clouds in `body`, voxel-downsampled;
+  with `depth_registered` too, `spot/depth_registered/<name>/points`: x y z + rgb from the
+  registered depth and the visual image of the same acquisition, in the visual camera's frame
+  (depth_image_proc's point_cloud_xyzrgb).
 
 A fetch thread asks for every due source in one call at `rate` Hz; decoding and publishing run
 on a small pool; the node's executor is never blocked, so other bridges of the process go on.
@@ -28,17 +37,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 from bosdyn.client.exceptions import Error as BosdynError
 from bosdyn.client.image import ImageClient
 
 from ..convert import camera_info as ci
 from ..convert import images as imconv
+from ..convert import pointcloud as pc
+from ..convert.camera_info import camera_model_of_source
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import QoS
-from ..spot.cameras import (CAMERA_SOURCES, DEPTH, VISUAL, CameraFetcher, FetchSchedule, Image, SourceRequest,
-                            SpotImage, ThrottledErrors, camera_model, depth_request, visual_request)
+from ..spot.cameras import (BODY_CAMERAS, CAMERA_SOURCES, DEPTH, DEPTH_REGISTERED, VISUAL, CameraFetcher,
+                            FetchSchedule, Image, SourceRequest, SpotImage, ThrottledErrors, camera_model,
+                            depth_request, registered_depth_request, source_name, visual_request)
+from ..spot.depth_clouds import (BODY_FRAME, CloudMerger, DepthClouds, RegisteredPairs, body_tform, depth_array,
+                                 rgb_pixels)
 from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
 
 NODE_NAME = "spot_cameras"
@@ -54,6 +69,16 @@ PARAMS = [
               "with a warning"),
     ParamSpec("rate", 15.0, "Fetch rate in Hz for every camera", min=0.1, max=60.0),
     ParamSpec("depth", False, "Also bridge the depth cameras (spot/depth/<name>/...)"),
+    ParamSpec("depth_registered", False, "Also bridge the depth registered to the visual cameras "
+              "(spot/depth_registered/<name>/image + camera_info of the visual camera)"),
+    ParamSpec("point_clouds", False, "Publish spot/depth/<name>/points (PointCloud2 in the depth sensor's "
+              "optical frame; also advertises the spot/depth/<name> topics)"),
+    ParamSpec("organized", False, "Organized point clouds (height x width, NaN for pixels without depth, "
+              "as depth_image_proc) instead of the valid points only"),
+    ParamSpec("merged_cloud", False, "Publish spot/points: the body depth cameras' clouds merged in body "
+              "(needs point_clouds)"),
+    ParamSpec("voxel_size", 0.05, "Voxel edge (m) that spot/points is downsampled with (0: no downsampling)",
+              min=0.0, max=2.0),
     ParamSpec("image_format", "jpeg", "Format to ask the robot for: jpeg (compressed topic = robot's "
               "bytes) or raw", choices=["jpeg", "raw"]),
     ParamSpec("pixel_format", "auto", "Pixel format to ask for on visual cameras: auto (the camera's own), "
@@ -75,11 +100,14 @@ class _Outputs:
     image: Any
     info: Any
     compressed: Any | None
+    points: Any | None = None
     last_stamp_ns: int = -1
     published: int = 0
     stale: int = 0
     # who listens (image, compressed, camera_info), as counted by the last fetch cycle
     wants: tuple[bool, bool, bool] = (True, True, True)
+    wants_points: bool = False      # its own points topic
+    wants_merged: bool = False      # spot/points (body depth cameras)
 
 
 class _FrameMessages:
@@ -175,6 +203,10 @@ class SpotCamerasBridge:
         self.cameras: list[str] = list(dict.fromkeys(values["cameras"]))
         self.rate: float = values["rate"]
         self.depth: bool = values["depth"]
+        self.point_clouds: bool = values["point_clouds"]
+        self.organized: bool = values["organized"]
+        if values["merged_cloud"] and not self.point_clouds:
+            raise ParameterError("parameter 'merged_cloud' needs 'point_clouds: true'")
         self.jpeg = values["image_format"] == "jpeg"
         self.quality = float(values["jpeg_quality"])  # ImageRequest.quality_percent is a double
         self.pixel_format = _PIXEL_FORMATS[values["pixel_format"]]
@@ -188,11 +220,26 @@ class SpotCamerasBridge:
                 node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
                 node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos)
                 if self.jpeg else None)
-            if self.depth:
+            if self.depth or self.point_clouds:
                 dbase = f"spot/depth/{cam}"
                 self.outputs[(cam, DEPTH)] = _Outputs(
                     node.create_publisher("sensor_msgs/msg/Image", f"{dbase}/image", qos),
-                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{dbase}/camera_info", qos), None)
+                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{dbase}/camera_info", qos), None,
+                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{dbase}/points", qos)
+                    if self.point_clouds else None)
+            if values["depth_registered"]:
+                rbase = f"spot/depth_registered/{cam}"
+                self.outputs[(cam, DEPTH_REGISTERED)] = _Outputs(
+                    node.create_publisher("sensor_msgs/msg/Image", f"{rbase}/image", qos),
+                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{rbase}/camera_info", qos), None,
+                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{rbase}/points", qos)
+                    if self.point_clouds else None)
+        self.clouds = DepthClouds()
+        self.pairs = RegisteredPairs()
+        self._rgb_cams: set[str] = set()  # cameras whose registered points are wanted (need the visual)
+        self.merger = CloudMerger(values["voxel_size"])
+        self.pub_merged = (node.create_publisher("sensor_msgs/msg/PointCloud2", "spot/points", qos)
+                           if values["merged_cloud"] else None)
         self._owns_connection = connection is None
         self.connection = connection or SpotConnection.shared(ConnectionConfig.from_params(values), self.log)
         self.errors = ThrottledErrors(self.log)
@@ -204,6 +251,7 @@ class SpotCamerasBridge:
         self._infos: dict[tuple[str, int, int, str], Any] = {}
         self._messages = _FrameMessages(node.msg)
         self._sources_checked = False
+        self._sources: dict[str, Any] = {}  # the robot's ImageSources by name (camera models)
         self._skipped: set[tuple[str, str]] = set()
         self._stop = threading.Event()
         self.cycles = 0
@@ -246,8 +294,11 @@ class SpotCamerasBridge:
             self._sources_checked = True
             return
         self._skipped = set()
+        self._sources = available
+        with self._lock:
+            self._infos = {}
         for (cam, kind) in self.outputs:
-            source = CAMERA_SOURCES[cam][0 if kind == VISUAL else 1]
+            source = source_name(cam, kind)
             if source not in available:
                 self._skipped.add((cam, kind))
                 self.log.warning(f"the robot has no image source '{source}': {kind} camera '{cam}' is skipped")
@@ -256,7 +307,12 @@ class SpotCamerasBridge:
     def due_requests(self) -> list[SourceRequest]:
         """The sources that someone listens to now."""
         fmt = Image.FORMAT_JPEG if self.jpeg else Image.FORMAT_RAW
+        merged = self.pub_merged is not None and self.pub_merged.get_subscription_count() > 0
         requests = []
+        merging = []
+        self._rgb_cams = {cam for (cam, kind), out in self.outputs.items()
+                          if kind == DEPTH_REGISTERED and out.points is not None
+                          and (cam, kind) not in self._skipped and out.points.get_subscription_count() > 0}
         for (cam, kind), out in self.outputs.items():
             if (cam, kind) in self._skipped:
                 continue
@@ -264,13 +320,23 @@ class SpotCamerasBridge:
             wants_compressed = out.compressed is not None and out.compressed.get_subscription_count() > 0
             wants_info = out.info.get_subscription_count() > 0
             out.wants = (wants_image, wants_compressed, wants_info)
-            if not (wants_image or wants_compressed or wants_info):
+            out.wants_points = out.points is not None and out.points.get_subscription_count() > 0
+            out.wants_merged = merged and kind == DEPTH and cam in BODY_CAMERAS
+            if out.wants_merged:
+                merging.append(cam)
+            colour = kind == VISUAL and cam in self._rgb_cams
+            if not (wants_image or wants_compressed or wants_info or out.wants_points or out.wants_merged
+                    or colour):
                 continue
+            decode = wants_image or out.wants_points or out.wants_merged
             if kind == VISUAL:
-                requests.append(visual_request(cam, fmt, self.quality, decode=wants_image,
+                requests.append(visual_request(cam, fmt, self.quality, decode=wants_image or colour,
                                                pixel_format=self.pixel_format))
+            elif kind == DEPTH:
+                requests.append(depth_request(cam, decode=decode))
             else:
-                requests.append(depth_request(cam, decode=wants_image))
+                requests.append(registered_depth_request(cam, decode=decode))
+        self.merger.expect(merging)
         return requests
 
     def _loop(self) -> None:
@@ -358,13 +424,74 @@ class SpotCamerasBridge:
             info = self._infos.get(key)
             if info is None:  # the camera model of a source is fixed: built once, restamped per image
                 make = self.node.msg
-                k, model, d = camera_model(image)
+                k, model, d = self._camera_model(image)
                 info = self._infos[key] = (
                     ci.camera_info_msg(make, image.width, image.height, k, d, model, frame_id=frame_id) if k[0]
                     else ci.empty_camera_info(make, image.width, image.height, frame_id=frame_id))
             out.info.publish(msgs.restamped_info(info, stamp))
+        if image.pixels is not None and req.camera in self._rgb_cams and req.kind in (VISUAL, DEPTH_REGISTERED):
+            self._publish_rgb_points(image)
+        elif image.pixels is not None and (out.wants_points or out.wants_merged):
+            self._publish_points(image, out, stamp, frame_id)
         with self._lock:
             out.published += 1
+
+    def _camera_model(self, image: SpotImage) -> tuple[list[float], str, list[float]]:
+        """(K, model, D) of an image; registered depth takes its visual camera's model (the robot
+        registers the depth into that camera, so both must match for depth_image_proc)."""
+        req = image.request
+        if req.kind == DEPTH_REGISTERED:
+            visual = self._sources.get(source_name(req.camera, VISUAL))
+            if visual is not None and visual.WhichOneof("camera_models"):
+                return camera_model_of_source(visual, image.width, image.height)
+        return camera_model(image)
+
+    def _publish_rgb_points(self, image: SpotImage) -> None:
+        """spot/depth_registered/<name>/points once both the registered depth and the visual image
+        of one acquisition are here (decode worker threads)."""
+        if image.request.kind == VISUAL:
+            other = self.pairs.offer(image, DEPTH_REGISTERED)
+            depth, visual = other, image
+        else:
+            other = self.pairs.offer(image, VISUAL)
+            depth, visual = image, other
+        if other is None:
+            return
+        try:
+            rgb = rgb_pixels(visual, depth.width, depth.height)
+            k, _model, _d = self._camera_model(depth)
+            points = pc.cloud_points(depth_array(depth), self.clouds.deprojector(depth, k), self.organized, rgb)
+        except (ValueError, cv2.error) as err:
+            self.errors.error(depth.request.source, f"no coloured point cloud: {err}")
+            return
+        out = self.outputs[(depth.request.camera, DEPTH_REGISTERED)]
+        out.points.publish(pc.point_cloud_msg(self.node.msg, points, stamp_from_ns(depth.stamp_ns),
+                                              self.frame_prefix + depth.frame_id))
+
+    def _publish_points(self, image: SpotImage, out: _Outputs, stamp: tuple[int, int], frame_id: str) -> None:
+        """spot/depth/<name>/points and this camera's share of spot/points (decode worker thread)."""
+        try:
+            if out.wants_points:
+                points = self.clouds.points(image, self.organized)
+                out.points.publish(pc.point_cloud_msg(self.node.msg, points, stamp, frame_id))
+            if not out.wants_merged:
+                return
+            # the merged cloud is voxel-downsampled: every pixel is not needed (stride_for_voxel)
+            share = self.clouds.sparse_points(image, self.merger.voxel_size)
+        except ValueError as err:  # uncalibrated source or a size that does not fit its model
+            self.errors.error(image.request.source, f"no point cloud: {err}")
+            return
+        tform = body_tform(image)
+        if tform is None:
+            self.errors.error(image.request.source, f"no {image.frame_id} -> {BODY_FRAME} transform in the "
+                                                    "image's snapshot: not in spot/points")
+            return
+        share = self.merger.downsample(pc.transform_points(share, tform))
+        ready = self.merger.add(image.request.camera, share, image.stamp_ns)
+        if ready is not None:
+            merged, stamp_ns = ready
+            self.pub_merged.publish(pc.point_cloud_msg(self.node.msg, merged, stamp_from_ns(stamp_ns),
+                                                       self.frame_prefix + BODY_FRAME))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,11 @@
 A recording tap (`(topic, type_name, cdr, t_ns, qos)`) that forwards the CDR bytes the standalone
 runtime already has: schema encoding `ros2msg` (the `.msg` definition with its dependencies, as in
 rosbag2 MCAP files), message encoding `cdr`. Needs the optional `foxglove-sdk` package.
+
+Latched topics (transient-local QoS: `robot_description`, `/tf_static`) are published once, long
+before a Foxglove client connects; as a ROS subscriber would get them late, the last message of
+each is sent again whenever a client subscribes to its channel (so the 3D panel finds the URDF
+and the static frames).
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ import threading
 from typing import Any
 
 from .messages import RosbagsMessages
+from .qos import Durability
+
+#: delay before re-sending a latched message to a new subscriber (the server finishes the subscribe)
+LATCHED_RESEND_DELAY_S = 0.05
 
 
 class FoxgloveUnavailable(RuntimeError):
@@ -30,7 +39,10 @@ class FoxgloveLive:
         self._messages = messages
         self._lock = threading.Lock()
         self._channels: dict[str, Any] = {}
-        self.server = foxglove.start_server(name="spot_bow_ros", host=host, port=port)
+        self._latched: dict[str, tuple[bytes, int]] = {}
+        self.resent = 0
+        self.server = foxglove.start_server(name="spot_bow_ros", host=host, port=port,
+                                            server_listener=self._listener(foxglove))
         self.port = self.server.port if hasattr(self.server, "port") else port
 
     def tap(self, topic: str, type_name: str, cdr: bytes, t_ns: int, qos: Any = None) -> None:
@@ -43,7 +55,27 @@ class FoxgloveLive:
                                                    data=self._messages.msgdef(type_name).encode())
                     channel = self._foxglove.Channel(topic, schema=schema, message_encoding="cdr")
                     self._channels[topic] = channel
-        channel.log(bytes(cdr), log_time=t_ns)
+        data = bytes(cdr)
+        if qos is not None and getattr(qos, "durability", None) == Durability.TRANSIENT_LOCAL:
+            self._latched[topic] = (data, t_ns)
+        channel.log(data, log_time=t_ns)
+
+    def _listener(self, foxglove: Any) -> Any:
+        live = self
+
+        class _Listener(foxglove.websocket.ServerListener):
+            def on_subscribe(self, client: Any, channel: Any) -> None:
+                if channel.topic in live._latched:
+                    timer = threading.Timer(LATCHED_RESEND_DELAY_S, live._resend, args=(channel.topic,))
+                    timer.daemon = True
+                    timer.start()
+        return _Listener()
+
+    def _resend(self, topic: str) -> None:
+        latched, channel = self._latched.get(topic), self._channels.get(topic)
+        if latched is not None and channel is not None:
+            channel.log(latched[0], log_time=latched[1])
+            self.resent += 1
 
     def close(self) -> None:
         self.server.stop()

@@ -53,7 +53,12 @@ CAMERA_SOURCES: dict[str, tuple[str, str]] = {
     "hand": ("hand_color_image", "hand_depth"),
 }
 BODY_CAMERAS = ("frontleft", "frontright", "left", "right", "back")
-VISUAL, DEPTH = "visual", "depth"
+#: ROS camera name -> the robot's depth source registered to (resampled into) the visual camera
+REGISTERED_DEPTH_SOURCES: dict[str, str] = {
+    **{cam: f"{cam}_depth_in_visual_frame" for cam in BODY_CAMERAS},
+    "hand": "hand_depth_in_hand_color_frame",
+}
+VISUAL, DEPTH, DEPTH_REGISTERED = "visual", "depth", "depth_registered"
 MILLIMETRES_PER_METRE = 1000.0
 
 _RAW_ENCODINGS = {
@@ -100,6 +105,19 @@ def depth_request(camera: str, decode: bool = True) -> SourceRequest:
                          Image.PIXEL_FORMAT_DEPTH_U16, 100.0, decode)
 
 
+def registered_depth_request(camera: str, decode: bool = True) -> SourceRequest:
+    """The depth of `camera` registered to its visual camera (`*_depth_in_visual_frame`)."""
+    return SourceRequest(camera, DEPTH_REGISTERED, REGISTERED_DEPTH_SOURCES[camera], Image.FORMAT_RAW,
+                         Image.PIXEL_FORMAT_DEPTH_U16, 100.0, decode)
+
+
+def source_name(camera: str, kind: str) -> str:
+    """The robot's image source of ROS camera `camera` for `kind` (VISUAL, DEPTH, DEPTH_REGISTERED)."""
+    if kind == DEPTH_REGISTERED:
+        return REGISTERED_DEPTH_SOURCES[camera]
+    return CAMERA_SOURCES[camera][0 if kind == VISUAL else 1]
+
+
 @dataclass
 class SpotImage:
     """One delivered image, ready for ROS: pixels in `encoding`, stamp on the local clock."""
@@ -115,6 +133,7 @@ class SpotImage:
     jpeg: bytes | None = None       # the robot's JPEG bytes, untouched (JPEG sources)
     jpeg_encoding: str | None = None  # encoding the JPEG decodes to (mono8 / bgr8)
     source: image_pb2.ImageSource | None = None  # camera model of the source
+    snapshot: Any = None            # the shot's FrameTreeSnapshot (sensor frame -> body, ...)
     decode_s: float = 0.0           # CPU seconds spent in cv2.imdecode (statistics)
 
 
@@ -155,7 +174,7 @@ def decode_response(response: image_pb2.ImageResponse, request: SourceRequest,
     robot_ns = shot.acquisition_time.seconds * 1_000_000_000 + shot.acquisition_time.nanos
     base = dict(request=request, stamp_ns=robot_to_local_ns(robot_ns), robot_stamp_ns=robot_ns,
                 frame_id=shot.frame_name_image_sensor, width=img.cols, height=img.rows,
-                source=response.source)
+                source=response.source, snapshot=shot.transforms_snapshot)
     fmt = img.format
     if fmt == Image.FORMAT_JPEG or (fmt == Image.FORMAT_UNKNOWN and img.data[:2] == b"\xff\xd8"):
         jpeg = img.data
