@@ -182,7 +182,7 @@ def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
     text = spec.description
     if spec.choices:
         text += f" (one of: {', '.join(map(str, spec.choices))})"
-    out: dict[str, Any] = {"description": text, "read_only": bool(spec.read_only)}
+    out: dict[str, Any] = {"description": text, "read_only": bool(spec.is_read_only)}
     if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
         return out
     if isinstance(spec.default, float):
