@@ -213,8 +213,10 @@ def test_descriptor_fields_and_parameter_types():
     assert f["integer_range"] == [{"from_value": 1, "to_value": 65535, "step": 0}] and f["read_only"] is True
     assert all(type(v) is int for v in f["integer_range"][0].values())
     assert rb.descriptor_fields(ParamSpec("n", 0, "", min=0.5))["integer_range"][0]["from_value"] == 1
-    f = rb.descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"]))
+    f = rb.descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"], live=True))
     assert f == {"description": "Mode (one of: a, b)", "read_only": False}
+    # not applied live by its node: read-only, so `ros2 param set` refuses it
+    assert rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))["read_only"] is True
     assert "integer_range" not in rb.descriptor_fields(ParamSpec("on", True, "", min=0, max=1))
     assert rb.parameter_type_name(ParamSpec("names", [], "", list_type=str)) == "STRING_ARRAY"
     assert rb.parameter_type_name(ParamSpec("gains", [1.0], "")) == "DOUBLE_ARRAY"

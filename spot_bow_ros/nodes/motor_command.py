@@ -5,7 +5,13 @@ Topics (all keep-last 1, so stale commands never pile up):
 - `motor_command/binary` (std_msgs/UInt8MultiArray): a binary MotorSample (BOW clients).
 - `cmd_vel` (geometry_msgs/Twist): REP 103 body axes, same locomotion path.
 - `motor_command/control` (std_msgs/String): verbs enable_motion, disable_motion, claim,
-  release, power_on, power_off, stand, sit, stop.
+  release, power_on, power_off, stand, sit, stop (and the E-Stop / fault verbs below).
+- services (std_srvs/Trigger, relative to the namespace, spot_ros2's names): `claim`, `release`,
+  `power_on`, `power_off`, `stand`, `sit`, `stop`, `estop/hard`, `estop/gentle`,
+  `estop/release`, `clear_behavior_fault`; `enable_motion` (std_srvs/SetBool). Each runs the
+  same verb as the control topic (`SERVICE_VERBS`); `success`/`message` say what happened.
+- live parameters: the limits, `cmd_timeout` and `cmd_duration` (`ros2 param set`); the others
+  are read-only once running.
 - publishes `diagnostics` (diagnostic_msgs/DiagnosticArray): lease, power, motion enabled,
   last command and result, counts.
 
@@ -47,6 +53,16 @@ CONTROL_VERBS = ("enable_motion", "disable_motion", "claim", "release", "power_o
                  "stand", "sit", "stop")
 #: Verbs that make Spot move and therefore need motion enabled.
 _MOTION_VERBS = {"stand"}
+#: std_srvs/Trigger service (relative name) -> control verb. Verbs this build lacks answer
+#: success=False naming the verb.
+SERVICE_VERBS = {
+    "claim": "claim", "release": "release", "power_on": "power_on", "power_off": "power_off",
+    "stand": "stand", "sit": "sit", "stop": "stop", "estop/hard": "estop_hard",
+    "estop/gentle": "estop_gentle", "estop/release": "estop_release",
+    "clear_behavior_fault": "clear_behavior_fault",
+}
+#: Outcome statuses that mean the verb did what it was asked.
+_SUCCESS = {"sent", "control"}
 
 _DEFAULT_LIMITS = MotionLimits()
 
@@ -56,33 +72,33 @@ MOTOR_PARAMS: list[ParamSpec] = [
     ParamSpec("take_lease", False, "Take the lease even if another client (tablet) holds it"),
     ParamSpec("auto_power_on", False, "Power the motors on at start-up"),
     ParamSpec("auto_stand", False, "Stand up at start-up (needs enable_motion and power)"),
-    ParamSpec("cmd_duration", 0.6, "Velocity command lifetime on the robot (s)", min=0.05, max=5.0),
+    ParamSpec("cmd_duration", 0.6, "Velocity command lifetime on the robot (s)", min=0.05, max=5.0, live=True),
     ParamSpec("cmd_timeout", 0.5, "Watchdog: stop when velocity commands stop for this long (s)",
-              min=0.05, max=10.0),
+              min=0.05, max=10.0, live=True),
     ParamSpec("max_linear_velocity", _DEFAULT_LIMITS.max_linear_velocity, "Planar speed limit (m/s)",
-              min=0.0, max=motor.SPOT_MAX_LINEAR_VELOCITY),
+              min=0.0, max=motor.SPOT_MAX_LINEAR_VELOCITY, live=True),
     ParamSpec("max_angular_velocity", _DEFAULT_LIMITS.max_angular_velocity, "Yaw rate limit (rad/s)",
-              min=0.0, max=motor.SPOT_MAX_ANGULAR_VELOCITY),
+              min=0.0, max=motor.SPOT_MAX_ANGULAR_VELOCITY, live=True),
     ParamSpec("min_body_height", _DEFAULT_LIMITS.min_body_height, "Lowest body height offset (m)",
-              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1]),
+              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1], live=True),
     ParamSpec("max_body_height", _DEFAULT_LIMITS.max_body_height, "Highest body height offset (m)",
-              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1]),
+              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1], live=True),
     ParamSpec("max_body_roll", _DEFAULT_LIMITS.max_body_roll, "Body roll limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX),
+              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_body_pitch", _DEFAULT_LIMITS.max_body_pitch, "Body pitch limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX),
+              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_body_yaw", _DEFAULT_LIMITS.max_body_yaw, "Body yaw limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX),
+              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_goal_distance", _DEFAULT_LIMITS.max_goal_distance, "POSITION_MODE step limit (m)",
-              min=0.0, max=20.0),
+              min=0.0, max=20.0, live=True),
     ParamSpec("max_goal_yaw", _DEFAULT_LIMITS.max_goal_yaw, "POSITION_MODE turn limit (rad)", min=0.0,
-              max=2 * math.pi),
+              max=2 * math.pi, live=True),
     ParamSpec("max_arm_reach", _DEFAULT_LIMITS.max_arm_reach, "Arm goals farther are rejected (m)",
-              min=0.1, max=3.0),
+              min=0.1, max=3.0, live=True),
     ParamSpec("min_move_duration", _DEFAULT_LIMITS.min_move_duration, "Fastest arm move (s)", min=0.05,
-              max=60.0),
+              max=60.0, live=True),
     ParamSpec("max_move_duration", _DEFAULT_LIMITS.max_move_duration, "Slowest arm move (s)", min=0.05,
-              max=600.0),
+              max=600.0, live=True),
     ParamSpec("default_move_duration", 2.0, "Arm move duration without MovementDurationMs (s)",
               min=0.05, max=600.0),
     ParamSpec("nominal_body_height", 0.52, "Spot's nominal stand height above the floor (m); "
@@ -211,6 +227,9 @@ class MotorCommandBridge:
         self._watchdog_timer = node.create_timer(min(0.05, self.cmd_timeout / 4), self.watchdog_tick)
         self._diag_timer = node.create_timer(values["diagnostics_period"], self.diagnostics_tick)
         node.add_on_shutdown(self.shutdown)
+        self._create_services(node)
+        if hasattr(node, "on_parameters_set"):
+            node.on_parameters_set(self.on_parameters_set)
         self._startup(values)
 
     # -- start-up / shutdown ------------------------------------------------------------------
@@ -422,6 +441,37 @@ class MotorCommandBridge:
         if self.player.playing and self.player.cancel(wait=False):
             self.log.warning(f"playback '{self.player.name}' cancelled: live command on {source}")
 
+    # -- services and live parameters ---------------------------------------------------------
+    def _create_services(self, node: NodeHandle) -> None:
+        if not hasattr(node, "create_service"):
+            return
+        for name, verb in SERVICE_VERBS.items():
+            node.create_service("std_srvs/srv/Trigger", name, lambda request, verb=verb: self.call_verb(verb))
+        node.create_service("std_srvs/srv/SetBool", "enable_motion",
+                            lambda request: self.call_verb("enable_motion" if request.data else "disable_motion"))
+
+    def call_verb(self, verb: str) -> dict[str, Any]:
+        """A service call: run `verb` (the control topic's path) -> Trigger/SetBool response fields."""
+        outcome = self.control(verb)
+        return {"success": outcome.status in _SUCCESS, "message": service_message(verb, outcome)}
+
+    def on_parameters_set(self, changes: dict[str, Any]) -> str | None:
+        """Apply live parameter changes (limits, cmd_timeout, cmd_duration); None, or why not."""
+        with self._lock:
+            values = {**self.values, **changes}
+            try:
+                limits = limits_from_params(values)
+            except ParameterError as exc:
+                return str(exc)
+            self.values = values
+            self.limits = limits
+            self.commander.limits = limits
+            self.cmd_timeout = values["cmd_timeout"]
+            self.commander.cmd_duration = float(values["cmd_duration"])
+            self._clamping.clear()
+        self.log.info("limits now " + ", ".join(f"{k} {v:g}" for k, v in changes.items()))
+        return None
+
     # -- control verbs ------------------------------------------------------------------------
     def control(self, verb: str) -> Outcome:
         """Run one control verb. Unknown verbs: one log line, nothing done."""
@@ -564,6 +614,17 @@ class MotorCommandBridge:
                       values=[make("diagnostic_msgs/msg/KeyValue", key=k, value=v) for k, v in values.items()])
         return make("diagnostic_msgs/msg/DiagnosticArray", header=header(self.node, self.node.now(), ""),
                     status=[status])
+
+
+def service_message(verb: str, outcome: Outcome) -> str:
+    """The `message` of a service reply: what happened, in one line."""
+    if outcome.status == "disabled":
+        return f"{verb} refused: motion is disabled (call enable_motion with data: true first)"
+    if outcome.status == "rejected" and outcome.detail.startswith("unknown verb"):
+        return f"{verb} is not supported by this motor_command ({outcome.detail})"
+    if outcome.status in _SUCCESS:
+        return outcome.detail or verb
+    return f"{verb} failed: {outcome.detail or outcome.status}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -119,7 +119,7 @@ def service_idl_struct(typestore: Any, ros_type: str) -> type[IdlStruct]:
     with _cache_lock:
         cls = _cache.get(key)
         if cls is None:
-            fields: dict[str, Any] = {"_request_guid": T.uint64, "_request_seq": T.int64}
+            fields: dict[str, Any] = {"guid": T.uint64, "seq": T.int64}  # as cdds_request_header_t
             for fname, desc in typestore.fielddefs[ros_type][1]:
                 fields[fname] = _member_type(typestore, desc)
             cls = make_idl_struct(ros_type.split("/")[-1] + "_", dds_type_name(ros_type), fields)
