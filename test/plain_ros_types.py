@@ -96,7 +96,7 @@ class ParameterValue_(IdlStruct, typename="rcl_interfaces::msg::dds_::ParameterV
     integer_value: T.int64
     double_value: T.float64
     string_value: str
-    byte_array_value: T.sequence[T.uint8]
+    byte_array_value: T.sequence[T.byte]  # rosidl: byte -> octet
     bool_array_value: T.sequence[bool]
     integer_array_value: T.sequence[T.int64]
     double_array_value: T.sequence[T.float64]

@@ -34,12 +34,12 @@ TYPES = {
 
 def value(v):
     if isinstance(v, bool):
-        return P.ParameterValue_(1, v, 0, 0.0, "", [], [], [], [], [])
+        return P.ParameterValue_(1, v, 0, 0.0, "", b"", [], [], [], [])
     if isinstance(v, int):
-        return P.ParameterValue_(2, False, v, 0.0, "", [], [], [], [], [])
+        return P.ParameterValue_(2, False, v, 0.0, "", b"", [], [], [], [])
     if isinstance(v, float):
-        return P.ParameterValue_(3, False, 0, v, "", [], [], [], [], [])
-    return P.ParameterValue_(4, False, 0, 0.0, str(v), [], [], [], [], [])
+        return P.ParameterValue_(3, False, 0, v, "", b"", [], [], [], [])
+    return P.ParameterValue_(4, False, 0, 0.0, str(v), b"", [], [], [], [])
 
 
 def request(cls, srv, args, seq, guid):
