@@ -70,6 +70,9 @@ class StatusBoard:
             if value is not None:
                 parts.append(f"{label}: {'yes' if value else 'no'}")
         parts.append(f"motion: {'enabled' if getattr(motor, 'motion_enabled', False) else 'disabled'}")
+        compact = getattr(motor, "compact_status", None)
+        if callable(compact):
+            parts.append(compact())
         counts = getattr(motor, "counts", {})
         if counts:
             parts.append(f"commands sent {counts.get('sent', 0)}, rejected {counts.get('rejected', 0)}")

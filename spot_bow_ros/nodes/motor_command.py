@@ -13,7 +13,10 @@ Topics (all keep-last 1, so stale commands never pile up):
 - live parameters: the limits, `cmd_timeout` and `cmd_duration` (`ros2 param set`); the others
   are read-only once running.
 - publishes `diagnostics` (diagnostic_msgs/DiagnosticArray): lease, power, motion enabled,
-  last command and result, counts.
+  last command and result, counts; and from the RobotState of each probe (one RPC per
+  `diagnostics_period`): power, E-Stop endpoints, lease owner, system/service faults with
+  severity, behavior faults (clearable?), WiFi, feet contact/terrain (`convert.robot_status`).
+- publishes `battery` (sensor_msgs/BatteryState) per Spot battery, each diagnostics period.
 
 Safety: nothing moves until motion is enabled (parameter `enable_motion` or the
 `enable_motion` verb; `stop`, `sit`, `power_off`, `release` are always allowed). Every sample is
@@ -39,7 +42,7 @@ import numpy as np
 
 from ..bow import bow_data_pb2 as bow
 from ..bow.frames import AxisConvention
-from ..convert import motor
+from ..convert import motor, robot_status
 from ..convert.motor import (BodyPose, Clamp, InvalidMotorSample, LocomotionMode, MotionLimits,
                              MotorCommand, MotorConfig, VelocityCommand)
 from ..motion_recording import MotionPlayer, MotionRecorder, RecordingError, load_recording
@@ -220,6 +223,8 @@ class MotorCommandBridge:
         self._closing = False
 
         self.diag_pub = node.create_publisher("diagnostic_msgs/msg/DiagnosticArray", "diagnostics", DEFAULT)
+        self.battery_pub = node.create_publisher("sensor_msgs/msg/BatteryState", "battery", DEFAULT)
+        self.lease_owner: str | None = None
         node.create_subscription("std_msgs/msg/String", "motor_command", self.on_json, COMMAND)
         node.create_subscription("std_msgs/msg/UInt8MultiArray", "motor_command/binary", self.on_binary, COMMAND)
         node.create_subscription("geometry_msgs/msg/Twist", "cmd_vel", self.on_twist, COMMAND)
@@ -566,8 +571,8 @@ class MotorCommandBridge:
         if self._closing:
             return
         if probe:
-            if c.lease_held or not c.robot_ok:
-                c.probe()
+            c.probe()  # also the RobotState of the status topics (battery, E-Stop, faults, ...)
+            self.lease_owner = None if c.lease_held or not c.robot_ok else c.body_lease_owner()
             if self.auto_claim and not c.lease_held and c.robot_ok:
                 try:
                     c.claim()
@@ -577,6 +582,17 @@ class MotorCommandBridge:
         with self._lock:
             msg = self._diagnostics_msg()
         self.diag_pub.publish(msg)
+        state = c.last_state
+        if state is not None and probe:
+            for battery in state.battery_states:
+                self.battery_pub.publish(self.node.msg(
+                    "sensor_msgs/msg/BatteryState", header=header(self.node, self.node.now(), battery.identifier),
+                    **robot_status.battery_state_fields(battery)))
+
+    def compact_status(self) -> str:
+        """Battery, E-Stop and faults in one short line (the live table of `spot-bow-ros run`)."""
+        state = self.commander.last_state
+        return robot_status.compact_status(state) if state is not None else "robot state not known yet"
 
     def _diagnostics_msg(self) -> Any:
         c = self.commander
@@ -608,12 +624,17 @@ class MotorCommandBridge:
         # `byte level`: rclpy wants bytes of length 1, rosbags an int; follow the backend's default.
         if self._level_is_bytes is None:
             self._level_is_bytes = isinstance(make("diagnostic_msgs/msg/DiagnosticStatus").level, (bytes, bytearray))
-        status = make("diagnostic_msgs/msg/DiagnosticStatus", level=bytes([level]) if self._level_is_bytes else level,
-                      name=f"{self.node.name}: Spot motor commands", message=summary,
-                      hardware_id=self.hostname,
-                      values=[make("diagnostic_msgs/msg/KeyValue", key=k, value=v) for k, v in values.items()])
+        entries = [robot_status.StatusEntry("Spot motor commands", level, summary, values)]
+        entries.append(robot_status.lease_entry(self.lease_owner, c.lease_held))
+        if c.last_state is not None:
+            entries.extend(robot_status.status_entries(c.last_state))
+        status = [make("diagnostic_msgs/msg/DiagnosticStatus",
+                       level=bytes([e.level]) if self._level_is_bytes else e.level,
+                       name=f"{self.node.name}: {e.name}", message=e.message, hardware_id=self.hostname,
+                       values=[make("diagnostic_msgs/msg/KeyValue", key=k, value=str(v)) for k, v in e.values.items()])
+                  for e in entries]
         return make("diagnostic_msgs/msg/DiagnosticArray", header=header(self.node, self.node.now(), ""),
-                    status=[status])
+                    status=status)
 
 
 def service_message(verb: str, outcome: Outcome) -> str:
