@@ -34,7 +34,7 @@ Make = Callable[..., Any]
 def spec_type(spec: ParamSpec) -> int:
     """ParameterType of a spec."""
     if isinstance(spec.default, (list, tuple)):
-        return _SCALAR_TYPES[spec.element_type] + 4  # BOOL -> BOOL_ARRAY ... STRING -> STRING_ARRAY
+        return _SCALAR_TYPES[spec.element_type] + 5  # BOOL -> BOOL_ARRAY ... STRING -> STRING_ARRAY
     return _SCALAR_TYPES[type(spec.default)]
 
 

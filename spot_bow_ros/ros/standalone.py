@@ -102,11 +102,9 @@ class InProcessBus:
         return reader
 
     def create_service(self, node, name, srv_type, handler, qos):
-        with self._lock:
-            if name in self._services:
-                raise ValueError(f"service {name} already exists in this process")
+        with self._lock:  # a second server of a name takes over (ROS 2 allows duplicates)
             self._services[name] = (srv_type, handler)
-        return _InProcService(self, name)
+        return _InProcService(self, name, handler)
 
     def call_service(self, name: str, request: Any, timeout_s: float = 5.0) -> Any:
         """Call a service of a node on this bus (tests, composed tools): the response message."""
@@ -181,12 +179,13 @@ class _InProcReader:
 
 
 class _InProcService:
-    def __init__(self, bus: InProcessBus, name: str):
-        self.bus, self.name = bus, name
+    def __init__(self, bus: InProcessBus, name: str, handler: Callable):
+        self.bus, self.name, self.handler = bus, name, handler
 
     def close(self) -> None:
         with self.bus._lock:
-            self.bus._services.pop(self.name, None)
+            if self.bus._services.get(self.name, (None, None))[1] is self.handler:
+                del self.bus._services[self.name]
 
 
 class _StandalonePublisher:
