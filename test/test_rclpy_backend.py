@@ -451,3 +451,27 @@ def test_real_pub_sub_and_timer(node, ros):
     assert got and got[0].data == "x" and ticks
     sec, nsec = node.now()
     assert sec > 1_600_000_000 and 0 <= nsec < 1_000_000_000
+
+
+def test_live_parameters_callback_validates_and_applies(fake_rclpy, monkeypatch):
+    """on_parameters_set -> rclpy's add_on_set_parameters_callback: values validated against
+    the spec (range, int->float), the bridge's callback applies or refuses."""
+    msg_module = types.ModuleType("rcl_interfaces.msg")
+    msg_module.SetParametersResult = lambda successful, reason: types.SimpleNamespace(successful=successful,
+                                                                                     reason=reason)
+    monkeypatch.setitem(sys.modules, "rcl_interfaces", types.ModuleType("rcl_interfaces"))
+    monkeypatch.setitem(sys.modules, "rcl_interfaces.msg", msg_module)
+    node = fake_rclpy({})
+    node.declare_parameters(SPECS)
+    registered = []
+    node.node.add_on_set_parameters_callback = registered.append
+    applied = []
+    node.on_parameters_set(lambda changes: applied.append(changes) or (None if changes["rate"] < 50 else "too fast"))
+    (callback,) = registered
+    ok = callback([FakeParameter("rate", None, 30)])  # an integer for a double
+    assert ok.successful and applied == [{"rate": 30.0}] and type(applied[0]["rate"]) is float
+    refused = callback([FakeParameter("rate", None, 55.0)])
+    assert not refused.successful and refused.reason == "too fast"
+    out_of_range = callback([FakeParameter("rate", None, 100.0)])
+    assert not out_of_range.successful and "above its maximum" in out_of_range.reason
+    assert callback([FakeParameter("unrelated", None, 1)]).successful  # not ours: left to rclpy

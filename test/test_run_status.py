@@ -17,6 +17,9 @@ class _Motor:
     counts = {"sent": 7, "rejected": 2}
     rejected = 2
 
+    def compact_status(self):
+        return "battery 87%, estop ok, faults 0"
+
 
 def test_counts_rates_and_robot_state():
     out = io.StringIO()
@@ -31,6 +34,7 @@ def test_counts_rates_and_robot_state():
     assert row.split()[-1] == "30"
     assert 14.0 <= float(row.split()[-2]) <= 16.0  # 30 messages over the 2 s window
     assert "lease: yes" in lines[-1] and "power: no" in lines[-1] and "motion: enabled" in lines[-1]
+    assert "battery 87%, estop ok, faults 0" in lines[-1]  # the bridge's compact robot status
     assert "errors 2" in lines[-1]
     board.print_summary()
     assert "/joint_states" in out.getvalue()
