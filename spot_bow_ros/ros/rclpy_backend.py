@@ -302,7 +302,10 @@ class RclpyNode:
                     else plain_value(spec.default)
                 self._initialize(spec, value)
             if isinstance(spec.default, (list, tuple)) and spec.is_read_only and hasattr(self.node, "set_descriptor"):
-                self.node.set_descriptor(spec.name, parameter_descriptor(spec))  # initialized: now read-only
+                try:  # initialized: now read-only (declared writable only to be initialized)
+                    self.node.set_descriptor(spec.name, parameter_descriptor(spec))
+                except Exception as exc:  # stays writable; the node ignores runtime changes of it
+                    self.node.get_logger().debug(f"parameter '{spec.name}' stays writable: {exc}")
             values[spec.name] = spec.validate(value)  # choices, NaN, int->float as the standalone backend
             self._specs[spec.name] = spec
         return values

@@ -133,7 +133,7 @@ def _call(args: argparse.Namespace) -> int:
             srv_type = known_service_type(srv_type)
         request = build(transport.messages.make, request_type(srv_type), fields)
         client = DdsServiceClient(transport, name, srv_type)
-        print(f"requester: making request: {format_message(request).strip()}", flush=True)
+        print(f"requester: making request: {format_short(request)}", flush=True)
         try:
             response = client.call(request, args.timeout)
         except ServiceCallError as exc:
@@ -185,4 +185,7 @@ def run_topic_pub(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def format_short(msg: Any) -> str:
+    """One line of a message's fields (`pkg/srv/Type_Request()` when it has none)."""
+    if [f for f in vars(msg) if not f.startswith("__")] == ["structure_needs_at_least_one_member"]:
+        return f"{msg.__msgtype__}()"
     return " ".join(format_message(msg).split())
