@@ -564,13 +564,7 @@ class DdsTransport:
 
         A topic published with several types is listed with the first type seen."""
         found: dict[str, TopicInfo] = {}
-        try:
-            samples = self._publications.read(N=100_000, condition=ReadCondition(
-                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
-        except DDSException as exc:  # pragma: no cover
-            _log.warning(f"reading DCPSPublication failed: {exc}")
-            samples = []
-        for ep in samples:
+        for ep in self._publication_samples():
             topic, type_name = ros_topic_name(ep.topic_name), ros_type_name(ep.type_name)
             if topic is None or type_name is None:
                 continue
@@ -596,12 +590,8 @@ class DdsTransport:
 
     def adapted_qos(self, topic: str, depth: int = 100) -> QoS:
         """A reader QoS that matches every discovered publisher of `topic`."""
-        try:
-            samples = self._publications.read(N=100_000, condition=ReadCondition(
-                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
-        except DDSException:
-            samples = []
-        offered = [ros_qos_of(ep.qos) for ep in samples if ros_topic_name(ep.topic_name) == topic]
+        offered = [ros_qos_of(ep.qos) for ep in self._publication_samples()
+                   if ros_topic_name(ep.topic_name) == topic]
         reliable = bool(offered) and all(q.reliability == Reliability.RELIABLE for q in offered)
         latched = bool(offered) and all(q.durability == Durability.TRANSIENT_LOCAL for q in offered)
         return QoS(depth=depth,
@@ -660,16 +650,20 @@ class DdsTransport:
         from .dds_types import ros_service_name
 
         found: dict[str, str] = {}
-        try:
-            samples = self._publications.read(N=100_000, condition=ReadCondition(
-                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
-        except DDSException:  # pragma: no cover
-            samples = []
-        for ep in samples:
+        for ep in self._publication_samples():
             named = ros_service_name(ep.topic_name, ep.type_name)
             if named is not None:
                 found.setdefault(*named)
         return found
+
+    def _publication_samples(self) -> list:
+        """The alive writers of the domain (DCPSPublication), empty if it cannot be read."""
+        try:
+            return self._publications.read(N=100_000, condition=ReadCondition(
+                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
+        except DDSException as exc:  # pragma: no cover
+            _log.warning(f"reading DCPSPublication failed: {exc}")
+            return []
 
     def _add_reader(self, reader: DdsReader) -> DdsReader:
         with self._lock:
