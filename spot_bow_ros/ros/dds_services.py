@@ -31,12 +31,9 @@ from cyclonedds.sub import DataReader
 from .dds import DdsError, _delete, dds_qos, pad_cdr
 from .dds_types import service_idl_struct
 from .qos import QoS
-from .srv_types import (REPLY_PREFIX, REQUEST_PREFIX, csid_string, pack_sample, request_type, response_type,
-                        unpack_sample, user_data_value)
+from .srv_types import (PARAMETERS_QOS, REPLY_PREFIX, REQUEST_PREFIX, SERVICES_QOS, csid_string, pack_sample,
+                        request_type, response_type, unpack_sample, user_data_value)
 
-#: rmw_qos_profile_services_default and rmw_qos_profile_parameters.
-SERVICES_QOS = QoS(depth=10)
-PARAMETERS_QOS = QoS(depth=1000)
 #: How long a reply waits for the calling client's reply reader to be matched.
 REPLY_MATCH_TIMEOUT_S = 1.0
 
@@ -234,16 +231,4 @@ class DdsServiceClient:
         _delete(self._dw)
 
 
-def response_defaults(make: Callable[..., Any], resp_type: str, error: str | None = None) -> Any:
-    """A response of `resp_type` with defaults; `success=False`/`message=error` where it has them."""
-    msg = make(resp_type)
-    if error is not None:
-        if hasattr(msg, "success"):
-            msg.success = False
-        if hasattr(msg, "message"):
-            msg.message = error
-    return msg
-
-
-__all__ = ["DdsServiceServer", "DdsServiceClient", "ServiceCallError", "SERVICES_QOS", "PARAMETERS_QOS",
-           "response_defaults"]
+__all__ = ["DdsServiceServer", "DdsServiceClient", "ServiceCallError", "SERVICES_QOS", "PARAMETERS_QOS"]

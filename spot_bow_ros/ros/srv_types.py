@@ -24,6 +24,7 @@ import threading
 from typing import Any
 
 from .names import UnknownMessageType
+from .qos import QoS
 
 #: rmw_cyclonedds_cpp topic prefixes of service requests and replies.
 REQUEST_PREFIX, REPLY_PREFIX = "rq", "rr"
@@ -32,6 +33,11 @@ _HEADER_LE, _HEADER_BE = struct.Struct("<Qq"), struct.Struct(">Qq")
 HEADER_SIZE = 16
 
 _EMPTY = "uint8 structure_needs_at_least_one_member"
+
+#: rmw_qos_profile_services_default (reliable, volatile, keep-last 10) and
+#: rmw_qos_profile_parameters (keep-last 1000).
+SERVICES_QOS = QoS(depth=10)
+PARAMETERS_QOS = QoS(depth=1000)
 
 #: `.srv` definitions (request, response) of the service types known without ROS.
 SRV_DEFINITIONS: dict[str, tuple[str, str]] = {
@@ -130,3 +136,14 @@ def user_data_value(user_data: bytes | None, key: str) -> str | None:
         if sep and k.strip() == key:
             return v
     return None
+
+
+def response_defaults(make: Any, resp_type: str, error: str | None = None) -> Any:
+    """A response of `resp_type` with defaults; `success=False`/`message=error` where it has them."""
+    msg = make(resp_type)
+    if error is not None:
+        if hasattr(msg, "success"):
+            msg.success = False
+        if hasattr(msg, "message"):
+            msg.message = error
+    return msg

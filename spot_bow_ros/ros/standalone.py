@@ -313,7 +313,7 @@ class StandaloneNode:
         node's service thread, not its executor: a robot RPC behind a service never delays the
         node's timers and subscriptions (rclpy: a separate callback group). A callback that
         raises is answered with `success=False` and the error where the response has them."""
-        from .srv_types import known_service_type, response_type
+        from .srv_types import PARAMETERS_QOS, SERVICES_QOS, known_service_type, response_type
 
         srv_type = known_service_type(srv_type)
         full = self.resolve_topic(name)
@@ -327,12 +327,14 @@ class StandaloneNode:
         if self._service_thread is None:
             self._service_thread = threading.Thread(target=self._serve, name=f"srv:{self.name}", daemon=True)
             self._service_thread.start()
-        qos = _service_qos(parameters)
+        qos = PARAMETERS_QOS if parameters else SERVICES_QOS
         service = self.transport.create_service(self, full, srv_type, handler, qos)
         self._services.append(service)
         return service
 
     def _serve(self) -> None:
+        from .srv_types import response_defaults
+
         while True:
             with self._service_cv:
                 while not self._service_queue and not self._closed:
@@ -345,8 +347,6 @@ class StandaloneNode:
                 response = self._messages.make(resp_type, **out) if isinstance(out, dict) else out
             except Exception as exc:
                 self._logger.error(f"service {name} failed: {type(exc).__name__}: {exc}")
-                from .dds_services import response_defaults
-
                 response = response_defaults(self._messages.make, resp_type, f"{type(exc).__name__}: {exc}")
             try:
                 respond(response)
@@ -508,7 +508,3 @@ class StandaloneNode:
             self._logger.error(f"callback {getattr(callback, '__qualname__', callback)} raised "
                                f"{type(exc).__name__}: {exc}")
 
-
-def _service_qos(parameters: bool) -> QoS:
-    """rmw_qos_profile_parameters (keep-last 1000) or rmw_qos_profile_services_default (10)."""
-    return QoS(depth=1000 if parameters else 10)
