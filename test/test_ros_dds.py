@@ -166,10 +166,11 @@ def test_ros_discovery_info_describes_nodes_humble(transport, plain):
     writer_gids = [bytes(g.data) for g in entry.writer_gid_seq]
     assert writer_gids == [transport.writers[0].gid + bytes(8)] or \
         pub._writer.gid + bytes(8) in writer_gids
-    # the subscription and the request readers of the 6 parameter services (reply writers: 6 more writers)
+    # the subscription and the request readers of the 6 parameter services; writers: the publisher,
+    # /parameter_events and the 6 reply writers
     reader_gids = [bytes(g.data) for g in entry.reader_gid_seq]
     assert len(reader_gids) == 7 and sub.reader.gid + bytes(8) in reader_gids
-    assert len(writer_gids) == 7
+    assert len(writer_gids) == 8
     node.destroy()
 
 

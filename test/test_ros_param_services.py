@@ -2,10 +2,12 @@
 serves (called through the in-process bus), on-set callbacks, read-only refusal, atomic sets."""
 
 import pytest
+from waiting import wait_until
 
 from spot_bow_ros.ros.param_services import (DOUBLE, INTEGER, NOT_SET, STRING, STRING_ARRAY, from_parameter_value,
                                              to_parameter_value)
 from spot_bow_ros.ros.params import ParameterError, ParamSpec
+from spot_bow_ros.ros.qos import QoS
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 
 SPECS = [ParamSpec("rate", 15.0, "Fetch rate (Hz)", min=0.1, max=60.0, live=True),
@@ -63,6 +65,10 @@ def test_list_get_types_describe(node):
 
 
 def test_set_applies_live_refuses_read_only_range_and_callback(node):
+    events = []
+    listener = StandaloneNode("listener", node.bus, serve_parameters=False)
+    listener.create_subscription("rcl_interfaces/msg/ParameterEvent", "/parameter_events", events.append,
+                                 QoS(depth=100))
     results = call(node, "set_parameters", parameters=[
         param(node, "rate", 5.0, DOUBLE), param(node, "frame_prefix", "x/", STRING),
         param(node, "quality", 500, INTEGER), param(node, "quality", 13, INTEGER)]).results
@@ -71,6 +77,10 @@ def test_set_applies_live_refuses_read_only_range_and_callback(node):
     assert results[3].reason == "13 is unlucky"
     assert node.get_parameter("rate") == 5.0 and node.get_parameter("quality") == 75
     assert node.applied == [{"rate": 5.0}]
+    assert wait_until(lambda: len(events) == 1)
+    assert events[0].node == "/spot/cams" and [p.name for p in events[0].changed_parameters] == ["rate"]
+    assert events[0].changed_parameters[0].value.double_value == 5.0
+    listener.destroy()
 
 
 def test_set_atomically_is_all_or_nothing(node):

@@ -1,7 +1,7 @@
 """The `rcl_interfaces` parameter services of a standalone node (what `ros2 param` calls).
 
 `<node>/list_parameters`, `get_parameters`, `set_parameters`, `set_parameters_atomically`,
-`describe_parameters` and `get_parameter_types`, served from the node's `ParamSpec`s and values
+`describe_parameters` and `get_parameter_types`, and `/parameter_events` on accepted changes, served from the node's `ParamSpec`s and values
 like rclcpp/rclpy serve them: descriptors carry the description, read-only flag and numeric
 range of the spec; sets go through the node's `set_parameters` (validation, read-only refusal,
 the node's on-set callback that applies the change live).
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from .params import ParamSpec
+from .qos import QoS
 
 #: rcl_interfaces/msg/ParameterType
 NOT_SET, BOOL, INTEGER, DOUBLE, STRING = 0, 1, 2, 3, 4
@@ -29,6 +30,8 @@ SERVICES = ("list_parameters", "get_parameters", "set_parameters", "set_paramete
             "describe_parameters", "get_parameter_types")
 
 Make = Callable[..., Any]
+#: rclcpp/rclpy's parameter events QoS (rmw_qos_profile_parameter_events: keep-last 1000).
+EVENTS_QOS = QoS(depth=1000)
 
 
 def spec_type(spec: ParamSpec) -> int:
@@ -87,6 +90,8 @@ class ParameterServices:
 
     def __init__(self, node: Any):
         self.node = node
+        # what rclcpp/rclpy publish on every accepted change (rqt_reconfigure, `ros2 param` tools)
+        self.events = node.create_publisher("rcl_interfaces/msg/ParameterEvent", "/parameter_events", EVENTS_QOS)
         for name in SERVICES:
             srv = "rcl_interfaces/srv/" + "".join(p.capitalize() for p in name.split("_"))
             node.create_service(srv, f"~/{name}", getattr(self, "_" + name), parameters=True)
@@ -133,14 +138,33 @@ class ParameterServices:
         return self.node.msg("rcl_interfaces/msg/SetParametersResult", successful=ok, reason=reason)
 
     def _set_parameters(self, request: Any) -> dict[str, Any]:
-        results = []
+        results, changed = [], []
         for param in request.parameters:
-            (ok, reason), = self.node.set_parameters({str(param.name): from_parameter_value(param.value)})
+            name = str(param.name)
+            (ok, reason), = self.node.set_parameters({name: from_parameter_value(param.value)})
             results.append(self._result(ok, reason))
+            if ok:
+                changed.append(name)
+        self._publish_event(changed)
         return {"results": results}
 
     def _set_parameters_atomically(self, request: Any) -> dict[str, Any]:
         values = {str(p.name): from_parameter_value(p.value) for p in request.parameters}
         outcome = self.node.set_parameters(values, atomic=True)
         refused = [reason for ok, reason in outcome if not ok]
+        if not refused:
+            self._publish_event(list(values))
         return {"result": self._result(not refused, "; ".join(refused))}
+
+    def _publish_event(self, names: list[str]) -> None:
+        """`/parameter_events`: the node's accepted changes, with their new values."""
+        if not names:
+            return
+        from .node_api import header
+
+        make = self.node.msg
+        ns = self.node.namespace.rstrip("/")
+        self.events.publish(make(
+            "rcl_interfaces/msg/ParameterEvent", stamp=header(self.node, self.node.now(), "").stamp,
+            node=f"{ns}/{self.node.name}",
+            changed_parameters=[make("rcl_interfaces/msg/Parameter", name=n, value=self._value(n)) for n in names]))
