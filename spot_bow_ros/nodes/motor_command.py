@@ -474,8 +474,7 @@ class MotorCommandBridge:
             self.cmd_timeout = values["cmd_timeout"]
             self.commander.cmd_duration = float(values["cmd_duration"])
             self._clamping.clear()
-        self.log.info("limits now " + ", ".join(f"{k} {v:g}" for k, v in changes.items()))
-        return None
+        return None  # the node logs the accepted change
 
     # -- control verbs ------------------------------------------------------------------------
     def control(self, verb: str) -> Outcome:
