@@ -475,3 +475,27 @@ def test_live_parameters_callback_validates_and_applies(fake_rclpy, monkeypatch)
     out_of_range = callback([FakeParameter("rate", None, 100.0)])
     assert not out_of_range.successful and "above its maximum" in out_of_range.reason
     assert callback([FakeParameter("unrelated", None, 1)]).successful  # not ours: left to rclpy
+
+
+def test_services_run_in_their_own_callback_group_and_fill_the_response(fake_rclpy, monkeypatch):
+    """create_service -> rclpy Node.create_service(srv class, name, callback, callback_group):
+    one mutually exclusive group for the node's services, dict results copied into the response,
+    a raising callback answered with success=False."""
+    groups = types.ModuleType("rclpy.callback_groups")
+    groups.MutuallyExclusiveCallbackGroup = type("MutuallyExclusiveCallbackGroup", (), {})
+    srv = types.ModuleType("std_srvs.srv")
+    srv.Trigger = type("Trigger", (), {})
+    for name, module in (("rclpy.callback_groups", groups), ("std_srvs", types.ModuleType("std_srvs")),
+                         ("std_srvs.srv", srv)):
+        monkeypatch.setitem(sys.modules, name, module)
+    node = fake_rclpy({})
+    created = []
+    node.node.create_service = lambda cls, name, cb, callback_group: created.append((cls, name, cb, callback_group))
+    node.create_service("std_srvs/Trigger", "power_on", lambda req: {"success": True, "message": "on"})
+    node.create_service("std_srvs/srv/Trigger", "stand", lambda req: 1 / 0)
+    (cls1, name1, serve_ok, g1), (_, _, serve_bad, g2) = created
+    assert cls1 is srv.Trigger and name1 == "power_on" and g1 is g2
+    response = types.SimpleNamespace(success=False, message="")
+    assert serve_ok(object(), response) is response and (response.success, response.message) == (True, "on")
+    bad = serve_bad(object(), types.SimpleNamespace(success=True, message=""))
+    assert bad.success is False and bad.message == "ZeroDivisionError: division by zero"
