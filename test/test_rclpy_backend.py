@@ -213,8 +213,10 @@ def test_descriptor_fields_and_parameter_types():
     assert f["integer_range"] == [{"from_value": 1, "to_value": 65535, "step": 0}] and f["read_only"] is True
     assert all(type(v) is int for v in f["integer_range"][0].values())
     assert rb.descriptor_fields(ParamSpec("n", 0, "", min=0.5))["integer_range"][0]["from_value"] == 1
-    f = rb.descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"]))
+    f = rb.descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"], live=True))
     assert f == {"description": "Mode (one of: a, b)", "read_only": False}
+    # not applied live by its node: read-only, so `ros2 param set` refuses it
+    assert rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))["read_only"] is True
     assert "integer_range" not in rb.descriptor_fields(ParamSpec("on", True, "", min=0, max=1))
     assert rb.parameter_type_name(ParamSpec("names", [], "", list_type=str)) == "STRING_ARRAY"
     assert rb.parameter_type_name(ParamSpec("gains", [1.0], "")) == "DOUBLE_ARRAY"
@@ -449,3 +451,51 @@ def test_real_pub_sub_and_timer(node, ros):
     assert got and got[0].data == "x" and ticks
     sec, nsec = node.now()
     assert sec > 1_600_000_000 and 0 <= nsec < 1_000_000_000
+
+
+def test_live_parameters_callback_validates_and_applies(fake_rclpy, monkeypatch):
+    """on_parameters_set -> rclpy's add_on_set_parameters_callback: values validated against
+    the spec (range, int->float), the bridge's callback applies or refuses."""
+    msg_module = types.ModuleType("rcl_interfaces.msg")
+    msg_module.SetParametersResult = lambda successful, reason: types.SimpleNamespace(successful=successful,
+                                                                                     reason=reason)
+    monkeypatch.setitem(sys.modules, "rcl_interfaces", types.ModuleType("rcl_interfaces"))
+    monkeypatch.setitem(sys.modules, "rcl_interfaces.msg", msg_module)
+    node = fake_rclpy({})
+    node.declare_parameters(SPECS)
+    registered = []
+    node.node.add_on_set_parameters_callback = registered.append
+    applied = []
+    node.on_parameters_set(lambda changes: applied.append(changes) or (None if changes["rate"] < 50 else "too fast"))
+    (callback,) = registered
+    ok = callback([FakeParameter("rate", None, 30)])  # an integer for a double
+    assert ok.successful and applied == [{"rate": 30.0}] and type(applied[0]["rate"]) is float
+    refused = callback([FakeParameter("rate", None, 55.0)])
+    assert not refused.successful and refused.reason == "too fast"
+    out_of_range = callback([FakeParameter("rate", None, 100.0)])
+    assert not out_of_range.successful and "above its maximum" in out_of_range.reason
+    assert callback([FakeParameter("unrelated", None, 1)]).successful  # not ours: left to rclpy
+
+
+def test_services_run_in_their_own_callback_group_and_fill_the_response(fake_rclpy, monkeypatch):
+    """create_service -> rclpy Node.create_service(srv class, name, callback, callback_group):
+    one mutually exclusive group for the node's services, dict results copied into the response,
+    a raising callback answered with success=False."""
+    groups = types.ModuleType("rclpy.callback_groups")
+    groups.MutuallyExclusiveCallbackGroup = type("MutuallyExclusiveCallbackGroup", (), {})
+    srv = types.ModuleType("std_srvs.srv")
+    srv.Trigger = type("Trigger", (), {})
+    for name, module in (("rclpy.callback_groups", groups), ("std_srvs", types.ModuleType("std_srvs")),
+                         ("std_srvs.srv", srv)):
+        monkeypatch.setitem(sys.modules, name, module)
+    node = fake_rclpy({})
+    created = []
+    node.node.create_service = lambda cls, name, cb, callback_group: created.append((cls, name, cb, callback_group))
+    node.create_service("std_srvs/Trigger", "power_on", lambda req: {"success": True, "message": "on"})
+    node.create_service("std_srvs/srv/Trigger", "stand", lambda req: 1 / 0)
+    (cls1, name1, serve_ok, g1), (_, _, serve_bad, g2) = created
+    assert cls1 is srv.Trigger and name1 == "power_on" and g1 is g2
+    response = types.SimpleNamespace(success=False, message="")
+    assert serve_ok(object(), response) is response and (response.success, response.message) == (True, "on")
+    bad = serve_bad(object(), types.SimpleNamespace(success=True, message=""))
+    assert bad.success is False and bad.message == "ZeroDivisionError: division by zero"

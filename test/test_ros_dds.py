@@ -169,7 +169,7 @@ def test_ros_discovery_info_describes_nodes_humble(humble_transport, plain):
     transport = humble_transport
     node = StandaloneNode("graph_node", transport, namespace="/g")
     pub = node.create_publisher("std_msgs/msg/String", "out", DEFAULT)
-    node.create_subscription("std_msgs/msg/String", "in", lambda m: None, DEFAULT)
+    sub = node.create_subscription("std_msgs/msg/String", "in", lambda m: None, DEFAULT)
     reader = DataReader(plain, Topic(plain, "ros_discovery_info", ParticipantEntitiesInfo_),
                         qos=Qos(RELIABLE, Policy.Durability.TransientLocal, Policy.History.KeepLast(1), XCDR1))
     gid = transport.gid + bytes(8)
@@ -188,7 +188,11 @@ def test_ros_discovery_info_describes_nodes_humble(humble_transport, plain):
     writer_gids = [bytes(g.data) for g in entry.writer_gid_seq]
     assert writer_gids == [transport.writers[0].gid + bytes(8)] or \
         pub._writer.gid + bytes(8) in writer_gids
-    assert len(entry.reader_gid_seq) == 1
+    # the subscription and the request readers of the 6 parameter services; writers: the publisher,
+    # /parameter_events and the 6 reply writers
+    reader_gids = [bytes(g.data) for g in entry.reader_gid_seq]
+    assert len(reader_gids) == 7 and sub.reader.gid + bytes(8) in reader_gids
+    assert len(writer_gids) == 8
     node.destroy()
 
 

@@ -92,11 +92,14 @@ def test_malformed_params_files(tmp_path, text, message):
 
 def test_get_set_read_only_and_undeclared():
     params = ParameterSet()
-    params.declare([ParamSpec("serial", "abc", "robot serial", read_only=True), ParamSpec("gain", 1.0, "g")], {})
+    params.declare([ParamSpec("serial", "abc", "robot serial", read_only=True),
+                    ParamSpec("gain", 1.0, "g", live=True), ParamSpec("mode", "a", "m")], {})
     assert params.get("serial") == "abc"
     assert params.set("gain", 2) == 2.0
     with pytest.raises(ParameterError, match="read-only"):
         params.set("serial", "x")
+    with pytest.raises(ParameterError, match="'mode' is read-only: it applies at start-up only"):
+        params.set("mode", "b")  # not live: refused at runtime like a read-only one
     with pytest.raises(ParameterError, match="'nope' is not declared"):
         params.get("nope")
     with pytest.raises(ParameterError, match="declared twice"):

@@ -25,6 +25,9 @@ class _Motor:
     counts = {"sent": 7, "rejected": 2}
     rejected = 2
 
+    def compact_status(self):
+        return "battery 87%, estop ok, faults 0"
+
 
 class _Publisher:
     def __init__(self, topic, subscribers):
@@ -55,9 +58,10 @@ def test_counts_rates_and_robot_state():
     row = _row(lines, "/joint_states")
     assert row.split()[-1] == "30"
     assert 14.0 <= float(row.split()[-2]) <= 16.0  # 30 messages over the 2 s window
-    footer = " | ".join(lines[-2:])
+    footer = " | ".join(lines[-3:])
     assert "lease: yes" in footer and "power: no" in footer and "motion: enabled" in footer
     assert "E-Stop: SETTLE_THEN_CUT" in footer
+    assert "battery 87%, estop ok, faults 0" in footer  # the bridge's compact robot status
     assert "errors 2" in footer
     board.print_summary()
     assert "/joint_states" in out.getvalue()

@@ -235,3 +235,28 @@ def test_fetcher_one_call_and_isolated_failures(sim):
     finally:
         fetcher.close()
         conn.shutdown()
+
+
+def test_rate_changes_live_and_other_parameters_are_read_only(sim):
+    """`ros2 param set /spot_cameras rate 2.0` (here through the node's parameter service):
+    the fetch rate follows; `cameras` is refused (read-only once running)."""
+    topic = "/spot/camera/frontleft/image/compressed"
+    rig = Rig(sim, [(topic, JPEG)], cameras=["frontleft"], rate=15.0)
+    try:
+        assert rig.wait(topic, 10)
+        msgs = rig.tester.msg
+        value = msgs("rcl_interfaces/msg/ParameterValue", type=3, double_value=2.0)
+        request = msgs("rcl_interfaces/srv/SetParameters_Request", parameters=[
+            msgs("rcl_interfaces/msg/Parameter", name="rate", value=value),
+            msgs("rcl_interfaces/msg/Parameter", name="cameras",
+                 value=msgs("rcl_interfaces/msg/ParameterValue", type=9, string_array_value=["back"]))])
+        results = rig.bus.call_service("/spot_cameras/set_parameters", request).results
+        assert results[0].successful and not results[1].successful and "read-only" in results[1].reason
+        assert rig.bridge.schedule.period == 0.5
+        time.sleep(0.6)
+        n0, t0 = len(rig.got[topic]), time.monotonic()
+        time.sleep(3.0)
+        rate = (len(rig.got[topic]) - n0) / (time.monotonic() - t0)
+        assert 1.0 <= rate <= 3.0, rate  # 2 Hz now (was 15)
+    finally:
+        rig.close()

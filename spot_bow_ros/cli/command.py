@@ -2,7 +2,8 @@
 
     spot-bow-ros run [--record DIR] [--duration S] ...   all bridges (built-in simulated Spot by default)
     spot-bow-ros sim [--port P] [--info-file F]          the simulated Spot on its own
-    spot-bow-ros topic list | echo TOPIC | hz TOPIC      like `ros2 topic`
+    spot-bow-ros topic list | echo TOPIC | hz TOPIC | pub TOPIC TYPE YAML   like `ros2 topic`
+    spot-bow-ros service list | call NAME [TYPE] [YAML]  like `ros2 service`
     spot-bow-ros record [-o DIR] [-a | TOPIC...]         like `ros2 bag record`
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` and `run(args) -> int`.
@@ -26,6 +27,7 @@ SUBCOMMAND_MODULES = (
     "spot_bow_ros.cli.run",
     "spot_bow_ros.sim.cli",
     "spot_bow_ros.ros.topic_cli",
+    "spot_bow_ros.ros.service_cli",
 )
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]

@@ -8,8 +8,17 @@ Topics (all keep-last 1, so stale commands never pile up):
   release, power_on, power_off, stand, sit, stop, and the E-Stop verbs estop_hard (cut motor
   power at once), estop_gentle (sit, then cut), estop_release (allow power-on again),
   clear_behavior_fault (clear every active behavior fault).
+- services (std_srvs/Trigger, relative to the namespace, spot_ros2's names): `claim`, `release`,
+  `power_on`, `power_off`, `stand`, `sit`, `stop`, `estop/hard`, `estop/gentle`,
+  `estop/release`, `clear_behavior_fault`; `enable_motion` (std_srvs/SetBool). Each runs the
+  same verb as the control topic (`SERVICE_VERBS`); `success`/`message` say what happened.
+- live parameters: the limits, `cmd_timeout` and `cmd_duration` (`ros2 param set`); the others
+  are read-only once running.
 - publishes `diagnostics` (diagnostic_msgs/DiagnosticArray): lease, power, E-Stop, motion
-  enabled, last command and result, counts.
+  enabled, last command and result, counts; and from the RobotState of each probe (one RPC per
+  `diagnostics_period`): power, E-Stop endpoints, lease owner, system/service faults with
+  severity, behavior faults (clearable?), WiFi, feet contact/terrain (`convert.robot_status`).
+- publishes `battery` (sensor_msgs/BatteryState) per Spot battery, each diagnostics period.
 
 E-Stop (parameter `estop`, see `spot.estop` and docs/estop.md): a real Spot refuses power-on
 until an E-Stop endpoint allows it. `software` (default) registers this bridge as the robot's
@@ -48,7 +57,7 @@ import numpy as np
 
 from ..bow import bow_data_pb2 as bow
 from ..bow.frames import AxisConvention
-from ..convert import motor
+from ..convert import motor, robot_status
 from ..convert.motor import (BodyPose, Clamp, InvalidMotorSample, LocomotionMode, MotionLimits,
                              MotorCommand, MotorConfig, VelocityCommand)
 from .motion_recording import MotionPlayer, MotionRecorder, RecordingError, load_recording
@@ -65,6 +74,16 @@ CONTROL_VERBS = ("enable_motion", "disable_motion", "claim", "release", "power_o
                  "clear_behavior_fault")
 #: Verbs that make Spot move and therefore need motion enabled.
 _MOTION_VERBS = {"stand"}
+#: std_srvs/Trigger service (relative name) -> control verb. Verbs this build lacks answer
+#: success=False naming the verb.
+SERVICE_VERBS = {
+    "claim": "claim", "release": "release", "power_on": "power_on", "power_off": "power_off",
+    "stand": "stand", "sit": "sit", "stop": "stop", "estop/hard": "estop_hard",
+    "estop/gentle": "estop_gentle", "estop/release": "estop_release",
+    "clear_behavior_fault": "clear_behavior_fault",
+}
+#: Outcome statuses that mean the verb did what it was asked.
+_SUCCESS = {"sent", "control"}
 
 _DEFAULT_LIMITS = MotionLimits()
 
@@ -81,33 +100,33 @@ MOTOR_PARAMS: list[ParamSpec] = [
               "has not checked in for this long (s)", min=1.0, max=60.0),
     ParamSpec("estop_cut_power_timeout", 0.0, "Software E-Stop: cut power at once after this long "
               "without check-in (s; 0 = robot default, about estop_timeout + 4)", min=0.0, max=120.0),
-    ParamSpec("cmd_duration", 0.6, "Velocity command lifetime on the robot (s)", min=0.05, max=5.0),
+    ParamSpec("cmd_duration", 0.6, "Velocity command lifetime on the robot (s)", min=0.05, max=5.0, live=True),
     ParamSpec("cmd_timeout", 0.5, "Watchdog: stop when velocity commands stop for this long (s)",
-              min=0.05, max=10.0),
+              min=0.05, max=10.0, live=True),
     ParamSpec("max_linear_velocity", _DEFAULT_LIMITS.max_linear_velocity, "Planar speed limit (m/s)",
-              min=0.0, max=motor.SPOT_MAX_LINEAR_VELOCITY),
+              min=0.0, max=motor.SPOT_MAX_LINEAR_VELOCITY, live=True),
     ParamSpec("max_angular_velocity", _DEFAULT_LIMITS.max_angular_velocity, "Yaw rate limit (rad/s)",
-              min=0.0, max=motor.SPOT_MAX_ANGULAR_VELOCITY),
+              min=0.0, max=motor.SPOT_MAX_ANGULAR_VELOCITY, live=True),
     ParamSpec("min_body_height", _DEFAULT_LIMITS.min_body_height, "Lowest body height offset (m)",
-              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1]),
+              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1], live=True),
     ParamSpec("max_body_height", _DEFAULT_LIMITS.max_body_height, "Highest body height offset (m)",
-              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1]),
+              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1], live=True),
     ParamSpec("max_body_roll", _DEFAULT_LIMITS.max_body_roll, "Body roll limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX),
+              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_body_pitch", _DEFAULT_LIMITS.max_body_pitch, "Body pitch limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX),
+              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_body_yaw", _DEFAULT_LIMITS.max_body_yaw, "Body yaw limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX),
+              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_goal_distance", _DEFAULT_LIMITS.max_goal_distance, "POSITION_MODE step limit (m)",
-              min=0.0, max=20.0),
+              min=0.0, max=20.0, live=True),
     ParamSpec("max_goal_yaw", _DEFAULT_LIMITS.max_goal_yaw, "POSITION_MODE turn limit (rad)", min=0.0,
-              max=2 * math.pi),
+              max=2 * math.pi, live=True),
     ParamSpec("max_arm_reach", _DEFAULT_LIMITS.max_arm_reach, "Arm goals farther are rejected (m)",
-              min=0.1, max=3.0),
+              min=0.1, max=3.0, live=True),
     ParamSpec("min_move_duration", _DEFAULT_LIMITS.min_move_duration, "Fastest arm move (s)", min=0.05,
-              max=60.0),
+              max=60.0, live=True),
     ParamSpec("max_move_duration", _DEFAULT_LIMITS.max_move_duration, "Slowest arm move (s)", min=0.05,
-              max=600.0),
+              max=600.0, live=True),
     ParamSpec("default_move_duration", 2.0, "Arm move duration without MovementDurationMs (s)",
               min=0.05, max=600.0),
     ParamSpec("nominal_body_height", 0.52, "Spot's nominal stand height above the floor (m); "
@@ -243,6 +262,8 @@ class MotorCommandBridge:
         self._fatal_refusal = False
 
         self.diag_pub = node.create_publisher("diagnostic_msgs/msg/DiagnosticArray", "diagnostics", DEFAULT)
+        self.battery_pub = node.create_publisher("sensor_msgs/msg/BatteryState", "battery", DEFAULT)
+        self.lease_owner: str | None = None
         node.create_subscription("std_msgs/msg/String", "motor_command", self.on_json, COMMAND)
         node.create_subscription("std_msgs/msg/UInt8MultiArray", "motor_command/binary", self.on_binary, COMMAND)
         node.create_subscription("geometry_msgs/msg/Twist", "cmd_vel", self.on_twist, COMMAND)
@@ -250,6 +271,9 @@ class MotorCommandBridge:
         self._watchdog_timer = node.create_timer(min(0.05, self.cmd_timeout / 4), self.watchdog_tick)
         self._diag_timer = node.create_timer(values["diagnostics_period"], self.diagnostics_tick)
         node.add_on_shutdown(self.shutdown)
+        self._create_services(node)
+        if hasattr(node, "on_parameters_set"):
+            node.on_parameters_set(self.on_parameters_set)
         self._startup(values)
 
     # -- start-up / shutdown ------------------------------------------------------------------
@@ -490,6 +514,36 @@ class MotorCommandBridge:
         if self.player.playing and self.player.cancel(wait=False):
             self.log.warning(f"playback '{self.player.name}' cancelled: live command on {source}")
 
+    # -- services and live parameters ---------------------------------------------------------
+    def _create_services(self, node: NodeHandle) -> None:
+        if not hasattr(node, "create_service"):
+            return
+        for name, verb in SERVICE_VERBS.items():
+            node.create_service("std_srvs/srv/Trigger", name, lambda request, verb=verb: self.call_verb(verb))
+        node.create_service("std_srvs/srv/SetBool", "enable_motion",
+                            lambda request: self.call_verb("enable_motion" if request.data else "disable_motion"))
+
+    def call_verb(self, verb: str) -> dict[str, Any]:
+        """A service call: run `verb` (the control topic's path) -> Trigger/SetBool response fields."""
+        outcome = self.control(verb)
+        return {"success": outcome.status in _SUCCESS, "message": service_message(verb, outcome)}
+
+    def on_parameters_set(self, changes: dict[str, Any]) -> str | None:
+        """Apply live parameter changes (limits, cmd_timeout, cmd_duration); None, or why not."""
+        with self._lock:
+            values = {**self.values, **changes}
+            try:
+                limits = limits_from_params(values)
+            except ParameterError as exc:
+                return str(exc)
+            self.values = values
+            self.limits = limits
+            self.commander.limits = limits
+            self.cmd_timeout = values["cmd_timeout"]
+            self.commander.cmd_duration = float(values["cmd_duration"])
+            self._clamping.clear()
+        return None  # the node logs the accepted change
+
     # -- control verbs ------------------------------------------------------------------------
     def control(self, verb: str) -> Outcome:
         """Run one control verb. Unknown verbs: one log line, nothing done."""
@@ -638,8 +692,8 @@ class MotorCommandBridge:
         if self._closing:
             return
         if probe:
-            if c.lease_held or not c.robot_ok:
-                c.probe()
+            c.probe()  # also the RobotState of the status topics (battery, E-Stop, faults, ...)
+            self.lease_owner = None if c.lease_held or not c.robot_ok else c.body_lease_owner()
             if self.estop is not None and c.robot_ok:
                 self.estop.poll()
             if self.auto_claim and not c.lease_held and c.robot_ok:
@@ -651,6 +705,17 @@ class MotorCommandBridge:
         with self._lock:
             msg = self._diagnostics_msg()
         self.diag_pub.publish(msg)
+        state = c.last_state
+        if state is not None and probe:
+            for battery in state.battery_states:
+                self.battery_pub.publish(self.node.msg(
+                    "sensor_msgs/msg/BatteryState", header=header(self.node, self.node.now(), battery.identifier),
+                    **robot_status.battery_state_fields(battery)))
+
+    def compact_status(self) -> str:
+        """Battery, E-Stop and faults in one short line (the live table of `spot-bow-ros run`)."""
+        state = self.commander.last_state
+        return robot_status.compact_status(state) if state is not None else "robot state not known yet"
 
     def _estop_level(self) -> str:
         status = self.estop.last_status if self.estop is not None else None
@@ -691,12 +756,28 @@ class MotorCommandBridge:
         # `byte level`: rclpy wants bytes of length 1, rosbags an int; follow the backend's default.
         if self._level_is_bytes is None:
             self._level_is_bytes = isinstance(make("diagnostic_msgs/msg/DiagnosticStatus").level, (bytes, bytearray))
-        status = make("diagnostic_msgs/msg/DiagnosticStatus", level=bytes([level]) if self._level_is_bytes else level,
-                      name=f"{self.node.name}: Spot motor commands", message=summary,
-                      hardware_id=self.hostname,
-                      values=[make("diagnostic_msgs/msg/KeyValue", key=k, value=v) for k, v in values.items()])
+        entries = [robot_status.StatusEntry("Spot motor commands", level, summary, values)]
+        entries.append(robot_status.lease_entry(self.lease_owner, c.lease_held))
+        if c.last_state is not None:
+            entries.extend(robot_status.status_entries(c.last_state))
+        status = [make("diagnostic_msgs/msg/DiagnosticStatus",
+                       level=bytes([e.level]) if self._level_is_bytes else e.level,
+                       name=f"{self.node.name}: {e.name}", message=e.message, hardware_id=self.hostname,
+                       values=[make("diagnostic_msgs/msg/KeyValue", key=k, value=str(v)) for k, v in e.values.items()])
+                  for e in entries]
         return make("diagnostic_msgs/msg/DiagnosticArray", header=header(self.node, self.node.now(), ""),
-                    status=[status])
+                    status=status)
+
+
+def service_message(verb: str, outcome: Outcome) -> str:
+    """The `message` of a service reply: what happened, in one line."""
+    if outcome.status == "disabled":
+        return f"{verb} refused: motion is disabled (call enable_motion with data: true first)"
+    if outcome.status == "rejected" and outcome.detail.startswith("unknown verb"):
+        return f"{verb} is not supported by this motor_command ({outcome.detail})"
+    if outcome.status in _SUCCESS:
+        return outcome.detail or verb
+    return f"{verb} failed: {outcome.detail or outcome.status}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,7 +67,7 @@ PARAMS = [
     ParamSpec("cameras", ["frontleft", "frontright", "left", "right", "back", "hand"],
               f"Cameras to bridge (any of {', '.join(CAMERA_SOURCES)}); ones the robot lacks are skipped "
               "with a warning"),
-    ParamSpec("rate", 15.0, "Fetch rate in Hz for every camera", min=0.1, max=60.0),
+    ParamSpec("rate", 15.0, "Fetch rate in Hz for every camera (applied live)", min=0.1, max=60.0, live=True),
     ParamSpec("depth", False, "Also bridge the depth cameras (spot/depth/<name>/...)"),
     ParamSpec("depth_registered", False, "Also bridge the depth registered to the visual cameras "
               "(spot/depth_registered/<name>/image + camera_info of the visual camera)"),
@@ -265,7 +265,20 @@ class SpotCamerasBridge:
                 raise
         self._thread = threading.Thread(target=self._loop, name="spot-cameras-fetch", daemon=True)
         node.add_on_shutdown(self.stop)
+        if hasattr(node, "on_parameters_set"):
+            node.on_parameters_set(self.on_parameters_set)
         self._thread.start()
+
+    def on_parameters_set(self, changes: dict[str, Any]) -> str | None:
+        """Live parameters: `rate` (the fetch schedule restarts at the new period)."""
+        if "rate" in changes:
+            self.rate = float(changes["rate"])
+            sched = self.schedule
+            if sched is not None:
+                sched.period = 1.0 / self.rate
+                sched.reset(time.monotonic())
+            self.log.info(f"fetch rate now {self.rate:g} Hz")
+        return None
 
     # -- lifecycle --------------------------------------------------------------------------
     def stop(self) -> None:

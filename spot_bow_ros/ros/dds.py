@@ -486,6 +486,12 @@ class DdsTransport:
                       deliver: Callable[[Any], None]) -> DdsReader:
         return self._add_reader(DdsReader(self, node, topic, type_name, qos, deliver))
 
+    def create_service(self, node: Any, name: str, srv_type: str, handler: Callable, qos: QoS) -> Any:
+        """A service of `node` on the domain (`dds_services.DdsServiceServer`)."""
+        from .dds_services import DdsServiceServer
+
+        return DdsServiceServer(self, node, name, srv_type, handler, qos)
+
     def add_node(self, node: Any) -> None:
         self._graph.add_node(node)
 
@@ -559,13 +565,7 @@ class DdsTransport:
 
         A topic published with several types is listed with the first type seen."""
         found: dict[str, TopicInfo] = {}
-        try:
-            samples = self._publications.read(N=100_000, condition=ReadCondition(
-                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
-        except DDSException as exc:  # pragma: no cover
-            _log.warning(f"reading DCPSPublication failed: {exc}")
-            samples = []
-        for ep in samples:
+        for ep in self._publication_samples():
             topic, type_name = ros_topic_name(ep.topic_name), ros_type_name(ep.type_name)
             if topic is None or type_name is None:
                 continue
@@ -591,12 +591,8 @@ class DdsTransport:
 
     def adapted_qos(self, topic: str, depth: int = 100) -> QoS:
         """A reader QoS that matches every discovered publisher of `topic`."""
-        try:
-            samples = self._publications.read(N=100_000, condition=ReadCondition(
-                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
-        except DDSException:
-            samples = []
-        offered = [ros_qos_of(ep.qos) for ep in samples if ros_topic_name(ep.topic_name) == topic]
+        offered = [ros_qos_of(ep.qos) for ep in self._publication_samples()
+                   if ros_topic_name(ep.topic_name) == topic]
         reliable = bool(offered) and all(q.reliability == Reliability.RELIABLE for q in offered)
         latched = bool(offered) and all(q.durability == Durability.TRANSIENT_LOCAL for q in offered)
         return QoS(depth=depth,
@@ -614,8 +610,10 @@ class DdsTransport:
             return list(self._readers)
 
     # -- internals --------------------------------------------------------------------------
-    def _topic(self, topic: str, type_name: str) -> Topic:
-        name = dds_topic_name(topic)
+    def _topic(self, topic: str, type_name: str, dds_name: str | None = None, cls: Any = None) -> Topic:
+        """The DDS topic of ROS topic `topic` (or of the DDS name `dds_name` with IDL struct `cls`:
+        service topics)."""
+        name = dds_name or dds_topic_name(topic)
         with self._lock:
             known = self._topics.get(name)
             if known is not None:
@@ -624,17 +622,49 @@ class DdsTransport:
                                    f"not {type_name}")
                 return known[0]
             try:
-                cls = idl_struct(self.messages.typestore, type_name)
+                cls = cls or idl_struct(self.messages.typestore, type_name)
             except KeyError:
                 raise UnknownMessageType(f"unknown message type {type_name!r}") from None
             entity = Topic(self._participant, name, cls)
             self._topics[name] = (entity, type_name)
             return entity
 
-    def _user_data(self, type_name: str) -> bytes | None:
+    def _user_data(self, type_name: str, prefix: str = "") -> bytes | None:
+        """Endpoint USER_DATA: `prefix` (e.g. `serviceid=...;`) and, on Iron and later, `typehash=`."""
         if not self.type_hashes:
-            return None
-        return f"typehash={self.messages.type_hash(type_name)};".encode()
+            return prefix.encode() or None
+        return f"{prefix}typehash={self.messages.type_hash(type_name)};".encode()
+
+    def add_endpoint(self, reader: Any = None, writer: Any = None) -> None:
+        """Register a service's reader (taken on the receive thread: `drain()`, `_cond`) and/or
+        writer (listed with its node on `ros_discovery_info`: `gid`, `node`, `close()`)."""
+        with self._lock:
+            if writer is not None:
+                self._writers.append(writer)
+        if reader is not None:
+            self._add_reader(reader)
+        else:
+            self._graph.update()
+
+    def discovered_services(self) -> dict[str, str]:
+        """ROS services served on the domain (a reply writer `rr/<name>Reply` exists): name -> type."""
+        from .dds_types import ros_service_name
+
+        found: dict[str, str] = {}
+        for ep in self._publication_samples():
+            named = ros_service_name(ep.topic_name, ep.type_name)
+            if named is not None:
+                found.setdefault(*named)
+        return found
+
+    def _publication_samples(self) -> list:
+        """The alive writers of the domain (DCPSPublication), empty if it cannot be read."""
+        try:
+            return self._publications.read(N=100_000, condition=ReadCondition(
+                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
+        except DDSException as exc:  # pragma: no cover
+            _log.warning(f"reading DCPSPublication failed: {exc}")
+            return []
 
     def _add_reader(self, reader: DdsReader) -> DdsReader:
         with self._lock:

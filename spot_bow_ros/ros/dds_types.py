@@ -43,6 +43,17 @@ def ros_topic_name(dds_topic: str) -> str | None:
     return None
 
 
+def ros_service_name(dds_topic: str, dds_type: str) -> tuple[str, str] | None:
+    """(`/foo`, `pkg/srv/Srv`) of a service's reply topic `rr/fooReply` of type
+    `pkg::srv::dds_::Srv_Response_`; None for anything else."""
+    if not (dds_topic.startswith("rr/") and dds_topic.endswith("Reply")):
+        return None
+    parts = dds_type.split("::")
+    if len(parts) != 4 or parts[2] != "dds_" or not parts[3].endswith("_Response_"):
+        return None
+    return dds_topic[2:-len("Reply")], f"{parts[0]}/{parts[1]}/{parts[3][:-len('_Response_')]}"
+
+
 def dds_type_name(ros_type: str) -> str:
     """`sensor_msgs/msg/Image` -> `sensor_msgs::msg::dds_::Image_`."""
     pkg, sub, name = normalize_type_name(ros_type).split("/")
@@ -95,3 +106,21 @@ def _member_type(typestore: Any, desc: tuple) -> Any:
     if kind == Nodetype.ARRAY:
         return T.array[elem, length]
     return T.sequence[elem, length] if length else T.sequence[elem]
+
+
+def service_idl_struct(typestore: Any, ros_type: str) -> type[IdlStruct]:
+    """The IDL struct of a service request/response type as it travels (rmw_cyclonedds_cpp):
+    the 16-byte request header (uint64 client guid, int64 sequence number) before the fields.
+
+    Cyclone checks written and received CDR against the struct (e.g. that a bool is 0 or 1), so
+    the header must be part of it; ROS 2 peers match the topic by type name."""
+    key = (id(typestore), "srv:" + ros_type)
+    with _cache_lock:
+        cls = _cache.get(key)
+        if cls is None:
+            fields: dict[str, Any] = {"guid": T.uint64, "seq": T.int64}  # as cdds_request_header_t
+            for fname, desc in typestore.fielddefs[ros_type][1]:
+                fields[fname] = _member_type(typestore, desc)
+            cls = make_idl_struct(ros_type.split("/")[-1] + "_", dds_type_name(ros_type), fields)
+            _cache[key] = cls
+        return cls

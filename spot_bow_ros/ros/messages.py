@@ -45,6 +45,9 @@ class RosbagsMessages:
             raise ValueError(f"unknown ROS distro {distro!r} (expected one of {', '.join(ROS_DISTROS)})") from None
         self.distro = distro
         self.typestore = get_typestore(store)
+        from .srv_types import register_service_types
+
+        register_service_types(self.typestore)  # std_srvs / rcl_interfaces request+response types
         self._layouts: dict[str, tuple[type, list, frozenset]] = {}
 
     # -- construction -------------------------------------------------------------------

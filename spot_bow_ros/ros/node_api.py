@@ -75,6 +75,18 @@ class NodeHandle(Protocol):
 
     def get_parameter(self, name: str) -> Any: ...
 
+    def on_parameters_set(self, callback: Callable[[dict[str, Any]], str | None]) -> None:
+        """Live parameters (`ParamSpec.live`): `callback({name: validated value})` applies a
+        runtime change (`ros2 param set`) and returns None, or returns the reason to refuse it.
+        Parameters that are not live are read-only: refused before the callback."""
+
+    # -- services -------------------------------------------------------------------------
+    def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
+                       parameters: bool = False) -> Any:
+        """Serve `name` (resolved like a topic) of type `srv_type` (e.g. `std_srvs/srv/Trigger`):
+        `callback(request)` returns the response fields as a dict. Callbacks run off the node's
+        topic/timer executor (their own thread / callback group), one call at a time."""
+
     # -- logging & lifecycle --------------------------------------------------------------
     def get_logger(self) -> Logger: ...
 

@@ -31,6 +31,8 @@ class ParamSpec:
 
     `default` fixes the type (bool, int, float, str, or a list of one of them; an empty list
     needs `list_type`). `min`/`max` bound numbers (inclusive), `choices` limits strings.
+    `live`: the node applies changes at runtime (`ros2 param set`, through its on-set callback);
+    every other parameter is read-only once the node runs (`ros2 param set` refuses it).
     """
 
     name: str
@@ -43,6 +45,12 @@ class ParamSpec:
     read_only: bool = False
     #: a string parameter that also takes an integer, as its decimal text (`device: 9`)
     int_as_text: bool = False
+    live: bool = False
+
+    @property
+    def is_read_only(self) -> bool:
+        """Refused at runtime: declared read-only, or not applied live by its node."""
+        return self.read_only or not self.live
 
     @property
     def type_name(self) -> str:
@@ -178,13 +186,18 @@ class ParameterSet:
         return self.values[name]
 
     def set(self, name: str, value: Any) -> Any:
+        self.values[name] = self.check(name, value)
+        return self.values[name]
+
+    def check(self, name: str, value: Any) -> Any:
+        """`value` validated for a runtime change of `name`, or ParameterError saying why not."""
         spec = self.specs.get(name)
         if spec is None:
             raise ParameterError(f"parameter '{name}' is not declared")
-        if spec.read_only:
-            raise ParameterError(f"parameter '{name}' is read-only")
-        self.values[name] = spec.validate(value)
-        return self.values[name]
+        if spec.is_read_only:
+            raise ParameterError(f"parameter '{name}' is read-only: it applies at start-up only "
+                                 f"(restart the node with -p {name}:=...)")
+        return spec.validate(value)
 
 
 # -- params files under a namespace ---------------------------------------------------------

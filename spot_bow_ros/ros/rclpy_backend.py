@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .names import UnknownMessageType, normalize_type_name
+from .srv_types import normalize_srv_type as normalize_service_type
 from .params import ParameterError, ParamSpec
 from .qos import Durability, History, QoS, Reliability
 
@@ -182,7 +183,7 @@ def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
     text = spec.description
     if spec.choices:
         text += f" (one of: {', '.join(map(str, spec.choices))})"
-    out: dict[str, Any] = {"description": text, "read_only": bool(spec.read_only)}
+    out: dict[str, Any] = {"description": text, "read_only": bool(spec.is_read_only)}
     if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
         return out
     if isinstance(spec.default, float):
@@ -196,11 +197,12 @@ def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
     return out
 
 
-def parameter_descriptor(spec: ParamSpec) -> Any:
-    """`ParameterDescriptor` with description, read_only and the numeric range of `spec`."""
+def parameter_descriptor(spec: ParamSpec, writable: bool = False) -> Any:
+    """`ParameterDescriptor` with description, read_only and the numeric range of `spec`
+    (`writable`: read_only off, to give a declared-by-type parameter its first value)."""
     _require_rclpy()
     f = descriptor_fields(spec)
-    desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"])
+    desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"] and not writable)
     if "floating_point_range" in f:
         desc.floating_point_range = [FloatingPointRange(**r) for r in f["floating_point_range"]]
     if "integer_range" in f:
@@ -299,6 +301,11 @@ class RclpyNode:
                 value = [] if isinstance(spec.default, (list, tuple)) and spec.name in overrides \
                     else plain_value(spec.default)
                 self._initialize(spec, value)
+            if isinstance(spec.default, (list, tuple)) and spec.is_read_only and hasattr(self.node, "set_descriptor"):
+                try:  # initialized: now read-only (declared writable only to be initialized)
+                    self.node.set_descriptor(spec.name, parameter_descriptor(spec))
+                except Exception as exc:  # stays writable; the node ignores runtime changes of it
+                    self.node.get_logger().debug(f"parameter '{spec.name}' stays writable: {exc}")
             values[spec.name] = spec.validate(value)  # choices, NaN, int->float as the standalone backend
             self._specs[spec.name] = spec
         return values
@@ -312,7 +319,8 @@ class RclpyNode:
         initial = default if default != [] else parameter_type(spec)
         try:
             try:
-                return self.node.declare_parameter(spec.name, initial, parameter_descriptor(spec))
+                return self.node.declare_parameter(spec.name, initial,
+                                                   parameter_descriptor(spec, writable=isinstance(default, list)))
             except InvalidParameterTypeException:
                 # e.g. `-p rate:=30` for a double: coerce as the standalone backend does, or fail
                 override = getattr(self.node, "_parameter_overrides", {}).get(spec.name)
@@ -338,6 +346,60 @@ class RclpyNode:
 
     def get_parameter(self, name: str) -> Any:
         return plain_value(self.node.get_parameter(name).value)
+
+    def on_parameters_set(self, callback: Callable[[dict[str, Any]], str | None]) -> None:
+        """Live parameters: `callback({name: value})` applies a runtime change or returns the
+        reason to refuse it (rclpy `add_on_set_parameters_callback`; read-only parameters are
+        refused by rclpy itself from their descriptor)."""
+        from rcl_interfaces.msg import SetParametersResult
+
+        def on_set(params: list) -> Any:
+            batch = {}
+            for p in params:
+                spec = self._specs.get(p.name)
+                if spec is None:
+                    continue
+                try:
+                    batch[p.name] = spec.validate(plain_value(p.value))
+                except ParameterError as exc:
+                    return SetParametersResult(successful=False, reason=str(exc))
+            try:
+                reason = callback(batch) if batch else None
+            except Exception as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+            return SetParametersResult(successful=reason is None, reason=reason or "")
+
+        self.node.add_on_set_parameters_callback(on_set)
+
+    def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
+                       parameters: bool = False) -> Any:
+        """A real rclpy service; `callback(request)` returns the response's fields (dict) or a
+        response. Services of a node share one mutually exclusive callback group of their own:
+        with the MultiThreadedExecutor they run beside the node's subscriptions and timers
+        (a robot RPC behind a service never stalls them; the bridges guard shared state with
+        their own locks), one service call at a time."""
+        from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+
+        pkg, _, type_name = normalize_service_type(srv_type).split("/")
+        cls = getattr(importlib.import_module(f"{pkg}.srv"), type_name)
+        if getattr(self, "_service_group", None) is None:
+            self._service_group = MutuallyExclusiveCallbackGroup()
+        logger = self.node.get_logger()
+
+        def serve(request: Any, response: Any) -> Any:
+            try:
+                out = callback(request)
+            except Exception as exc:
+                logger.error(f"service {name} failed: {type(exc).__name__}: {exc}")
+                out = {"success": False, "message": f"{type(exc).__name__}: {exc}"}
+            if not isinstance(out, dict):
+                return out
+            for key, value in out.items():
+                if hasattr(response, key):
+                    setattr(response, key, value)
+            return response
+
+        return self.node.create_service(cls, name, serve, callback_group=self._service_group)
 
     def get_logger(self) -> Any:
         return self.node.get_logger()

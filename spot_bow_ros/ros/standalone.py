@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from .messages import RosbagsMessages, messages_for
 from .names import expand_topic_name
-from .params import ParameterSet, ParamSpec
+from .params import ParameterError, ParameterSet, ParamSpec
 from .qos import QoS
 from .node_api import Stamp, stamp_from_ns
 
@@ -52,6 +52,9 @@ class Transport(Protocol):
     def create_reader(self, node: "StandaloneNode", topic: str, type_name: str, qos: QoS,
                       deliver: MessageCallback) -> Reader: ...
 
+    def create_service(self, node: "StandaloneNode", name: str, srv_type: str,
+                       handler: Callable[[Any, Callable[[Any], None]], None], qos: QoS) -> Any: ...
+
     def add_node(self, node: "StandaloneNode") -> None: ...
 
     def remove_node(self, node: "StandaloneNode") -> None: ...
@@ -69,6 +72,7 @@ class InProcessBus:
         self._latched: dict[str, collections.deque] = {}
         self._taps: list[Tap] = []
         self._listening: list[Tap] = []
+        self._services: dict[str, tuple[str, Callable]] = {}
 
     def add_tap(self, tap: Tap, counts_as_subscriber: bool = False) -> None:
         """Every published message is also handed, CDR-serialised, to `tap` (recording).
@@ -96,6 +100,29 @@ class InProcessBus:
         for msg in latched:
             deliver(msg)
         return reader
+
+    def create_service(self, node, name, srv_type, handler, qos):
+        with self._lock:  # a second server of a name takes over (ROS 2 allows duplicates)
+            self._services[name] = (srv_type, handler)
+        return _InProcService(self, name, handler)
+
+    def call_service(self, name: str, request: Any, timeout_s: float = 5.0) -> Any:
+        """Call a service of a node on this bus (tests, composed tools): the response message."""
+        with self._lock:
+            entry = self._services.get(name)
+        if entry is None:
+            raise LookupError(f"service {name} is not available")
+        done = threading.Event()
+        box: list = []
+        entry[1](request, lambda response: (box.append(response), done.set()))
+        if not done.wait(timeout_s):
+            raise TimeoutError(f"service {name} did not reply within {timeout_s:g} s")
+        return box[0]
+
+    @property
+    def services(self) -> dict[str, str]:
+        with self._lock:
+            return {name: srv for name, (srv, _) in self._services.items()}
 
     def add_node(self, node):
         pass
@@ -151,6 +178,16 @@ class _InProcReader:
                 readers.remove(self)
 
 
+class _InProcService:
+    def __init__(self, bus: InProcessBus, name: str, handler: Callable):
+        self.bus, self.name, self.handler = bus, name, handler
+
+    def close(self) -> None:
+        with self.bus._lock:
+            if self.bus._services.get(self.name, (None, None))[1] is self.handler:
+                del self.bus._services[self.name]
+
+
 class _StandalonePublisher:
     def __init__(self, node: "StandaloneNode", topic: str, type_name: str, writer: Writer):
         self.node, self.topic, self.type_name, self._writer = node, topic, type_name, writer
@@ -203,7 +240,8 @@ class StandaloneNode:
     """`NodeHandle` over a `Transport`; callbacks run on this node's own executor thread."""
 
     def __init__(self, name: str, transport: Transport, namespace: str = "/",
-                 parameter_overrides: Mapping[str, Any] | None = None, remaps: Mapping[str, str] | None = None):
+                 parameter_overrides: Mapping[str, Any] | None = None, remaps: Mapping[str, str] | None = None,
+                 serve_parameters: bool = True):
         self.name = name
         self.namespace = namespace if namespace.startswith("/") else "/" + namespace
         # `-r from:=to` topic remappings, applied as rcl does: on fully expanded names.
@@ -221,11 +259,21 @@ class StandaloneNode:
         self._writers: list[Writer] = []
         self._subscriptions: list[_StandaloneSubscription] = []
         self._on_shutdown: list[Callable[[], None]] = []
+        self._on_set: list[Callable[[dict[str, Any]], str | None]] = []
+        self._param_lock = threading.Lock()
+        self._services: list[Any] = []
+        self._service_queue: collections.deque = collections.deque()
+        self._service_cv = threading.Condition()
+        self._service_thread: threading.Thread | None = None
         self._closed = False
         self.publishers: list[_StandalonePublisher] = []
         transport.add_node(self)
         self._thread = threading.Thread(target=self._spin, name=f"node:{name}", daemon=True)
         self._thread.start()
+        if serve_parameters and hasattr(transport, "create_service"):
+            from .param_services import ParameterServices
+
+            ParameterServices(self)
 
     # -- messages -------------------------------------------------------------------------
     def msg(self, type_name: str, **fields: Any) -> Any:
@@ -257,6 +305,54 @@ class StandaloneNode:
         sub.reader = self.transport.create_reader(self, full, type_name, qos, sub.deliver)
         return sub
 
+    # -- services -------------------------------------------------------------------------
+    def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
+                       parameters: bool = False) -> Any:
+        """Serve `name` (relative names resolve like topics): `callback(request)` returns the
+        response's fields as a dict (or a response message). Callbacks run one at a time on the
+        node's service thread, not its executor: a robot RPC behind a service never delays the
+        node's timers and subscriptions (rclpy: a separate callback group). A callback that
+        raises is answered with `success=False` and the error where the response has them."""
+        from .srv_types import PARAMETERS_QOS, SERVICES_QOS, known_service_type, response_type
+
+        srv_type = known_service_type(srv_type)
+        full = self.resolve_topic(name)
+        resp_type = response_type(srv_type)
+
+        def handler(request: Any, respond: Callable[[Any], None]) -> None:
+            with self._service_cv:
+                self._service_queue.append((callback, resp_type, request, respond, full))
+                self._service_cv.notify()
+
+        if self._service_thread is None:
+            self._service_thread = threading.Thread(target=self._serve, name=f"srv:{self.name}", daemon=True)
+            self._service_thread.start()
+        qos = PARAMETERS_QOS if parameters else SERVICES_QOS
+        service = self.transport.create_service(self, full, srv_type, handler, qos)
+        self._services.append(service)
+        return service
+
+    def _serve(self) -> None:
+        from .srv_types import response_defaults
+
+        while True:
+            with self._service_cv:
+                while not self._service_queue and not self._closed:
+                    self._service_cv.wait()
+                if self._closed:
+                    return
+                callback, resp_type, request, respond, name = self._service_queue.popleft()
+            try:
+                out = callback(request)
+                response = self._messages.make(resp_type, **out) if isinstance(out, dict) else out
+            except Exception as exc:
+                self._logger.error(f"service {name} failed: {type(exc).__name__}: {exc}")
+                response = response_defaults(self._messages.make, resp_type, f"{type(exc).__name__}: {exc}")
+            try:
+                respond(response)
+            except Exception as exc:
+                self._logger.error(f"replying on service {name} failed: {type(exc).__name__}: {exc}")
+
     # -- time -----------------------------------------------------------------------------
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> _StandaloneTimer:
         if not period_s > 0:
@@ -278,7 +374,54 @@ class StandaloneNode:
         return self._params.get(name)
 
     def set_parameter(self, name: str, value: Any) -> Any:
-        return self._params.set(name, value)
+        """Set one parameter at runtime (as `ros2 param set`); ParameterError if refused."""
+        (ok, reason), = self.set_parameters({name: value})
+        if not ok:
+            raise ParameterError(reason)
+        return self._params.get(name)
+
+    def on_parameters_set(self, callback: Callable[[dict[str, Any]], str | None]) -> None:
+        """`callback({name: value})` runs before runtime changes of live parameters are accepted
+        (values already validated against their specs); it applies them and returns None, or
+        returns the reason to refuse them."""
+        self._on_set.append(callback)
+
+    def set_parameters(self, values: Mapping[str, Any], atomic: bool = False) -> list[tuple[bool, str]]:
+        """Runtime changes: (accepted, reason) per parameter. Undeclared, read-only (not `live`)
+        and invalid values are refused; the rest go through the on-set callbacks. `atomic`: all
+        or none (one callback call with every value)."""
+        with self._param_lock:
+            checked: dict[str, Any] = {}
+            results: dict[str, tuple[bool, str]] = {}
+            for name, value in values.items():
+                try:
+                    checked[name] = self._params.check(name, value)
+                except ParameterError as exc:
+                    results[name] = (False, str(exc))
+            if atomic and results:
+                return [results.get(n, (False, "not applied: another parameter of the set was refused"))
+                        for n in values]
+            batches = [checked] if atomic else [{n: v} for n, v in checked.items()]
+            for batch in batches:
+                if not batch:
+                    continue
+                reason = self._run_on_set(batch)
+                for name in batch:
+                    results[name] = (reason is None, reason or "")
+                if reason is None:
+                    self._params.values.update(batch)
+                    self._logger.info("parameter " + ", ".join(f"{n} = {v!r}" for n, v in batch.items()))
+            return [results[n] for n in values]
+
+    def _run_on_set(self, batch: dict[str, Any]) -> str | None:
+        for callback in self._on_set:
+            try:
+                reason = callback(dict(batch))
+            except Exception as exc:
+                return f"{type(exc).__name__}: {exc}"
+            if reason:
+                return str(reason)
+        return None
 
     @property
     def parameter_specs(self) -> dict[str, ParamSpec]:
@@ -302,8 +445,12 @@ class StandaloneNode:
         with self._cv:
             self._closed = True
             self._cv.notify_all()
+        with self._service_cv:
+            self._service_cv.notify_all()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=5.0)
+        for service in self._services:
+            service.close()
         for sub in self._subscriptions:
             if sub.reader is not None:
                 sub.reader.close()
@@ -360,3 +507,4 @@ class StandaloneNode:
             # the bridges catch their own errors, so reaching this is a bug worth reporting).
             self._logger.error(f"callback {getattr(callback, '__qualname__', callback)} raised "
                                f"{type(exc).__name__}: {exc}")
+

@@ -35,7 +35,7 @@ class CliError(Exception):
 def add_parser(subparsers: Any) -> None:
     """Register `topic` and `record` on an argparse subparsers object."""
     topic = subparsers.add_parser("topic", help="list, echo and measure ROS 2 topics (standalone ros2 topic)")
-    verbs = topic.add_subparsers(dest="topic_verb", metavar="{list,echo,hz}")
+    verbs = topic.add_subparsers(dest="topic_verb", metavar="{list,echo,hz,pub}")
     verbs.required = True
     p = verbs.add_parser("list", help="topics with publishers on the DDS domain")
     p.add_argument("-t", "--show-types", action="store_true", help="also print each topic's type")
@@ -51,6 +51,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("topic", help="topic name, e.g. /joint_states")
     p.add_argument("--window", "-w", type=int, default=100, help="messages in the rate window")
     p.add_argument("--timeout", type=float, default=0.0, help="exit after S seconds (0: never)")
+    from .service_cli import add_topic_pub
+
+    add_topic_pub(verbs)
     topic.set_defaults(func=run)
 
     rec = subparsers.add_parser("record", help="record topics to a rosbag2 (standalone ros2 bag record)")
@@ -74,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
                 return _echo(args, stop)
             if getattr(args, "topic_verb", None) == "hz":
                 return _hz(args, stop)
+            if getattr(args, "topic_verb", None) == "pub":
+                from .service_cli import run_topic_pub
+
+                return run_topic_pub(args, stop)
             return _record(args, stop)
     except (CliError, TopicNameError, UnknownMessageType, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

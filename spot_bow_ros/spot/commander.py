@@ -211,6 +211,7 @@ class SpotCommander:
         self._command_client: RobotCommandClient | None = None
         self._state_client: RobotStateClient | None = None
         self.lease_held = False
+        self.last_state: Any = None  # the RobotState of the last probe (status topics)
         self.lease_lost_reason = ""
         self.robot_ok = True
         self.robot_error = ""
@@ -386,10 +387,21 @@ class SpotCommander:
             self._robot_failed(exc)
             return False
         self.powered = state.power_state.motor_power_state == state.power_state.STATE_ON
+        self.last_state = state
         if not self.robot_ok:
             self.log.info("robot answers again: command forwarding resumes")
         self.robot_ok = True
         return True
+
+    def body_lease_owner(self) -> str | None:
+        """Client name holding the body lease per the lease service (None: free or unknown)."""
+        try:
+            for resource in self.lease_client.list_leases(timeout=self.rpc_timeout):
+                if resource.resource == "body":
+                    return resource.lease_owner.client_name or None
+        except (bd_exc.Error, SpotConnectionError):
+            return None
+        return None
 
     # -- power -----------------------------------------------------------------------------
     def power_on(self, timeout_s: float = 20.0) -> CommandResult:

@@ -1,0 +1,85 @@
+"""ros/srv_types.py and ros/dds_services.py: rmw_cyclonedds_cpp's service conventions (topics,
+types, request header, endpoint USER_DATA) as seen by a plain Cyclone reader of the builtin topics."""
+
+import struct
+
+import pytest
+from cyclonedds.builtin import BuiltinDataReader, BuiltinTopicDcpsPublication, BuiltinTopicDcpsSubscription
+from cyclonedds.core import Policy
+from cyclonedds.domain import DomainParticipant
+from waiting import wait_until
+
+from spot_bow_ros.ros.dds import DdsTransport
+from spot_bow_ros.ros.dds_services import DdsServiceClient, ServiceCallError
+from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.ros.srv_types import csid_string, pack_sample, unpack_sample, user_data_value
+from spot_bow_ros.ros.standalone import StandaloneNode
+
+
+def test_request_header_is_inserted_after_the_encapsulation_header():
+    m = messages_for("humble")
+    body = m.serialize(m.make("std_srvs/srv/SetBool_Request", data=True))
+    sample = pack_sample(0xFEDCBA9876543210, 42, body)
+    assert sample[:4] == body[:4] and sample[20:] == body[4:]
+    assert struct.unpack_from("<Qq", sample, 4) == (0xFEDCBA9876543210, 42)
+    assert unpack_sample(sample) == (0xFEDCBA9876543210, 42, body)
+    big = b"\x00\x00\x00\x00" + struct.pack(">Qq", 7, 3) + b"\x01"
+    assert unpack_sample(big)[:2] == (7, 3)
+    with pytest.raises(ValueError, match="shorter than its headers"):
+        unpack_sample(b"\x00\x01\x00\x00\x01")
+
+
+def test_csid_and_user_data_text():
+    ident = bytes([0x01, 0x10, 0xab] + [0] * 12 + [0x2f])
+    assert csid_string(ident) == "01.10.ab.0.0.0.0.0.0.0.0.0.0.0.0.2f"
+    assert user_data_value(b"serviceid=01.2;typehash=RIHS01_ab;", "serviceid") == "01.2"
+    assert user_data_value(b"clientid=x;", "serviceid") is None and user_data_value(None, "k") is None
+
+
+def test_service_types_hash_like_rosidl():
+    m = messages_for("jazzy")
+    # empty requests carry rosidl's placeholder member (its hash differs from a truly empty struct)
+    assert [f for f, _ in m.typestore.fielddefs["std_srvs/srv/Trigger_Request"][1]] == \
+        ["structure_needs_at_least_one_member"]
+    assert m.type_hash("std_srvs/srv/Trigger_Response").startswith("RIHS01_")
+
+
+@pytest.mark.parametrize("distro", ["humble", "jazzy"])
+def test_endpoints_topics_types_qos_and_user_data(distro):
+    import os
+
+    domain = int(os.environ["ROS_DOMAIN_ID"])
+    t = DdsTransport(domain_id=domain, distro=distro)
+    plain = DomainParticipant(domain)
+    try:
+        node = StandaloneNode("svc_node", t, namespace="/ns", serve_parameters=False)
+        node.create_service("std_srvs/srv/Trigger", "power_on", lambda req: {"success": True})
+        subs = BuiltinDataReader(plain, BuiltinTopicDcpsSubscription)
+        pubs = BuiltinDataReader(plain, BuiltinTopicDcpsPublication)
+        found = {}
+
+        def seen():
+            for ep in list(subs.take(N=100)) + list(pubs.take(N=100)):
+                found[ep.topic_name] = ep
+            return {"rq/ns/power_onRequest", "rr/ns/power_onReply"} <= set(found)
+
+        assert wait_until(seen, timeout=5)
+        rq, rr = found["rq/ns/power_onRequest"], found["rr/ns/power_onReply"]
+        assert rq.type_name == "std_srvs::srv::dds_::Trigger_Request_"
+        assert rr.type_name == "std_srvs::srv::dds_::Trigger_Response_"
+        for ep in (rq, rr):
+            ud = next(p.data for p in ep.qos if isinstance(p, Policy.Userdata))
+            assert user_data_value(ud, "serviceid") is not None
+            assert (user_data_value(ud, "typehash") is not None) == (distro == "jazzy")
+            assert Policy.Durability.Volatile in ep.qos and Policy.History.KeepLast(10) in ep.qos
+        assert user_data_value(next(p.data for p in rq.qos if isinstance(p, Policy.Userdata)), "serviceid") == \
+            user_data_value(next(p.data for p in rr.qos if isinstance(p, Policy.Userdata)), "serviceid")
+        assert t.discovered_services()["/ns/power_on"] == "std_srvs/srv/Trigger"
+        client = DdsServiceClient(t, "/ns/power_on", "std_srvs/srv/Trigger")
+        assert client.call(t.messages.make("std_srvs/srv/Trigger_Request"), 5).success is True
+        missing = DdsServiceClient(t, "/ns/nobody", "std_srvs/srv/Trigger")
+        with pytest.raises(ServiceCallError, match="not available"):
+            missing.call(t.messages.make("std_srvs/srv/Trigger_Request"), 0.3)
+        node.destroy()
+    finally:
+        t.close()
