@@ -91,10 +91,11 @@ def test_hard_gentle_release_verbs(sim, tmp_path):
         assert bridge.control("stand").status == "sent"
         assert _wait(lambda: sim.robot.latest().standing)
         rig.control("estop_gentle")                          # on the control topic: sit, then cut
+        t_settle = time.time_ns()
         assert _wait(lambda: sim.robot.estop.stop_level() == SETTLE, 1.0)
-        assert sim.robot.power.motor_state() == ON            # still powered while sitting down
         assert _wait(lambda: sim.robot.power.motor_state() == OFF, 4.0)
-        assert sim.robot.latest().sitting                      # sat before the cut
+        assert sim.robot.latest().sitting                      # sat before the cut ...
+        assert any(s.powered and not s.standing for s in sim.robot.history() if s.local_ns >= t_settle)
         assert "robot: SETTLE_THEN_CUT" in _diag(rig)["estop"]
         assert _diag(rig)["_message"].startswith("robot E-Stopped (SETTLE_THEN_CUT)")
         assert bridge.control("estop_release").status == "control"
