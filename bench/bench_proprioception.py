@@ -87,7 +87,8 @@ def latency(seconds: float, transport_kind: str) -> None:
     from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
     from spot_bow_ros.sim import SimulatedSpot
 
-    with SimulatedSpot(clock_offset_s=100.0) as sim, tempfile.TemporaryDirectory() as tmp:
+    # powers the motors on directly (not through an E-Stop endpoint): a no-E-Stop robot
+    with SimulatedSpot(clock_offset_s=100.0, estop_required=False) as sim, tempfile.TemporaryDirectory() as tmp:
         info = str(sim.write_info(Path(tmp) / "info.json"))
         walk(sim)  # joint positions then differ in every physics step: receipts match one snapshot
         for mode in ("streaming", "polling"):

@@ -91,10 +91,11 @@ def test_hard_gentle_release_verbs(sim, tmp_path):
         assert bridge.control("stand").status == "sent"
         assert _wait(lambda: sim.robot.latest().standing)
         rig.control("estop_gentle")                          # on the control topic: sit, then cut
+        t_settle = time.time_ns()
         assert _wait(lambda: sim.robot.estop.stop_level() == SETTLE, 1.0)
-        assert sim.robot.power.motor_state() == ON            # still powered while sitting down
         assert _wait(lambda: sim.robot.power.motor_state() == OFF, 4.0)
-        assert sim.robot.latest().sitting                      # sat before the cut
+        assert sim.robot.latest().sitting                      # sat before the cut ...
+        assert any(s.powered and not s.standing for s in sim.robot.history() if s.local_ns >= t_settle)
         assert "robot: SETTLE_THEN_CUT" in _diag(rig)["estop"]
         assert _diag(rig)["_message"].startswith("robot E-Stopped (SETTLE_THEN_CUT)")
         assert bridge.control("estop_release").status == "control"
@@ -110,11 +111,11 @@ def test_clear_behavior_fault_verb(sim, tmp_path):
         assert _wait(lambda: sim.robot.power.motor_state() == ON)
         assert bridge.control("clear_behavior_fault").detail == "clear_behavior_fault: no active behavior fault"
         fid = sim.robot.behavior_faults.inject(BF.CAUSE_FALL, clearable=True)
+        assert sim.robot.wait_for_state(sim.robot.latest().robot_ns, 2.0)   # robot state shows it
         stand = bridge.control("stand")
         assert stand.status == "failed" and "behavior fault" in stand.detail and "clear_behavior_fault" in stand.detail
         out = bridge.control("clear_behavior_fault")
-        assert out.status == "control"
-        assert out.detail == f"clear_behavior_fault: cleared {fid} FALL"
+        assert (out.status, out.detail) == ("control", f"clear_behavior_fault: cleared {fid} FALL")
         assert sim.robot.commands("ClearBehaviorFault", accepted=True)[-1].request.behavior_fault_id == fid
         assert bridge.control("stand").status == "sent"
     finally:

@@ -142,14 +142,13 @@ def test_starved_endpoint_settles_then_cuts(spot, robot):
         t_stop = time.monotonic()
         assert _wait(lambda: client.get_status().stop_level == SETTLE, 2.0)
         t_settle = time.monotonic() - t_stop
-        assert 0.7 < t_settle < 1.6
-        state = state_client.get_robot_state()
-        assert state.power_state.motor_power_state == PS.STATE_ON           # still powered: sitting down
-        assert state.behavior_state.state != robot_state_pb2.BehaviorState.STATE_STANDING
+        assert 0.6 < t_settle < 1.6            # the last check-in was up to timeout / 3 earlier
         assert _wait(lambda: state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF, 3.0)
-        assert spot.robot.latest().sitting                                  # sat before the cut
+        assert spot.robot.latest().sitting                                  # sat before the cut ...
+        t_settle_ns = time.time_ns() - int((time.monotonic() - t_stop - t_settle) * 1e9)
+        assert any(s.powered and not s.standing for s in spot.robot.history() if s.local_ns >= t_settle_ns)
         assert _wait(lambda: client.get_status().stop_level == CUT, 3.0)
-        assert 2.8 < time.monotonic() - t_stop < 4.0
+        assert 2.6 < time.monotonic() - t_stop < 4.0
         with pytest.raises(bd_power.EstoppedError):
             robot.power_on(timeout_sec=5)
 

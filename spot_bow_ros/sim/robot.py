@@ -45,6 +45,7 @@ from .state import RobotStateServicer, RobotStateStreamingServicer
 
 _LOG = logging.getLogger(__name__)
 AUTHORITY = "api.spot.robot"
+ESTOP_AUTHORITY = "estop.spot.robot"   # as a real Spot's directory lists it
 
 
 @dataclass(frozen=True)
@@ -353,6 +354,6 @@ class SimRobot:
             (power_service_pb2_grpc.add_PowerServiceServicer_to_server, self.power_servicer,
              "power", "bosdyn.api.PowerService", AUTHORITY),
             (estop_service_pb2_grpc.add_EstopServiceServicer_to_server, self.estop_servicer,
-             "estop", "bosdyn.api.EstopService", AUTHORITY),
+             "estop", "bosdyn.api.EstopService", ESTOP_AUTHORITY),
         ]
 
