@@ -33,6 +33,8 @@ class BridgeEntry:
     params_attr: str
     uses_robot: bool
     description: str
+    #: speaks BOW on bow/... topics: declares `bow_messages` (nodes.bow_messages.BOW_PARAMS)
+    uses_bow: bool = False
 
     def build(self, node: NodeHandle) -> Any:
         cls = getattr(importlib.import_module(self.module), self.class_name)
@@ -50,9 +52,9 @@ BRIDGES: tuple[BridgeEntry, ...] = (
                 "Spot cameras to spot/camera/<name>/image"),
     BridgeEntry("proprioception", "spot_bow_ros.nodes.proprioception", "ProprioceptionBridge",
                 "PROPRIOCEPTION_PARAMS", True,
-                "Spot state / BOW ProprioceptionSample to joint_states, imu, odometry, TF"),
+                "Spot state / BOW ProprioceptionSample to joint_states, imu, odometry, TF", uses_bow=True),
     BridgeEntry("motor_command", "spot_bow_ros.nodes.motor_command", "MotorCommandBridge", "MOTOR_PARAMS", True,
-                "BOW MotorSample and cmd_vel to Spot robot commands"),
+                "BOW MotorSample and cmd_vel to Spot robot commands", uses_bow=True),
     BridgeEntry("image_service", "spot_bow_ros.nodes.image_service", "ImageServiceBridge", "PARAMS", True,
                 "ROS image topics re-served to Spot as an ImageService"),
 )

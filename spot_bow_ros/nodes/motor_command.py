@@ -41,6 +41,7 @@ from ..ros.node_api import NodeHandle, header
 from ..ros.params import ParamSpec, ParameterError
 from ..ros.qos import COMMAND, DEFAULT
 from ..spot.commander import CommanderError, CommandResult, SpotCommander
+from .bow_v1 import MotorV1Handler
 
 NODE_NAME = "motor_command"
 CONTROL_VERBS = ("enable_motion", "disable_motion", "claim", "release", "power_on", "power_off",
@@ -160,6 +161,8 @@ class MotorCommandBridge:
             params = list(CONNECTION_PARAMS) + MOTOR_PARAMS
         values = node.declare_parameters(params)
         self.values = values
+        # bow_messages (documented | sdk_v1): checked before touching the robot
+        self.v1 = MotorV1Handler.create(self, node, values)
         self.limits = limits_from_params(values)
         self.config = config_from_params(values)
         self.cmd_timeout = values["cmd_timeout"]
@@ -271,6 +274,8 @@ class MotorCommandBridge:
     # -- the sample path ----------------------------------------------------------------------
     def handle_payload(self, payload: str | bytes, source: str) -> Outcome:
         """Parse, validate, convert, limit, record and execute one MotorSample payload."""
+        if self.v1 is not None:  # bow_messages: sdk_v1
+            return self.v1.handle_payload(payload, source)
         t_ns = time.time_ns()
         with self._lock:
             self.counts["received"] += 1
