@@ -14,6 +14,7 @@ NODES = {
     "proprioception": "spot_bow_ros.nodes.proprioception:main",
     "motor_command": "spot_bow_ros.nodes.motor_command:main",
     "image_service": "spot_bow_ros.nodes.image_service:main",
+    "bow_vision": "spot_bow_ros.nodes.bow_vision:main",
 }
 
 setup(

@@ -21,7 +21,7 @@ from launch_ros.substitutions import FindPackageShare
 
 from spot_bow_ros.launch_params import NamespacedParamsFile
 
-BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service")
+BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service", "bow_vision")
 
 
 def _arguments():

@@ -39,6 +39,7 @@ import numpy as np
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
+from ..bow import bow_data_pb2 as bow
 from ..bow import frames
 from ..bow.frames import SDK_V1_CONVENTION
 from .imu import imu_msg
@@ -436,3 +437,38 @@ def _imu_topic(index: int, name: str) -> str:
         token = f"imu_{token}"
     return f"imu/{token}"
 
+
+
+# ---------------------------------------------------------------------------------------------
+# ImageSample: documented <-> v1 (same fields, different field numbers on the wire)
+# ---------------------------------------------------------------------------------------------
+
+#: ImageSample fields both message sets have, with the same meaning and enum values.
+_IMAGE_FIELDS = ("Source", "Data", "Compression", "ImageType", "FrameNumber", "Designation", "HFOV", "VFOV",
+                 "NewDataFlag")
+
+
+def v1_image_from_documented(sample: Message, v1: ModuleType) -> Message:
+    """A documented `ImageSample` (see `convert.bow_image`) as a v1 `ImageSample`."""
+    out = v1.ImageSample()
+    for name in _IMAGE_FIELDS:
+        if sample.HasField(name):
+            setattr(out, name, getattr(sample, name))
+    out.DataShape.extend(sample.DataShape)
+    return out
+
+
+def documented_image_from_v1(sample: Message) -> Message:
+    """A v1 `ImageSample` as a documented one, for `convert.bow_image.ros_image_from_sample`.
+
+    v1 scalars have no presence: zero `FrameNumber`/`HFOV`/`VFOV` count as not given.
+    """
+    out = bow.ImageSample(Source=sample.Source, Data=sample.Data, Compression=sample.Compression,
+                          ImageType=sample.ImageType, Designation=sample.Designation,
+                          NewDataFlag=sample.NewDataFlag)
+    out.DataShape.extend(sample.DataShape)
+    if sample.FrameNumber:
+        out.FrameNumber = sample.FrameNumber
+    if sample.HFOV and sample.VFOV:
+        out.HFOV, out.VFOV = sample.HFOV, sample.VFOV
+    return out

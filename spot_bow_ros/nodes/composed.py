@@ -1,7 +1,8 @@
 """The composed bridge: every enabled bridge in one process, with one robot connection.
 
 `ros2 run spot_bow_ros spot_bow` (and `spot-bow-ros run`) host one ROS node per bridge
-(`webcam`, `spot_cameras`, `proprioception`, `motor_command`, `image_service`) in one process.
+(`webcam`, `spot_cameras`, `proprioception`, `motor_command`, `image_service`, `bow_vision`) in one
+process.
 Each node has its own executor thread (standalone) or callback group in a multi-threaded
 executor (rclpy), so a slow bridge never starves another. The Spot bridges share one
 `SpotConnection` (one login, one time-sync thread): `SpotConnection.shared` hands every bridge
@@ -57,6 +58,9 @@ BRIDGES: tuple[BridgeEntry, ...] = (
                 "BOW MotorSample and cmd_vel to Spot robot commands", uses_bow=True),
     BridgeEntry("image_service", "spot_bow_ros.nodes.image_service", "ImageServiceBridge", "PARAMS", True,
                 "ROS image topics re-served to Spot as an ImageService"),
+    BridgeEntry("bow_vision", "spot_bow_ros.nodes.bow_vision", "BowVisionBridge", "PARAMS", False,
+                "ROS camera images to BOW ImageSamples on bow/vision/out, BOW ImageSamples to ROS images",
+                uses_bow=True),
 )
 
 COMPOSED_PARAMS: list[ParamSpec] = [
