@@ -8,6 +8,8 @@ Topics (all keep-last 1, so stale commands never pile up):
   release, power_on, power_off, stand, sit, stop.
 - publishes `diagnostics` (diagnostic_msgs/DiagnosticArray): lease, power, motion enabled,
   last command and result, counts.
+- `bow_messages: sdk_v1` (`/**`): the two MotorSample topics carry the BOW SDK's messages v1
+  instead (`nodes.bow_v1`, docs/bow.md); limits, gate and expiry are the same.
 
 Safety: nothing moves until motion is enabled (parameter `enable_motion` or the
 `enable_motion` verb; `stop`, `sit`, `power_off`, `release` are always allowed). Every sample is

@@ -21,6 +21,9 @@ Published:
   (hand -> sensor for gripper cameras), read once per connection from the image sources'
   transform snapshots via the ImageClient (`camera_frames`);
 - `bow/proprioception/out` (std_msgs/UInt8MultiArray): the Spot samples as binary protobuf.
+
+`bow_messages: sdk_v1` (`/**`): the same topics carry the BOW SDK's messages v1, plus
+`bow/exteroception/out` (IMU) and `bow/interoception/out` (battery); see `nodes.bow_v1`.
 """
 
 from __future__ import annotations
