@@ -352,3 +352,15 @@ def test_docs_example_drives_the_simulated_spot(rig):
             if r.request.command.synchronized_command.mobility_command.HasField("se2_velocity_request")]
     assert len(recs) >= 10 and all(r.accepted for r in recs)
     assert velocity_of(recs[-1]) == pytest.approx((0.3, 0.0, 0.2), abs=1e-6)
+
+
+def test_unused_v1_fields_warn_once_per_kind(rig, caplog):
+    import logging
+    caplog.set_level(logging.WARNING, logger="spot_bow_ros.motor_command")
+    s = v1.MotorSample()
+    s.Locomotion.TranslationalVelocity.X = 0.1
+    s.GaitSettings.UseCustomGait = True
+    for _ in range(3):
+        rig.send(s)
+    warned = [r.getMessage() for r in caplog.records if "GaitSettings ignored" in r.getMessage()]
+    assert len(warned) == 1 and "warned once" in warned[0]
