@@ -210,7 +210,8 @@ def _run_bridges(args: argparse.Namespace, config: Path, sim_info: Path | None, 
         if args.demo_motion:
             from .nodes.demo_motion import DemoMotion
 
-            DemoMotion(context.create_node("demo_motion", namespace))  # runs on its node's timer
+            DemoMotion(context.create_node("demo_motion", namespace,  # runs on its node's timer
+                                           load_overrides(config, "demo_motion", namespace)))
         started = time.monotonic()
         status.start()
         while not stop.is_set():

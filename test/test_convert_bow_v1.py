@@ -295,3 +295,15 @@ def test_several_v1_imus_get_their_own_topics():
     ex.Imu.add(Source="head imu", HasAcc=True).Acc.Z = 9.8
     topics = [(t, m.header.frame_id) for t, m in c.imu_msgs_from_v1(make, ex, (0, 0))]
     assert topics == [("imu", "torso"), ("imu/head_imu", "head imu")]
+
+
+def test_command_to_v1_sample_and_back():
+    from spot_bow_ros.convert.motor import BodyPoseUpdate, MotorCommand, Se2Goal
+    cmd = MotorCommand(locomotion=VelocityCommand(0.4, -0.1, 0.3), body=BodyPoseUpdate(orientation=(0.0, 0.2, -0.25)))
+    sample = wire(c.motor_sample_v1_from_command(cmd, v1))
+    back = c.motor_sample_v1_to_command(sample, v1)
+    loc = back.locomotion
+    assert (loc.v_x, loc.v_y, loc.v_rot) == pytest.approx((0.4, -0.1, 0.3), abs=1e-6)
+    assert back.body.orientation == pytest.approx((0.0, 0.2, -0.25), abs=1e-6)
+    with pytest.raises(ValueError, match="velocities only"):
+        c.motor_sample_v1_from_command(MotorCommand(locomotion=Se2Goal(1.0)), v1)

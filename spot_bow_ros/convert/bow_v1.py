@@ -280,6 +280,28 @@ def convert_motor_sample_v1(sample: Any, v1: ModuleType, config: MotorConfig, li
     return ConvertedSample(sample, command, tuple(clamps))
 
 
+def motor_sample_v1_from_command(cmd: MotorCommand, v1: ModuleType) -> Message:
+    """What a BOW app sends for `cmd` (inverse of `motor_sample_v1_to_command` for walking and
+    body orientation): VelocityCommand -> Locomotion; body (pitch, yaw) -> ABSOLUTE GazeTarget
+    (body roll has no v1 gaze equivalent and is dropped). Used by the --demo-motion script."""
+    out = v1.MotorSample()
+    if isinstance(cmd.locomotion, VelocityCommand):
+        loc = cmd.locomotion
+        t = frames.position_ros_to_bow((loc.v_x, loc.v_y, 0.0), SDK_V1_CONVENTION)
+        r = frames.angular_velocity_ros_to_bow((0.0, 0.0, loc.v_rot), SDK_V1_CONVENTION)
+        out.Locomotion.TranslationalVelocity.X, out.Locomotion.TranslationalVelocity.Y = t[0], t[1]
+        out.Locomotion.RotationalVelocity.Z = r[2]
+    elif cmd.locomotion is not None:
+        raise ValueError("v1 MotorSamples carry velocities only (no relative goals)")
+    if cmd.body is not None and cmd.body.orientation is not None:
+        _, pitch, yaw = cmd.body.orientation
+        direction = (math.cos(yaw) * math.cos(pitch), math.sin(yaw) * math.cos(pitch), -math.sin(pitch))
+        g = out.GazeTarget
+        g.GazeVector.X, g.GazeVector.Y, g.GazeVector.Z = frames.position_ros_to_bow(direction, SDK_V1_CONVENTION)
+        g.VectorType = v1.GazeTarget.ABSOLUTE
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Spot -> v1 samples
 # ---------------------------------------------------------------------------------------------

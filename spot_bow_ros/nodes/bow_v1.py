@@ -122,10 +122,12 @@ class ProprioceptionV1:
         from bosdyn.client.exceptions import Error as BosdynError
         from bosdyn.client.robot_state import RobotStateClient
 
+        from ..spot.connection import SpotConnectionError
+
         while not self._stop.wait(BATTERY_PERIOD_S):
             try:
                 state = connection.ensure_client(RobotStateClient.default_service_name).get_robot_state()
-            except (BosdynError, RuntimeError, AttributeError):
+            except (BosdynError, SpotConnectionError, RuntimeError, AttributeError):
                 continue  # robot away: the connection logs it; try again next period
             if not state.battery_states:
                 continue
