@@ -108,6 +108,8 @@ class ProprioceptionV1:
                                  lambda m: self.on_input(m, "bow/exteroception/binary"), SENSOR_DATA)
         self._stop = threading.Event()
         self._battery_thread: threading.Thread | None = None
+        bridge.log.info("BOW SDK v1 messages on bow/proprioception/out, bow/exteroception/out, "
+                        "bow/interoception/out; v1 input on bow/proprioception[/binary], bow/exteroception[/binary]")
 
     # -- Spot -> v1 ------------------------------------------------------------------------
     def start_battery(self, connection: Any) -> None:
