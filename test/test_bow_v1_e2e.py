@@ -108,6 +108,9 @@ def test_spot_state_as_v1_samples_every_one_parses(sim, app, bridge_transport):
     for joint, spot in zip(last.RawJoints, SPOT_NAMES):
         assert joint.Type == v1.Joint.REVOLUTE and joint.Min < joint.Max
         assert joint.Position == pytest.approx(truth.joint(spot)[0], abs=1e-4)  # sitting still
+    (hand,) = last.Effectors  # the simulated Spot has an arm
+    assert hand.EffectorLinkName == "hand" and hand.IsControllable
+    assert 0.3 < hand.EndTransform.Position.X < 1.2  # stowed hand, in front of the body centre
     knee = last.RawJoints[2]
     assert (knee.Min, knee.Max, knee.MaxTorque) == pytest.approx((-2.7929, -0.254801, 115.0), abs=1e-5)
     imu = extero[-1].Imu[0]

@@ -307,3 +307,23 @@ def test_command_to_v1_sample_and_back():
     assert back.body.orientation == pytest.approx((0.0, 0.2, -0.25), abs=1e-6)
     with pytest.raises(ValueError, match="velocities only"):
         c.motor_sample_v1_from_command(MotorCommand(locomotion=Se2Goal(1.0)), v1)
+
+
+def test_arm_effector_names_the_target_of_objectives():
+    ps = v1.ProprioceptionSample()
+    q = (0.0, 0.0, math.sin(0.15), math.cos(0.15))  # hand yawed 0.3 rad left
+    c.add_arm_effector_v1(ps, v1, ((0.55, 0.0, 0.25), q))
+    (eff,) = v1.ProprioceptionSample.FromString(ps.SerializeToString()).Effectors
+    assert eff.EffectorLinkName == "hand" and eff.EffectorLinkName in c.ARM_EFFECTORS
+    assert eff.IsControllable and eff.Type == v1.EFFECTOR and list(eff.AvailableActions) == [v1.GOTO]
+    p = eff.EndTransform.Position
+    assert (p.X, p.Y, p.Z) == pytest.approx((0.55, 0.0, 0.25), abs=1e-6)
+    assert eff.EndTransform.EulerAngles.Z == pytest.approx(0.3, abs=1e-6)
+    assert eff.EndTransform.Part == "body"
+    # an objective at the reported pose, relative to the body, is the same hand pose
+    s = v1.MotorSample()
+    o = s.Objectives.add(TargetEffector=eff.EffectorLinkName, Enabled=True)
+    o.PoseTarget.Transform.CopyFrom(eff.EndTransform)
+    arm = convert(s).command.arm
+    assert arm.frame == "body" and arm.position == pytest.approx((0.55, 0.0, 0.25), abs=1e-6)
+    assert arm.quaternion == pytest.approx(q, abs=1e-6)

@@ -334,6 +334,29 @@ def proprioception_v1_from_spot(v1: ModuleType, names: Sequence[str], positions:
     return out
 
 
+#: Spot arm reach (m), arm_specification.md.
+SPOT_ARM_REACH = 0.984
+
+
+def add_arm_effector_v1(sample: Message, v1: ModuleType, body_tform_hand: Any, prefix: str = "") -> None:
+    """Append Spot's arm to a v1 ProprioceptionSample's `Effectors`, so BOW apps find the name
+    their `Objectives` address: `EffectorLinkName` "hand" (`prefix` + "hand"), `EndTransform` the
+    hand pose in the body frame (m; EulerAngles roll/pitch/yaw rad, `Transform.Part` "body"),
+    `Reach` m, controllable, GOTO. `body_tform_hand`: ((x, y, z), (qx, qy, qz, qw))."""
+    eff = sample.Effectors.add()
+    eff.EffectorLinkName = prefix + "hand"
+    eff.Type = v1.EFFECTOR
+    eff.Reach = SPOT_ARM_REACH
+    eff.IsControllable = True
+    eff.AvailableActions.append(v1.GOTO)
+    position, rotation = body_tform_hand
+    t = eff.EndTransform
+    t.Position.X, t.Position.Y, t.Position.Z = frames.position_ros_to_bow(position, SDK_V1_CONVENTION)
+    t.EulerAngles.X, t.EulerAngles.Y, t.EulerAngles.Z = frames.rpy_from_quaternion(rotation)
+    t.LinkName = prefix + "hand"
+    t.Part = "body"
+
+
 def exteroception_v1_from_imu(v1: ModuleType, acceleration: Sequence[float] | None,
                               angular_velocity: Sequence[float] | None,
                               odom_rot_link: Sequence[float] | None, link_name: str = "body",

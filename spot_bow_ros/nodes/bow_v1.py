@@ -6,7 +6,7 @@ messages (binary protobuf on UInt8MultiArray topics, protobuf JSON on String top
 - motor_command: `motor_command` (JSON) and `motor_command/binary`: v1 `MotorSample` ->
   `convert.bow_v1` -> the same limits, motion gate, lease checks and command expiry as the
   documented schema (`MotorCommandBridge._run`). Unused v1 fields: one warning per kind.
-- proprioception: Spot state -> v1 `ProprioceptionSample` (RawJoints) on
+- proprioception: Spot state -> v1 `ProprioceptionSample` (RawJoints, the arm in Effectors) on
   `bow/proprioception/out`, v1 `ExteroceptionSample` (Imu) on `bow/exteroception/out`, v1
   `InteroceptionSample` (battery, read at `BATTERY_PERIOD_S`) on `bow/interoception/out`;
   `joint_states` and `imu` come from those samples like from any BOW robot. BOW input from any
@@ -145,6 +145,8 @@ class ProprioceptionV1:
         b = self.bridge
         proprio = bow_v1.proprioception_v1_from_spot(self.v1, sample.joint_names, sample.position,
                                                      sample.velocity, sample.load)
+        if sample.body_tform_hand is not None:
+            bow_v1.add_arm_effector_v1(proprio, self.v1, sample.body_tform_hand)
         imu = sample.imu
         extero = bow_v1.exteroception_v1_from_imu(self.v1, imu.acceleration, imu.angular_velocity,
                                                   imu.odom_rot_link, imu.link_name, imu.position_rt_link)
