@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from spot_bow_ros.bow.sdk_v1 import load_v1  # noqa: E402
 from spot_bow_ros.convert import bow_v1  # noqa: E402
+from spot_bow_ros.convert import bow_v1_sensors as sensors  # noqa: E402
 from spot_bow_ros.convert.motor import MotionLimits, MotorConfig  # noqa: E402
 from spot_bow_ros.ros.messages import messages_for  # noqa: E402
 
@@ -51,20 +52,20 @@ def main() -> int:
     motor_bytes = s.SerializeToString()
     config, limits = MotorConfig(), MotionLimits()
     pos, vel, load = [0.1] * 19, [0.01] * 19, [1.0] * 19
-    proprio_bytes = bow_v1.proprioception_v1_from_spot(v1, NAMES, pos, vel, load).SerializeToString()
+    proprio_bytes = sensors.proprioception_v1_from_spot(v1, NAMES, pos, vel, load).SerializeToString()
 
     def motor():
         bow_v1.convert_motor_sample_v1(bow_v1.parse_motor_sample_v1(motor_bytes, v1), v1, config, limits)
 
     def proprio_out():
-        bow_v1.proprioception_v1_from_spot(v1, NAMES, pos, vel, load).SerializeToString()
+        sensors.proprioception_v1_from_spot(v1, NAMES, pos, vel, load).SerializeToString()
 
     def proprio_in():
-        bow_v1.joint_state_from_v1(make, v1.ProprioceptionSample.FromString(proprio_bytes), (0, 0))
+        sensors.joint_state_from_v1(make, v1.ProprioceptionSample.FromString(proprio_bytes), (0, 0))
 
     def imu_round_trip():
-        ex = bow_v1.exteroception_v1_from_imu(v1, (0, 0, 9.81), (0, 0, 0.1), (0, 0, 0, 1))
-        bow_v1.imu_msgs_from_v1(make, v1.ExteroceptionSample.FromString(ex.SerializeToString()), (0, 0))
+        ex = sensors.exteroception_v1_from_imu(v1, (0, 0, 9.81), (0, 0, 0.1), (0, 0, 0, 1))
+        sensors.imu_msgs_from_v1(make, v1.ExteroceptionSample.FromString(ex.SerializeToString()), (0, 0))
 
     for label, fn in (("v1 MotorSample bytes -> limited MotorCommand", motor),
                       ("Spot 19 joints -> v1 ProprioceptionSample bytes", proprio_out),

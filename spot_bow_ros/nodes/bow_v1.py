@@ -25,6 +25,7 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from ..convert import bow_v1
+from ..convert import bow_v1_sensors as sensors
 from ..convert.joints import ProprioceptionError
 from ..convert.motor import InvalidMotorSample
 from ..ros.node_api import stamp_from_ns
@@ -134,7 +135,7 @@ class ProprioceptionV1:
             if not state.battery_states:
                 continue
             bat = state.battery_states[0]
-            sample = bow_v1.interoception_v1_from_battery(
+            sample = sensors.interoception_v1_from_battery(
                 self.v1, bat.charge_percentage.value if bat.HasField("charge_percentage") else None,
                 bat.voltage.value if bat.HasField("voltage") else None,
                 bat.current.value if bat.HasField("current") else None, bat.status)
@@ -143,12 +144,12 @@ class ProprioceptionV1:
     def on_spot_sample(self, sample: Any, stamp_ns: int, imu_ns: int) -> None:
         """One SpotStateSample: v1 samples out, joint_states and imu from them."""
         b = self.bridge
-        proprio = bow_v1.proprioception_v1_from_spot(self.v1, sample.joint_names, sample.position,
+        proprio = sensors.proprioception_v1_from_spot(self.v1, sample.joint_names, sample.position,
                                                      sample.velocity, sample.load)
         if sample.body_tform_hand is not None:
-            bow_v1.add_arm_effector_v1(proprio, self.v1, sample.body_tform_hand)
+            sensors.add_arm_effector_v1(proprio, self.v1, sample.body_tform_hand)
         imu = sample.imu
-        extero = bow_v1.exteroception_v1_from_imu(self.v1, imu.acceleration, imu.angular_velocity,
+        extero = sensors.exteroception_v1_from_imu(self.v1, imu.acceleration, imu.angular_velocity,
                                                   imu.odom_rot_link, imu.link_name, imu.position_rt_link)
         self._publish(b.pub_bow, proprio)
         self._publish(self.pub_extero, extero)
@@ -163,7 +164,7 @@ class ProprioceptionV1:
     def publish_joints(self, sample: Any, stamp_ns: int) -> bool:
         b = self.bridge
         try:
-            msg = bow_v1.joint_state_from_v1(b.make, sample, stamp_from_ns(stamp_ns), prefix=b.prefix)
+            msg = sensors.joint_state_from_v1(b.make, sample, stamp_from_ns(stamp_ns), prefix=b.prefix)
         except ProprioceptionError as err:
             b.rejected += 1
             b._error_once(f"v1 ProprioceptionSample rejected: {err}; nothing published")
@@ -177,7 +178,7 @@ class ProprioceptionV1:
     def publish_imus(self, sample: Any, stamp_ns: int) -> bool:
         b = self.bridge
         try:
-            msgs = bow_v1.imu_msgs_from_v1(b.make, sample, stamp_from_ns(stamp_ns), b.prefix, b.default_imu_frame)
+            msgs = sensors.imu_msgs_from_v1(b.make, sample, stamp_from_ns(stamp_ns), b.prefix, b.default_imu_frame)
         except ProprioceptionError as err:
             b.rejected += 1
             b._error_once(f"v1 ExteroceptionSample rejected: {err}; nothing published")

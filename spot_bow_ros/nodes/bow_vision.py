@@ -26,7 +26,8 @@ import cv2
 from google.protobuf.message import DecodeError
 
 from ..bow import bow_data_pb2 as bow
-from ..convert import bow_image, bow_v1
+from ..convert import bow_image
+from ..convert import bow_v1_sensors as sensors
 from ..convert import images as imconv
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec, ParameterError
@@ -129,7 +130,7 @@ class BowVisionBridge:
             except (bow_image.BowImageError, imconv.ImageEncodingError, ValueError) as err:
                 self._errors([f"{src.topic}: cannot convert the image ({err})"])
                 continue
-            out.Samples.append(bow_v1.v1_image_from_documented(sample, self.v1) if self.v1 is not None else sample)
+            out.Samples.append(sensors.v1_image_from_documented(sample, self.v1) if self.v1 is not None else sample)
         return out if len(out.Samples) else None
 
     def tick(self) -> None:
@@ -148,7 +149,7 @@ class BowVisionBridge:
             return
         stamp = stamp_from_ns(time.time_ns())
         for sample in samples.Samples:
-            doc = bow_v1.documented_image_from_v1(sample) if self.v1 is not None else sample
+            doc = sensors.documented_image_from_v1(sample) if self.v1 is not None else sample
             fid = bow_image.frame_id_for(doc.Source, doc.Designation)
             try:
                 ros = bow_image.ros_image_from_sample(self.make, doc, stamp, frame_id=self.prefix + fid,

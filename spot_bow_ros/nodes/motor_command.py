@@ -229,10 +229,10 @@ class MotorCommandBridge:
                 self.control("stand")
             else:
                 self.log.warning("auto_stand ignored: motion is not enabled (parameter enable_motion)")
+        axes = "BOW SDK v1 messages (REP 103 axes)" if self.v1 else f"axes {self.config.convention.name}"
         self.log.info(f"motor_command ready: motion {'ENABLED' if self.motion_enabled else 'disabled'}, "
-                      f"lease {'held' if self.commander.lease_held else 'not held'}, "
-                      f"{'BOW SDK v1 messages (REP 103 axes)' if self.v1 else 'axes ' + self.config.convention.name}, limits {self.limits.max_linear_velocity} m/s, "
-                      f"{self.limits.max_angular_velocity} rad/s")
+                      f"lease {'held' if self.commander.lease_held else 'not held'}, {axes}, "
+                      f"limits {self.limits.max_linear_velocity} m/s, {self.limits.max_angular_velocity} rad/s")
 
     def shutdown(self) -> None:
         """Stop playback, save a recording in progress, stop the robot and return the lease."""
