@@ -138,3 +138,32 @@ def test_bow_image_samples_become_ros_images_and_camera_info(nodes, message_set)
     assert d.encoding == "16UC1"
     assert np.array_equal(np.frombuffer(bytes(d.data), "<u2").reshape(H, W), depth_mm)
     assert bridge.received >= 2
+
+
+def test_simulated_spot_cameras_reach_bow_as_v1_image_samples(sim, nodes):
+    """spot_cameras (real bosdyn ImageClient against the simulator) -> bow_vision -> a BOW reader."""
+    from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
+    v1 = _v1()
+    cams = nodes("spot_cameras", sim_info_file=sim.info_file, cameras=["frontleft", "hand"], rate=5.0)
+    SpotCamerasBridge(cams)
+    vision = nodes("bow_vision", bow_messages="sdk_v1", rate=5.0,
+                   sources=["spot/camera/frontleft/image", "spot/camera/hand/image"])
+    BowVisionBridge(vision)
+    app = nodes("app")
+    got = []
+    app.create_subscription(U8, "bow/vision/out", got.append, QoS(depth=20, reliability=Reliability.BEST_EFFORT))
+
+    def both_sources():
+        seen = {}
+        for m in got:
+            for s in v1.ImageSamples.FromString(bytes(m.data)).Samples:
+                if s.HFOV > 0:
+                    seen[s.Source] = s
+        return seen if {"frontleft", "hand"} <= set(seen) else None
+    seen = wait_until(both_sources, timeout=20, what="frontleft and hand ImageSamples with HFOV")
+    hand = seen["hand"]
+    assert hand.Compression == v1.ImageSample.JPG and list(hand.DataShape)[:2] == [640, 480]
+    assert hand.HFOV == pytest.approx(2 * math.degrees(math.atan(320 / 552.03)), abs=0.5)  # REAL_SPOT.md §2
+    image = cv2.imdecode(np.frombuffer(hand.Data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert image.shape[:2] == (480, 640)
+    assert list(seen["frontleft"].DataShape)[:2] == [640, 480]
