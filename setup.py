@@ -14,6 +14,7 @@ NODES = {
     "proprioception": "spot_bow_ros.nodes.proprioception:main",
     "motor_command": "spot_bow_ros.nodes.motor_command:main",
     "image_service": "spot_bow_ros.nodes.image_service:main",
+    "bow_vision": "spot_bow_ros.nodes.bow_vision:main",
 }
 
 setup(
@@ -47,6 +48,9 @@ setup(
         "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2", "foxglove-sdk>=0.10",
                  "colcon-core>=0.15", "colcon-ros>=0.4"],  # colcon: test_package_colcon.py
         "foxglove": ["foxglove-sdk>=0.10"],
+        # BOW SDK messages v1 (bow_messages: sdk_v1) come from `bow-api`, installed with
+        # `pip install --no-deps bow-api` (.ci/run does): its pins (protobuf~=4.21, numpy<=1.24.4)
+        # must not replace ours, and pip cannot express --no-deps per requirement.
     },
     zip_safe=True,
     maintainer="spot_bow_ros maintainers",

@@ -25,7 +25,7 @@ from launch_ros.substitutions import FindPackageShare
 from spot_bow_ros.ros.launch_actions import optional_package, start_checked
 from spot_bow_ros.ros.launch_params import NamespacedParamsFile
 
-BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service")
+BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service", "bow_vision")
 
 
 def _arguments():

@@ -62,6 +62,6 @@ def test_every_parameter_has_a_description_and_appears_in_the_composed_config():
 def test_enable_flags_choose_the_bridges():
     assert [b.name for b in enabled_bridges({})] == [b.name for b in BRIDGES]
     names = [n for n, _ in composed_builders({"enable_webcam": False, "enable_motor_command": False})]
-    assert names == [NODE_NAME, "spot_cameras", "proprioception", "image_service"]
+    assert names == [NODE_NAME, "spot_cameras", "proprioception", "image_service", "bow_vision"]
     with pytest.raises(ParameterError, match="enable_webcam"):
         enabled_bridges({"enable_webcam": "yes"})

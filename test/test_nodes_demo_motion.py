@@ -52,3 +52,20 @@ def test_default_script_fits_the_readme_run_and_stops_before_the_watchdog_would(
     stop = steps[last_walk + 1]
     cmd = motor.motor_sample_to_command(stop.sample, motor.MotorConfig())
     assert stop.label == "stop walking" and cmd.locomotion.is_zero
+
+
+def test_the_script_in_bow_sdk_v1_messages_means_the_same():
+    """With bow_messages: sdk_v1 the demo sends v1 MotorSamples; they convert to the same commands."""
+    v1 = pytest.importorskip("bow_data", reason="bow-api not installed")
+    from spot_bow_ros.convert import bow_v1
+    for step in demo_script():
+        if step.sample is None:
+            continue
+        documented = motor.motor_sample_to_command(step.sample, motor.MotorConfig())
+        sample = v1.MotorSample.FromString(bow_v1.motor_sample_v1_from_command(documented, v1).SerializeToString())
+        again = bow_v1.motor_sample_v1_to_command(sample, v1)
+        if documented.locomotion is not None:
+            got, want = again.locomotion, documented.locomotion
+            assert (got.v_x, got.v_y, got.v_rot) == pytest.approx((want.v_x, want.v_y, want.v_rot), abs=1e-6)
+        if documented.body is not None:
+            assert again.body.orientation == pytest.approx(documented.body.orientation, abs=1e-6)

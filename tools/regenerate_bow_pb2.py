@@ -43,13 +43,13 @@ _SERIALIZED_FILE = (
 {literal}
 )
 
-_pool = _descriptor_pool.Default()
-try:
+# A private pool, not protobuf's default one: the BOW SDK (`bow-api`, module `bow_data`) declares
+# other messages in the same protobuf package `bow.data`, and two files defining the same symbol
+# cannot share a pool. Binary and JSON forms carry no package name, so nothing else changes.
+_pool = _descriptor_pool.DescriptorPool()
+DESCRIPTOR = _pool.AddSerializedFile(_SERIALIZED_FILE)
+if DESCRIPTOR is None:  # protobuf 3.19 pure-Python pool returns nothing
     DESCRIPTOR = _pool.FindFileByName({name!r})
-except KeyError:
-    DESCRIPTOR = _pool.AddSerializedFile(_SERIALIZED_FILE)
-    if DESCRIPTOR is None:  # protobuf 3.19 pure-Python pool returns nothing
-        DESCRIPTOR = _pool.FindFileByName({name!r})
 
 _globals = globals()
 try:  # protobuf >= 3.20: what protoc-generated modules do
@@ -62,7 +62,6 @@ if _builder is not None:
     _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, __name__, _globals)
 else:
     from google.protobuf import message_factory as _message_factory
-    from google.protobuf import symbol_database as _symbol_database
     from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
     _factory = _message_factory.MessageFactory(_pool)
@@ -74,7 +73,6 @@ else:
         _cls = _factory.GetPrototype(_desc)
         _cls.__module__ = __name__
         _globals[_name] = _cls
-        _symbol_database.Default().RegisterMessage(_cls)
 
 __all__ = sorted(
     list(DESCRIPTOR.message_types_by_name) + list(DESCRIPTOR.enum_types_by_name)

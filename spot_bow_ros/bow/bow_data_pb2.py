@@ -108,13 +108,13 @@ _SERIALIZED_FILE = (
     b'num\x12\x18\n\x14UNKNOWN_TORQUE_UNITS\x10\x00\x12\x0b\n\x07CURRENT\x10\x01\x12\x11\n\rNEWTON_METRES\x10\x02b\x06proto3'
 )
 
-_pool = _descriptor_pool.Default()
-try:
+# A private pool, not protobuf's default one: the BOW SDK (`bow-api`, module `bow_data`) declares
+# other messages in the same protobuf package `bow.data`, and two files defining the same symbol
+# cannot share a pool. Binary and JSON forms carry no package name, so nothing else changes.
+_pool = _descriptor_pool.DescriptorPool()
+DESCRIPTOR = _pool.AddSerializedFile(_SERIALIZED_FILE)
+if DESCRIPTOR is None:  # protobuf 3.19 pure-Python pool returns nothing
     DESCRIPTOR = _pool.FindFileByName('spot_bow_ros/bow/bow_data.proto')
-except KeyError:
-    DESCRIPTOR = _pool.AddSerializedFile(_SERIALIZED_FILE)
-    if DESCRIPTOR is None:  # protobuf 3.19 pure-Python pool returns nothing
-        DESCRIPTOR = _pool.FindFileByName('spot_bow_ros/bow/bow_data.proto')
 
 _globals = globals()
 try:  # protobuf >= 3.20: what protoc-generated modules do
@@ -127,7 +127,6 @@ if _builder is not None:
     _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, __name__, _globals)
 else:
     from google.protobuf import message_factory as _message_factory
-    from google.protobuf import symbol_database as _symbol_database
     from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 
     _factory = _message_factory.MessageFactory(_pool)
@@ -139,7 +138,6 @@ else:
         _cls = _factory.GetPrototype(_desc)
         _cls.__module__ = __name__
         _globals[_name] = _cls
-        _symbol_database.Default().RegisterMessage(_cls)
 
 __all__ = sorted(
     list(DESCRIPTOR.message_types_by_name) + list(DESCRIPTOR.enum_types_by_name)

@@ -67,6 +67,12 @@ class AxisConvention(enum.Enum):
 #: Parameter choices for nodes: ParamSpec("axis_convention", "bow_documented", ..., choices=AXIS_CHOICES)
 AXIS_CHOICES = tuple(m.value for m in AxisConvention)
 DEFAULT_CONVENTION = AxisConvention.BOW_DOCUMENTED
+#: Axes of the BOW SDK's message set v1 (`bow_messages: sdk_v1`, see `bow.sdk_v1`): its vectors
+#: (`VelocityTarget`, `GazeTarget.GazeVector`, `Transform.Position`, `IMU.Gyro/Acc`) are in REP 103
+#: robot axes (X forward, Y left, Z up, right-handed), angles in radians, and `EulerAngles` /
+#: `IMU.Orientation` are (roll, pitch, yaw) about fixed x, y, z. `axis_convention` applies to the
+#: documented message set only.
+SDK_V1_CONVENTION = AxisConvention.ROS
 
 
 class UnitError(ValueError):

@@ -319,7 +319,9 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
             if args.duration and script_duration(steps) > args.duration:
                 log.warning(f"--demo-motion takes {script_duration(steps):.0f} s, longer than --duration "
                             f"{args.duration:g}: it will be cut short")
-            DemoMotion(context.create_node("demo_motion", namespace), steps=steps)  # runs on its node's timer
+            demo_values = {k: v for k, v in overrides["motor_command"].items() if k == "bow_messages"}
+            DemoMotion(context.create_node("demo_motion", namespace, demo_values),  # runs on its node's timer
+                       steps=steps)
         started = time.monotonic()
         status.start()
         while not stop.is_set():

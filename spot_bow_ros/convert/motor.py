@@ -309,6 +309,12 @@ def validate_motor_sample(sample: bow.MotorSample) -> None:
     _validate_message(sample, "MotorSample")
 
 
+def validate_message(msg: Message, path: str) -> None:
+    """Raise InvalidMotorSample if any float in `msg` (any protobuf message, e.g. a BOW v1
+    MotorSample) is NaN/inf or any enum value is undefined; `path` names it in the reason."""
+    _validate_message(msg, path)
+
+
 def _validate_message(msg: Message, path: str) -> None:
     for fd, value in msg.ListFields():
         where = f"{path}.{fd.name}"

@@ -1,7 +1,8 @@
 """The composed bridge: every enabled bridge in one process, with one robot connection.
 
 `ros2 run spot_bow_ros spot_bow` (and `spot-bow-ros run`) host one ROS node per bridge
-(`webcam`, `spot_cameras`, `proprioception`, `motor_command`, `image_service`) in one process.
+(`webcam`, `spot_cameras`, `proprioception`, `motor_command`, `image_service`, `bow_vision`) in one
+process.
 Each node has its own executor thread (standalone) or callback group in a multi-threaded
 executor (rclpy), so a slow bridge never starves another. The Spot bridges share one
 `SpotConnection` (one login, one time-sync thread): `SpotConnection.shared` hands every bridge
@@ -33,6 +34,8 @@ class BridgeEntry:
     params_attr: str
     uses_robot: bool
     description: str
+    #: speaks BOW on bow/... topics: declares `bow_messages` (nodes.bow_messages.BOW_PARAMS)
+    uses_bow: bool = False
 
     def build(self, node: NodeHandle) -> Any:
         cls = getattr(importlib.import_module(self.module), self.class_name)
@@ -50,11 +53,14 @@ BRIDGES: tuple[BridgeEntry, ...] = (
                 "Spot cameras to spot/camera/<name>/image"),
     BridgeEntry("proprioception", "spot_bow_ros.nodes.proprioception", "ProprioceptionBridge",
                 "PROPRIOCEPTION_PARAMS", True,
-                "Spot state / BOW ProprioceptionSample to joint_states, imu, odometry, TF"),
+                "Spot state / BOW ProprioceptionSample to joint_states, imu, odometry, TF", uses_bow=True),
     BridgeEntry("motor_command", "spot_bow_ros.nodes.motor_command", "MotorCommandBridge", "MOTOR_PARAMS", True,
-                "BOW MotorSample and cmd_vel to Spot robot commands"),
+                "BOW MotorSample and cmd_vel to Spot robot commands", uses_bow=True),
     BridgeEntry("image_service", "spot_bow_ros.nodes.image_service", "ImageServiceBridge", "PARAMS", True,
                 "ROS image topics re-served to Spot as an ImageService"),
+    BridgeEntry("bow_vision", "spot_bow_ros.nodes.bow_vision", "BowVisionBridge", "PARAMS", False,
+                "ROS camera images to BOW ImageSamples on bow/vision/out, BOW ImageSamples to ROS images",
+                uses_bow=True),
 )
 
 COMPOSED_PARAMS: list[ParamSpec] = [

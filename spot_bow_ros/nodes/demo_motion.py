@@ -5,6 +5,7 @@ Publishes on the motor bridge's own inputs (`motor_command/control` verbs and bi
 claim, power on, stand, walk a 1 m square (forward, then turn left 90 degrees, four times),
 turn the head right and left, then sit. Motions are expressed in ROS axes and converted to
 BOW axes with the configured convention (`bow.frames`), as a BOW client would send them.
+With `bow_messages: sdk_v1` the same motions go out as BOW SDK v1 MotorSamples.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable
 
 from ..bow import bow_data_pb2 as bow
 from ..bow import frames
+from ..convert import bow_v1, motor
 from ..ros import qos
 from ..ros.node_api import NodeHandle
 
@@ -92,6 +94,9 @@ class DemoMotion:
         self.done = False
         self._control = node.create_publisher("std_msgs/msg/String", "motor_command/control", qos.COMMAND)
         self._samples = node.create_publisher("std_msgs/msg/UInt8MultiArray", "motor_command/binary", qos.COMMAND)
+        from .bow_messages import bow_message_set
+
+        self.v1 = bow_message_set(node)  # the message set motor_command expects (`/**`)
         self._index = -1
         self._step_end = 0.0
         self._timer = node.create_timer(1.0 / RATE_HZ, self._tick)
@@ -121,4 +126,7 @@ class DemoMotion:
             self._publish_sample(step.sample)
 
     def _publish_sample(self, sample: bow.MotorSample) -> None:
+        if self.v1 is not None:
+            cmd = motor.motor_sample_to_command(sample, motor.MotorConfig())
+            sample = bow_v1.motor_sample_v1_from_command(cmd, self.v1)
         self._samples.publish(self.node.msg("std_msgs/msg/UInt8MultiArray", data=sample.SerializeToString()))

@@ -19,6 +19,8 @@ Topics (all keep-last 1, so stale commands never pile up):
   `diagnostics_period`): power, E-Stop endpoints, lease owner, system/service faults with
   severity, behavior faults (clearable?), WiFi, feet contact/terrain (`convert.robot_status`).
 - publishes `battery` (sensor_msgs/BatteryState) per Spot battery, each diagnostics period.
+- `bow_messages: sdk_v1` (`/**`): the two MotorSample topics carry the BOW SDK's messages v1
+  instead (`nodes.bow_v1`, docs/bow.md); limits, gate and expiry are the same.
 
 E-Stop (parameter `estop`, see `spot.estop` and docs/estop.md): a real Spot refuses power-on
 until an E-Stop endpoint allows it. `software` (default) registers this bridge as the robot's
@@ -66,6 +68,7 @@ from ..ros.params import ParamSpec, ParameterError
 from ..ros.qos import COMMAND, DEFAULT
 from ..spot.commander import CommanderError, CommandResult, SpotCommander
 from ..spot.estop import ESTOP_MODES, SoftwareEstop, level_name, power_refusal
+from .bow_v1 import MotorV1Handler
 
 
 NODE_NAME = "motor_command"
@@ -208,6 +211,8 @@ class MotorCommandBridge:
             params = list(CONNECTION_PARAMS) + MOTOR_PARAMS
         values = node.declare_parameters(params)
         self.values = values
+        # bow_messages (documented | sdk_v1): checked before touching the robot
+        self.v1 = MotorV1Handler.create(self, node, values)
         self.limits = limits_from_params(values)
         self.config = config_from_params(values)
         self.cmd_timeout = values["cmd_timeout"]
@@ -296,10 +301,10 @@ class MotorCommandBridge:
                 self.control("stand")
             else:
                 self.log.warning("auto_stand ignored: motion is not enabled (parameter enable_motion)")
+        axes = "BOW SDK v1 messages (REP 103 axes)" if self.v1 else f"axes {self.config.convention.name}"
         self.log.info(f"motor_command ready: motion {'ENABLED' if self.motion_enabled else 'disabled'}, "
-                      f"lease {'held' if self.commander.lease_held else 'not held'}, axes "
-                      f"{self.config.convention.name}, limits {self.limits.max_linear_velocity} m/s, "
-                      f"{self.limits.max_angular_velocity} rad/s")
+                      f"lease {'held' if self.commander.lease_held else 'not held'}, {axes}, "
+                      f"limits {self.limits.max_linear_velocity} m/s, {self.limits.max_angular_velocity} rad/s")
 
     def shutdown(self) -> None:
         """Stop playback, save a recording in progress, stop the robot, power off (software
@@ -356,6 +361,8 @@ class MotorCommandBridge:
     # -- the sample path ----------------------------------------------------------------------
     def handle_payload(self, payload: str | bytes, source: str) -> Outcome:
         """Parse, validate, convert, limit, record and execute one MotorSample payload."""
+        if self.v1 is not None:  # bow_messages: sdk_v1
+            return self.v1.handle_payload(payload, source)
         t_ns = time.time_ns()
         with self._lock:
             self.counts["received"] += 1

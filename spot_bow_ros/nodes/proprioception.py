@@ -31,6 +31,9 @@ Published:
   robot_state_publisher would publish from the package's URDF (nodes/robot_model.py): `robot_description`
   (std_msgs/String, transient local), every joint state's link transforms on `/tf` (forward
   kinematics, body -> ... -> feet and arm links) and the fixed joints on `/tf_static`.
+
+`bow_messages: sdk_v1` (`/**`): the same topics carry the BOW SDK's messages v1, plus
+`bow/exteroception/out` (IMU) and `bow/interoception/out` (battery); see `nodes.bow_v1`.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
 from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
 from ..ros.qos import LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
+from .bow_v1 import ProprioceptionV1
 
 NODE_NAME = "proprioception"
 TF_QOS = QoS(depth=100)  # what tf2_ros' TransformBroadcaster uses
@@ -128,6 +132,8 @@ class ProprioceptionBridge:
         self.source = None
         self._owns_connection = False
         self.static_frames: dict[str, Any] = {}
+        # bow_messages: sdk_v1 -> BOW SDK v1 samples on the bow/... topics (None: documented)
+        self.v1 = ProprioceptionV1.create(self, node, values)
         if values["connect_to_spot"]:
             self._start_spot(values, connection)
         node.add_on_shutdown(self.close)
@@ -153,6 +159,8 @@ class ProprioceptionBridge:
                 connection.shutdown()
                 raise
         self.source.start()
+        if self.v1 is not None:
+            self.v1.start_battery(connection)
 
     def _fetch_camera_frames(self) -> None:
         from bosdyn.client.exceptions import Error as BosdynError
@@ -217,6 +225,10 @@ class ProprioceptionBridge:
         stamp_ns = conn.robot_to_local_ns(sample.robot_ns)
         imu_ns = conn.robot_to_local_ns(sample.imu.robot_ns)
         kin_ns = conn.robot_to_local_ns(sample.kinematics_robot_ns or sample.robot_ns)
+        if self.v1 is not None:
+            self.v1.on_spot_sample(sample, stamp_ns, imu_ns)
+            self._publish_kinematics(sample, stamp_from_ns(kin_ns))
+            return
         bow_sample = proprioception_from_sample(sample, convention=self.convention)
         if self.pub_bow is not None:
             self.pub_bow.publish(self.make("std_msgs/msg/UInt8MultiArray", data=bow_sample.SerializeToString()))
@@ -275,6 +287,9 @@ class ProprioceptionBridge:
         return True
 
     def _on_json(self, msg: Any) -> None:
+        if self.v1 is not None:
+            self.v1.on_input(msg, "bow/proprioception")
+            return
         try:
             sample = json_format.Parse(str(msg.data), bow.ProprioceptionSample())
         except json_format.ParseError as err:
@@ -285,6 +300,9 @@ class ProprioceptionBridge:
         self.publish_bow_sample(sample, time.time_ns())
 
     def _on_binary(self, msg: Any) -> None:
+        if self.v1 is not None:
+            self.v1.on_input(msg, "bow/proprioception/binary")
+            return
         try:
             data = bytes(memoryview(msg.data)) if not isinstance(msg.data, (bytes, bytearray)) else bytes(msg.data)
             sample = bow.ProprioceptionSample.FromString(data)
@@ -312,6 +330,8 @@ class ProprioceptionBridge:
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
+        if self.v1 is not None:
+            self.v1.close()
         if self.source is not None:
             self.source.stop()
             self.source = None
