@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from google.protobuf.unknown_fields import UnknownFieldSet
 
+from spot_bow_ros.sim.state import build_robot_state
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
 from spot_bow_ros.ros.dds import DdsTransport
@@ -119,7 +120,9 @@ def test_spot_state_as_v1_samples_every_one_parses(sim, app, bridge_transport):
         assert imu.Acc.Z == pytest.approx(9.81, abs=0.1)
     assert abs(imu.Orientation.X) < 0.05 and abs(imu.Orientation.Y) < 0.05
     bat = intero[-1].battery
-    assert bat.Present and bat.Percentage == pytest.approx(87.5) and bat.Voltage == pytest.approx(55.2, abs=1e-4)
+    truth = build_robot_state(sim.robot, sim.robot.latest()).battery_states[0]  # it drains
+    assert bat.Present and bat.Percentage == pytest.approx(truth.charge_percentage.value, abs=0.1)
+    assert bat.Voltage == pytest.approx(truth.voltage.value, abs=0.1)
     assert bat.SupplyStatus == v1.Battery.Discharging
     js = r["joint_states"][-1]
     assert list(js.name) == URDF_NAMES and len(js.position) == 19

@@ -30,7 +30,7 @@ from ..convert.joints import ProprioceptionError
 from ..convert.motor import InvalidMotorSample
 from ..ros.node_api import stamp_from_ns
 from ..ros.qos import SENSOR_DATA, SENSOR_PUBLISHER
-from .bow_messages import WarnOnce, bow_message_set
+from .bow_messages import bow_message_set
 
 BATTERY_PERIOD_S = 1.0
 
@@ -70,7 +70,6 @@ class MotorV1Handler:
 
     def __init__(self, bridge: Any, v1: ModuleType):
         self.bridge, self.v1 = bridge, v1
-        self.warn = WarnOnce(bridge.log, "v1 MotorSample: ")
 
     def handle_payload(self, payload: str | bytes, source: str) -> Any:
         """Parse, validate, convert, limit and execute one v1 MotorSample payload."""
@@ -82,8 +81,7 @@ class MotorV1Handler:
                 conv = bow_v1.convert_motor_sample_v1(sample, self.v1, b.config, b.limits, b.body)
             except InvalidMotorSample as exc:
                 return b._reject(source, str(exc))
-            cmd = conv.command
-            self.warn(cmd.notes)
+            cmd = conv.command  # its notes (fields Spot does not use) are warned once by b._run
             if cmd.moves:
                 b._cancel_playback_for(source)
             return b._run(cmd, list(conv.clamps), source)

@@ -47,7 +47,7 @@ def add_parser(subparsers: Any) -> None:
 def add_topic_pub(verbs: Any) -> None:
     """Register `pub` on the `topic` verbs."""
     p = verbs.add_parser("pub", help="publish a message (standalone ros2 topic pub)")
-    p.add_argument("topic")
+    p.add_argument("topic", help="topic name, e.g. /cmd_vel")
     p.add_argument("type", help="message type, e.g. geometry_msgs/msg/Twist")
     p.add_argument("values", nargs="?", default="{}", help="message fields as YAML (default '{}')")
     p.add_argument("-1", "--once", action="store_true", help="publish one message and exit")
