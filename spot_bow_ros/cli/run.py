@@ -306,10 +306,15 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
     if args.foxglove is not None:
         fox = _start_foxglove(context, args.foxglove)
 
+    from ..ros.log_routing import route_library_logs
+
     bridges: dict[str, Any] = {}
+    unroute = lambda: None  # noqa: E731
     try:
         for name, build in composed_builders(overrides[NODE_NAME]):
             node = context.create_node(name, namespace, overrides[name])
+            if len(context.nodes) == 1:  # bosdyn's lines (some on the root logger) under the node
+                unroute = route_library_logs(node.get_logger())
             bridges[name] = build(node)
         status.attach(bridges, context.nodes)
         if args.demo_motion:
@@ -338,6 +343,7 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
     finally:
         status.stop()
         context.close()
+        unroute()
         if fox is not None:
             fox.close()
     if bag is not None:
