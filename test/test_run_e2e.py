@@ -123,6 +123,9 @@ def test_run_exits_cleanly_and_says_it_uses_the_simulator(run_result):
     assert run_result["code"] == 0, run_result["log"][-3000:]
     first = run_result["log"].splitlines()[0]
     assert "simulated Spot" in first
+    # bosdyn's own lines (e.g. the lease keep-alive's) come under a node's name, never as [root]
+    assert "] [root]:" not in run_result["log"]
+    assert "lease: Starting lease check-in" in run_result["log"]
 
 
 def test_independent_dds_reader_sees_ros2_names_and_types(run_result):
