@@ -31,7 +31,9 @@ def test_request_header_is_inserted_after_the_encapsulation_header():
 
 def test_csid_and_user_data_text():
     ident = bytes([0x01, 0x10, 0xab] + [0] * 12 + [0x2f])
-    assert csid_string(ident) == "01.10.ab.0.0.0.0.0.0.0.0.0.0.0.0.2f"
+    # rmw_node.cpp csid_to_string: `os << std::hex << std::setw(2) << data[0]` (fill: space)
+    assert csid_string(ident) == " 1.10.ab.0.0.0.0.0.0.0.0.0.0.0.0.2f"
+    assert csid_string(bytes([0xc0] + [1] * 15)).startswith("c0.1.1.")
     assert user_data_value(b"serviceid=01.2;typehash=RIHS01_ab;", "serviceid") == "01.2"
     assert user_data_value(b"clientid=x;", "serviceid") is None and user_data_value(None, "k") is None
 
@@ -80,6 +82,58 @@ def test_endpoints_topics_types_qos_and_user_data(distro):
         missing = DdsServiceClient(t, "/ns/nobody", "std_srvs/srv/Trigger")
         with pytest.raises(ServiceCallError, match="not available"):
             missing.call(t.messages.make("std_srvs/srv/Trigger_Request"), 0.3)
+        node.destroy()
+    finally:
+        t.close()
+
+
+def test_ros_discovery_info_attributes_service_endpoints_like_the_graph_cache():
+    """rmw_dds_common's graph cache joins DCPS discovery keys with `ros_discovery_info` GIDs:
+    `ros2 node info` lists a node's services from its *request readers* (rmw_cyclonedds
+    `rmw_get_service_names_and_types_by_node`: reader names, `_demangle_service_request_from_topic`)
+    and `ros2 service list` from any rq/rr endpoint. Checked with the DCPS keys a ROS peer sees."""
+    import os
+
+    from cyclonedds.core import Qos
+    from cyclonedds.sub import DataReader
+    from cyclonedds.topic import Topic
+    from plain_ros_types import ParticipantEntitiesInfo_  # 24-byte GIDs: Humble
+
+    domain = int(os.environ["ROS_DOMAIN_ID"])
+    t = DdsTransport(domain_id=domain, distro="humble")
+    plain = DomainParticipant(domain)
+    try:
+        node = StandaloneNode("attr_node", t, namespace="/attr", serve_parameters=False)
+        node.create_service("std_srvs/srv/Trigger", "power_on", lambda req: {"success": True})
+        subs = BuiltinDataReader(plain, BuiltinTopicDcpsSubscription)
+        pubs = BuiltinDataReader(plain, BuiltinTopicDcpsPublication)
+        graph = DataReader(plain, Topic(plain, "ros_discovery_info", ParticipantEntitiesInfo_),
+                           qos=Qos(Policy.Reliability.Reliable(10**9), Policy.Durability.TransientLocal,
+                                   Policy.History.KeepLast(1),
+                                   Policy.DataRepresentation(use_cdrv0_representation=True)))
+        keys: dict = {}
+        entries: dict = {}
+
+        def seen():
+            for ep in subs.take(N=100):
+                if ep.topic_name == "rq/attr/power_onRequest":
+                    keys["rq"] = ep.key.bytes
+            for ep in pubs.take(N=100):
+                if ep.topic_name == "rr/attr/power_onReply":
+                    keys["rr"] = ep.key.bytes
+            for info in graph.take(N=50):
+                if bytes(info.gid.data) == t.gid + bytes(8):
+                    for n in info.node_entities_info_seq:
+                        entries[(n.node_namespace, n.node_name)] = n
+            n = entries.get(("/attr", "attr_node"))
+            return {"rq", "rr"} <= set(keys) and n is not None and len(n.reader_gid_seq) >= 1
+
+        assert wait_until(seen, timeout=5)
+        entry = entries[("/attr", "attr_node")]
+        readers = [bytes(g.data) for g in entry.reader_gid_seq]
+        writers = [bytes(g.data) for g in entry.writer_gid_seq]
+        assert readers == [keys["rq"] + bytes(8)]   # the request reader: the node *serves* it
+        assert writers == [keys["rr"] + bytes(8)]   # the reply writer
         node.destroy()
     finally:
         t.close()
