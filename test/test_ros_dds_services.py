@@ -46,6 +46,21 @@ def test_service_types_hash_like_rosidl():
     assert m.type_hash("std_srvs/srv/Trigger_Response").startswith("RIHS01_")
 
 
+def test_empty_request_hash_equals_rosidl_generated_value():
+    """An empty request is hashed as rosidl does: with its `structure_needs_at_least_one_member`.
+    Reference: rosidl-generated C of controller_manager_msgs/srv/ListHardwareInterfaces (Jazzy),
+    whose request is empty: `..._Request__get_type_hash` = 41 9a 20 4c ... 80 98."""
+    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+
+    from spot_bow_ros.ros.srv_types import _EMPTY
+
+    store = get_typestore(Stores.ROS2_JAZZY)
+    name = "controller_manager_msgs/srv/ListHardwareInterfaces_Request"
+    store.register({name: next(iter(get_types_from_msg(_EMPTY, name).values()))})
+    assert store.hash_rihs01(name) == \
+        "RIHS01_419a204c74b85adb602848d0f288fc756d0216f70bd30ab889c1d9b154ed8098"
+
+
 @pytest.mark.parametrize("distro", ["humble", "jazzy"])
 def test_endpoints_topics_types_qos_and_user_data(distro):
     import os
