@@ -152,3 +152,83 @@ def test_ros_discovery_info_attributes_service_endpoints_like_the_graph_cache():
         node.destroy()
     finally:
         t.close()
+
+
+def _rmw_client(plain, name, req_cls, rep_cls, clientid):
+    """A client's request writer and reply reader as rmw_cyclonedds_cpp creates them (one QoS,
+    services default, USER_DATA `clientid=`)."""
+    from cyclonedds.core import Qos
+    from cyclonedds.pub import DataWriter
+    from cyclonedds.sub import DataReader
+    from cyclonedds.topic import Topic
+
+    qos = Qos(Policy.Reliability.Reliable(10**9), Policy.History.KeepLast(10), Policy.Durability.Volatile,
+              Policy.DataRepresentation(use_cdrv0_representation=True),
+              Policy.Userdata(data=f"clientid={clientid};".encode()))
+    writer = DataWriter(plain, Topic(plain, f"rq{name}Request", req_cls), qos=qos)
+    reader = DataReader(plain, Topic(plain, f"rr{name}Reply", rep_cls), qos=qos)
+    assert wait_until(lambda: writer.get_matched_subscriptions() and reader.get_matched_publications(), timeout=5)
+    return writer, reader
+
+
+def _raw_reply(reader, guid, seq):
+    import time
+
+    from cyclonedds._clayer import ddspy_take
+    from cyclonedds.core import InstanceState, SampleState, ViewState
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        taken = ddspy_take(reader._ref, SampleState.Any | ViewState.Any | InstanceState.Any, 10)
+        for data, info in (taken if not isinstance(taken, int) else ()):
+            if info.valid_data and struct.unpack_from("<Qq", data, 4) == (guid, seq):
+                return bytes(data)
+        time.sleep(0.01)
+    raise AssertionError("no reply")
+
+
+def test_raw_rmw_style_requests_get_rmw_style_replies():
+    """Samples built byte by byte as rmw_cyclonedds_cpp's CDRWriter writes them (Serialization.cpp
+    `serialize_top_level(cdds_request_wrapper_t)`: encapsulation `00 01 00 00`, raw guid and seq,
+    then the body with its alignment origin just after the encapsulation, no trailing padding),
+    and replies parsed as its CDRReader would: offsets relative to byte 4."""
+    import os
+
+    from plain_ros_types import (GetParameters_Request_, GetParameters_Response_, SetBool_Request_,
+                                 SetBool_Response_)
+
+    from spot_bow_ros.ros.params import ParamSpec
+
+    domain = int(os.environ["ROS_DOMAIN_ID"])
+    t = DdsTransport(domain_id=domain, distro="jazzy")
+    plain = DomainParticipant(domain)
+    try:
+        node = StandaloneNode("raw_node", t, namespace="/raw")
+        node.declare_parameters([ParamSpec("quality", 75, "JPEG quality", min=1, max=100)])
+        node.create_service("std_srvs/srv/SetBool", "toggle",
+                            lambda req: {"success": bool(req.data), "message": "on" if req.data else "off"})
+        from cyclonedds._clayer import ddspy_write
+
+        # SetBool: 4 + 16 + 1 bytes, unpadded
+        w, r = _rmw_client(plain, "/raw/toggle", SetBool_Request_, SetBool_Response_, " 1.2.3.4.5.6.7.8.9.a.b.c.0.0.0.1")
+        guid = w.get_instance_handle() & (2**64 - 1)
+        assert ddspy_write(w._ref, b"\x00\x01\x00\x00" + struct.pack("<Qq", guid, 7) + b"\x01") >= 0
+        reply = _raw_reply(r, guid, 7)
+        assert reply[:2] == b"\x00\x01"
+        assert reply[20] == 1                                     # success at origin offset 16
+        assert struct.unpack_from("<I", reply, 24)[0] == 3        # string length at origin 20
+        assert reply[28:31] == b"on\x00"
+
+        # GetParameters: the int64 of ParameterValue is 8-aligned relative to the origin (byte 4)
+        w, r = _rmw_client(plain, "/raw/raw_node/get_parameters", GetParameters_Request_,
+                           GetParameters_Response_, " 1.2.3.4.5.6.7.8.9.a.b.c.0.0.0.2")
+        guid = w.get_instance_handle() & (2**64 - 1)
+        body = struct.pack("<I", 1) + struct.pack("<I", 8) + b"quality\x00"
+        assert ddspy_write(w._ref, b"\x00\x01\x00\x00" + struct.pack("<Qq", guid, 9) + body) >= 0
+        reply = _raw_reply(r, guid, 9)
+        assert struct.unpack_from("<I", reply, 20)[0] == 1        # one value
+        assert reply[24] == 2                                     # type INTEGER at origin 20
+        assert struct.unpack_from("<q", reply, 28)[0] == 75       # integer_value at origin 24 (8-aligned)
+        node.destroy()
+    finally:
+        t.close()
