@@ -233,8 +233,9 @@ def test_two_processes_with_these_ranges(setting, sub_setting, reached):
                            stderr=subprocess.DEVNULL, text=True)
     try:
         assert pub.stdout.readline().strip() == "ready"  # the publishing process is up first
-        sub = subprocess.run([sys.executable, "-c", PEER, "sub", "3"], env={**env, "ROS_AUTOMATIC_DISCOVERY_RANGE": sub_setting},
-                             capture_output=True, text=True, timeout=60)
+        sub_env = {**env, "ROS_AUTOMATIC_DISCOVERY_RANGE": sub_setting}
+        sub = subprocess.run([sys.executable, "-c", PEER, "sub", "3"], env=sub_env, capture_output=True, text=True,
+                             timeout=60)
     finally:
         pub.kill()
         pub.wait()

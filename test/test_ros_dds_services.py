@@ -194,8 +194,7 @@ def test_raw_rmw_style_requests_get_rmw_style_replies():
     and replies parsed as its CDRReader would: offsets relative to byte 4."""
     import os
 
-    from plain_ros_types import (GetParameters_Request_, GetParameters_Response_, SetBool_Request_,
-                                 SetBool_Response_)
+    from plain_ros_types import GetParameters_Request_, GetParameters_Response_, SetBool_Request_, SetBool_Response_
 
     from spot_bow_ros.ros.params import ParamSpec
 
@@ -210,7 +209,8 @@ def test_raw_rmw_style_requests_get_rmw_style_replies():
         from cyclonedds._clayer import ddspy_write
 
         # SetBool: 4 + 16 + 1 bytes, unpadded
-        w, r = _rmw_client(plain, "/raw/toggle", SetBool_Request_, SetBool_Response_, " 1.2.3.4.5.6.7.8.9.a.b.c.0.0.0.1")
+        w, r = _rmw_client(plain, "/raw/toggle", SetBool_Request_, SetBool_Response_,
+                           " 1.2.3.4.5.6.7.8.9.a.b.c.0.0.0.1")
         guid = w.get_instance_handle() & (2**64 - 1)
         assert ddspy_write(w._ref, b"\x00\x01\x00\x00" + struct.pack("<Qq", guid, 7) + b"\x01") >= 0
         reply = _raw_reply(r, guid, 7)
