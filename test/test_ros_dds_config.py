@@ -70,11 +70,14 @@ def _fragment(env, distro="jazzy"):
     return discovery_fragment(discovery_options(distro, env), pid=4242)
 
 
-def test_subnet_adds_nothing_but_static_peers():
-    assert _fragment({}) == "" == _fragment({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"})
+def test_subnet_keeps_multicast_and_takes_a_well_known_port():
+    """rmw_cyclonedds_cpp check_create_domain: SUBNET sets add_static_peers, so its fragment
+    (participant index auto, max 32) is written even without static peers (the 32-process limit
+    of ros2/rmw_cyclonedds#458 on Iron/Jazzy comes from it)."""
+    expected = {"multicast": None, "index": "auto", "max_index": "32", "tag": None, "peers": [], "interfaces": []}
+    assert _parse(_fragment({})) == expected == _parse(_fragment({"ROS_AUTOMATIC_DISCOVERY_RANGE": "SUBNET"}))
     got = _parse(_fragment({"ROS_STATIC_PEERS": "10.0.0.7"}))
-    assert got == {"multicast": None, "index": "auto", "max_index": "32", "tag": None,
-                   "peers": ["10.0.0.7"], "interfaces": []}
+    assert got == {**expected, "peers": ["10.0.0.7"]}
 
 
 def test_localhost_keeps_the_interface_turns_multicast_off_and_adds_a_localhost_peer():
@@ -113,14 +116,20 @@ def test_config_order_fragment_then_user_uri_or_shipped_file():
     fragment, base = shipped.xml.split(",", 1)
     assert "AllowMulticast" in fragment and base == SHIPPED_CONFIG.resolve().as_uri()
     assert "discovery LOCALHOST" in shipped.describe()
+    subnet = _fragment({})
     user = cyclone_config("jazzy", {"CYCLONEDDS_URI": "file:///etc/my.xml"})
-    assert user.xml == "file:///etc/my.xml" and user.source == "CYCLONEDDS_URI=file:///etc/my.xml"
-    assert cyclone_config("jazzy", {}, config_xml="<CycloneDDS/>").xml == "<CycloneDDS/>"
+    assert user.xml == f"{subnet},file:///etc/my.xml" and user.source == "CYCLONEDDS_URI=file:///etc/my.xml"
+    assert cyclone_config("jazzy", {}, config_xml="<CycloneDDS/>").xml == f"{subnet},<CycloneDDS/>"
+    humble = cyclone_config("humble", {"CYCLONEDDS_URI": "file:///etc/my.xml"})
+    assert humble.xml == "file:///etc/my.xml"  # Humble's rmw adds nothing without ROS_LOCALHOST_ONLY
+    system = cyclone_config("jazzy", {"ROS_AUTOMATIC_DISCOVERY_RANGE": "SYSTEM_DEFAULT", "CYCLONEDDS_URI": "x"})
+    assert system.xml == "x"
 
 
 def test_empty_cyclonedds_uri_means_cyclone_defaults():
+    """As rmw_cyclonedds_cpp: the discovery fragment, a comma, then the (empty) variable."""
     config = cyclone_config("jazzy", {"CYCLONEDDS_URI": ""})
-    assert config.xml == "" and "defaults" in config.source
+    assert config.xml == _fragment({}) + "," and "defaults" in config.source
 
 
 # -- the ROS 2 route: CYCLONEDDS_URI for rmw_cyclonedds_cpp ------------------------------------
@@ -162,7 +171,8 @@ def _effective(tmp_path, env_extra):
 
 
 @pytest.mark.parametrize("env, expect, absent", [
-    ({}, ["General/AllowMulticast/#text: default", "General/MaxMessageSize/#text: 65500 B"],
+    ({}, ["General/AllowMulticast/#text: default", "General/MaxMessageSize/#text: 65500 B",
+          "ParticipantIndex/#text: auto"],
      ["Peer[@Address]: localhost"]),
     ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"},
      ["General/AllowMulticast/#text: false", "Peers/Peer[@Address]: localhost", "ParticipantIndex/#text: auto",
@@ -194,6 +204,7 @@ PEER = textwrap.dedent("""
     got = []
     if sys.argv[1] == "pub":
         pub = node.create_publisher("std_msgs/msg/String", "/discovery_probe", DEFAULT)
+        print("ready", flush=True)
         for i in range(int(float(sys.argv[2]) * 10)):
             pub.publish(node.msg("std_msgs/msg/String", data=str(i)))
             time.sleep(0.1)
@@ -206,15 +217,24 @@ PEER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("setting, reached", [("LOCALHOST", True), ("OFF", False)])
-def test_two_processes_with_the_same_range(setting, reached):
+@pytest.mark.parametrize("setting, sub_setting, reached", [
+    ("LOCALHOST", "LOCALHOST", True), ("OFF", "OFF", False),
+    # a LOCALHOST process finds a SUBNET one already running on this host: its localhost peer
+    # probes the well-known ports of participant indices 0..32, where rmw_cyclonedds' SUBNET
+    # fragment (participant index auto) puts the SUBNET process (the other way round, Cyclone
+    # does not re-probe within seconds: the SUBNET process must be up first)
+    ("SUBNET", "LOCALHOST", True)])
+def test_two_processes_with_these_ranges(setting, sub_setting, reached):
     import os
 
     env = {k: v for k, v in os.environ.items() if k not in ("ROS_STATIC_PEERS", "ROS_LOCALHOST_ONLY", "CYCLONEDDS_URI")}
     env.update(ROS_AUTOMATIC_DISCOVERY_RANGE=setting, PYTHONPATH=str(REPO))
-    pub = subprocess.Popen([sys.executable, "-c", PEER, "pub", "5"], env=env, stderr=subprocess.DEVNULL)
+    pub = subprocess.Popen([sys.executable, "-c", PEER, "pub", "5"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
     try:
-        sub = subprocess.run([sys.executable, "-c", PEER, "sub", "3"], env=env, capture_output=True, text=True,
+        assert pub.stdout.readline().strip() == "ready"  # the publishing process is up first
+        sub_env = {**env, "ROS_AUTOMATIC_DISCOVERY_RANGE": sub_setting}
+        sub = subprocess.run([sys.executable, "-c", PEER, "sub", "3"], env=sub_env, capture_output=True, text=True,
                              timeout=60)
     finally:
         pub.kill()

@@ -54,12 +54,14 @@ def ros_distro(env: Mapping[str, str] | None = None) -> tuple[str, str | None]:
 @dataclass(frozen=True)
 class DiscoveryOptions:
     """What rcl hands rmw_cyclonedds_cpp: a range and static peers; `humble_localhost` for
-    Humble's ROS_LOCALHOST_ONLY=1 (bind to 127.0.0.1). `notes` are rcl's warnings, one line each."""
+    Humble's ROS_LOCALHOST_ONLY=1 (bind to 127.0.0.1). `notes` are rcl's warnings, one line each.
+    `ranged`: the distro has discovery ranges (Iron and later); Humble's rmw adds nothing else."""
 
     range: str = "SUBNET"
     static_peers: tuple[str, ...] = ()
     humble_localhost: bool = False
     notes: tuple[str, ...] = ()
+    ranged: bool = True
 
 
 def discovery_options(distro: str, env: Mapping[str, str] | None = None) -> DiscoveryOptions:
@@ -73,7 +75,7 @@ def discovery_options(distro: str, env: Mapping[str, str] | None = None) -> Disc
     env = os.environ if env is None else env
     localhost_only = env.get("ROS_LOCALHOST_ONLY", "").strip() == "1"
     if distro not in DISCOVERY_RANGE_DISTROS:
-        return DiscoveryOptions(humble_localhost=localhost_only)
+        return DiscoveryOptions(humble_localhost=localhost_only, ranged=False)
     notes: list[str] = []
     if localhost_only:
         notes.append("ROS_LOCALHOST_ONLY=1 is deprecated (use ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST); "
@@ -97,20 +99,22 @@ def discovery_options(distro: str, env: Mapping[str, str] | None = None) -> Disc
 def discovery_fragment(options: DiscoveryOptions, pid: int | None = None) -> str:
     """The Cyclone XML rmw_cyclonedds_cpp prepends for `options` ('' when it adds nothing).
 
-    SUBNET: static peers only; LOCALHOST: multicast off, a `localhost` peer plus the static
-    peers, participant index auto (so peers on this host are found on well-known ports), the
-    default network interface kept; OFF: multicast off, participant index none and a
-    per-process discovery tag (nobody else matches); SYSTEM_DEFAULT: nothing. Humble's
-    localhost-only binds the interface to 127.0.0.1 instead.
+    SUBNET: participant index auto (max 32: this process listens on a well-known unicast port,
+    so LOCALHOST processes on this host find it) plus the static peers, multicast kept;
+    LOCALHOST: the same with multicast off and a `localhost` peer, the default network interface
+    kept; OFF: multicast off, participant index none and a per-process discovery tag (nobody
+    else matches); SYSTEM_DEFAULT: nothing. As `check_create_domain` does it: SUBNET and
+    LOCALHOST set `add_static_peers`, so their fragment is written even without static peers.
+    Humble's localhost-only binds the interface to 127.0.0.1 instead.
     """
     if options.humble_localhost:
         return ('<CycloneDDS><Domain><General><Interfaces><NetworkInterface address="127.0.0.1"/>'
                 '</Interfaces></General></Domain></CycloneDDS>')
+    if not options.ranged or options.range not in ("SUBNET", "LOCALHOST", "OFF"):  # Humble, SYSTEM_DEFAULT
+        return ""
     localhost_peer = options.range == "LOCALHOST"
     static_peers = options.static_peers if options.range in ("SUBNET", "LOCALHOST") else ()
     no_multicast = options.range in ("LOCALHOST", "OFF")
-    if not (localhost_peer or static_peers or no_multicast):
-        return ""
     xml = "<CycloneDDS><Domain>"
     if no_multicast:
         xml += "<General><AllowMulticast>false</AllowMulticast></General>"

@@ -123,8 +123,10 @@ def unpack_sample(sample: bytes | memoryview) -> tuple[int, int, bytes]:
 
 def csid_string(ident: bytes) -> str:
     """rmw_cyclonedds_cpp's text form of a 16-byte client/service id (`csid_to_string`):
-    the first byte as two hex digits, the others in hex without padding, joined by dots."""
-    return f"{ident[0]:02x}" + "".join(f".{b:x}" for b in ident[1:])
+    the first byte in hex at width 2 (`std::setw(2)` with the stream's default fill, a space),
+    the others in hex without padding, joined by dots. Only ever compared with ids of the same
+    origin (a client's writer and reader), so this is fidelity, not matching."""
+    return f"{ident[0]:2x}" + "".join(f".{b:x}" for b in ident[1:])
 
 
 def user_data_value(user_data: bytes | None, key: str) -> str | None:
