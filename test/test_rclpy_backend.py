@@ -292,6 +292,17 @@ class FakeRclpyNode:
         self.params[name], self.descs[name] = param, (ptype, descriptor)
         return param
 
+    def set_descriptor(self, name, descriptor):
+        """rclpy's Node.set_descriptor: refused on a read-only parameter; the current value is kept
+        only when it complies with the new descriptor -- its `type` included (not filled in here,
+        unlike in declare_parameter), unless dynamic_typing."""
+        ptype, desc = self.descs[name]
+        if desc.read_only:
+            raise _ParamError(f"{name} is read-only")
+        if not descriptor.dynamic_typing and self.params[name].type_.value != descriptor.type:
+            raise _ParamError(f"{name}: wrong parameter type, expected {descriptor.type}")
+        self.descs[name] = (ptype, descriptor)
+
     def set_parameters(self, params):
         out = []
         for p in params:
@@ -314,8 +325,9 @@ class FakeRclpyNode:
 @pytest.fixture
 def fake_rclpy(monkeypatch):
     class Desc:
-        def __init__(self, description="", read_only=False):
-            self.description, self.read_only = description, read_only
+        def __init__(self, description="", read_only=False, type=0, dynamic_typing=False):
+            self.description, self.read_only, self.type, self.dynamic_typing = \
+                description, read_only, type, dynamic_typing
             self.integer_range, self.floating_point_range = [], []
 
     exceptions = types.ModuleType("rclpy.exceptions")
@@ -462,7 +474,7 @@ def test_live_parameters_callback_validates_and_applies(fake_rclpy, monkeypatch)
     monkeypatch.setitem(sys.modules, "rcl_interfaces", types.ModuleType("rcl_interfaces"))
     monkeypatch.setitem(sys.modules, "rcl_interfaces.msg", msg_module)
     node = fake_rclpy({})
-    node.declare_parameters(SPECS)
+    node.declare_parameters([ParamSpec("rate", 15.0, "Hz", min=1.0, max=60.0, live=True), *SPECS[1:]])
     registered = []
     node.node.add_on_set_parameters_callback = registered.append
     applied = []
@@ -475,6 +487,23 @@ def test_live_parameters_callback_validates_and_applies(fake_rclpy, monkeypatch)
     out_of_range = callback([FakeParameter("rate", None, 100.0)])
     assert not out_of_range.successful and "above its maximum" in out_of_range.reason
     assert callback([FakeParameter("unrelated", None, 1)]).successful  # not ours: left to rclpy
+    # not live: read-only (rclpy refuses it from the descriptor; the callback never applies it)
+    read_only = callback([FakeParameter("port", None, 80)])
+    assert not read_only.successful and "read-only" in read_only.reason and len(applied) == 2
+
+
+def test_list_parameters_end_read_only_unless_live(fake_rclpy):
+    """A list parameter is declared writable (to be given its first value when declared by type),
+    then made read-only with a descriptor of its own type (set_descriptor keeps the value only then)."""
+    specs = [*SPECS, ParamSpec("gains", [1.0, 2.0], "gains", live=True)]
+    node = fake_rclpy({"names": ["x"]})
+    assert node.declare_parameters(specs)["names"] == ["x"]
+    for name in ("names", "cameras"):
+        ptype, desc = node.node.descs[name]
+        assert desc.read_only and desc.type == ptype.value == _Type.STRING_ARRAY.value
+        assert not node.node.set_parameters([FakeParameter(name, None, ["y"])])[0].successful
+    assert not node.node.descs["gains"][1].read_only
+    assert node.node.set_parameters([FakeParameter("gains", None, [3.0])])[0].successful
 
 
 def test_services_run_in_their_own_callback_group_and_fill_the_response(fake_rclpy, monkeypatch):

@@ -33,7 +33,7 @@ import numpy as np
 
 from .names import UnknownMessageType, normalize_type_name
 from .srv_types import normalize_srv_type as normalize_service_type
-from .params import ParameterError, ParamSpec
+from .params import ParameterError, ParamSpec, read_only_reason
 from .qos import Durability, History, QoS, Reliability
 
 try:  # ROS 2 (sourced); without it only the pure conversions below are usable
@@ -197,12 +197,16 @@ def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
     return out
 
 
-def parameter_descriptor(spec: ParamSpec, writable: bool = False) -> Any:
+def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = False) -> Any:
     """`ParameterDescriptor` with description, read_only and the numeric range of `spec`
-    (`writable`: read_only off, to give a declared-by-type parameter its first value)."""
+    (`writable`: read_only off, to give a declared-by-type parameter its first value; `typed`:
+    `type` filled in, as `Node.set_descriptor` needs -- it refuses a descriptor whose type is not
+    the parameter's, while `declare_parameter` fills the type in itself)."""
     _require_rclpy()
     f = descriptor_fields(spec)
     desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"] and not writable)
+    if typed:
+        desc.type = parameter_type(spec).value
     if "floating_point_range" in f:
         desc.floating_point_range = [FloatingPointRange(**r) for r in f["floating_point_range"]]
     if "integer_range" in f:
@@ -303,7 +307,7 @@ class RclpyNode:
                 self._initialize(spec, value)
             if isinstance(spec.default, (list, tuple)) and spec.is_read_only and hasattr(self.node, "set_descriptor"):
                 try:  # initialized: now read-only (declared writable only to be initialized)
-                    self.node.set_descriptor(spec.name, parameter_descriptor(spec))
+                    self.node.set_descriptor(spec.name, parameter_descriptor(spec, typed=True))
                 except Exception as exc:  # stays writable; the node ignores runtime changes of it
                     self.node.get_logger().debug(f"parameter '{spec.name}' stays writable: {exc}")
             values[spec.name] = spec.validate(value)  # choices, NaN, int->float as the standalone backend
@@ -311,7 +315,10 @@ class RclpyNode:
         return values
 
     def _declare(self, spec: ParamSpec) -> Any:
-        from rclpy.exceptions import InvalidParameterTypeException, ParameterException
+        exceptions = importlib.import_module("rclpy.exceptions")
+        ParameterException = exceptions.ParameterException
+        # a wrong override type: its own exception in Humble .. Jazzy; by its reason otherwise
+        wrong_type = getattr(exceptions, "InvalidParameterTypeException", None)
 
         # Plain Python defaults are what every distro's declare_parameter takes; an empty list
         # carries no element type (rclpy would infer BYTE_ARRAY), so it is declared by its type.
@@ -321,10 +328,11 @@ class RclpyNode:
             try:
                 return self.node.declare_parameter(spec.name, initial,
                                                    parameter_descriptor(spec, writable=isinstance(default, list)))
-            except InvalidParameterTypeException:
+            except ParameterException as exc:
                 # e.g. `-p rate:=30` for a double: coerce as the standalone backend does, or fail
                 override = getattr(self.node, "_parameter_overrides", {}).get(spec.name)
-                if override is None:
+                is_type = (wrong_type is not None and isinstance(exc, wrong_type)) or "type" in str(exc).lower()
+                if override is None or not is_type:
                     raise
                 value = spec.validate(plain_value(override.value))
                 return self.node.declare_parameter(spec.name, value, parameter_descriptor(spec),
@@ -359,6 +367,8 @@ class RclpyNode:
                 spec = self._specs.get(p.name)
                 if spec is None:
                     continue
+                if spec.is_read_only:  # rclpy refuses it from the descriptor; should that not be in force
+                    return SetParametersResult(successful=False, reason=read_only_reason(p.name))
                 try:
                     batch[p.name] = spec.validate(plain_value(p.value))
                 except ParameterError as exc:
