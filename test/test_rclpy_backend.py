@@ -528,3 +528,28 @@ def test_services_run_in_their_own_callback_group_and_fill_the_response(fake_rcl
     assert serve_ok(object(), response) is response and (response.success, response.message) == (True, "on")
     bad = serve_bad(object(), types.SimpleNamespace(success=True, message=""))
     assert bad.success is False and bad.message == "ZeroDivisionError: division by zero"
+
+
+def test_services_answer_with_generated_classes_and_never_raise(msgs, fake_rclpy, monkeypatch):
+    """Trigger/SetBool as rosidl generates them (std_srvs.srv.X.Request/Response with asserting
+    setters): numpy results converted; a result the setter refuses is logged and answered
+    success=False instead of raising (rclpy would re-raise it from spin and stop the process)."""
+    groups = types.ModuleType("rclpy.callback_groups")
+    groups.MutuallyExclusiveCallbackGroup = type("MutuallyExclusiveCallbackGroup", (), {})
+    monkeypatch.setitem(sys.modules, "rclpy.callback_groups", groups)
+    from std_srvs.srv import SetBool, Trigger
+
+    node = fake_rclpy({})
+    created = {}
+    node.node.create_service = lambda cls, name, cb, callback_group: created.setdefault(name, (cls, cb))
+    node.create_service("std_srvs/srv/SetBool", "enable_motion",
+                        lambda req: {"success": np.bool_(req.data), "message": f"motion {req.data}"})
+    node.create_service("std_srvs/srv/Trigger", "bad", lambda req: {"success": True, "message": 5})
+    cls, serve = created["enable_motion"]
+    assert cls is SetBool
+    response = serve(SetBool.Request(data=True), SetBool.Response())
+    assert response.success is True and response.message == "motion True"
+    cls, serve = created["bad"]
+    assert cls is Trigger
+    response = serve(Trigger.Request(), Trigger.Response())
+    assert response.success is False and "must be str" in response.message

@@ -225,6 +225,15 @@ def plain_value(value: Any) -> Any:
     return list(value) if isinstance(value, (array.array, np.ndarray, tuple)) else value
 
 
+def fill_response(response: Any, fields: dict[str, Any]) -> None:
+    """Set the `fields` a response has, each converted as `make_message` does (numpy scalars to
+    Python numbers, numeric lists to arrays) so that the generated setters take them."""
+    types = response.get_fields_and_field_types() if hasattr(response, "get_fields_and_field_types") else {}
+    for key, value in fields.items():
+        if hasattr(response, key):
+            setattr(response, key, field_value(types[key], value) if key in types else value)
+
+
 # -- the node -------------------------------------------------------------------------------
 class _Publisher:
     def __init__(self, pub: Any, topic: str):
@@ -397,16 +406,19 @@ class RclpyNode:
         logger = self.node.get_logger()
 
         def serve(request: Any, response: Any) -> Any:
+            # Nothing may escape: rclpy's executor re-raises a callback's exception from spin,
+            # which would stop every node of the process.
             try:
                 out = callback(request)
+                if not isinstance(out, dict):
+                    return out
+                fill_response(response, out)
             except Exception as exc:
                 logger.error(f"service {name} failed: {type(exc).__name__}: {exc}")
-                out = {"success": False, "message": f"{type(exc).__name__}: {exc}"}
-            if not isinstance(out, dict):
-                return out
-            for key, value in out.items():
-                if hasattr(response, key):
-                    setattr(response, key, value)
+                try:
+                    fill_response(response, {"success": False, "message": f"{type(exc).__name__}: {exc}"})
+                except Exception:  # noqa: BLE001 - a response without these fields: its defaults
+                    pass
             return response
 
         return self.node.create_service(cls, name, serve, callback_group=self._service_group)
