@@ -553,3 +553,81 @@ def test_services_answer_with_generated_classes_and_never_raise(msgs, fake_rclpy
     assert cls is Trigger
     response = serve(Trigger.Request(), Trigger.Response())
     assert response.success is False and "must be str" in response.message
+
+
+# -- run_rclpy_nodes: exit codes and the one error line (rclpy replaced by doubles) ---------
+class _Logger:
+    def get_child(self, name):
+        return self
+
+    def info(self, msg):
+        pass
+
+    debug = warning = error = fatal = info
+
+
+class _Node:
+    def __init__(self, name):
+        self.name, self.node = name, object()
+
+    def get_logger(self):
+        return _Logger()
+
+    def destroy(self):
+        pass
+
+
+@pytest.fixture
+def fake_run(monkeypatch):
+    from spot_bow_ros.ros import dds_config
+
+    spins = []
+
+    class Executor:
+        def __init__(self, num_threads):
+            pass
+
+        add_node = remove_node = lambda self, node: None
+
+        def spin_once(self, timeout_sec):
+            spins.append(timeout_sec)
+            if spins[0] == "raise":
+                raise ValueError("Logger severity cannot be changed between calls.")
+
+        def shutdown(self):
+            pass
+
+    monkeypatch.setattr(rb, "rclpy", types.SimpleNamespace(ok=lambda: True, try_shutdown=lambda: None), raising=False)
+    monkeypatch.setattr(rb, "_init_rclpy", lambda argv: None)
+    monkeypatch.setattr(rb, "MultiThreadedExecutor", Executor, raising=False)
+    monkeypatch.setattr(rb, "RclpyNode", _Node)
+    monkeypatch.setattr(dds_config, "apply_shipped_cyclone_config", lambda: None)
+
+    def run(build, spin_raises=False):
+        spins[:] = ["raise"] if spin_raises else []
+        return rb.run_rclpy_nodes([("webcam", build)], types.SimpleNamespace(raw=[]), stop=threading.Event())
+    return run
+
+
+def _fail(exc):
+    def build(node):
+        raise exc
+    return build
+
+
+def test_run_rclpy_nodes_reports_one_line_with_the_right_exit_code(fake_run, caplog):
+    class Refused(RuntimeError):
+        user_facing = True
+
+    caplog.set_level(logging.ERROR, logger="spot_bow_ros")
+    assert fake_run(_fail(ParameterError("parameter 'fps' = -1.0 is below its minimum 0.1"))) == 2
+    assert fake_run(_fail(Refused("the robot refused the password for user 'admin'"))) == 1
+    assert fake_run(_fail(RuntimeError("camera gone"))) == 1
+    # a callback's error re-raised by the executor while running: a failure, not a user error
+    assert fake_run(lambda node: None, spin_raises=True) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "parameter 'fps' = -1.0 is below its minimum 0.1",
+        "the robot refused the password for user 'admin'",
+        "starting webcam failed: RuntimeError: camera gone",
+        "webcam failed: ValueError: Logger severity cannot be changed between calls.",
+    ]

@@ -456,7 +456,7 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
                     stop: threading.Event | None = None) -> int:
     """`run_nodes` for rclpy: init with the ROS args, build, spin until SIGINT/SIGTERM (or
     `stop`), destroy the nodes, shut down. Returns 0, 1 (failure) or 2 (bad arguments/parameters)."""
-    from .backend import USER_ERRORS, shutdown_signals
+    from .backend import USER_ERRORS, shutdown_signals, startup_failure
     from .dds_config import apply_shipped_cyclone_config
     from .log_routing import route_library_logs
 
@@ -473,7 +473,7 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     nodes: list[RclpyNode] = []
     unroute: Callable[[], None] = lambda: None  # noqa: E731
     executor = MultiThreadedExecutor(num_threads=max(2, len(builders) + 1))
-    code = 0
+    code, running = 0, False
     with shutdown_signals(stop):
         try:
             for name, build in builders:
@@ -485,16 +485,21 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
                 executor.add_node(node.node)
             for node in nodes:
                 node.get_logger().info("running (rclpy)")
+            running = True
             while rclpy.ok() and not stop.is_set():
                 executor.spin_once(timeout_sec=0.2)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
-        except USER_ERRORS as exc:
-            _log.error(str(exc))
-            code = 2
         except Exception as exc:
-            _log.error(f"{', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
-            code = 1
+            if running:  # re-raised by the executor from a callback: not the user's arguments
+                _log.error(f"{', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
+                code = 1
+            elif isinstance(exc, USER_ERRORS):  # bad parameters or names: one line, exit code 2
+                _log.error(str(exc))
+                code = 2
+            else:
+                _log.error(startup_failure(builders, exc))
+                code = 1
         finally:
             for node in reversed(nodes):
                 try:
