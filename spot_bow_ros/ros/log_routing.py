@@ -45,8 +45,9 @@ class LibraryLogRouter(logging.Handler):
         self.addFilter(is_library_record)
 
     def emit(self, record: logging.LogRecord) -> None:
-        text, level = one_line(record), record.levelno
+        level = record.levelno
         try:
+            text = one_line(record)  # a record with bad %-args raises here
             if level >= logging.CRITICAL:
                 self.logger.fatal(text)
             elif level >= logging.ERROR:
