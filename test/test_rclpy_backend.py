@@ -568,7 +568,10 @@ class _Logger:
 
 class _Node:
     def __init__(self, name):
-        self.name, self.node = name, object()
+        self.name, self.node, self._specs = name, object(), {}
+
+    def declare_parameters(self, specs):
+        self._specs.update({s.name: s for s in specs})
 
     def get_logger(self):
         return _Logger()
@@ -603,9 +606,9 @@ def fake_run(monkeypatch):
     monkeypatch.setattr(rb, "RclpyNode", _Node)
     monkeypatch.setattr(dds_config, "apply_shipped_cyclone_config", lambda: None)
 
-    def run(build, spin_raises=False):
+    def run(build, spin_raises=False, argv=()):
         spins[:] = ["raise"] if spin_raises else []
-        return rb.run_rclpy_nodes([("webcam", build)], types.SimpleNamespace(raw=[]), stop=threading.Event())
+        return rb.run_rclpy_nodes([("webcam", build)], parse_ros_args(list(argv)), stop=threading.Event())
     return run
 
 
@@ -631,3 +634,17 @@ def test_run_rclpy_nodes_reports_one_line_with_the_right_exit_code(fake_run, cap
         "starting webcam failed: RuntimeError: camera gone",
         "webcam failed: ValueError: Logger severity cannot be changed between calls.",
     ]
+
+
+def test_run_rclpy_nodes_warns_about_overrides_no_node_declares(fake_run, caplog, tmp_path):
+    """`ros2 run` picks rclpy when ROS is sourced: a misspelt `-p` or params-file entry gets the
+    same one-line warning as on the standalone route (rclpy would ignore it silently)."""
+    params = tmp_path / "webcam.yaml"
+    params.write_text("webcam:\n  ros__parameters:\n    fps: 15.0\n    widht: 640\n")
+    caplog.set_level(logging.WARNING, logger="spot_bow_ros")
+    build = lambda node: node.declare_parameters([ParamSpec("fps", 30.0, "Hz"), ParamSpec("width", 640, "px")])  # noqa: E731
+    assert fake_run(build, spin_raises=True, argv=["--ros-args", "-p", "fpss:=10", "--params-file", str(params)]) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "'widht'" in warnings[0] and "did you mean 'width'" in warnings[0]
+    assert "'fpss' (-p) is not declared by any node (did you mean 'fps'?)" in warnings[1]

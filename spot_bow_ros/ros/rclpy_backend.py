@@ -459,6 +459,7 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     from .backend import USER_ERRORS, shutdown_signals, startup_failure
     from .dds_config import apply_shipped_cyclone_config
     from .log_routing import route_library_logs
+    from .params import unknown_parameter_warnings
 
     _require_rclpy()
     note = apply_shipped_cyclone_config()  # before rclpy.init: rmw_cyclonedds_cpp reads it then
@@ -483,6 +484,10 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
                     unroute = route_library_logs(node.get_logger().get_child("bosdyn"))
                 build(node)
                 executor.add_node(node.node)
+            # as on the standalone route: overrides no node declares (rclpy ignores them silently)
+            for warning in unknown_parameter_warnings({n.name: n._specs for n in nodes}, args.params_files,
+                                                      args.params, args.namespace or ""):
+                _log.warning(warning)
             for node in nodes:
                 node.get_logger().info("running (rclpy)")
             running = True
