@@ -214,9 +214,11 @@ def test_descriptor_fields_and_parameter_types():
     assert all(type(v) is int for v in f["integer_range"][0].values())
     assert rb.descriptor_fields(ParamSpec("n", 0, "", min=0.5))["integer_range"][0]["from_value"] == 1
     f = rb.descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"], live=True))
-    assert f == {"description": "Mode (one of: a, b)", "read_only": False}
+    assert f == {"description": "Mode (one of: a, b)", "read_only": False, "additional_constraints": "applied live"}
     # not applied live by its node: read-only, so `ros2 param set` refuses it
     assert rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))["read_only"] is True
+    assert "additional_constraints" not in rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))
+    assert "additional_constraints" not in rb.descriptor_fields(ParamSpec("m", "a", "", live=True, read_only=True))
     assert "integer_range" not in rb.descriptor_fields(ParamSpec("on", True, "", min=0, max=1))
     assert rb.parameter_type_name(ParamSpec("names", [], "", list_type=str)) == "STRING_ARRAY"
     assert rb.parameter_type_name(ParamSpec("gains", [1.0], "")) == "DOUBLE_ARRAY"
@@ -325,9 +327,11 @@ class FakeRclpyNode:
 @pytest.fixture
 def fake_rclpy(monkeypatch):
     class Desc:
-        def __init__(self, description="", read_only=False, type=0, dynamic_typing=False):
+        def __init__(self, description="", read_only=False, type=0, dynamic_typing=False,
+                     additional_constraints=""):
             self.description, self.read_only, self.type, self.dynamic_typing = \
                 description, read_only, type, dynamic_typing
+            self.additional_constraints = additional_constraints
             self.integer_range, self.floating_point_range = [], []
 
     exceptions = types.ModuleType("rclpy.exceptions")

@@ -177,13 +177,15 @@ def parameter_type_name(spec: ParamSpec) -> str:
 
 
 def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
-    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only, and
-    its bounds as one `floating_point_range` / `integer_range` (from_value, to_value, step 0 =
+    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only,
+    additional_constraints `applied live` for a live parameter, and its bounds as one `floating_point_range` / `integer_range` (from_value, to_value, step 0 =
     continuous; an open side is the type's limit). `type` is left to rclpy (from the default)."""
     text = spec.description
     if spec.choices:
         text += f" (one of: {', '.join(map(str, spec.choices))})"
     out: dict[str, Any] = {"description": text, "read_only": bool(spec.is_read_only)}
+    if not spec.is_read_only:  # what `ros2 param describe` shows under "Additional constraints"
+        out["additional_constraints"] = "applied live"
     if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
         return out
     if isinstance(spec.default, float):
@@ -204,7 +206,8 @@ def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = 
     the parameter's, while `declare_parameter` fills the type in itself)."""
     _require_rclpy()
     f = descriptor_fields(spec)
-    desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"] and not writable)
+    desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"] and not writable,
+                               additional_constraints=f.get("additional_constraints", ""))
     if typed:
         desc.type = parameter_type(spec).value
     if "floating_point_range" in f:
