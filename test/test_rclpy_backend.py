@@ -652,3 +652,27 @@ def test_run_rclpy_nodes_warns_about_overrides_no_node_declares(fake_run, caplog
     assert len(warnings) == 2
     assert "'widht'" in warnings[0] and "did you mean 'width'" in warnings[0]
     assert "'fpss' (-p) is not declared by any node (did you mean 'fps'?)" in warnings[1]
+
+
+def test_integer_for_a_live_double_is_taken_as_a_double(fake_rclpy, monkeypatch):
+    """Jazzy's pre-set callback: `ros2 param set /motor_command cmd_timeout 1` (an integer) reaches
+    the descriptor check as 1.0, like on the standalone backend; Humble has no pre-set callbacks."""
+    msg_module = types.ModuleType("rcl_interfaces.msg")
+    msg_module.SetParametersResult = lambda successful, reason: types.SimpleNamespace(successful=successful,
+                                                                                     reason=reason)
+    monkeypatch.setitem(sys.modules, "rcl_interfaces", types.ModuleType("rcl_interfaces"))
+    monkeypatch.setitem(sys.modules, "rcl_interfaces.msg", msg_module)
+    node = fake_rclpy({})
+    node.declare_parameters([ParamSpec("cmd_timeout", 0.5, "s", min=0.05, max=10.0, live=True),
+                             ParamSpec("gains", [1.0], "", live=True), ParamSpec("count", 3, "", live=True)])
+    pre = []
+    node.node.add_on_set_parameters_callback = lambda cb: None
+    node.node.add_pre_set_parameters_callback = pre.append
+    node.on_parameters_set(lambda changes: None)
+    (coerce,) = pre
+    out = coerce([FakeParameter("cmd_timeout", None, 1), FakeParameter("gains", None, [1, 2]),
+                  FakeParameter("count", None, 4), FakeParameter("other", None, 1)])
+    assert [(p.name, p.type_, p.value) for p in out] == [
+        ("cmd_timeout", _Type.DOUBLE, 1.0), ("gains", _Type.DOUBLE_ARRAY, [1.0, 2.0]),
+        ("count", _Type.INTEGER, 4), ("other", _Type.INTEGER, 1)]
+    assert type(out[0].value) is float

@@ -392,6 +392,22 @@ class RclpyNode:
             return SetParametersResult(successful=reason is None, reason=reason or "")
 
         self.node.add_on_set_parameters_callback(on_set)
+        if hasattr(self.node, "add_pre_set_parameters_callback"):  # Iron and later (Jazzy), not Humble
+            self.node.add_pre_set_parameters_callback(self._integers_as_doubles)
+
+    def _integers_as_doubles(self, params: list) -> list:
+        """`ros2 param set /node rate 30` sends an integer: taken as 30.0 for a double parameter
+        (as the standalone backend does) instead of rclpy's 'Wrong parameter type'."""
+        out = []
+        for p in params:
+            spec = self._specs.get(p.name)
+            if spec is not None and p.type_ == Parameter.Type.INTEGER and parameter_type_name(spec) == "DOUBLE":
+                p = Parameter(p.name, Parameter.Type.DOUBLE, float(p.value))  # range: rclpy and on_set check it
+            elif spec is not None and p.type_ == Parameter.Type.INTEGER_ARRAY \
+                    and parameter_type_name(spec) == "DOUBLE_ARRAY":
+                p = Parameter(p.name, Parameter.Type.DOUBLE_ARRAY, [float(v) for v in p.value])
+            out.append(p)
+        return out
 
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
                        parameters: bool = False) -> Any:
