@@ -676,3 +676,17 @@ def test_integer_for_a_live_double_is_taken_as_a_double(fake_rclpy, monkeypatch)
         ("cmd_timeout", _Type.DOUBLE, 1.0), ("gains", _Type.DOUBLE_ARRAY, [1.0, 2.0]),
         ("count", _Type.INTEGER, 4), ("other", _Type.INTEGER, 1)]
     assert type(out[0].value) is float
+
+
+def test_a_global_node_rename_is_refused_for_several_nodes(fake_run, caplog):
+    """rcl applies `-r __node:=x` to every node of the process: duplicate names. Refused with one
+    line (exit 2) when the process hosts several nodes; a node-targeted rename is rcl's business."""
+    caplog.set_level(logging.ERROR, logger="spot_bow_ros")
+    two = [("spot_bow", lambda node: None), ("webcam", lambda node: None)]
+    args = parse_ros_args(["--ros-args", "-r", "__node:=bridges"])
+    assert rb.run_rclpy_nodes(two, args, stop=threading.Event()) == 2
+    assert "-r <node>:__node:=<new name>" in caplog.records[-1].getMessage()
+    caplog.clear()
+    targeted = parse_ros_args(["--ros-args", "-r", "webcam:__node:=cam"])
+    assert rb.run_rclpy_nodes([*two[:1], ("webcam", _fail(RuntimeError("x")))], targeted, stop=threading.Event()) == 1
+    assert "__node" not in caplog.records[-1].getMessage()  # started (and failed in the build), not refused

@@ -481,6 +481,11 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     from .params import unknown_parameter_warnings
 
     _require_rclpy()
+    if len(builders) > 1 and any(a.startswith(("__node:=", "__name:=")) for a in args.raw):
+        # rcl applies a global rename to every node of the context: duplicate names
+        _log.error(f"-r __node:=... would give every node of this process ({', '.join(n for n, _ in builders)}) "
+                   "the same name; rename one node with -r <node>:__node:=<new name>")
+        return 2
     note = apply_shipped_cyclone_config()  # before rclpy.init: rmw_cyclonedds_cpp reads it then
     if note:
         _log.info(note)
