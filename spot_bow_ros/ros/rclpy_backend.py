@@ -178,8 +178,9 @@ def parameter_type_name(spec: ParamSpec) -> str:
 
 def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
     """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only,
-    additional_constraints `applied live` for a live parameter, and its bounds as one `floating_point_range` / `integer_range` (from_value, to_value, step 0 =
-    continuous; an open side is the type's limit). `type` is left to rclpy (from the default)."""
+    additional_constraints `applied live` for a live parameter, and its bounds as one
+    `floating_point_range` / `integer_range` (from_value, to_value, step 0 = continuous; an
+    open side is the type's limit). `type` is left to rclpy (from the default)."""
     text = spec.description
     if spec.choices:
         text += f" (one of: {', '.join(map(str, spec.choices))})"
