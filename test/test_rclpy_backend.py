@@ -646,7 +646,9 @@ def test_run_rclpy_nodes_warns_about_overrides_no_node_declares(fake_run, caplog
     params = tmp_path / "webcam.yaml"
     params.write_text("webcam:\n  ros__parameters:\n    fps: 15.0\n    widht: 640\n")
     caplog.set_level(logging.WARNING, logger="spot_bow_ros")
-    build = lambda node: node.declare_parameters([ParamSpec("fps", 30.0, "Hz"), ParamSpec("width", 640, "px")])  # noqa: E731
+    def build(node):
+        node.declare_parameters([ParamSpec("fps", 30.0, "Hz"), ParamSpec("width", 640, "px")])
+
     assert fake_run(build, spin_raises=True, argv=["--ros-args", "-p", "fpss:=10", "--params-file", str(params)]) == 1
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
