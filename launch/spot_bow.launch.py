@@ -17,13 +17,13 @@ import os
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.conditions import IfCondition
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution, PythonExpression
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 from spot_bow_ros.ros.launch_actions import optional_package, start_checked
-from spot_bow_ros.ros.launch_params import NamespacedParamsFile
+from spot_bow_ros.ros.launch_params import BridgesRobotModel, NamespacedParamsFile
 
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service", "bow_vision")
 
@@ -99,8 +99,9 @@ def _robot_state_publisher(context, *args, **kwargs):
 
     if LaunchConfiguration("robot_state_publisher").perform(context).lower() not in ("true", "1"):
         return []
-    if not optional_package("robot_state_publisher"):
-        return [LogInfo(msg="robot_state_publisher is not installed: no robot model in RViz")]
+    if not optional_package("robot_state_publisher"):  # the bridges' robot_model is `auto` then
+        return [LogInfo(msg="robot_state_publisher is not installed: the proprioception bridge publishes "
+                            "the robot model")]
     arm = LaunchConfiguration("arm").perform(context).lower() in ("true", "1")
     package = LaunchConfiguration("robot_description_package").perform(context)
     if not package:
@@ -149,10 +150,10 @@ def generate_launch_description():
         "payload_credentials_file": text("credentials_file"),
         "sim_info_file": text("sim_info_file"),
         "frame_prefix": text("frame_prefix"),
-        # robot_state_publisher publishes the model; without it the proprioception bridge does
-        "robot_model": ParameterValue(PythonExpression(
-            ["'none' if '", LaunchConfiguration("robot_state_publisher"), "'.lower() in ('true', '1') else 'auto'"]),
-            value_type=str),
+        # robot_state_publisher publishes the model; without it (not asked for, or not installed)
+        # the proprioception bridge does
+        "robot_model": ParameterValue(BridgesRobotModel(LaunchConfiguration("robot_state_publisher")),
+                                      value_type=str),
     }
     enables = {f"enable_{b}": ParameterValue(LaunchConfiguration(f"enable_{b}"), value_type=bool)
                for b in BRIDGES}

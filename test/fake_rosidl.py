@@ -7,8 +7,8 @@ rosidl_generator_py/resource/_msg.py.em): `isinstance(value, float)` for float/d
 numeric sequences (anything else goes through the `__debug__` element loop, counted in
 `SLOW_SETS`), numpy arrays of the field's dtype and size for fixed numeric arrays.
 
-`install(monkeypatch)` puts `<pkg>.msg` modules into `sys.modules` so that
-`rclpy_backend.message_class` imports these instead of a ROS install.
+`install(monkeypatch)` puts `<pkg>.msg` (and `std_srvs.srv`) modules into `sys.modules` so that
+`rclpy_backend.message_class` (and `RclpyNode.create_service`) import these instead of a ROS install.
 """
 
 from __future__ import annotations
@@ -169,5 +169,29 @@ def install(monkeypatch: Any, distro: str = "jazzy") -> Registry:
         parent.msg = module
         monkeypatch.setitem(sys.modules, pkg, parent)
         monkeypatch.setitem(sys.modules, f"{pkg}.msg", module)
+    _install_services(monkeypatch, registry)
     SLOW_SETS.clear()
     return registry
+
+
+#: the service packages the bridges serve (`<pkg>.srv.<Srv>` with `.Request` / `.Response`)
+SRV_PACKAGES = ("std_srvs",)
+
+
+def _install_services(monkeypatch: Any, registry: Registry) -> None:
+    """`<pkg>.srv.<Srv>` classes as rosidl_generator_py makes them: a class with `Request` and
+    `Response` message classes (from the service types `ros.srv_types` registers)."""
+    from spot_bow_ros.ros.srv_types import SRV_DEFINITIONS, register_service_types
+
+    register_service_types(registry.store)
+    for pkg in SRV_PACKAGES:
+        module = types.ModuleType(f"{pkg}.srv")
+        for srv in SRV_DEFINITIONS:
+            if srv.startswith(f"{pkg}/srv/"):
+                short = srv.rsplit("/", 1)[1]
+                setattr(module, short, type(short, (), {"Request": registry.cls(srv + "_Request"),
+                                                        "Response": registry.cls(srv + "_Response")}))
+        parent = sys.modules.get(pkg) or types.ModuleType(pkg)
+        parent.srv = module
+        monkeypatch.setitem(sys.modules, pkg, parent)
+        monkeypatch.setitem(sys.modules, f"{pkg}.srv", module)

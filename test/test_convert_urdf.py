@@ -47,3 +47,62 @@ def test_limits_are_real_spot_section_7():
     assert float(limits["front_left_knee"]["effort"]) == 115
     assert float(limits["arm_sh1"]["effort"]) == pytest.approx(181.8)
     assert float(limits["arm_f1x"]["lower"]) == pytest.approx(-1.5708)
+
+
+def _floats(text, n):
+    values = [float(v) for v in (text or "").split()]
+    assert len(values) == n, text
+    return values
+
+
+@pytest.mark.parametrize("relative", sorted(URDF_FILES))
+def test_shipped_urdf_is_a_valid_tree_for_robot_state_publisher(relative):
+    """What urdfdom (robot_state_publisher, RViz) requires: unique names, every joint between
+    existing links, each link the child of at most one joint, exactly one root, no cycle, limits
+    (effort, velocity, lower <= upper) on revolute/prismatic joints, a non-zero axis, numeric
+    origins, defined materials and complete geometry."""
+    robot = ET.parse(ROOT / relative).getroot()
+    assert robot.tag == "robot" and robot.get("name")
+    links = [link.get("name") for link in robot.findall("link")]
+    joints = robot.findall("joint")
+    assert len(links) == len(set(links)) and all(links)
+    assert len({j.get("name") for j in joints}) == len(joints)
+    parent_of = {}
+    for joint in joints:
+        name, kind = joint.get("name"), joint.get("type")
+        assert kind in ("revolute", "continuous", "prismatic", "fixed", "floating", "planar"), name
+        parent, child = joint.find("parent").get("link"), joint.find("child").get("link")
+        assert parent in links and child in links and parent != child, name
+        assert child not in parent_of, f"{child} has two parent joints"
+        parent_of[child] = parent
+        origin = joint.find("origin")
+        if origin is not None:
+            _floats(origin.get("xyz", "0 0 0"), 3), _floats(origin.get("rpy", "0 0 0"), 3)
+        if kind in ("revolute", "prismatic"):
+            limit = joint.find("limit")
+            assert limit is not None, f"{name}: {kind} joint without <limit>"
+            assert float(limit.get("effort")) > 0 and float(limit.get("velocity")) > 0, name
+            assert float(limit.get("lower", 0)) <= float(limit.get("upper", 0)), name
+        if kind != "fixed" and joint.find("axis") is not None:
+            assert any(_floats(joint.find("axis").get("xyz"), 3)), f"{name}: zero axis"
+    roots = [link for link in links if link not in parent_of]
+    assert len(roots) == 1, f"roots: {roots}"
+    for link in links:  # every link reaches the root without a cycle
+        seen = set()
+        while link in parent_of:
+            assert link not in seen, f"cycle through {link}"
+            seen.add(link)
+            link = parent_of[link]
+        assert link == roots[0]
+    materials = {m.get("name") for m in robot.findall("material")}
+    for link in robot.findall("link"):
+        for part in link.findall("visual") + link.findall("collision"):
+            (shape,) = list(part.find("geometry"))
+            needs = {"box": ["size"], "cylinder": ["radius", "length"], "sphere": ["radius"],
+                     "mesh": ["filename"]}[shape.tag]
+            assert all(shape.get(a) for a in needs), f"{link.get('name')}: {shape.tag} needs {needs}"
+            if shape.tag == "box":
+                assert all(v > 0 for v in _floats(shape.get("size"), 3))
+            material = part.find("material")
+            if material is not None:
+                assert material.get("name") in materials or material.find("color") is not None

@@ -214,9 +214,11 @@ def test_descriptor_fields_and_parameter_types():
     assert all(type(v) is int for v in f["integer_range"][0].values())
     assert rb.descriptor_fields(ParamSpec("n", 0, "", min=0.5))["integer_range"][0]["from_value"] == 1
     f = rb.descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"], live=True))
-    assert f == {"description": "Mode (one of: a, b)", "read_only": False}
+    assert f == {"description": "Mode (one of: a, b)", "read_only": False, "additional_constraints": "applied live"}
     # not applied live by its node: read-only, so `ros2 param set` refuses it
     assert rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))["read_only"] is True
+    assert "additional_constraints" not in rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))
+    assert "additional_constraints" not in rb.descriptor_fields(ParamSpec("m", "a", "", live=True, read_only=True))
     assert "integer_range" not in rb.descriptor_fields(ParamSpec("on", True, "", min=0, max=1))
     assert rb.parameter_type_name(ParamSpec("names", [], "", list_type=str)) == "STRING_ARRAY"
     assert rb.parameter_type_name(ParamSpec("gains", [1.0], "")) == "DOUBLE_ARRAY"
@@ -292,6 +294,17 @@ class FakeRclpyNode:
         self.params[name], self.descs[name] = param, (ptype, descriptor)
         return param
 
+    def set_descriptor(self, name, descriptor):
+        """rclpy's Node.set_descriptor: refused on a read-only parameter; the current value is kept
+        only when it complies with the new descriptor -- its `type` included (not filled in here,
+        unlike in declare_parameter), unless dynamic_typing."""
+        ptype, desc = self.descs[name]
+        if desc.read_only:
+            raise _ParamError(f"{name} is read-only")
+        if not descriptor.dynamic_typing and self.params[name].type_.value != descriptor.type:
+            raise _ParamError(f"{name}: wrong parameter type, expected {descriptor.type}")
+        self.descs[name] = (ptype, descriptor)
+
     def set_parameters(self, params):
         out = []
         for p in params:
@@ -314,8 +327,11 @@ class FakeRclpyNode:
 @pytest.fixture
 def fake_rclpy(monkeypatch):
     class Desc:
-        def __init__(self, description="", read_only=False):
-            self.description, self.read_only = description, read_only
+        def __init__(self, description="", read_only=False, type=0, dynamic_typing=False,
+                     additional_constraints=""):
+            self.description, self.read_only, self.type, self.dynamic_typing = \
+                description, read_only, type, dynamic_typing
+            self.additional_constraints = additional_constraints
             self.integer_range, self.floating_point_range = [], []
 
     exceptions = types.ModuleType("rclpy.exceptions")
@@ -462,7 +478,7 @@ def test_live_parameters_callback_validates_and_applies(fake_rclpy, monkeypatch)
     monkeypatch.setitem(sys.modules, "rcl_interfaces", types.ModuleType("rcl_interfaces"))
     monkeypatch.setitem(sys.modules, "rcl_interfaces.msg", msg_module)
     node = fake_rclpy({})
-    node.declare_parameters(SPECS)
+    node.declare_parameters([ParamSpec("rate", 15.0, "Hz", min=1.0, max=60.0, live=True), *SPECS[1:]])
     registered = []
     node.node.add_on_set_parameters_callback = registered.append
     applied = []
@@ -475,6 +491,23 @@ def test_live_parameters_callback_validates_and_applies(fake_rclpy, monkeypatch)
     out_of_range = callback([FakeParameter("rate", None, 100.0)])
     assert not out_of_range.successful and "above its maximum" in out_of_range.reason
     assert callback([FakeParameter("unrelated", None, 1)]).successful  # not ours: left to rclpy
+    # not live: read-only (rclpy refuses it from the descriptor; the callback never applies it)
+    read_only = callback([FakeParameter("port", None, 80)])
+    assert not read_only.successful and "read-only" in read_only.reason and len(applied) == 2
+
+
+def test_list_parameters_end_read_only_unless_live(fake_rclpy):
+    """A list parameter is declared writable (to be given its first value when declared by type),
+    then made read-only with a descriptor of its own type (set_descriptor keeps the value only then)."""
+    specs = [*SPECS, ParamSpec("gains", [1.0, 2.0], "gains", live=True)]
+    node = fake_rclpy({"names": ["x"]})
+    assert node.declare_parameters(specs)["names"] == ["x"]
+    for name in ("names", "cameras"):
+        ptype, desc = node.node.descs[name]
+        assert desc.read_only and desc.type == ptype.value == _Type.STRING_ARRAY.value
+        assert not node.node.set_parameters([FakeParameter(name, None, ["y"])])[0].successful
+    assert not node.node.descs["gains"][1].read_only
+    assert node.node.set_parameters([FakeParameter("gains", None, [3.0])])[0].successful
 
 
 def test_services_run_in_their_own_callback_group_and_fill_the_response(fake_rclpy, monkeypatch):
@@ -499,3 +532,163 @@ def test_services_run_in_their_own_callback_group_and_fill_the_response(fake_rcl
     assert serve_ok(object(), response) is response and (response.success, response.message) == (True, "on")
     bad = serve_bad(object(), types.SimpleNamespace(success=True, message=""))
     assert bad.success is False and bad.message == "ZeroDivisionError: division by zero"
+
+
+def test_services_answer_with_generated_classes_and_never_raise(msgs, fake_rclpy, monkeypatch):
+    """Trigger/SetBool as rosidl generates them (std_srvs.srv.X.Request/Response with asserting
+    setters): numpy results converted; a result the setter refuses is logged and answered
+    success=False instead of raising (rclpy would re-raise it from spin and stop the process)."""
+    groups = types.ModuleType("rclpy.callback_groups")
+    groups.MutuallyExclusiveCallbackGroup = type("MutuallyExclusiveCallbackGroup", (), {})
+    monkeypatch.setitem(sys.modules, "rclpy.callback_groups", groups)
+    from std_srvs.srv import SetBool, Trigger
+
+    node = fake_rclpy({})
+    created = {}
+    node.node.create_service = lambda cls, name, cb, callback_group: created.setdefault(name, (cls, cb))
+    node.create_service("std_srvs/srv/SetBool", "enable_motion",
+                        lambda req: {"success": np.bool_(req.data), "message": f"motion {req.data}"})
+    node.create_service("std_srvs/srv/Trigger", "bad", lambda req: {"success": True, "message": 5})
+    cls, serve = created["enable_motion"]
+    assert cls is SetBool
+    response = serve(SetBool.Request(data=True), SetBool.Response())
+    assert response.success is True and response.message == "motion True"
+    cls, serve = created["bad"]
+    assert cls is Trigger
+    response = serve(Trigger.Request(), Trigger.Response())
+    assert response.success is False and "must be str" in response.message
+
+
+# -- run_rclpy_nodes: exit codes and the one error line (rclpy replaced by doubles) ---------
+class _Logger:
+    def get_child(self, name):
+        return self
+
+    def info(self, msg):
+        pass
+
+    debug = warning = error = fatal = info
+
+
+class _Node:
+    def __init__(self, name):
+        self.name, self.node, self._specs = name, object(), {}
+
+    def declare_parameters(self, specs):
+        self._specs.update({s.name: s for s in specs})
+
+    def get_logger(self):
+        return _Logger()
+
+    def destroy(self):
+        pass
+
+
+@pytest.fixture
+def fake_run(monkeypatch):
+    from spot_bow_ros.ros import dds_config
+
+    spins = []
+
+    class Executor:
+        def __init__(self, num_threads):
+            pass
+
+        add_node = remove_node = lambda self, node: None
+
+        def spin_once(self, timeout_sec):
+            spins.append(timeout_sec)
+            if spins[0] == "raise":
+                raise ValueError("Logger severity cannot be changed between calls.")
+
+        def shutdown(self):
+            pass
+
+    monkeypatch.setattr(rb, "rclpy", types.SimpleNamespace(ok=lambda: True, try_shutdown=lambda: None), raising=False)
+    monkeypatch.setattr(rb, "_init_rclpy", lambda argv: None)
+    monkeypatch.setattr(rb, "MultiThreadedExecutor", Executor, raising=False)
+    monkeypatch.setattr(rb, "RclpyNode", _Node)
+    monkeypatch.setattr(dds_config, "apply_shipped_cyclone_config", lambda: None)
+
+    def run(build, spin_raises=False, argv=()):
+        spins[:] = ["raise"] if spin_raises else []
+        return rb.run_rclpy_nodes([("webcam", build)], parse_ros_args(list(argv)), stop=threading.Event())
+    return run
+
+
+def _fail(exc):
+    def build(node):
+        raise exc
+    return build
+
+
+def test_run_rclpy_nodes_reports_one_line_with_the_right_exit_code(fake_run, caplog):
+    class Refused(RuntimeError):
+        user_facing = True
+
+    caplog.set_level(logging.ERROR, logger="spot_bow_ros")
+    assert fake_run(_fail(ParameterError("parameter 'fps' = -1.0 is below its minimum 0.1"))) == 2
+    assert fake_run(_fail(Refused("the robot refused the password for user 'admin'"))) == 1
+    assert fake_run(_fail(RuntimeError("camera gone"))) == 1
+    # a callback's error re-raised by the executor while running: a failure, not a user error
+    assert fake_run(lambda node: None, spin_raises=True) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "parameter 'fps' = -1.0 is below its minimum 0.1",
+        "the robot refused the password for user 'admin'",
+        "starting webcam failed: RuntimeError: camera gone",
+        "webcam failed: ValueError: Logger severity cannot be changed between calls.",
+    ]
+
+
+def test_run_rclpy_nodes_warns_about_overrides_no_node_declares(fake_run, caplog, tmp_path):
+    """`ros2 run` picks rclpy when ROS is sourced: a misspelt `-p` or params-file entry gets the
+    same one-line warning as on the standalone route (rclpy would ignore it silently)."""
+    params = tmp_path / "webcam.yaml"
+    params.write_text("webcam:\n  ros__parameters:\n    fps: 15.0\n    widht: 640\n")
+    caplog.set_level(logging.WARNING, logger="spot_bow_ros")
+    def build(node):
+        node.declare_parameters([ParamSpec("fps", 30.0, "Hz"), ParamSpec("width", 640, "px")])
+
+    assert fake_run(build, spin_raises=True, argv=["--ros-args", "-p", "fpss:=10", "--params-file", str(params)]) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "'widht'" in warnings[0] and "did you mean 'width'" in warnings[0]
+    assert "'fpss' (-p) is not declared by any node (did you mean 'fps'?)" in warnings[1]
+
+
+def test_integer_for_a_live_double_is_taken_as_a_double(fake_rclpy, monkeypatch):
+    """Jazzy's pre-set callback: `ros2 param set /motor_command cmd_timeout 1` (an integer) reaches
+    the descriptor check as 1.0, like on the standalone backend; Humble has no pre-set callbacks."""
+    msg_module = types.ModuleType("rcl_interfaces.msg")
+    msg_module.SetParametersResult = lambda successful, reason: types.SimpleNamespace(successful=successful,
+                                                                                     reason=reason)
+    monkeypatch.setitem(sys.modules, "rcl_interfaces", types.ModuleType("rcl_interfaces"))
+    monkeypatch.setitem(sys.modules, "rcl_interfaces.msg", msg_module)
+    node = fake_rclpy({})
+    node.declare_parameters([ParamSpec("cmd_timeout", 0.5, "s", min=0.05, max=10.0, live=True),
+                             ParamSpec("gains", [1.0], "", live=True), ParamSpec("count", 3, "", live=True)])
+    pre = []
+    node.node.add_on_set_parameters_callback = lambda cb: None
+    node.node.add_pre_set_parameters_callback = pre.append
+    node.on_parameters_set(lambda changes: None)
+    (coerce,) = pre
+    out = coerce([FakeParameter("cmd_timeout", None, 1), FakeParameter("gains", None, [1, 2]),
+                  FakeParameter("count", None, 4), FakeParameter("other", None, 1)])
+    assert [(p.name, p.type_, p.value) for p in out] == [
+        ("cmd_timeout", _Type.DOUBLE, 1.0), ("gains", _Type.DOUBLE_ARRAY, [1.0, 2.0]),
+        ("count", _Type.INTEGER, 4), ("other", _Type.INTEGER, 1)]
+    assert type(out[0].value) is float
+
+
+def test_a_global_node_rename_is_refused_for_several_nodes(fake_run, caplog):
+    """rcl applies `-r __node:=x` to every node of the process: duplicate names. Refused with one
+    line (exit 2) when the process hosts several nodes; a node-targeted rename is rcl's business."""
+    caplog.set_level(logging.ERROR, logger="spot_bow_ros")
+    two = [("spot_bow", lambda node: None), ("webcam", lambda node: None)]
+    args = parse_ros_args(["--ros-args", "-r", "__node:=bridges"])
+    assert rb.run_rclpy_nodes(two, args, stop=threading.Event()) == 2
+    assert "-r <node>:__node:=<new name>" in caplog.records[-1].getMessage()
+    caplog.clear()
+    targeted = parse_ros_args(["--ros-args", "-r", "webcam:__node:=cam"])
+    assert rb.run_rclpy_nodes([*two[:1], ("webcam", _fail(RuntimeError("x")))], targeted, stop=threading.Event()) == 1
+    assert "__node" not in caplog.records[-1].getMessage()  # started (and failed in the build), not refused

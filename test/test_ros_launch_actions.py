@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spot_bow_ros.ros.launch_actions import refused_arguments
+from spot_bow_ros.ros.launch_actions import bridges_robot_model, refused_arguments, robot_state_publisher_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,3 +38,26 @@ def test_robot_launch_files_take_username_and_password_file(name):
     for arg in ("username", "password_file", "credentials_file"):
         assert f'DeclareLaunchArgument("{arg}"' in text
     assert 'DeclareLaunchArgument("password"' not in text
+
+
+@pytest.mark.parametrize("requested, installed, runs", [
+    ("true", True, True), ("True", True, True), ("1", True, True), ("false", True, False),
+    ("0", True, False), ("true", False, False), ("false", False, False),
+])
+def test_bridges_publish_the_robot_model_unless_robot_state_publisher_runs(requested, installed, runs):
+    """robot_state_publisher:=true on a machine without robot_state_publisher: the proprioception
+    bridge publishes robot_description and the link TF (robot_model auto), not nobody."""
+    asked = []
+
+    def is_installed(package):
+        asked.append(package)
+        return installed
+
+    assert robot_state_publisher_runs(requested, is_installed) is runs
+    assert bridges_robot_model(requested, is_installed) == ("none" if runs else "auto")
+    assert set(asked) <= {"robot_state_publisher"}
+
+
+def test_spot_bow_launch_sets_robot_model_from_what_actually_runs():
+    text = (ROOT / "launch" / "spot_bow.launch.py").read_text()
+    assert '"robot_model": ParameterValue(BridgesRobotModel(LaunchConfiguration("robot_state_publisher"))' in text

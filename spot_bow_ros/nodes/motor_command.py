@@ -637,7 +637,10 @@ class MotorCommandBridge:
         if act == "hard" and result.ok:
             self.commander.powered = False
         self.last_reason = result.text
-        (self.log.warning if result.ok else self.log.error)(result.text)
+        if result.ok:  # one severity per line: rclpy's logger refuses a second one at a call site
+            self.log.warning(result.text)
+        else:
+            self.log.error(result.text)
         return Outcome("control" if result.ok else "failed", result.text)
 
     def _verb_estop_hard(self) -> Outcome:

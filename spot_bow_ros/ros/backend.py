@@ -376,6 +376,14 @@ def run_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], argv: Seq
         return _run_standalone(builders, args, stop, transport)
 
 
+def startup_failure(builders: Sequence[tuple[str, Any]], exc: BaseException) -> str:
+    """The one line of a node that failed to start (both backends): a user-facing error's own
+    sentence (e.g. the robot refused the password), else which nodes failed and why."""
+    if getattr(exc, "user_facing", False):
+        return str(exc)
+    return f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}"
+
+
 def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], args: RosArgs,
                     stop: threading.Event, transport: Transport | None) -> int:
     try:
@@ -403,10 +411,7 @@ def _run_standalone(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
         unroute()
         return 2
     except Exception as exc:
-        if getattr(exc, "user_facing", False):  # e.g. the robot refused the password: says it all
-            _log.error(str(exc))
-        else:
-            _log.error(f"starting {', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
+        _log.error(startup_failure(builders, exc))
         context.close()
         unroute()
         return 1

@@ -13,7 +13,7 @@ spot_bow_ros launch file applies before it starts anything.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .dds_config import shipped_config_choice
 
@@ -42,6 +42,19 @@ def optional_package(name: str) -> bool:
     except (PackageNotFoundError, ValueError):
         return False
     return True
+
+
+def robot_state_publisher_runs(requested: str, installed: Callable[[str], bool] = optional_package) -> bool:
+    """Whether spot_bow.launch.py starts robot_state_publisher: `robot_state_publisher:=true`
+    (or 1) and the package installed."""
+    return str(requested).strip().lower() in ("true", "1") and installed("robot_state_publisher")
+
+
+def bridges_robot_model(requested: str, installed: Callable[[str], bool] = optional_package) -> str:
+    """The bridges' `robot_model` in spot_bow.launch.py: `none` when robot_state_publisher runs
+    (it publishes robot_description and the link TF), else `auto` (the proprioception bridge
+    does, also when robot_state_publisher was asked for but is not installed)."""
+    return "none" if robot_state_publisher_runs(requested, installed) else "auto"
 
 
 def cyclone_dds_actions(context: Any) -> list:

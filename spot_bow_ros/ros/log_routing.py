@@ -34,10 +34,10 @@ def one_line(record: logging.LogRecord) -> str:
 
 
 class LibraryLogRouter(logging.Handler):
-    """Handler on the root logger: library records -> `logger.<level>(one line)`."""
+    """Handler on the root logger: library records -> `logger.<level>(one line)`.
 
-    _METHODS = ((logging.CRITICAL, "fatal"), (logging.ERROR, "error"), (logging.WARNING, "warning"),
-                (logging.INFO, "info"))
+    Each severity is logged from a call site of its own: rclpy's logger binds one severity to
+    each call site (file, line) and raises ValueError when the same line logs at another."""
 
     def __init__(self, logger: Any):
         super().__init__()
@@ -45,9 +45,19 @@ class LibraryLogRouter(logging.Handler):
         self.addFilter(is_library_record)
 
     def emit(self, record: logging.LogRecord) -> None:
-        method = next((m for level, m in self._METHODS if record.levelno >= level), "debug")
+        level = record.levelno
         try:
-            getattr(self.logger, method)(one_line(record))
+            text = one_line(record)  # a record with bad %-args raises here
+            if level >= logging.CRITICAL:
+                self.logger.fatal(text)
+            elif level >= logging.ERROR:
+                self.logger.error(text)
+            elif level >= logging.WARNING:
+                self.logger.warning(text)
+            elif level >= logging.INFO:
+                self.logger.info(text)
+            else:
+                self.logger.debug(text)
         except Exception:  # a logger that is gone (node destroyed) must not break the library
             self.handleError(record)
 

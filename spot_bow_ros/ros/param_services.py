@@ -74,8 +74,8 @@ def descriptor_msg(make: Make, spec: ParamSpec) -> Any:
     f = descriptor_fields(spec)
     fields: dict[str, Any] = {"name": spec.name, "type": spec_type(spec), "description": f["description"],
                               "read_only": f["read_only"]}
-    if spec.live and not spec.read_only:
-        fields["additional_constraints"] = "applied live"
+    if "additional_constraints" in f:
+        fields["additional_constraints"] = f["additional_constraints"]
     if "floating_point_range" in f:
         fields["floating_point_range"] = [make("rcl_interfaces/msg/FloatingPointRange", **r)
                                           for r in f["floating_point_range"]]

@@ -195,9 +195,13 @@ class ParameterSet:
         if spec is None:
             raise ParameterError(f"parameter '{name}' is not declared")
         if spec.is_read_only:
-            raise ParameterError(f"parameter '{name}' is read-only: it applies at start-up only "
-                                 f"(restart the node with -p {name}:=...)")
+            raise ParameterError(read_only_reason(name))
         return spec.validate(value)
+
+
+def read_only_reason(name: str) -> str:
+    """Why a runtime change of the read-only (not live) parameter `name` is refused."""
+    return f"parameter '{name}' is read-only: it applies at start-up only (restart the node with -p {name}:=...)"
 
 
 # -- params files under a namespace ---------------------------------------------------------

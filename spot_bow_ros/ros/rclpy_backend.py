@@ -33,7 +33,7 @@ import numpy as np
 
 from .names import UnknownMessageType, normalize_type_name
 from .srv_types import normalize_srv_type as normalize_service_type
-from .params import ParameterError, ParamSpec
+from .params import ParameterError, ParamSpec, read_only_reason
 from .qos import Durability, History, QoS, Reliability
 
 try:  # ROS 2 (sourced); without it only the pure conversions below are usable
@@ -177,13 +177,16 @@ def parameter_type_name(spec: ParamSpec) -> str:
 
 
 def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
-    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only, and
-    its bounds as one `floating_point_range` / `integer_range` (from_value, to_value, step 0 =
-    continuous; an open side is the type's limit). `type` is left to rclpy (from the default)."""
+    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only,
+    additional_constraints `applied live` for a live parameter, and its bounds as one
+    `floating_point_range` / `integer_range` (from_value, to_value, step 0 = continuous; an
+    open side is the type's limit). `type` is left to rclpy (from the default)."""
     text = spec.description
     if spec.choices:
         text += f" (one of: {', '.join(map(str, spec.choices))})"
     out: dict[str, Any] = {"description": text, "read_only": bool(spec.is_read_only)}
+    if not spec.is_read_only:  # what `ros2 param describe` shows under "Additional constraints"
+        out["additional_constraints"] = "applied live"
     if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
         return out
     if isinstance(spec.default, float):
@@ -197,12 +200,17 @@ def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
     return out
 
 
-def parameter_descriptor(spec: ParamSpec, writable: bool = False) -> Any:
+def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = False) -> Any:
     """`ParameterDescriptor` with description, read_only and the numeric range of `spec`
-    (`writable`: read_only off, to give a declared-by-type parameter its first value)."""
+    (`writable`: read_only off, to give a declared-by-type parameter its first value; `typed`:
+    `type` filled in, as `Node.set_descriptor` needs -- it refuses a descriptor whose type is not
+    the parameter's, while `declare_parameter` fills the type in itself)."""
     _require_rclpy()
     f = descriptor_fields(spec)
-    desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"] and not writable)
+    desc = ParameterDescriptor(description=f["description"], read_only=f["read_only"] and not writable,
+                               additional_constraints=f.get("additional_constraints", ""))
+    if typed:
+        desc.type = parameter_type(spec).value
     if "floating_point_range" in f:
         desc.floating_point_range = [FloatingPointRange(**r) for r in f["floating_point_range"]]
     if "integer_range" in f:
@@ -219,6 +227,15 @@ def parameter_type(spec: ParamSpec) -> Any:
 def plain_value(value: Any) -> Any:
     """A parameter value as plain Python (rclpy returns arrays as array.array / numpy)."""
     return list(value) if isinstance(value, (array.array, np.ndarray, tuple)) else value
+
+
+def fill_response(response: Any, fields: dict[str, Any]) -> None:
+    """Set the `fields` a response has, each converted as `make_message` does (numpy scalars to
+    Python numbers, numeric lists to arrays) so that the generated setters take them."""
+    types = response.get_fields_and_field_types() if hasattr(response, "get_fields_and_field_types") else {}
+    for key, value in fields.items():
+        if hasattr(response, key):
+            setattr(response, key, field_value(types[key], value) if key in types else value)
 
 
 # -- the node -------------------------------------------------------------------------------
@@ -303,7 +320,7 @@ class RclpyNode:
                 self._initialize(spec, value)
             if isinstance(spec.default, (list, tuple)) and spec.is_read_only and hasattr(self.node, "set_descriptor"):
                 try:  # initialized: now read-only (declared writable only to be initialized)
-                    self.node.set_descriptor(spec.name, parameter_descriptor(spec))
+                    self.node.set_descriptor(spec.name, parameter_descriptor(spec, typed=True))
                 except Exception as exc:  # stays writable; the node ignores runtime changes of it
                     self.node.get_logger().debug(f"parameter '{spec.name}' stays writable: {exc}")
             values[spec.name] = spec.validate(value)  # choices, NaN, int->float as the standalone backend
@@ -311,7 +328,10 @@ class RclpyNode:
         return values
 
     def _declare(self, spec: ParamSpec) -> Any:
-        from rclpy.exceptions import InvalidParameterTypeException, ParameterException
+        exceptions = importlib.import_module("rclpy.exceptions")
+        ParameterException = exceptions.ParameterException
+        # a wrong override type: its own exception in Humble .. Jazzy; by its reason otherwise
+        wrong_type = getattr(exceptions, "InvalidParameterTypeException", None)
 
         # Plain Python defaults are what every distro's declare_parameter takes; an empty list
         # carries no element type (rclpy would infer BYTE_ARRAY), so it is declared by its type.
@@ -321,10 +341,11 @@ class RclpyNode:
             try:
                 return self.node.declare_parameter(spec.name, initial,
                                                    parameter_descriptor(spec, writable=isinstance(default, list)))
-            except InvalidParameterTypeException:
+            except ParameterException as exc:
                 # e.g. `-p rate:=30` for a double: coerce as the standalone backend does, or fail
                 override = getattr(self.node, "_parameter_overrides", {}).get(spec.name)
-                if override is None:
+                is_type = (wrong_type is not None and isinstance(exc, wrong_type)) or "type" in str(exc).lower()
+                if override is None or not is_type:
                     raise
                 value = spec.validate(plain_value(override.value))
                 return self.node.declare_parameter(spec.name, value, parameter_descriptor(spec),
@@ -359,6 +380,8 @@ class RclpyNode:
                 spec = self._specs.get(p.name)
                 if spec is None:
                     continue
+                if spec.is_read_only:  # rclpy refuses it from the descriptor; should that not be in force
+                    return SetParametersResult(successful=False, reason=read_only_reason(p.name))
                 try:
                     batch[p.name] = spec.validate(plain_value(p.value))
                 except ParameterError as exc:
@@ -370,6 +393,22 @@ class RclpyNode:
             return SetParametersResult(successful=reason is None, reason=reason or "")
 
         self.node.add_on_set_parameters_callback(on_set)
+        if hasattr(self.node, "add_pre_set_parameters_callback"):  # Iron and later (Jazzy), not Humble
+            self.node.add_pre_set_parameters_callback(self._integers_as_doubles)
+
+    def _integers_as_doubles(self, params: list) -> list:
+        """`ros2 param set /node rate 30` sends an integer: taken as 30.0 for a double parameter
+        (as the standalone backend does) instead of rclpy's 'Wrong parameter type'."""
+        out = []
+        for p in params:
+            spec = self._specs.get(p.name)
+            if spec is not None and p.type_ == Parameter.Type.INTEGER and parameter_type_name(spec) == "DOUBLE":
+                p = Parameter(p.name, Parameter.Type.DOUBLE, float(p.value))  # range: rclpy and on_set check it
+            elif spec is not None and p.type_ == Parameter.Type.INTEGER_ARRAY \
+                    and parameter_type_name(spec) == "DOUBLE_ARRAY":
+                p = Parameter(p.name, Parameter.Type.DOUBLE_ARRAY, [float(v) for v in p.value])
+            out.append(p)
+        return out
 
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
                        parameters: bool = False) -> Any:
@@ -387,16 +426,19 @@ class RclpyNode:
         logger = self.node.get_logger()
 
         def serve(request: Any, response: Any) -> Any:
+            # Nothing may escape: rclpy's executor re-raises a callback's exception from spin,
+            # which would stop every node of the process.
             try:
                 out = callback(request)
+                if not isinstance(out, dict):
+                    return out
+                fill_response(response, out)
             except Exception as exc:
                 logger.error(f"service {name} failed: {type(exc).__name__}: {exc}")
-                out = {"success": False, "message": f"{type(exc).__name__}: {exc}"}
-            if not isinstance(out, dict):
-                return out
-            for key, value in out.items():
-                if hasattr(response, key):
-                    setattr(response, key, value)
+                try:
+                    fill_response(response, {"success": False, "message": f"{type(exc).__name__}: {exc}"})
+                except Exception:  # noqa: BLE001 - a response without these fields: its defaults
+                    pass
             return response
 
         return self.node.create_service(cls, name, serve, callback_group=self._service_group)
@@ -434,11 +476,17 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
                     stop: threading.Event | None = None) -> int:
     """`run_nodes` for rclpy: init with the ROS args, build, spin until SIGINT/SIGTERM (or
     `stop`), destroy the nodes, shut down. Returns 0, 1 (failure) or 2 (bad arguments/parameters)."""
-    from .backend import USER_ERRORS, shutdown_signals
+    from .backend import USER_ERRORS, shutdown_signals, startup_failure
     from .dds_config import apply_shipped_cyclone_config
     from .log_routing import route_library_logs
+    from .params import unknown_parameter_warnings
 
     _require_rclpy()
+    if len(builders) > 1 and any(a.startswith(("__node:=", "__name:=")) for a in args.raw):
+        # rcl applies a global rename to every node of the context: duplicate names
+        _log.error(f"-r __node:=... would give every node of this process ({', '.join(n for n, _ in builders)}) "
+                   "the same name; rename one node with -r <node>:__node:=<new name>")
+        return 2
     note = apply_shipped_cyclone_config()  # before rclpy.init: rmw_cyclonedds_cpp reads it then
     if note:
         _log.info(note)
@@ -451,7 +499,7 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     nodes: list[RclpyNode] = []
     unroute: Callable[[], None] = lambda: None  # noqa: E731
     executor = MultiThreadedExecutor(num_threads=max(2, len(builders) + 1))
-    code = 0
+    code, running = 0, False
     with shutdown_signals(stop):
         try:
             for name, build in builders:
@@ -461,18 +509,27 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
                     unroute = route_library_logs(node.get_logger().get_child("bosdyn"))
                 build(node)
                 executor.add_node(node.node)
+            # as on the standalone route: overrides no node declares (rclpy ignores them silently)
+            for warning in unknown_parameter_warnings({n.name: n._specs for n in nodes}, args.params_files,
+                                                      args.params, args.namespace or ""):
+                _log.warning(warning)
             for node in nodes:
                 node.get_logger().info("running (rclpy)")
+            running = True
             while rclpy.ok() and not stop.is_set():
                 executor.spin_once(timeout_sec=0.2)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
-        except USER_ERRORS as exc:
-            _log.error(str(exc))
-            code = 2
         except Exception as exc:
-            _log.error(f"{', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
-            code = 1
+            if running:  # re-raised by the executor from a callback: not the user's arguments
+                _log.error(f"{', '.join(n for n, _ in builders)} failed: {type(exc).__name__}: {exc}")
+                code = 1
+            elif isinstance(exc, USER_ERRORS):  # bad parameters or names: one line, exit code 2
+                _log.error(str(exc))
+                code = 2
+            else:
+                _log.error(startup_failure(builders, exc))
+                code = 1
         finally:
             for node in reversed(nodes):
                 try:
