@@ -95,7 +95,8 @@ _DEFAULT_LIMITS = MotionLimits()
 MOTOR_PARAMS: list[ParamSpec] = [
     ParamSpec("enable_motion", False, "Allow motion from start-up (else send the enable_motion verb)"),
     ParamSpec("auto_claim", True, "Acquire the body lease at start-up and after losing it"),
-    ParamSpec("take_lease", False, "Take the lease even if another client (tablet) holds it"),
+    ParamSpec("take_lease", False, "Take the lease at start-up and on the claim verb even if another "
+              "client (tablet) holds it; a lease lost later is never taken back automatically"),
     ParamSpec("auto_power_on", False, "Power the motors on at start-up"),
     ParamSpec("auto_stand", False, "Stand up at start-up (needs enable_motion and power)"),
     ParamSpec("estop", "software", "E-Stop: software = this bridge registers as the robot's E-Stop "
