@@ -155,3 +155,30 @@ def test_time_sync_never_ready_installed_command_exits_1_with_one_line(tmp_path)
     assert "Traceback" not in proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if "not established within" in ln]
     assert len(lines) == 1 and "STATUS_MORE_SAMPLES_NEEDED" in lines[0], proc.stderr
+
+
+def test_behavior_fault_mid_stream_is_one_line_until_cleared(sim, tmp_path, caplog):
+    from bosdyn.api import robot_state_pb2
+    rig = Rig(sim, tmp_path, auto_stand=False)
+    try:
+        assert _wait(lambda: rig.bridge.commander.powered, 5.0)
+        fid = sim.robot.inject_behavior_fault(robot_state_pb2.BehaviorFault.CAUSE_FALL, clearable=True)
+        mark = rig.mark()
+        with caplog.at_level(logging.INFO):
+            for _ in range(4):
+                received = rig.bridge.counts["received"]
+                rig.send_json(velocity_sample(z=0.3))
+                rig.wait_handled(received)
+            recs = rig.wait_commands(mark, 4)
+        assert [r.status for r in recs] == ["STATUS_BEHAVIOR_FAULT"] * 4
+        lines = _messages(caplog, "Spot command failed")
+        assert len(lines) == 1 and "behavior fault" in lines[0] and "clear_behavior_fault" in lines[0]
+        assert rig.bridge.commander.ready
+        out = rig.bridge.control("clear_behavior_fault")
+        assert out.detail == f"clear_behavior_fault: cleared {fid} FALL"
+        mark = rig.mark()
+        rig.send_json(velocity_sample(z=0.3))
+        (rec,) = rig.wait_commands(mark)
+        assert rec.accepted, rec.message
+    finally:
+        rig.close()
