@@ -45,7 +45,9 @@ NAMED_ARM = {
 }
 ARM_JOINT_FIELDS = ("sh0", "sh1", "el0", "el1", "wr0", "wr1")
 SE2_GOAL_FRAMES = ("odom", "vision", "body", "flat_body", "gpe")
-VELOCITY_FRAMES = ("body", "flat_body")
+#: Velocity frames: the SDK helper's "body" (real robots accept it) and the proto's documented
+#: vision/odom/flat_body; vision and odom velocities are held in that frame while the robot turns.
+VELOCITY_FRAMES = ("body", "flat_body", "odom", "vision")
 ARM_ROOT_FRAMES = ("body", "flat_body", "odom", "vision", "gpe")
 
 
@@ -309,10 +311,11 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
             end = self._end_time(req, robot_now, "velocity")
             entry.mobility, entry.end_local_ns = "velocity", clock.local_ns(end)
             v = req.velocity
+            frame_yaw = {"odom": 0.0, "vision": -rpy_from_quat(VISION_TFORM_ODOM.rotation)[2]}.get(req.se2_frame_name)
 
             def act():
                 physics.set_body_offset(*offsets)
-                physics.set_velocity(v.linear.x, v.linear.y, v.angular, clock.local_ns(end))
+                physics.set_velocity(v.linear.x, v.linear.y, v.angular, clock.local_ns(end), frame_yaw)
             return act
         if which == "se2_trajectory_request":
             req = mob.se2_trajectory_request
