@@ -293,7 +293,7 @@ class TimeSyncNotEstablished(TimeSyncError):
     """Time sync did not reach STATUS_OK in time (one line: the robot's last status)."""
 
     def __init__(self, status: str, waited_s: float):
-        super().__init__(f"time sync with the robot not established within {waited_s:.0f} s "
+        super().__init__(f"time sync with the robot not established within {waited_s:.1f} s "
                          f"(robot: {status}); the robot may still be booting")
 
 
@@ -597,18 +597,19 @@ class SpotConnection:
         """Wait for time sync until `deadline`; a robot still answering e.g.
         STATUS_MORE_SAMPLES_NEEDED (just booted) after a second gets one log line, and
         TimeSyncNotEstablished (one line) if it never syncs."""
+        t0 = time.monotonic()
         try:
-            thread.wait_for_sync(timeout_sec=max(0.2, min(1.0, deadline - time.monotonic())))
+            thread.wait_for_sync(timeout_sec=max(0.2, min(1.0, deadline - t0)))
             return
         except TimeSyncTimedOutError:
             if time.monotonic() >= deadline - 0.05:
-                raise TimeSyncNotEstablished(_time_sync_status(thread), 1.0) from None
+                raise TimeSyncNotEstablished(_time_sync_status(thread), time.monotonic() - t0) from None
         self._log.info(f"time sync with Spot at {config.address} not established yet (robot: "
                        f"{_time_sync_status(thread)}); waiting up to {deadline - time.monotonic():.0f} s")
         try:
             thread.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
         except TimeSyncTimedOutError:
-            raise TimeSyncNotEstablished(_time_sync_status(thread), config.connect_timeout) from None
+            raise TimeSyncNotEstablished(_time_sync_status(thread), time.monotonic() - t0) from None
 
     def _install(self, session: _Session, config: ConnectionConfig, recovered_after: float | None) -> bool:
         """Make `session` current and log it; False if shut down meanwhile. Callers then run
