@@ -35,6 +35,12 @@ def _messages(caplog, text: str) -> list[str]:
     return [r.getMessage() for r in caplog.records if text in r.getMessage()]
 
 
+def _nothing_escaped(caplog) -> None:
+    """No exception escaped a bridge callback (the standalone executor logs 'callback ... raised')."""
+    assert [m for m in _messages(caplog, "raised") if m.startswith("callback ")] == []
+    assert not any(r.exc_info for r in caplog.records if r.name.startswith("spot_bow_ros"))
+
+
 def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_path, caplog):
     rig = Rig(sim, tmp_path, take_lease=True, auto_stand=False, diagnostics_period=0.2)
     tablet = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="tablet"))
@@ -65,6 +71,7 @@ def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_
                 rig.bridge.diagnostics_tick()
                 diag = {kv.key: kv.value for kv in rig.bridge._diagnostics_msg().status[0].values}
                 assert diag["lease"].startswith("lost")
+                _nothing_escaped(caplog)
         # the tablet returns the lease: auto_claim acquires it again; forwarding resumes
         assert _wait(lambda: rig.bridge.commander.lease_held, 3.0)
         mark = rig.mark()
@@ -93,6 +100,7 @@ def test_commands_before_power_on_are_refused_with_one_line_for_the_stream(sim, 
         assert rig.bridge.counts["failed"] == 5
         lines = _messages(caplog, "Spot command failed")
         assert len(lines) == 1 and "NotPoweredOnError" in lines[0] and "\n" not in lines[0]
+        _nothing_escaped(caplog)
         assert rig.bridge.commander.ready              # the robot answered: nothing else is wrong
         # powered on, the same stream goes through
         assert rig.bridge.control("power_on").status == "sent"
@@ -136,6 +144,7 @@ def test_time_sync_not_ready_at_start_up_is_waited_for_with_one_line(tmp_path, c
             assert time.monotonic() - t0 >= 1.4
             lines = _messages(caplog, "time sync with Spot")
             assert len(lines) == 1 and "STATUS_MORE_SAMPLES_NEEDED" in lines[0]
+            _nothing_escaped(caplog)
             assert rig.bridge.commander.lease_held
             assert rig.bridge.control("power_on").status == "sent"
             mark = rig.mark()
@@ -173,6 +182,7 @@ def test_behavior_fault_mid_stream_is_one_line_until_cleared(sim, tmp_path, capl
         assert [r.status for r in recs] == ["STATUS_BEHAVIOR_FAULT"] * 4
         lines = _messages(caplog, "Spot command failed")
         assert len(lines) == 1 and "behavior fault" in lines[0] and "clear_behavior_fault" in lines[0]
+        _nothing_escaped(caplog)
         assert rig.bridge.commander.ready
         out = rig.bridge.control("clear_behavior_fault")
         assert out.detail == f"clear_behavior_fault: cleared {fid} FALL"
