@@ -261,7 +261,7 @@ class MotorCommandBridge:
         self._disabled_logged = False
         self._noted: set[str] = set()
         self._not_ready_logged = False
-        self._failure_logged: str | None = None   # detail of the last failure logged
+        self._failure_logged: str | None = None   # kind of the last failure logged
         self._reject_throttle = _Throttle()
         self.recorder = MotionRecorder(values["recordings_dir"], values["default_recording_name"])
         self.player = MotionPlayer(self._submit_playback, self._playback_done)
@@ -438,8 +438,9 @@ class MotorCommandBridge:
                 self._last_motion_mono = time.monotonic()
             return Outcome("sent", result.what, result)
         self.counts["failed"] += 1
-        if result.detail != self._failure_logged:   # a stream refused for one reason: one line
-            self._failure_logged = result.detail
+        kind = re.sub(r"[-+]?\d[\d.]*", "#", result.detail)   # numbers (e.g. seconds late) aside
+        if kind != self._failure_logged:   # a stream refused for one reason: one line
+            self._failure_logged = kind
             self.log.error(f"Spot command failed: {result} (the same failure again is counted, not logged)")
         return Outcome("failed", result.detail, result)
 
