@@ -353,6 +353,25 @@ def test_stand_velocity_moves_odom_and_log_records_it(robot):
     assert rec.request.command.synchronized_command.mobility_command.se2_velocity_request.velocity.linear.x == 0.5
 
 
+@pytest.mark.parametrize("frame, heading", [("odom", 0.0), ("vision", -0.5)])
+def test_velocity_in_odom_or_vision_is_held_in_that_frame_while_turning(robot, frame, heading):
+    """The proto's documented velocity frames: x of odom (or of vision, at yaw -0.5 in this
+    sim's odom), whatever the body's yaw (0.3 at start) and while it turns."""
+    c = powered_standing(robot)
+    start = robot.latest()
+    cmd = RobotCommandBuilder.synchro_velocity_command(0.5, 0.0, 0.4, frame_name=frame)
+    assert c.command(cmd, end_in_s=1.5).status == RC.STATUS_OK
+    time.sleep(2.0)
+    end = robot.latest()
+    dx = end.odom_tform_body.position[0] - start.odom_tform_body.position[0]
+    dy = end.odom_tform_body.position[1] - start.odom_tform_body.position[1]
+    assert math.hypot(dx, dy) == pytest.approx(0.75, abs=0.25)
+    assert math.atan2(dy, dx) == pytest.approx(heading, abs=0.1)
+    yaw0 = 2 * math.atan2(start.odom_tform_body.rotation[2], start.odom_tform_body.rotation[3])
+    yaw1 = 2 * math.atan2(end.odom_tform_body.rotation[2], end.odom_tform_body.rotation[3])
+    assert yaw1 - yaw0 == pytest.approx(0.6, abs=0.2)              # it turned meanwhile
+
+
 def test_mobility_params_set_body_height_and_pitch(robot):
     c = powered_standing(robot)
     from bosdyn.geometry import EulerZXY

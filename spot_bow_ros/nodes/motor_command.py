@@ -36,12 +36,14 @@ Safety: nothing moves until motion is enabled (parameter `enable_motion` or the
 `enable_motion` verb; `stop`, `sit`, `power_off`, `release` and the E-Stop verbs are always
 allowed). Every sample is validated whole (NaN/inf/unknown enums rejected: one log line, nothing sent), converted by
 `convert.motor`, clamped to the limits (one warning per clamping episode per part), and sent by
-`spot.commander` with robot-clock expiry `cmd_duration` ahead. Parts of a sample that Spot
+`spot.commander` with robot-clock expiry `cmd_duration` ahead; a refused command logs one line
+(the same refusal again is counted in diagnostics, not logged). Parts of a sample that Spot
 cannot use (e.g. a vertical locomotion component, a disabled end effector) are ignored with a
 warning, once per kind of note for the node's lifetime. The watchdog sends a stop when a
 velocity stream stops for `cmd_timeout`. Losing the lease or the robot stops forwarding until
 recovered (`claim` verb / automatic re-claim with `auto_claim`, robot probe every diagnostics
-period). Recording/playback: see `spot_bow_ros.nodes.motion_recording`.
+period). The automatic re-claim only acquires (a free or stale lease), even with `take_lease`:
+a lease the tablet took is not taken back behind the operator's back. Recording/playback: see `spot_bow_ros.nodes.motion_recording`.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ _DEFAULT_LIMITS = MotionLimits()
 MOTOR_PARAMS: list[ParamSpec] = [
     ParamSpec("enable_motion", False, "Allow motion from start-up (else send the enable_motion verb)"),
     ParamSpec("auto_claim", True, "Acquire the body lease at start-up and after losing it"),
-    ParamSpec("take_lease", False, "Take the lease even if another client (tablet) holds it"),
+    ParamSpec("take_lease", False, "Take the lease at start-up and on the claim verb even if another "
+              "client (tablet) holds it; a lease lost later is never taken back automatically"),
     ParamSpec("auto_power_on", False, "Power the motors on at start-up"),
     ParamSpec("auto_stand", False, "Stand up at start-up (needs enable_motion and power)"),
     ParamSpec("estop", "software", "E-Stop: software = this bridge registers as the robot's E-Stop "
@@ -258,6 +261,7 @@ class MotorCommandBridge:
         self._disabled_logged = False
         self._noted: set[str] = set()
         self._not_ready_logged = False
+        self._failure_logged: str | None = None   # kind of the last failure logged
         self._reject_throttle = _Throttle()
         self.recorder = MotionRecorder(values["recordings_dir"], values["default_recording_name"])
         self.player = MotionPlayer(self._submit_playback, self._playback_done)
@@ -425,6 +429,7 @@ class MotorCommandBridge:
                  cmd: MotorCommand | None = None) -> Outcome:
         self.last_reason = str(result)
         if result.ok:
+            self._failure_logged = None
             self.counts["sent"] += 1
             if body is not None:
                 self.body = body
@@ -433,7 +438,10 @@ class MotorCommandBridge:
                 self._last_motion_mono = time.monotonic()
             return Outcome("sent", result.what, result)
         self.counts["failed"] += 1
-        self.log.error(f"Spot command failed: {result}")
+        kind = re.sub(r"[-+]?\d[\d.]*", "#", result.detail)   # numbers (e.g. seconds late) aside
+        if kind != self._failure_logged:   # a stream refused for one reason: one line
+            self._failure_logged = kind
+            self.log.error(f"Spot command failed: {result} (the same failure again is counted, not logged)")
         return Outcome("failed", result.detail, result)
 
     def _reject(self, source: str, reason: str) -> Outcome:
@@ -708,7 +716,7 @@ class MotorCommandBridge:
                 self.estop.poll()
             if self.auto_claim and not c.lease_held and c.robot_ok:
                 try:
-                    c.claim()
+                    c.claim(take=False)  # never take back a lease another client (tablet) took
                     self.log.info("body lease re-acquired: command forwarding resumes")
                 except CommanderError:
                     pass  # logged when it first failed; retried next period

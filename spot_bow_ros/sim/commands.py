@@ -4,8 +4,10 @@ Checked in this order, each failure answered with the robot's status and logged:
 lease (LeaseUseResult) -> malformed (NaN/inf anywhere, empty command: STATUS_INVALID_REQUEST) ->
 an active behavior fault (STATUS_BEHAVIOR_FAULT; only a safe power off passes, so a fallen robot
 can still be powered down) -> arm parts without an arm (STATUS_UNSUPPORTED) -> motors not on (STATUS_NOT_POWERED_ON) ->
-unknown frames (STATUS_UNKNOWN_FRAME) -> missing or past end time of velocity/trajectory
-commands (STATUS_EXPIRED, robot clock).
+unknown frames (STATUS_UNKNOWN_FRAME) -> a velocity/trajectory command (robot-clock end_time)
+whose `clock_identifier` is missing or not a synced time-sync clock (STATUS_NO_TIMESYNC; checked
+when `time_sync_ok` is set, as SimulatedSpot does) -> missing or past end time of
+velocity/trajectory commands (STATUS_EXPIRED, robot clock).
 `ClearBehaviorFault` (lease required) clears a CLEARABLE behavior fault (STATUS_CLEARED) and
 answers STATUS_NOT_CLEARED for an unknown or UNCLEARABLE one.
 Mobility params travel with every mobility command; a command without them resets the body
@@ -19,7 +21,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from bosdyn.api import (arm_command_pb2, basic_command_pb2, gripper_command_pb2, lease_pb2, power_pb2,
                         robot_command_pb2, robot_command_service_pb2_grpc)
@@ -43,7 +45,9 @@ NAMED_ARM = {
 }
 ARM_JOINT_FIELDS = ("sh0", "sh1", "el0", "el1", "wr0", "wr1")
 SE2_GOAL_FRAMES = ("odom", "vision", "body", "flat_body", "gpe")
-VELOCITY_FRAMES = ("body", "flat_body")
+#: Velocity frames: the SDK helper's "body" (real robots accept it) and the proto's documented
+#: vision/odom/flat_body; vision and odom velocities are held in that frame while the robot turns.
+VELOCITY_FRAMES = ("body", "flat_body", "odom", "vision")
 ARM_ROOT_FRAMES = ("body", "flat_body", "odom", "vision", "gpe")
 
 
@@ -140,6 +144,8 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
         self._lock = threading.Lock()
         self._entries: dict[int, _Entry] = {}
         self._latest_for_part: dict[str, int] = {}
+        #: clock_identifier -> synced? (the time-sync service's `is_synced`); None: not checked.
+        self.time_sync_ok: Callable[[str], bool] | None = None
 
     # ----- RPCs -----------------------------------------------------------------------------
     def RobotCommand(self, request, context):
@@ -301,13 +307,15 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
             req = mob.se2_velocity_request
             if req.se2_frame_name not in VELOCITY_FRAMES:
                 raise Rejected(Resp.STATUS_UNKNOWN_FRAME, f"velocity frame {req.se2_frame_name!r} not supported")
+            self._check_time_sync(entry.request)
             end = self._end_time(req, robot_now, "velocity")
             entry.mobility, entry.end_local_ns = "velocity", clock.local_ns(end)
             v = req.velocity
+            frame_yaw = {"odom": 0.0, "vision": -rpy_from_quat(VISION_TFORM_ODOM.rotation)[2]}.get(req.se2_frame_name)
 
             def act():
                 physics.set_body_offset(*offsets)
-                physics.set_velocity(v.linear.x, v.linear.y, v.angular, clock.local_ns(end))
+                physics.set_velocity(v.linear.x, v.linear.y, v.angular, clock.local_ns(end), frame_yaw)
             return act
         if which == "se2_trajectory_request":
             req = mob.se2_trajectory_request
@@ -315,6 +323,7 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
                 raise Rejected(Resp.STATUS_UNKNOWN_FRAME, f"trajectory frame {req.se2_frame_name!r} unknown")
             if not req.trajectory.points:
                 raise Rejected(Resp.STATUS_INVALID_REQUEST, "trajectory has no points")
+            self._check_time_sync(entry.request)
             end = self._end_time(req, robot_now, "trajectory")
             goal = req.trajectory.points[-1].pose
             gx, gy, gyaw = self._goal_in_odom(req.se2_frame_name, goal.position.x, goal.position.y, goal.angle)
@@ -329,6 +338,13 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
         if which is None:
             raise Rejected(Resp.STATUS_INVALID_REQUEST, "empty mobility command")
         raise Rejected(Resp.STATUS_UNSUPPORTED, f"mobility {which} is not simulated")
+
+    def _check_time_sync(self, request) -> None:
+        """A robot-clock end_time means nothing without a synced clock: STATUS_NO_TIMESYNC."""
+        if self.time_sync_ok is not None and not self.time_sync_ok(request.clock_identifier):
+            what = "no clock_identifier" if not request.clock_identifier else \
+                f"clock {request.clock_identifier!r} is not time-synced"
+            raise Rejected(Resp.STATUS_NO_TIMESYNC, f"{what}: establish time sync first")
 
     @staticmethod
     def _end_time(req, robot_now: int, what: str) -> int:

@@ -9,6 +9,7 @@ acquired over, a held one only taken. Lease comparison uses bosdyn's own `test_a
 from __future__ import annotations
 
 import secrets
+import string
 import threading
 import time
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ class LeaseManager:
     """The robot's lease table (thread-safe)."""
 
     def __init__(self, arm: bool = True, stale_after_s: float = 5.0):
-        self.epoch = secrets.token_hex(8)
+        # a random 16-letter string, as ListLeases shows on Spot (e.g. "ZBEwqFkjbTznJRxU")
+        self.epoch = "".join(secrets.choice(string.ascii_letters) for _ in range(16))
         self.stale_after_s = stale_after_s
         self._parents: dict[str, str | None] = {"body": None, "mobility": "body"}
         if arm:

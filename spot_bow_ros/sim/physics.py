@@ -237,6 +237,7 @@ class SpotPhysics:
         self.offset_target = (0.0, 0.0, 0.0, 0.0)   # height, roll, pitch, yaw
         self.vel_target = (0.0, 0.0, 0.0)
         self.vel_end_ns = 0
+        self.vel_frame_yaw: float | None = None   # None: vel_target in the footprint frame
         self.goal: tuple[float, float, float] | None = None  # (x, y, yaw) in odom
         self.goal_end_ns = 0
         self.gait_phase = 0.0
@@ -273,9 +274,13 @@ class SpotPhysics:
                               _clamp(pitch, -BODY_PITCH_LIMIT, BODY_PITCH_LIMIT),
                               _clamp(yaw, -BODY_YAW_LIMIT, BODY_YAW_LIMIT))
 
-    def set_velocity(self, vx: float, vy: float, wz: float, end_ns: int) -> None:
-        """Walk at (vx, vy) m/s in the footprint frame and wz rad/s until local time `end_ns`."""
+    def set_velocity(self, vx: float, vy: float, wz: float, end_ns: int,
+                     frame_yaw_in_odom: float | None = None) -> None:
+        """Walk at (vx, vy) m/s and wz rad/s until local time `end_ns`: (vx, vy) in the footprint
+        frame, or (`frame_yaw_in_odom` given) in a fixed frame whose x axis is at that yaw in
+        odom (odom: 0), held in that frame while the robot turns."""
         self.goal = None
+        self.vel_frame_yaw = frame_yaw_in_odom
         self.vel_target = (_clamp(vx, -VEL_LIMITS[0], VEL_LIMITS[0]),
                            _clamp(vy, -VEL_LIMITS[1], VEL_LIMITS[1]),
                            _clamp(wz, -VEL_LIMITS[2], VEL_LIMITS[2]))
@@ -340,6 +345,11 @@ class SpotPhysics:
             return (_clamp(1.5 * ex, -0.6, 0.6), _clamp(1.5 * ey, -0.4, 0.4), _clamp(1.5 * eyaw, -0.6, 0.6))
         if self.t_ns >= self.vel_end_ns:
             return (0.0, 0.0, 0.0)
+        if self.vel_frame_yaw is not None:   # fixed-frame velocity -> footprint frame, now
+            vx, vy, wz = self.vel_target
+            a = self.vel_frame_yaw - self.yaw
+            c, s = math.cos(a), math.sin(a)
+            return (c * vx - s * vy, s * vx + c * vy, wz)
         return self.vel_target
 
     def step(self, t_ns: int) -> Snapshot:

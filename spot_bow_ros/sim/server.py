@@ -106,6 +106,8 @@ class SimulatedSpot:
     `estop_required` (default True, as a real Spot): motor power needs a registered E-Stop
     endpoint that allows it; False is the permissive robot of `spot-bow-ros sim --no-estop`.
     `camera_rate_hz`: frame rate of every camera (a real Spot's body cameras run at 15 Hz).
+    `time_sync_ready_after_s`: time sync answers STATUS_MORE_SAMPLES_NEEDED for that long after
+    start (a robot that has just booted); RobotCommands with an end_time need a synced clock.
     """
 
     def __init__(self, port: int = 0, arm: bool = True, clock_offset_s: float = 0.0,
@@ -114,7 +116,8 @@ class SimulatedSpot:
                  payload_secret: str | None = None, auto_authorize_payloads: bool = True,
                  max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
                  colour_cameras: bool = False, camera_rate_hz: float = 30.0,
-                 streaming_licence: bool = True, estop_required: bool = True):
+                 streaming_licence: bool = True, estop_required: bool = True,
+                 time_sync_ready_after_s: float = 0.0):
         self.requested_port = int(port)
         self.arm = bool(arm)
         self.colour_cameras = bool(colour_cameras)
@@ -130,6 +133,7 @@ class SimulatedSpot:
         self._max_workers = max_workers
         self._body = bool(body)
         self.estop_required = bool(estop_required)
+        self.time_sync = TimeSyncServicer(self.clock, ready_after_s=time_sync_ready_after_s)
         self._body_thread: threading.Thread | None = None
         #: Exception that stopped the body from starting (None if fine).
         self.body_error: BaseException | None = None
@@ -238,7 +242,7 @@ class SimulatedSpot:
                     DirectoryRegistrationServicer(self.directory, self.clock),
                     "directory-registration", "bosdyn.api.DirectoryRegistrationService", "api.spot.robot")
         self._mount(time_sync_service_pb2_grpc.add_TimeSyncServiceServicer_to_server,
-                    TimeSyncServicer(self.clock), "time-sync", "bosdyn.api.TimeSyncService",
+                    self.time_sync, "time-sync", "bosdyn.api.TimeSyncService",
                     "api.spot.robot")
         self._mount(fault_service_pb2_grpc.add_FaultServiceServicer_to_server,
                     FaultServicer(self.faults, self.clock), "fault", "bosdyn.api.FaultService",
@@ -278,6 +282,8 @@ class SimulatedSpot:
                                    estop_required=self.estop_required)
             if hasattr(self.robot, "fault_store"):
                 self.robot.fault_store = self.faults
+            if hasattr(self.robot, "command_servicer"):   # commands with end_time need time sync
+                self.robot.command_servicer.time_sync_ok = self.time_sync.is_synced
             for add_fn, servicer, name, service_type, authority in self.robot.servicers():
                 self._mount(add_fn, servicer, name, service_type, authority)
         if cameras_cls is not None:

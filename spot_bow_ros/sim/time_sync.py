@@ -6,11 +6,17 @@ the robot clock and client times on the client clock:
   clock_skew      = ((server_rx - client_tx) + (server_tx - client_rx)) / 2   (robot - local)
 The best estimate is the sample with the smallest round trip among the most recent ones (recent
 only, so a drifting robot clock is followed).
+
+The server assigns the clock identifier on a client's first request; a clock counts as synced
+(`is_synced`, what RobotCommand checks, STATUS_NO_TIMESYNC otherwise) once it reported STATUS_OK.
+`ready_after_s` keeps every clock at STATUS_MORE_SAMPLES_NEEDED for that long after the service
+starts, as a robot that has just booted does.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import deque
 
@@ -35,10 +41,17 @@ def _set_duration(duration, ns: int) -> None:
 
 class TimeSyncServicer(time_sync_service_pb2_grpc.TimeSyncServiceServicer):
 
-    def __init__(self, clock: RobotClock):
+    def __init__(self, clock: RobotClock, ready_after_s: float = 0.0):
         self._clock = clock
         self._lock = threading.Lock()
         self._samples: dict[str, deque] = {}
+        self._synced: set[str] = set()
+        self._ready_at = time.monotonic() + max(0.0, float(ready_after_s))
+
+    def is_synced(self, identifier: str) -> bool:
+        """True if `identifier` is a clock this service assigned and has reported STATUS_OK."""
+        with self._lock:
+            return bool(identifier) and identifier in self._synced
 
     def TimeSyncUpdate(self, request, context):
         received = self._clock.robot_ns()
@@ -57,7 +70,9 @@ class TimeSyncServicer(time_sync_service_pb2_grpc.TimeSyncServiceServicer):
             count = len(samples)
         response.clock_identifier = identifier
         state = response.state
-        if best is not None and count >= MIN_SAMPLES:
+        if best is not None and count >= MIN_SAMPLES and time.monotonic() >= self._ready_at:
+            with self._lock:
+                self._synced.add(identifier)
             state.status = time_sync_pb2.TimeSyncState.STATUS_OK
             _set_duration(state.best_estimate.round_trip_time, best[0])
             _set_duration(state.best_estimate.clock_skew, best[1])

@@ -254,8 +254,10 @@ class SpotCommander:
         return self.lease_held and self.robot_ok
 
     # -- lease -----------------------------------------------------------------------------
-    def claim(self) -> None:
-        """Acquire (or, with take_lease, take) the body lease and keep it alive."""
+    def claim(self, take: bool | None = None) -> None:
+        """Acquire (or take: `take`, default the take_lease policy) the body lease and keep it
+        alive. Automatic re-claims pass take=False: a lease the tablet took is never taken back."""
+        take = self.take_lease if take is None else take
         with self._lock:
             if self._closed:
                 raise CommanderError("the commander is shut down")
@@ -263,7 +265,7 @@ class SpotCommander:
                 return
             self._stop_keepalive(return_lease=False)
             try:
-                lease = self.lease_client.take() if self.take_lease else self.lease_client.acquire()
+                lease = self.lease_client.take() if take else self.lease_client.acquire()
             except bd_lease.ResourceAlreadyClaimedError:
                 raise CommanderError("the body lease is held by another client (tablet?); "
                                      "set take_lease or release it there") from None

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import bosdyn.client
+from bosdyn.api import time_sync_pb2
 from bosdyn.client.auth import InvalidLoginError, InvalidTokenError
 from bosdyn.client.exceptions import Error as BosdynError
 from bosdyn.client.exceptions import ProxyConnectionError, UnableToConnectToRobotError
@@ -38,6 +39,7 @@ from bosdyn.client.robot import UnregisteredServiceNameError
 from bosdyn.client.robot_id import RobotIdClient
 from bosdyn.client.robot_state import RobotStateStreamingClient
 from bosdyn.client.time_sync import NotEstablishedError, TimeSyncError
+from bosdyn.client.time_sync import TimedOutError as TimeSyncTimedOutError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..convert import time as tconv
@@ -274,6 +276,25 @@ def _reason(err: BaseException) -> str:
     if first.startswith(name):
         first = first[len(name):].lstrip(": ")
     return f"{name}: {first[:200]}" if first else name
+
+
+def _time_sync_status(thread) -> str:
+    """The robot's last TimeSyncState status name (e.g. STATUS_MORE_SAMPLES_NEEDED)."""
+    try:
+        response = thread.endpoint.response
+    except Exception:  # noqa: BLE001 - only for a message
+        response = None
+    if response is None:
+        return "no answer yet"
+    return time_sync_pb2.TimeSyncState.Status.Name(response.state.status)
+
+
+class TimeSyncNotEstablished(TimeSyncError):
+    """Time sync did not reach STATUS_OK in time (one line: the robot's last status)."""
+
+    def __init__(self, status: str, waited_s: float):
+        super().__init__(f"time sync with the robot not established within {waited_s:.1f} s "
+                         f"(robot: {status}); the robot may still be booting")
 
 
 #: Failed logins a robot tolerates before it locks its login (for about a minute).
@@ -540,7 +561,7 @@ class SpotConnection:
                 robot.authenticate(config.username, config.password, timeout=rpc_timeout)
             robot.start_time_sync(config.time_sync_interval)
             session.time_sync = robot.time_sync
-            session.time_sync.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
+            self._wait_for_time_sync(session.time_sync, config, deadline)
             self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
         except (InvalidLoginError, InvalidTokenError) as err:
             session.close()
@@ -571,6 +592,24 @@ class SpotConnection:
             session.close()
             raise
         return session
+
+    def _wait_for_time_sync(self, thread, config: ConnectionConfig, deadline: float) -> None:
+        """Wait for time sync until `deadline`; a robot still answering e.g.
+        STATUS_MORE_SAMPLES_NEEDED (just booted) after a second gets one log line, and
+        TimeSyncNotEstablished (one line) if it never syncs."""
+        t0 = time.monotonic()
+        try:
+            thread.wait_for_sync(timeout_sec=max(0.2, min(1.0, deadline - t0)))
+            return
+        except TimeSyncTimedOutError:
+            if time.monotonic() >= deadline - 0.05:
+                raise TimeSyncNotEstablished(_time_sync_status(thread), time.monotonic() - t0) from None
+        self._log.info(f"time sync with Spot at {config.address} not established yet (robot: "
+                       f"{_time_sync_status(thread)}); waiting up to {deadline - time.monotonic():.0f} s")
+        try:
+            thread.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
+        except TimeSyncTimedOutError:
+            raise TimeSyncNotEstablished(_time_sync_status(thread), time.monotonic() - t0) from None
 
     def _install(self, session: _Session, config: ConnectionConfig, recovered_after: float | None) -> bool:
         """Make `session` current and log it; False if shut down meanwhile. Callers then run
