@@ -22,7 +22,6 @@ in `spot-bow-ros run`). Both stop with the measurement.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess

@@ -1,0 +1,24 @@
+"""A bosdyn-client robot logged in to a SimulatedSpot (the test's own SDK instance)."""
+
+import contextlib
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def sdk_robot(spot, name: str, streaming: bool = False) -> Iterator:
+    """An authenticated, time-synced bosdyn `Robot` on `spot` (a running SimulatedSpot); with
+    `streaming` the SDK also knows RobotStateStreamingClient. Shut down on exit."""
+    import bosdyn.client
+    sdk = bosdyn.client.create_standard_sdk(name, cert_resource_glob=spot.info["ca_cert"])
+    if streaming:
+        from bosdyn.client.robot_state import RobotStateStreamingClient
+        sdk.register_service_client(RobotStateStreamingClient)
+    robot = sdk.create_robot(spot.info["hostname"])
+    robot.update_secure_channel_port(spot.port)
+    try:
+        robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
+        robot.time_sync.wait_for_sync(5)
+        yield robot
+    finally:
+        robot.shutdown()
+        sdk.clear_robots()
