@@ -353,7 +353,8 @@ class SpotCamerasBridge:
         return requests
 
     def _loop(self) -> None:
-        """Fetch at `rate` (`FetchSchedule`): the call for cycle n+1 overlaps decoding of cycle n;
+        """Fetch at `rate` (`FetchSchedule`), but not before the robot has newer frames (at or above
+        the camera's rate the cycles follow its frames): the call for cycle n+1 overlaps decoding of cycle n;
         cycles delayed (e.g. the OS did not schedule us) are caught up, up to CATCH_UP_PERIODS,
         but never before the robot has a newer frame; later than that the missed cycles are
         skipped. A source whose fetch returned a frame already delivered is not decoded again but
