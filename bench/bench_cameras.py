@@ -153,8 +153,9 @@ def proc_cpu_s(pid: int) -> float:
 
 def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: str, compressed: bool,
                load_procs: int = 0, load_threads: int = 0, cameras: list[str] | None = None,
-               depth: bool = True, sim_pid: int | None = None, decode_threads: int = 2) -> None:
+               depth: bool = True, sim_pid: int | None = None, decode_threads: int = 0) -> None:
     from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
+    from spot_bow_ros.nodes.spot_cameras import decode_threads as decode_threads_for
     from spot_bow_ros.spot.cameras import CAMERA_SOURCES
     cameras = cameras or CAMERAS
     depth_cams = [c for c in cameras if c in FISHEYES] if depth else []
@@ -225,7 +226,7 @@ def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: st
     print(f"\n== Spot cameras: {', '.join(cameras)} at {rate:g} Hz"
           f"{' + depth of ' + ', '.join(depth_cams) if depth_cams else ''} for {wall:.1f} s "
           f"(transport {transport_kind}, compressed {'on' if compressed else 'off'}, load: {load_procs} processes, "
-          f"{load_threads} GIL threads, {decode_threads} decode threads) ==")
+          f"{load_threads} GIL threads, {decode_threads_for(decode_threads)} decode threads) ==")
     print(f"machine load (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} cores")
     print(f"{'stream':<17} {'frames':>7} {'rate Hz':>8} {'delivered':>10} {'lat p50 ms':>11} {'lat p90 ms':>11} "
@@ -314,7 +315,8 @@ def main() -> int:
     ap.add_argument("--skip-spot", action="store_true")
     ap.add_argument("--sim-camera-rate", type=float, default=30.0,
                     help="the simulator's camera frame rate (default 30; a real Spot's body cameras: 15)")
-    ap.add_argument("--decode-threads", type=int, default=2, help="the bridge's decode_threads (default 2)")
+    ap.add_argument("--decode-threads", type=int, default=0,
+                    help="the bridge's decode_threads (default 0: the node's choice from the cores)")
     ap.add_argument("--cameras", default=",".join(CAMERAS), help="visual cameras (default: 5 fisheyes + hand)")
     ap.add_argument("--depth", action=argparse.BooleanOptionalAction, default=True,
                     help="also the depth of the body cameras among --cameras (default: on)")
