@@ -86,7 +86,7 @@ def make_transport(kind: str):
     return InProcessBus()
 
 
-def start_sim(workdir: Path, camera_rate: float = 30.0) -> tuple[subprocess.Popen, Path]:
+def start_sim(workdir: Path, camera_rate: float = 15.0) -> tuple[subprocess.Popen, Path]:
     info = workdir / "sim_info.json"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--clock-offset", "100",
                              "--info-file", str(info), "--log-level", "warning", "--camera-rate", str(camera_rate)],
@@ -313,8 +313,8 @@ def main() -> int:
     ap.add_argument("--load-procs", type=int, default=0, help="CPU-bound processes beside the bridge")
     ap.add_argument("--load-threads", type=int, default=0, help="busy Python threads in the bridge process")
     ap.add_argument("--skip-spot", action="store_true")
-    ap.add_argument("--sim-camera-rate", type=float, default=30.0,
-                    help="the simulator's camera frame rate (default 30; a real Spot's body cameras: 15)")
+    ap.add_argument("--sim-camera-rate", type=float, default=15.0,
+                    help="the simulator's camera frame rate (default 15, as a real Spot's body cameras)")
     ap.add_argument("--decode-threads", type=int, default=0,
                     help="the bridge's decode_threads (default 0: the node's choice from the cores)")
     ap.add_argument("--cameras", default=",".join(CAMERAS), help="visual cameras (default: 5 fisheyes + hand)")
