@@ -86,10 +86,13 @@ def make_transport(kind: str):
     return InProcessBus()
 
 
-def start_sim(workdir: Path, camera_rate: float = 15.0) -> tuple[subprocess.Popen, Path]:
+def start_sim(workdir: Path, camera_rate: float = 15.0, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, Path]:
+    """`spot-bow-ros sim` in its own process (robot clock +100 s, `extra` arguments); returns it
+    and its info file once written."""
     info = workdir / "sim_info.json"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--clock-offset", "100",
-                             "--info-file", str(info), "--log-level", "warning", "--camera-rate", str(camera_rate)],
+                             "--info-file", str(info), "--log-level", "warning", "--camera-rate", str(camera_rate),
+                             *extra],
                             cwd=str(Path(__file__).resolve().parents[1]))
     deadline = time.monotonic() + 30
     while not info.exists():
