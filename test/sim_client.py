@@ -1,7 +1,10 @@
-"""A bosdyn-client robot logged in to a SimulatedSpot (the test's own SDK instance)."""
+"""Test helpers around a SimulatedSpot: a bosdyn-client robot logged in to it (the test's own SDK
+instance), and look-ups in its ground-truth history."""
 
 import contextlib
 from typing import Iterator
+
+import numpy as np
 
 
 @contextlib.contextmanager
@@ -22,3 +25,13 @@ def sdk_robot(spot, name: str, streaming: bool = False) -> Iterator:
     finally:
         robot.shutdown()
         sdk.clear_robots()
+
+
+def snapshot_with_joints(spot, positions, tol: float = 1e-6):
+    """The newest snapshot of `spot`'s ground-truth history whose joint positions (rad) equal
+    `positions` within `tol`, or None."""
+    want = np.asarray(positions)
+    for snap in reversed(spot.robot.history()):
+        if len(snap.joint_position) == len(want) and np.allclose(snap.joint_position, want, atol=tol, rtol=0):
+            return snap
+    return None
