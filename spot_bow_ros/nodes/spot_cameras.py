@@ -199,6 +199,16 @@ class _FrameMessages:
         return ci.restamp(self.make, info, stamp)
 
 
+def _outputs(node: Any, base: str, qos: Any, compressed: bool = False, points: bool = False) -> "_Outputs":
+    """The publishers of one stream: `base`/image and /camera_info, with `compressed`
+    /image/compressed, with `points` /points."""
+    return _Outputs(
+        node.create_publisher("sensor_msgs/msg/Image", f"{base}/image", qos),
+        node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
+        node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos) if compressed else None,
+        node.create_publisher("sensor_msgs/msg/PointCloud2", f"{base}/points", qos) if points else None)
+
+
 class SpotCamerasBridge:
     """Fetch -> decode -> publish for the configured cameras. Stops with the node."""
 
@@ -225,26 +235,12 @@ class SpotCamerasBridge:
         qos = QoS.parse(values["qos"], depth=values["qos_depth"])
         self.outputs: dict[tuple[str, str], _Outputs] = {}
         for cam in self.cameras:
-            base = f"spot/camera/{cam}"
-            self.outputs[(cam, VISUAL)] = _Outputs(
-                node.create_publisher("sensor_msgs/msg/Image", f"{base}/image", qos),
-                node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
-                node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos)
-                if self.jpeg else None)
+            self.outputs[(cam, VISUAL)] = _outputs(node, f"spot/camera/{cam}", qos, compressed=self.jpeg)
             if self.depth or self.point_clouds:
-                dbase = f"spot/depth/{cam}"
-                self.outputs[(cam, DEPTH)] = _Outputs(
-                    node.create_publisher("sensor_msgs/msg/Image", f"{dbase}/image", qos),
-                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{dbase}/camera_info", qos), None,
-                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{dbase}/points", qos)
-                    if self.point_clouds else None)
+                self.outputs[(cam, DEPTH)] = _outputs(node, f"spot/depth/{cam}", qos, points=self.point_clouds)
             if values["depth_registered"]:
-                rbase = f"spot/depth_registered/{cam}"
-                self.outputs[(cam, DEPTH_REGISTERED)] = _Outputs(
-                    node.create_publisher("sensor_msgs/msg/Image", f"{rbase}/image", qos),
-                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{rbase}/camera_info", qos), None,
-                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{rbase}/points", qos)
-                    if self.point_clouds else None)
+                self.outputs[(cam, DEPTH_REGISTERED)] = _outputs(node, f"spot/depth_registered/{cam}", qos,
+                                                                 points=self.point_clouds)
         self.clouds = DepthClouds()
         self.pairs = RegisteredPairs()
         self._rgb_cams: set[str] = set()  # cameras whose registered points are wanted (need the visual)
