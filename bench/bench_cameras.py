@@ -22,7 +22,6 @@ in `spot-bow-ros run`). Both stop with the measurement.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
@@ -87,10 +86,13 @@ def make_transport(kind: str):
     return InProcessBus()
 
 
-def start_sim(workdir: Path, camera_rate: float = 30.0) -> tuple[subprocess.Popen, Path]:
+def start_sim(workdir: Path, camera_rate: float = 15.0, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, Path]:
+    """`spot-bow-ros sim` in its own process (robot clock +100 s, `extra` arguments); returns it
+    and its info file once written."""
     info = workdir / "sim_info.json"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--clock-offset", "100",
-                             "--info-file", str(info), "--log-level", "warning", "--camera-rate", str(camera_rate)],
+                             "--info-file", str(info), "--log-level", "warning", "--camera-rate", str(camera_rate),
+                             *extra],
                             cwd=str(Path(__file__).resolve().parents[1]))
     deadline = time.monotonic() + 30
     while not info.exists():
@@ -154,8 +156,9 @@ def proc_cpu_s(pid: int) -> float:
 
 def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: str, compressed: bool,
                load_procs: int = 0, load_threads: int = 0, cameras: list[str] | None = None,
-               depth: bool = True, sim_pid: int | None = None, decode_threads: int = 2) -> None:
+               depth: bool = True, sim_pid: int | None = None, decode_threads: int = 0) -> None:
     from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
+    from spot_bow_ros.nodes.spot_cameras import decode_threads as decode_threads_for
     from spot_bow_ros.spot.cameras import CAMERA_SOURCES
     cameras = cameras or CAMERAS
     depth_cams = [c for c in cameras if c in FISHEYES] if depth else []
@@ -226,7 +229,7 @@ def bench_spot(info_file: Path, duration: float, rate: float, transport_kind: st
     print(f"\n== Spot cameras: {', '.join(cameras)} at {rate:g} Hz"
           f"{' + depth of ' + ', '.join(depth_cams) if depth_cams else ''} for {wall:.1f} s "
           f"(transport {transport_kind}, compressed {'on' if compressed else 'off'}, load: {load_procs} processes, "
-          f"{load_threads} GIL threads, {decode_threads} decode threads) ==")
+          f"{load_threads} GIL threads, {decode_threads_for(decode_threads)} decode threads) ==")
     print(f"machine load (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} cores")
     print(f"{'stream':<17} {'frames':>7} {'rate Hz':>8} {'delivered':>10} {'lat p50 ms':>11} {'lat p90 ms':>11} "
@@ -313,9 +316,10 @@ def main() -> int:
     ap.add_argument("--load-procs", type=int, default=0, help="CPU-bound processes beside the bridge")
     ap.add_argument("--load-threads", type=int, default=0, help="busy Python threads in the bridge process")
     ap.add_argument("--skip-spot", action="store_true")
-    ap.add_argument("--sim-camera-rate", type=float, default=30.0,
-                    help="the simulator's camera frame rate (default 30; a real Spot's body cameras: 15)")
-    ap.add_argument("--decode-threads", type=int, default=2, help="the bridge's decode_threads (default 2)")
+    ap.add_argument("--sim-camera-rate", type=float, default=15.0,
+                    help="the simulator's camera frame rate (default 15, as a real Spot's body cameras)")
+    ap.add_argument("--decode-threads", type=int, default=0,
+                    help="the bridge's decode_threads (default 0: the node's choice from the cores)")
     ap.add_argument("--cameras", default=",".join(CAMERAS), help="visual cameras (default: 5 fisheyes + hand)")
     ap.add_argument("--depth", action=argparse.BooleanOptionalAction, default=True,
                     help="also the depth of the body cameras among --cameras (default: on)")

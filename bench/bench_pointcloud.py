@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +38,8 @@ from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode  # noqa: E4
 from spot_bow_ros.sim.camera_catalogue import catalogue  # noqa: E402
 from spot_bow_ros.sim.camera_scene import render_frame  # noqa: E402
 from spot_bow_ros.spot.cameras import BODY_CAMERAS  # noqa: E402
+
+from bench_cameras import start_sim  # noqa: E402  (bench/ is the script's directory)
 
 REPEATS = 60
 
@@ -124,19 +125,6 @@ def bench_merged(frames, make, voxel: float = 0.05) -> None:
           f"= {15 * total:.3f} core at 15 Hz")
 
 
-def start_sim(workdir: Path) -> tuple[subprocess.Popen, Path]:
-    info = workdir / "sim_info.json"
-    proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--clock-offset", "100", "--no-arm",
-                             "--info-file", str(info), "--log-level", "warning"],
-                            cwd=str(Path(__file__).resolve().parents[1]))
-    deadline = time.monotonic() + 30
-    while not info.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("simulator did not start")
-        time.sleep(0.1)
-    return proc, info
-
-
 def run_bridge(info: Path, rate: float, duration: float, points: bool, transport_kind: str,
                organized: bool, merged: bool = False) -> tuple[dict[str, int], float, float]:
     """(messages per camera on the measured topic, wall s, process CPU s); with `merged` also the
@@ -188,7 +176,7 @@ def run_bridge(info: Path, rate: float, duration: float, points: bool, transport
 
 def bench_bridge(duration: float, rate: float, transport_kind: str, organized: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        sim, info = start_sim(Path(tmp))
+        sim, info = start_sim(Path(tmp), extra=("--no-arm",))
         try:
             base = run_bridge(info, rate, duration, False, transport_kind, organized)
             with_points = run_bridge(info, rate, duration, True, transport_kind, organized)

@@ -20,6 +20,7 @@ from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
 from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
 from spot_bow_ros.ros.standalone import StandaloneNode
+from waiting import wait_for
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 
@@ -35,16 +36,6 @@ SPOT_NAMES = [f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "
 
 def _domain() -> int:
     return int(os.environ["ROS_DOMAIN_ID"])
-
-
-def wait_until(cond, timeout=8.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class App:
@@ -90,7 +81,7 @@ def test_spot_state_as_v1_samples_every_one_parses(sim, app, bridge_transport):
         sim_info_file=sim.info_file, bow_messages="sdk_v1", rate=20.0, camera_frames=False))
     bridge = ProprioceptionBridge(node)
     try:
-        wait_until(lambda: len(app.received["bow/proprioception/out"]) >= 10
+        wait_for(lambda: len(app.received["bow/proprioception/out"]) >= 10
                    and len(app.received["bow/interoception/out"]) >= 1 and len(app.received["imu"]) >= 5,
                    timeout=15, what="v1 samples")
     finally:
@@ -149,7 +140,7 @@ def test_v1_input_from_another_bow_robot_becomes_joint_states_and_imu(app, bridg
     a.Orientation.Z = 0.5
     ex.Imu.add(Source="head", HasGyro=True).Gyro.X = 0.1
     try:
-        wait_until(lambda: pub_p.get_subscription_count() and pub_e.get_subscription_count(), what="discovery")
+        wait_for(lambda: pub_p.get_subscription_count() and pub_e.get_subscription_count(), what="discovery")
         time.sleep(0.3)
 
         def received():
@@ -157,7 +148,7 @@ def test_v1_input_from_another_bow_robot_becomes_joint_states_and_imu(app, bridg
             pub_e.publish(app.node.msg(U8, data=ex.SerializeToString()))
             time.sleep(0.1)
             return app.received["joint_states"] and app.received["imu"] and app.received["imu/head"]
-        wait_until(received, what="joint_states and imu")
+        wait_for(received, what="joint_states and imu")
         js = app.received["joint_states"][-1]
         assert list(js.name) == ["pepper/HeadYaw", "pepper/HeadPitch"]
         assert np.allclose(js.position, [0.4, -0.2], atol=1e-6) and np.allclose(js.effort, [0.5, 0.0])
@@ -170,7 +161,7 @@ def test_v1_input_from_another_bow_robot_becomes_joint_states_and_imu(app, bridg
         from google.protobuf import json_format
         ps.RawJoints[0].Position = 0.9
         n = len(app.received["joint_states"])
-        wait_until(lambda: (pub_json.publish(app.node.msg("std_msgs/msg/String",
+        wait_for(lambda: (pub_json.publish(app.node.msg("std_msgs/msg/String",
                                                           data=json_format.MessageToJson(ps))),
                             time.sleep(0.1), any(m.position[0] > 0.8 for m in app.received["joint_states"][n:]))[2],
                    what="joint_states from JSON")
@@ -190,7 +181,7 @@ class MotorRig:
         self.node = StandaloneNode("motor_command", transport, parameter_overrides=overrides)
         self.bridge = MotorCommandBridge(self.node)
         self.pub = app.node.create_publisher(U8, "motor_command/binary", QoS(depth=1))
-        wait_until(lambda: self.pub.get_subscription_count(), what="discovery of motor_command/binary")
+        wait_for(lambda: self.pub.get_subscription_count(), what="discovery of motor_command/binary")
         time.sleep(0.3)
 
     def mark(self):
@@ -247,7 +238,7 @@ def test_v1_locomotion_walks_spot_at_the_commanded_velocity_then_the_watchdog_st
     speed = math.hypot(*snap.velocity_linear_odom[:2])
     assert speed == pytest.approx(math.hypot(0.4, 0.1), abs=0.05)
     assert snap.velocity_angular_odom[2] == pytest.approx(0.3, abs=0.05)
-    wait_until(lambda: not rig.sim.robot.latest().walking, timeout=3, what="Spot to stop")
+    wait_for(lambda: not rig.sim.robot.latest().walking, timeout=3, what="Spot to stop")
     assert rig.bridge.counts["watchdog_stops"] >= 1
 
 
@@ -257,7 +248,7 @@ def test_v1_limits_apply(rig):
     s.Locomotion.RotationalVelocity.Z = -4.0
     mark = rig.mark()
     rig.send(s)
-    rec = wait_until(lambda: rig.commands_since(mark), what="a RobotCommand")[-1]
+    rec = wait_for(lambda: rig.commands_since(mark), what="a RobotCommand")[-1]
     assert velocity_of(rec) == pytest.approx((0.5, 0.0, -0.8), abs=1e-6)  # MotionLimits defaults
 
 
@@ -269,7 +260,7 @@ def test_v1_raw_joints_move_spots_arm_by_name(rig):
     s.RawJoints.add(Name="arm_f1x", Position=-0.7854)   # half open
     mark = rig.mark()
     rig.send(s)
-    rec = wait_until(lambda: rig.commands_since(mark), what="an arm command")[-1]
+    rec = wait_for(lambda: rig.commands_since(mark), what="an arm command")[-1]
     assert rec.accepted, rec.message
     deadline = time.monotonic() + 6
     while time.monotonic() < deadline:

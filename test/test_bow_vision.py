@@ -18,6 +18,7 @@ from spot_bow_ros.nodes.bow_vision import BowVisionBridge, parse_source
 from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
 from spot_bow_ros.ros.standalone import StandaloneNode
+from waiting import wait_for
 
 U8 = "std_msgs/msg/UInt8MultiArray"
 W, H = 320, 240
@@ -53,16 +54,6 @@ def gradient() -> np.ndarray:
     return np.dstack([(x * 255 // W), (y * 255 // H), ((x + y) * 255 // (W + H))]).astype(np.uint8)
 
 
-def wait_until(cond, timeout=8.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_source_entries():
     assert parse_source("spot/camera/frontleft/image") == ("spot/camera/frontleft/image", "frontleft")
     assert parse_source("webcam/image_raw:cam0") == ("webcam/image_raw", "cam0")
@@ -86,7 +77,7 @@ def test_ros_camera_images_become_image_samples(nodes, message_set):
         pub.publish(image)
         time.sleep(0.1)
         return [m for m in got if classes.ImageSamples.FromString(bytes(m.data)).Samples[0].HFOV > 0]
-    msgs = wait_until(arrived, what="ImageSamples on bow/vision/out")
+    msgs = wait_for(arrived, what="ImageSamples on bow/vision/out")
     samples = classes.ImageSamples.FromString(bytes(msgs[-1].data))
     (s,) = samples.Samples
     assert s.Source == "webcam" and list(s.DataShape) == [W, H]
@@ -124,7 +115,7 @@ def test_bow_image_samples_become_ros_images_and_camera_info(nodes, message_set)
         pub.publish(app.msg(U8, data=out.SerializeToString()))
         time.sleep(0.1)
         return images and infos and depth
-    wait_until(arrived, what="Image, CameraInfo and depth from bow/vision/binary")
+    wait_for(arrived, what="Image, CameraInfo and depth from bow/vision/binary")
     img = images[-1]
     assert (img.width, img.height, img.encoding) == (W, H, "bgr8")
     assert img.header.frame_id == "robot2/head_cam"
@@ -160,7 +151,7 @@ def test_simulated_spot_cameras_reach_bow_as_v1_image_samples(sim, nodes):
                 if s.HFOV > 0:
                     seen[s.Source] = s
         return seen if {"frontleft", "hand"} <= set(seen) else None
-    seen = wait_until(both_sources, timeout=20, what="frontleft and hand ImageSamples with HFOV")
+    seen = wait_for(both_sources, timeout=20, what="frontleft and hand ImageSamples with HFOV")
     hand = seen["hand"]
     assert hand.Compression == v1.ImageSample.JPG and list(hand.DataShape)[:2] == [640, 480]
     assert hand.HFOV == pytest.approx(2 * math.degrees(math.atan(320 / 552.03)), abs=0.5)  # REAL_SPOT.md §2

@@ -22,6 +22,7 @@ from bosdyn.client.image import (ImageClient, ImageDataError, ImageResponseError
 from spot_bow_ros.nodes.image_service import ImageServiceBridge
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
+from waiting import wait_for
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse
@@ -88,16 +89,6 @@ class Publisher:
 def _qos():
     from spot_bow_ros.ros.qos import SENSOR_PUBLISHER
     return SENSOR_PUBLISHER
-
-
-def wait_for(predicate, timeout: float, what: str, period: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(period)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Tablet:

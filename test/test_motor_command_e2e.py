@@ -442,8 +442,6 @@ def test_lease_lost_stops_forwarding_until_reclaimed(sim, tmp_path):
     try:
         # another client takes the lease (like the tablet)
         from bosdyn.client.lease import LeaseClient
-        other = rig.bridge.connection.robot.ensure_client(LeaseClient.default_service_name)
-        from bosdyn.api import lease_pb2
         from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
         thief = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="thief"))
         thief.connect()

@@ -18,6 +18,7 @@ from test_motor_command_e2e import Rig
 
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+from waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 PS = robot_state_pb2.PowerState
@@ -32,15 +33,6 @@ def sim(tmp_path):
         spot.robot.power.on_duration_ns = int(0.3e9)
         spot.info_file = str(spot.write_info(tmp_path / "sim.json"))
         yield spot
-
-
-def _wait(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _registered(sim) -> list[str]:
@@ -59,7 +51,7 @@ def test_default_software_estop_powers_on_and_shows_in_diagnostics(sim, tmp_path
     assert sim.robot.estop.stop_level() == CUT               # nobody holds the E-Stop yet
     rig = Rig(sim, tmp_path, auto_stand=False)
     try:
-        assert _wait(lambda: sim.robot.power.motor_state() == ON)
+        assert wait_until(lambda: sim.robot.power.motor_state() == ON)
         assert _registered(sim) == ["spot_bow_ros"]
         assert sim.robot.estop.stop_level() == NONE
         diag = _diag(rig)
@@ -77,7 +69,7 @@ def test_hard_gentle_release_verbs(sim, tmp_path):
     rig = Rig(sim, tmp_path)
     bridge = rig.bridge
     try:
-        assert _wait(lambda: sim.robot.latest().standing)
+        assert wait_until(lambda: sim.robot.latest().standing)
         out = bridge.control("estop_hard")                     # CUT: motors off at once
         assert out.status == "control"
         assert out.detail.startswith("estop_hard: motor power cut; robot E-Stop CUT (endpoint 'spot_bow_ros' requested")
@@ -89,11 +81,11 @@ def test_hard_gentle_release_verbs(sim, tmp_path):
         assert bridge.control("estop_release").detail.startswith("estop_release: E-Stop released")
         assert bridge.control("power_on").status == "sent"
         assert bridge.control("stand").status == "sent"
-        assert _wait(lambda: sim.robot.latest().standing)
+        assert wait_until(lambda: sim.robot.latest().standing)
         rig.control("estop_gentle")                          # on the control topic: sit, then cut
         t_settle = time.time_ns()
-        assert _wait(lambda: sim.robot.estop.stop_level() == SETTLE, 1.0)
-        assert _wait(lambda: sim.robot.power.motor_state() == OFF, 4.0)
+        assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE, 1.0)
+        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 4.0)
         assert sim.robot.latest().sitting                      # sat before the cut ...
         assert any(s.powered and not s.standing for s in sim.robot.history() if s.local_ns >= t_settle)
         assert "robot: SETTLE_THEN_CUT" in _diag(rig)["estop"]
@@ -108,7 +100,7 @@ def test_clear_behavior_fault_verb(sim, tmp_path):
     rig = Rig(sim, tmp_path, auto_stand=False)
     bridge = rig.bridge
     try:
-        assert _wait(lambda: sim.robot.power.motor_state() == ON)
+        assert wait_until(lambda: sim.robot.power.motor_state() == ON)
         assert bridge.control("clear_behavior_fault").detail == "clear_behavior_fault: no active behavior fault"
         fid = sim.robot.behavior_faults.inject(BF.CAUSE_FALL, clearable=True)
         assert sim.robot.wait_for_state(sim.robot.latest().robot_ns, 2.0)   # robot state shows it
@@ -147,7 +139,7 @@ def test_a_live_tablet_estop_is_never_taken_over(sim, tmp_path):
                 assert not rig.bridge.estop.registered
                 assert "E-Stop held by another endpoint (tablet)" in rig.bridge.estop.problem
                 assert _registered(sim) == ["tablet"]
-                assert _wait(lambda: sim.robot.power.motor_state() == ON)   # the tablet allowed it
+                assert wait_until(lambda: sim.robot.power.motor_state() == ON)   # the tablet allowed it
                 tablet_keepalive.stop()                                     # the tablet cuts
                 assert sim.robot.power.motor_state() == OFF
                 out = rig.bridge.control("power_on")
@@ -163,13 +155,13 @@ def test_dead_keepalive_thread_stops_the_robot_and_is_set_up_again(sim, tmp_path
     rig = Rig(sim, tmp_path, estop_timeout=1.0, estop_cut_power_timeout=2.0, diagnostics_period=60.0)
     estop = rig.bridge.estop
     try:
-        assert _wait(lambda: sim.robot.latest().standing)
+        assert wait_until(lambda: sim.robot.latest().standing)
         keepalive = estop._keepalive
         keepalive._end_periodic_check_in()                  # the keep-alive thread ends ("dies")
         keepalive._thread.join(2.0)
         assert "KEEP-ALIVE STOPPED" in estop.summary()
-        assert _wait(lambda: sim.robot.estop.stop_level() == SETTLE, 1.6)
-        assert _wait(lambda: sim.robot.power.motor_state() == OFF, 4.0)
+        assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE, 1.6)
+        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 4.0)
         assert sim.robot.latest().sitting
         estop.poll()                                         # the diagnostics period notices it
         assert estop.registered and estop.keepalive_alive
@@ -202,16 +194,16 @@ def test_starved_keepalive_stops_the_robot_within_the_timeout(sim, tmp_path):
                                         "estop_cut_power_timeout:=4.0"),
                             env=_env(), stdout=log, stderr=subprocess.STDOUT)
     try:
-        assert _wait(lambda: sim.robot.latest().standing, 30), (tmp_path / "bridge.log").read_text()
+        assert wait_until(lambda: sim.robot.latest().standing, 30), (tmp_path / "bridge.log").read_text()
         time.sleep(1.0)                                     # standing steadily, checked in a few times
         assert sim.robot.power.motor_state() == ON
         os.kill(proc.pid, signal.SIGSTOP)
         t0 = time.monotonic()
-        assert _wait(lambda: sim.robot.estop.stop_level() != NONE, timeout_s + 1.0)
+        assert wait_until(lambda: sim.robot.estop.stop_level() != NONE, timeout_s + 1.0)
         t_stop = time.monotonic() - t0
         assert sim.robot.estop.stop_level() == SETTLE
         assert timeout_s - 0.6 < t_stop < timeout_s + 0.6    # last check-in was up to timeout/3 before
-        assert _wait(lambda: sim.robot.power.motor_state() == OFF, 3.5)
+        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 3.5)
         t_off = time.monotonic() - t0
         assert sim.robot.latest().sitting
         print(f"starved keep-alive: settle after {t_stop:.2f} s, motors off after {t_off:.2f} s "

@@ -12,7 +12,6 @@ the limits.
 import json
 import math
 import random
-import time
 
 import pytest
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2

@@ -25,6 +25,7 @@ from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.frames import body_tform_sensor
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
+from sim_client import snapshot_with_joints
 
 OFFSET_S = 100.0
 STAMP_TOL_NS = 5_000_000
@@ -106,15 +107,6 @@ def run_bridge(sim):
     for node, listener in made:
         node.destroy()
         listener.node.destroy()
-
-
-def snapshot_with_joints(sim, positions, tol=1e-6):
-    """The history snapshot whose joint positions equal `positions` (None if none)."""
-    want = np.asarray(positions)
-    for snap in reversed(sim.robot.history()):
-        if len(snap.joint_position) == len(want) and np.allclose(snap.joint_position, want, atol=tol, rtol=0):
-            return snap
-    return None
 
 
 def snapshot_near(sim, local_ns, error=None):

@@ -22,19 +22,12 @@ from spot_bow_ros.ros.qos import DEFAULT
 from spot_bow_ros.ros.standalone import StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
+from sim_client import snapshot_with_joints
 
 DOMAIN = int(os.environ["ROS_DOMAIN_ID"])
 LEGS_URDF = [f"{side}_{j}" for side in ("front_left", "front_right", "rear_left", "rear_right")
              for j in ("hip_x", "hip_y", "knee")]
 ARM_URDF = ["arm_sh0", "arm_sh1", "arm_el0", "arm_el1", "arm_wr0", "arm_wr1", "arm_f1x"]
-
-
-def matching_snapshot(spot, positions, tol=1e-6):
-    want = np.asarray(positions)
-    for snap in reversed(spot.robot.history()):
-        if len(snap.joint_position) == len(want) and np.allclose(snap.joint_position, want, atol=tol, rtol=0):
-            return snap
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +63,7 @@ def test_joint_states_from_every_kind_of_robot(arm, licence, transport, listener
         for msg in msgs:
             assert list(msg.name) == want and "arm_hr0" not in msg.name
             assert len(msg.position) == len(msg.velocity) == len(msg.effort) == len(want)
-        matched = [matching_snapshot(spot, m.position) for m in msgs]
+        matched = [snapshot_with_joints(spot, m.position) for m in msgs]
         assert sum(s is not None for s in matched) >= 8, "published joints are not simulator states"
         snap = next(s for s in matched if s is not None)
         msg = msgs[matched.index(snap)]

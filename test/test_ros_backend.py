@@ -65,7 +65,7 @@ def test_run_node_applies_args_spins_and_stops_cleanly(tmp_path):
     params.write_text("talker2:\n  ros__parameters:\n    text: from_file\n    rate: 100.0\n")
     stop, result, got = threading.Event(), {}, []
     context = create_standalone_context(transport=InProcessBus())  # unrelated context: no cross-talk
-    listener = StandaloneListener(bus, got)
+    _listener = StandaloneListener(bus, got)  # keeps its subscription alive
     argv = ["--ros-args", "--params-file", str(params), "-r", "__ns:=/r", "-r", "__node:=talker2",
             "-r", "chatter:=speech"]
     thread = threading.Thread(target=lambda: result.setdefault("rc", run_node("talker", Talker, argv, stop=stop,

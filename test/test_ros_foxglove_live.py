@@ -36,18 +36,23 @@ def _read_exact(sock: socket.socket, n: int) -> bytes:
     return data
 
 
+def _ws_frame(sock: socket.socket) -> tuple[int, bytes]:
+    """The next (unmasked, server-sent) WebSocket frame: (opcode, payload)."""
+    b0, b1 = _read_exact(sock, 2)
+    length = b1 & 0x7F
+    if length == 126:
+        length = struct.unpack(">H", _read_exact(sock, 2))[0]
+    elif length == 127:
+        length = struct.unpack(">Q", _read_exact(sock, 8))[0]
+    return b0 & 0x0F, _read_exact(sock, length)
+
+
 def _ws_text_frames(sock: socket.socket, count: int) -> list[dict]:
     """The next `count` text frames as JSON (binary frames skipped)."""
     out = []
     while len(out) < count:
-        b0, b1 = _read_exact(sock, 2)
-        length = b1 & 0x7F
-        if length == 126:
-            length = struct.unpack(">H", _read_exact(sock, 2))[0]
-        elif length == 127:
-            length = struct.unpack(">Q", _read_exact(sock, 8))[0]
-        payload = _read_exact(sock, length)
-        if b0 & 0x0F == 1:
+        opcode, payload = _ws_frame(sock)
+        if opcode == 1:
             out.append(json.loads(payload))
     return out
 
@@ -85,14 +90,8 @@ def _ws_send_text(sock: socket.socket, payload: dict) -> None:
 
 def _ws_next_binary(sock: socket.socket) -> bytes:
     while True:
-        b0, b1 = _read_exact(sock, 2)
-        length = b1 & 0x7F
-        if length == 126:
-            length = struct.unpack(">H", _read_exact(sock, 2))[0]
-        elif length == 127:
-            length = struct.unpack(">Q", _read_exact(sock, 8))[0]
-        payload = _read_exact(sock, length)
-        if b0 & 0x0F == 2:
+        opcode, payload = _ws_frame(sock)
+        if opcode == 2:
             return payload
 
 

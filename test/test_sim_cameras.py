@@ -15,6 +15,7 @@ from spot_bow_ros.sim.cameras import (ALL_CAMERAS, BODY_DEPTH_SCALE, SimCameras,
                                       decode_source_id, image_to_array, render_frame)
 from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.robot import SimRobot
+from sim_client import sdk_robot
 
 OFFSET_S = 100.0
 FISHEYES = [f"{c}_fisheye_image" for c in ("frontleft", "frontright", "left", "right", "back")]
@@ -183,15 +184,10 @@ def test_five_sources_in_process_are_fast(sim):
 
 # ----- real ImageClient through SimulatedSpot ----------------------------------------------------
 def test_real_image_client(tmp_path):
-    import bosdyn.client
     from bosdyn.client.image import ImageClient, UnknownImageSourceError, build_image_request
     from spot_bow_ros.sim import SimulatedSpot
     with SimulatedSpot(clock_offset_s=OFFSET_S, arm=True) as spot:
-        sdk = bosdyn.client.create_standard_sdk("sim-cam-test", cert_resource_glob=spot.info["ca_cert"])
-        robot = sdk.create_robot(spot.info["hostname"])
-        robot.update_secure_channel_port(spot.port)
-        try:
-            robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
+        with sdk_robot(spot, "sim-cam-test") as robot:
             client = robot.ensure_client(ImageClient.default_service_name)
             sources = {s.name: s for s in client.list_image_sources()}
             assert sources["frontleft_fisheye_image"].pinhole.intrinsics.focal_length.x == 329.5
@@ -209,6 +205,3 @@ def test_real_image_client(tmp_path):
                 client.get_image_from_sources(["no_such_camera"])
             served = spot.cameras.served_for("back_fisheye_image")[-1]
             assert served.data == raw.shot.image.data and served.format == "FORMAT_RAW"
-        finally:
-            robot.shutdown()
-            sdk.clear_robots()

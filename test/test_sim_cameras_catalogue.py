@@ -18,6 +18,7 @@ from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.frames import BODY_TFORM_HOUSING_XYZ_RPY
 from spot_bow_ros.sim.geometry import quat_from_rpy
 from spot_bow_ros.sim.robot import SimRobot
+from sim_client import sdk_robot
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse
@@ -242,17 +243,12 @@ def test_colour_body_cameras(robot):
 
 def test_real_image_client_fails_the_whole_call_for_one_bad_source():
     """As bosdyn's client does with a real robot: one refused source raises for all."""
-    import bosdyn.client
     from bosdyn.client.image import (ImageClient, UnknownImageSourceError, UnsupportedPixelFormatRequestedError,
                                      build_image_request)
 
     from spot_bow_ros.sim import SimulatedSpot
     with SimulatedSpot(arm=False) as spot:
-        sdk = bosdyn.client.create_standard_sdk("sim-catalogue-test", cert_resource_glob=spot.info["ca_cert"])
-        robot = sdk.create_robot(spot.info["hostname"])
-        robot.update_secure_channel_port(spot.port)
-        try:
-            robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
+        with sdk_robot(spot, "sim-catalogue-test") as robot:
             client = robot.ensure_client(ImageClient.default_service_name)
             assert len(client.list_image_sources()) == 15
             good = [build_image_request("back_fisheye_image"), build_image_request("back_depth")]
@@ -261,6 +257,3 @@ def test_real_image_client_fails_the_whole_call_for_one_bad_source():
                 client.get_image(good + [build_image_request("left_fisheye_image", pixel_format=RGB)])
             with pytest.raises(UnknownImageSourceError):
                 client.get_image(good + [build_image_request("hand_color_image")])   # no arm
-        finally:
-            robot.shutdown()
-            sdk.clear_robots()

@@ -14,21 +14,13 @@ from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, Ro
                                          blocking_stand)
 from bosdyn.client.robot_state import RobotStateClient
 
+from sim_client import sdk_robot
 from spot_bow_ros.sim import SimulatedSpot
+from waiting import wait_until
 
 PS = robot_state_pb2.PowerState
 BF = robot_state_pb2.BehaviorFault
 CUT, SETTLE, NONE = estop_pb2.ESTOP_LEVEL_CUT, estop_pb2.ESTOP_LEVEL_SETTLE_THEN_CUT, estop_pb2.ESTOP_LEVEL_NONE
-
-
-def _sdk_robot(spot: SimulatedSpot):
-    import bosdyn.client
-    sdk = bosdyn.client.create_standard_sdk("sim-estop-test", cert_resource_glob=spot.info["ca_cert"])
-    robot = sdk.create_robot(spot.info["hostname"])
-    robot.update_secure_channel_port(spot.port)
-    robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
-    robot.time_sync.wait_for_sync(5)
-    return sdk, robot
 
 
 @pytest.fixture
@@ -40,19 +32,8 @@ def spot():
 
 @pytest.fixture
 def robot(spot):
-    sdk, robot = _sdk_robot(spot)
-    yield robot
-    robot.shutdown()
-    sdk.clear_robots()
-
-
-def _wait(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
+    with sdk_robot(spot, "sim-estop-test") as robot:
+        yield robot
 
 
 def _software_estop(state) -> robot_state_pb2.EStopState:
@@ -105,7 +86,7 @@ def test_force_simple_setup_then_allow_powers_on_and_config_is_locked_while_moto
             keepalive.allow()
             robot.power_on(timeout_sec=5)
             keepalive.settle_then_cut()                    # sits (already seated: cut at once)
-            assert _wait(lambda: state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF, 4)
+            assert wait_until(lambda: state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF, 4)
             keepalive.allow()
     endpoint.deregister()                                  # allowed with motors off
     status = client.get_status()                           # the configured slot is empty again
@@ -140,14 +121,14 @@ def test_starved_endpoint_settles_then_cuts(spot, robot):
         blocking_stand(robot.ensure_client(RobotCommandClient.default_service_name), timeout_sec=10)
         keepalive.shutdown()                    # the keep-alive stops: no more check-ins
         t_stop = time.monotonic()
-        assert _wait(lambda: client.get_status().stop_level == SETTLE, 2.0)
+        assert wait_until(lambda: client.get_status().stop_level == SETTLE, 2.0)
         t_settle = time.monotonic() - t_stop
         assert 0.6 < t_settle < 1.6            # the last check-in was up to timeout / 3 earlier
-        assert _wait(lambda: state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF, 3.0)
+        assert wait_until(lambda: state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF, 3.0)
         assert spot.robot.latest().sitting                                  # sat before the cut ...
         t_settle_ns = time.time_ns() - int((time.monotonic() - t_stop - t_settle) * 1e9)
         assert any(s.powered and not s.standing for s in spot.robot.history() if s.local_ns >= t_settle_ns)
-        assert _wait(lambda: client.get_status().stop_level == CUT, 3.0)
+        assert wait_until(lambda: client.get_status().stop_level == CUT, 3.0)
         assert 2.6 < time.monotonic() - t_stop < 4.0
         with pytest.raises(bd_power.EstoppedError):
             robot.power_on(timeout_sec=5)
@@ -185,23 +166,19 @@ def test_behavior_faults_block_commands_until_cleared(robot, spot):
         (fault,) = state_client.get_robot_state().behavior_fault_state.faults
         assert (fault.behavior_fault_id, fault.cause, fault.status) == (fall, BF.CAUSE_FALL, BF.STATUS_CLEARABLE)
         assert cmd.clear_behavior_fault(fall) is True
-        assert _wait(lambda: not state_client.get_robot_state().behavior_fault_state.faults, 1.0)
+        assert wait_until(lambda: not state_client.get_robot_state().behavior_fault_state.faults, 1.0)
         blocking_stand(cmd, timeout_sec=10)
 
 
 def test_no_estop_sim_powers_on_without_an_endpoint():
     with SimulatedSpot(arm=False, estop_required=False) as spot:
-        sdk, robot = _sdk_robot(spot)
-        try:
+        with sdk_robot(spot, "sim-estop-test") as robot:
             assert robot.ensure_client(EstopClient.default_service_name).get_status().stop_level == NONE
             assert spot.info["estop_required"] is False
             with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True,
                                 return_at_exit=True):
                 robot.power_on(timeout_sec=5)
                 assert robot.is_powered_on()
-        finally:
-            robot.shutdown()
-            sdk.clear_robots()
 
 
 def test_sim_cli_has_the_estop_switch():

@@ -16,9 +16,12 @@ from bosdyn.client.frame_helpers import get_a_tform_b
 from bosdyn.client.lease import Lease
 from bosdyn.client.robot_command import RobotCommandBuilder
 
+import sim_client
+
 from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES, POLLED_ARM_JOINT_NAMES, STAND_HEIGHT
 from spot_bow_ros.sim.robot import SimRobot
+from waiting import wait_until
 
 OFFSET_S = 100.0
 PS = robot_state_pb2.PowerState
@@ -88,15 +91,6 @@ def robot():
     r = SimRobot(RobotClock.starting_now(OFFSET_S), arm=True, power_on_s=0.3, estop_required=False)
     yield r
     r.stop()
-
-
-def wait_until(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def powered_standing(robot: SimRobot) -> Client:
@@ -483,17 +477,8 @@ def spot():
 
 @pytest.fixture
 def sdk_robot(spot):
-    import bosdyn.client
-    from bosdyn.client.robot_state import RobotStateStreamingClient
-    sdk = bosdyn.client.create_standard_sdk("sim-robot-test", cert_resource_glob=spot.info["ca_cert"])
-    sdk.register_service_client(RobotStateStreamingClient)
-    robot = sdk.create_robot(spot.info["hostname"])
-    robot.update_secure_channel_port(spot.port)
-    robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
-    robot.time_sync.wait_for_sync(5)
-    yield robot
-    robot.shutdown()
-    sdk.clear_robots()
+    with sim_client.sdk_robot(spot, "sim-robot-test", streaming=True) as robot:
+        yield robot
 
 
 def test_real_clients_lease_power_stand_walk(spot, sdk_robot):

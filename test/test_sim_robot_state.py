@@ -6,7 +6,6 @@ faults (injected, cleared, historical) and behavior faults that block commands u
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import grpc
@@ -18,6 +17,8 @@ from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, No
                                          RobotCommandBuilder, RobotCommandClient)
 from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClient
 
+import sim_client
+
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
 
@@ -25,20 +26,8 @@ POLLED_ARM = ["arm0.sh0", "arm0.sh1", "arm0.hr0", "arm0.el0", "arm0.el1", "arm0.
 LEGS = ["fl.hx", "fl.hy", "fl.kn", "fr.hx", "fr.hy", "fr.kn", "hl.hx", "hl.hy", "hl.kn", "hr.hx", "hr.hy", "hr.kn"]
 
 
-@contextlib.contextmanager
 def sdk_robot(spot: SimulatedSpot, name: str = "sim-state-test"):
-    import bosdyn.client
-    sdk = bosdyn.client.create_standard_sdk(name, cert_resource_glob=spot.info["ca_cert"])
-    sdk.register_service_client(RobotStateStreamingClient)
-    robot = sdk.create_robot(spot.info["hostname"])
-    robot.update_secure_channel_port(spot.port)
-    robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
-    robot.time_sync.wait_for_sync(5)
-    try:
-        yield robot
-    finally:
-        robot.shutdown()
-        sdk.clear_robots()
+    return sim_client.sdk_robot(spot, name, streaming=True)
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def run(sim):
     node = StandaloneNode("spot_cameras", bridge_dds, parameter_overrides=dict(
         sim_info_file=sim.info_file, cameras=list(CAMS), depth_registered=True, point_clouds=True,
         organized=True, merged_cloud=True, voxel_size=VOXEL, rate=10.0))
-    bridge = SpotCamerasBridge(node)
+    _bridge = SpotCamerasBridge(node)  # kept alive while the node spins
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not all(len(v) >= 6 for v in got.values()):
         time.sleep(0.05)

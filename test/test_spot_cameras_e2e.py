@@ -260,3 +260,9 @@ def test_rate_changes_live_and_other_parameters_are_read_only(sim):
         assert 1.0 <= rate <= 3.0, rate  # 2 Hz now (was 15)
     finally:
         rig.close()
+
+
+def test_decode_threads_zero_chooses_from_the_cores():
+    from spot_bow_ros.nodes.spot_cameras import decode_threads
+    assert [decode_threads(0, cores=c) for c in (1, 2, 3, 8)] == [1, 1, 2, 2]
+    assert decode_threads(3, cores=2) == 3  # a set value is kept

@@ -1,7 +1,9 @@
-"""Polling helper for tests that wait on other threads or processes (DDS, servers)."""
+"""Polling helpers for tests that wait on other threads or processes (DDS, servers)."""
 
 import time
-from typing import Callable
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, period: float = 0.01) -> bool:
@@ -12,3 +14,15 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, period: f
             return True
         time.sleep(period)
     return bool(predicate())
+
+
+def wait_for(produce: Callable[[], T], timeout: float = 8.0, what: str = "condition", period: float = 0.01) -> T:
+    """The first truthy value of `produce()`, polling every `period` s; AssertionError naming `what`
+    after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = produce()
+        if value:
+            return value
+        time.sleep(period)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -296,10 +296,9 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
     context = create_standalone_context()
     status = StatusBoard(live=not args.no_status and sys.stderr.isatty(), target_s=args.duration)
     context.transport.add_tap(status.tap)
-    recorder = None
     if bag is not None:
         exclude = RAW_IMAGE_TYPES if args.exclude_raw_images else ()
-        recorder = context.attach_recorder(str(bag), storage=args.storage, exclude_types=exclude)
+        context.attach_recorder(str(bag), storage=args.storage, exclude_types=exclude)
         log.info(f"recording {'all topics but raw images' if exclude else 'all topics'} to {bag} ({args.storage}); "
                  + ("" if exclude else "raw camera images take about 65 MB/s, --exclude-raw-images about 1/40 of that"))
     fox = None

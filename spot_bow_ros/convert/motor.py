@@ -57,7 +57,7 @@ import enum
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor

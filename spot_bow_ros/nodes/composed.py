@@ -100,16 +100,15 @@ def composed_builders(overrides: Mapping[str, Any],
 
 def node_param_specs(bridges: Sequence[BridgeEntry]) -> dict[str, list[ParamSpec]]:
     """Parameters each node of a composed process declares: `spot_bow`, then each bridge's own
-    (plus the connection parameters of the bridges that use the robot, and `bow_messages` of
-    the BOW-facing ones)."""
+    (plus the connection parameters of the bridges that use the robot and `bow_messages` of the
+    bridges that speak BOW)."""
     from ..spot.connection import CONNECTION_PARAMS
     from .bow_messages import BOW_PARAMS
 
     specs = {NODE_NAME: list(COMPOSED_PARAMS)}
     for bridge in bridges:
         specs[bridge.name] = (bridge.param_specs() + (list(CONNECTION_PARAMS) if bridge.uses_robot else [])
-                              + [p for p in BOW_PARAMS if bridge.uses_bow
-                                 and p.name not in {s.name for s in bridge.param_specs()}])
+                              + (list(BOW_PARAMS) if bridge.uses_bow else []))
     return specs
 
 

@@ -32,6 +32,7 @@ units (`depth_scale`, 999 per metre on a real robot) and is published in millime
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -63,6 +64,15 @@ _PIXEL_FORMATS = {"auto": Image.PIXEL_FORMAT_UNKNOWN, "rgb": Image.PIXEL_FORMAT_
 #: wait for the robot's next frame (FetchSchedule), so they never burst beyond the camera's rate.
 CATCH_UP_PERIODS = 8
 
+def decode_threads(param: int, cores: int | None = None) -> int:
+    """Decode threads for the `decode_threads` parameter: itself, or with 0 one thread on up to 2
+    cores (`cores`: default `os.cpu_count()`) and two on more."""
+    if param > 0:
+        return param
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    return 1 if cores <= 2 else 2
+
+
 PARAMS = [
     ParamSpec("cameras", ["frontleft", "frontright", "left", "right", "back", "hand"],
               f"Cameras to bridge (any of {', '.join(CAMERA_SOURCES)}); ones the robot lacks are skipped "
@@ -87,7 +97,8 @@ PARAMS = [
     ParamSpec("jpeg_quality", 75, "JPEG quality the robot encodes with (percent)", min=1, max=100),
     ParamSpec("frame_prefix", "", "Prefix for frame ids (e.g. 'spot/'); frame ids are the image sensor "
               "frames of the robot (frontleft_fisheye, ...)"),
-    ParamSpec("decode_threads", 2, "Threads that decode and publish images", min=1, max=16),
+    ParamSpec("decode_threads", 0, "Threads that decode and publish images; 0: from the cores (1 on up to "
+              "2 cores, where a second thread costs more in GIL hand-overs than it gains, else 2)", min=0, max=16),
     ParamSpec("request_timeout", 2.0, "Seconds to wait for the robot's images", min=0.1, max=30.0),
     ParamSpec("qos", "reliable", "Publisher QoS: reliable or best_effort",
               choices=["reliable", "best_effort", "sensor_data"]),
@@ -188,6 +199,16 @@ class _FrameMessages:
         return ci.restamp(self.make, info, stamp)
 
 
+def _outputs(node: Any, base: str, qos: Any, compressed: bool = False, points: bool = False) -> "_Outputs":
+    """The publishers of one stream: `base`/image and /camera_info, with `compressed`
+    /image/compressed, with `points` /points."""
+    return _Outputs(
+        node.create_publisher("sensor_msgs/msg/Image", f"{base}/image", qos),
+        node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
+        node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos) if compressed else None,
+        node.create_publisher("sensor_msgs/msg/PointCloud2", f"{base}/points", qos) if points else None)
+
+
 class SpotCamerasBridge:
     """Fetch -> decode -> publish for the configured cameras. Stops with the node."""
 
@@ -214,26 +235,12 @@ class SpotCamerasBridge:
         qos = QoS.parse(values["qos"], depth=values["qos_depth"])
         self.outputs: dict[tuple[str, str], _Outputs] = {}
         for cam in self.cameras:
-            base = f"spot/camera/{cam}"
-            self.outputs[(cam, VISUAL)] = _Outputs(
-                node.create_publisher("sensor_msgs/msg/Image", f"{base}/image", qos),
-                node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
-                node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos)
-                if self.jpeg else None)
+            self.outputs[(cam, VISUAL)] = _outputs(node, f"spot/camera/{cam}", qos, compressed=self.jpeg)
             if self.depth or self.point_clouds:
-                dbase = f"spot/depth/{cam}"
-                self.outputs[(cam, DEPTH)] = _Outputs(
-                    node.create_publisher("sensor_msgs/msg/Image", f"{dbase}/image", qos),
-                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{dbase}/camera_info", qos), None,
-                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{dbase}/points", qos)
-                    if self.point_clouds else None)
+                self.outputs[(cam, DEPTH)] = _outputs(node, f"spot/depth/{cam}", qos, points=self.point_clouds)
             if values["depth_registered"]:
-                rbase = f"spot/depth_registered/{cam}"
-                self.outputs[(cam, DEPTH_REGISTERED)] = _Outputs(
-                    node.create_publisher("sensor_msgs/msg/Image", f"{rbase}/image", qos),
-                    node.create_publisher("sensor_msgs/msg/CameraInfo", f"{rbase}/camera_info", qos), None,
-                    node.create_publisher("sensor_msgs/msg/PointCloud2", f"{rbase}/points", qos)
-                    if self.point_clouds else None)
+                self.outputs[(cam, DEPTH_REGISTERED)] = _outputs(node, f"spot/depth_registered/{cam}", qos,
+                                                                 points=self.point_clouds)
         self.clouds = DepthClouds()
         self.pairs = RegisteredPairs()
         self._rgb_cams: set[str] = set()  # cameras whose registered points are wanted (need the visual)
@@ -245,7 +252,8 @@ class SpotCamerasBridge:
         self.errors = ThrottledErrors(self.log)
         self.fetcher = CameraFetcher(lambda: self.connection.ensure_client(ImageClient.default_service_name),
                                      self.connection.robot_to_local_ns, self._publish, self._on_error,
-                                     workers=values["decode_threads"], timeout_s=values["request_timeout"],
+                                     workers=decode_threads(values["decode_threads"]),
+                                     timeout_s=values["request_timeout"],
                                      on_notice=self._on_notice)
         self._lock = threading.Lock()
         self._infos: dict[tuple[str, int, int, str], Any] = {}
@@ -353,7 +361,8 @@ class SpotCamerasBridge:
         return requests
 
     def _loop(self) -> None:
-        """Fetch at `rate` (`FetchSchedule`): the call for cycle n+1 overlaps decoding of cycle n;
+        """Fetch at `rate` (`FetchSchedule`), but not before the robot has newer frames (at or above
+        the camera's rate the cycles follow its frames): the call for cycle n+1 overlaps decoding of cycle n;
         cycles delayed (e.g. the OS did not schedule us) are caught up, up to CATCH_UP_PERIODS,
         but never before the robot has a newer frame; later than that the missed cycles are
         skipped. A source whose fetch returned a frame already delivered is not decoded again but

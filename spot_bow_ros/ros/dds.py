@@ -330,7 +330,39 @@ class DdsWriter:
         _delete(self._dw)
 
 
-class DdsReader:
+class ReceiveEndpoint:
+    """A DataReader that the transport's receive thread drains (`drain()` when `_cond` triggers):
+    the state and teardown shared by topic readers and service servers."""
+
+    transport: Any
+
+    def _init_reader(self, reader: DataReader) -> None:
+        self._dr = reader
+        self._ref = reader._ref
+        self._cond = ReadCondition(reader, SampleState.NotRead | ViewState.Any | InstanceState.Any)
+        self.gid = reader.guid.bytes
+        self._closed = False
+        self._warned = False
+        self.received = 0
+
+    def _error_once(self, text: str) -> None:
+        """Log `text` the first time only (one line per endpoint, it keeps receiving)."""
+        if not self._warned:
+            self._warned = True
+            _log.error(text)
+
+    def _close_reader(self) -> bool:
+        """Stop receiving and delete the reader; False when it was closed already."""
+        if self._closed:
+            return False
+        self._closed = True
+        self.transport._forget_reader(self)
+        _delete(self._cond)
+        _delete(self._dr)
+        return True
+
+
+class DdsReader(ReceiveEndpoint):
     """A subscription's DDS reader. Samples are taken on the transport's receive thread.
 
     With `raw=False` each sample is deserialized (rosbags) and passed to `deliver(msg)`; with
@@ -342,14 +374,8 @@ class DdsReader:
         self.transport, self.node, self.topic, self.type_name, self.qos = transport, node, topic, type_name, qos
         self.deliver, self.raw = deliver, raw
         self.offered_qos = offered_qos or qos  # handed to raw callbacks (recording metadata)
-        self._dr = DataReader(transport._subscriber, transport._topic(topic, type_name),
-                              dds_qos(qos, transport._user_data(type_name)))
-        self._ref = self._dr._ref
-        self._cond = ReadCondition(self._dr, SampleState.NotRead | ViewState.Any | InstanceState.Any)
-        self.gid = self._dr.guid.bytes
-        self._closed = False
-        self._warned = False
-        self.received = 0
+        self._init_reader(DataReader(transport._subscriber, transport._topic(topic, type_name),
+                                     dds_qos(qos, transport._user_data(type_name))))
         self._decode = transport.messages.typestore.deserialize_cdr
         self._type = transport.messages.resolve(type_name)
         # Decode from a memoryview (no copy of the payload) when alignment cannot matter.
@@ -388,18 +414,10 @@ class DdsReader:
             else:  # wider array elements: decode from an aligned copy
                 self.deliver(self._decode(bytes(cdr), self._type))
         except Exception as exc:  # one line per reader, keep receiving
-            if not self._warned:
-                self._warned = True
-                _log.error(f"dropping a message on {self.topic} ({self.type_name}): "
-                           f"{type(exc).__name__}: {exc}")
+            self._error_once(f"dropping a message on {self.topic} ({self.type_name}): {type(exc).__name__}: {exc}")
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.transport._forget_reader(self)
-        _delete(self._cond)
-        _delete(self._dr)
+        self._close_reader()
 
 
 _cdr_api_checked: list = []  # [CdrApi | None] once checked in this process

@@ -24,11 +24,11 @@ import time
 from typing import Any, Callable
 
 from cyclonedds._clayer import ddspy_take, ddspy_write
-from cyclonedds.core import DDSException, InstanceState, Policy, ReadCondition, SampleState, ViewState
+from cyclonedds.core import DDSException, InstanceState, Policy, SampleState, ViewState
 from cyclonedds.pub import DataWriter
 from cyclonedds.sub import DataReader
 
-from .dds import DdsError, _delete, dds_qos, pad_cdr
+from .dds import DdsError, ReceiveEndpoint, _delete, dds_qos, pad_cdr
 from .dds_types import service_idl_struct
 from .qos import QoS
 from .srv_types import (PARAMETERS_QOS, REPLY_PREFIX, REQUEST_PREFIX, SERVICES_QOS, csid_string, pack_sample,
@@ -82,7 +82,7 @@ class _ReplyWriter:
         self.server.close()
 
 
-class DdsServiceServer:
+class DdsServiceServer(ReceiveEndpoint):
     """One service of a node on the DDS domain (see the module docstring)."""
 
     def __init__(self, transport: Any, node: Any, name: str, srv_type: str,
@@ -93,16 +93,10 @@ class DdsServiceServer:
         self.csid = _csid(transport)
         prefix = f"serviceid={csid_string(self.csid)};"
         req_topic, rep_topic = _topics(transport, name, srv_type)
-        self._dr = DataReader(transport._subscriber, req_topic,
-                              dds_qos(qos, transport._user_data(self.req_type, prefix)))
+        self._init_reader(DataReader(transport._subscriber, req_topic,
+                                     dds_qos(qos, transport._user_data(self.req_type, prefix))))
         self._dw = DataWriter(transport._publisher, rep_topic,
                               dds_qos(qos, transport._user_data(self.resp_type, prefix)))
-        self._ref = self._dr._ref
-        self._cond = ReadCondition(self._dr, SampleState.NotRead | ViewState.Any | InstanceState.Any)
-        self.gid = self._dr.guid.bytes
-        self._closed = False
-        self._warned = False
-        self.received = 0
         self.writer = _ReplyWriter(self, self._dw)
         transport.add_endpoint(reader=self, writer=self.writer)
 
@@ -122,9 +116,7 @@ class DdsServiceServer:
             guid, seq, body = unpack_sample(data)
             request = self.transport.messages.typestore.deserialize_cdr(body, self.req_type)
         except Exception as exc:  # one line per service, keep serving
-            if not self._warned:
-                self._warned = True
-                _log.error(f"dropping a request to {self.name} ({self.srv_type}): {type(exc).__name__}: {exc}")
+            self._error_once(f"dropping a request to {self.name} ({self.srv_type}): {type(exc).__name__}: {exc}")
             return
         self.handler(request, lambda response: self._reply(guid, seq, writer_handle, response))
 
@@ -163,14 +155,9 @@ class DdsServiceServer:
             time.sleep(0.01)
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.transport._forget_reader(self)
-        self.transport._forget_writer(self.writer)
-        _delete(self._cond)
-        _delete(self._dr)
-        _delete(self._dw)
+        if self._close_reader():
+            self.transport._forget_writer(self.writer)
+            _delete(self._dw)
 
 
 class ServiceCallError(RuntimeError):

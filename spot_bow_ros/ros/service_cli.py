@@ -13,15 +13,15 @@ Exit codes: 0 reply received / published, 1 service not available or no reply, 2
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
 from typing import Any
 
 import yaml
 
-from .names import TopicNameError, UnknownMessageType, expand_topic_name
-from .topic_cli import CliError, format_message  # CliError: one line, exit code 2
+from .names import expand_topic_name
+from .topic_cli import (CliError, add_list_verb, dds_transport, format_message,  # CliError: exit code 2
+                        list_discovered, run_guarded)
 
 
 class CallFailed(Exception):
@@ -33,9 +33,7 @@ def add_parser(subparsers: Any) -> None:
     service = subparsers.add_parser("service", help="list and call ROS 2 services (standalone ros2 service)")
     verbs = service.add_subparsers(dest="service_verb", metavar="{list,call}")
     verbs.required = True
-    p = verbs.add_parser("list", help="services served on the DDS domain")
-    p.add_argument("-t", "--show-types", action="store_true", help="also print each service's type")
-    p.add_argument("--wait", type=float, default=1.5, help="seconds of discovery before listing (default 1.5)")
+    add_list_verb(verbs, "services served on the DDS domain", "service")
     p = verbs.add_parser("call", help="call a service and print its reply")
     p.add_argument("name", help="service name, e.g. /power_on")
     p.add_argument("type", nargs="?", help="service type, e.g. std_srvs/srv/Trigger (default: discovered)")
@@ -58,21 +56,13 @@ def add_topic_pub(verbs: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .backend import setup_logging, shutdown_signals
+    """Run the parsed `service ...` command. Returns the exit code."""
+    def body(args: argparse.Namespace, _stop: threading.Event) -> int:
+        if args.service_verb == "list":
+            return list_discovered(args, lambda transport: transport.discovered_services())
+        return _call(args)
 
-    setup_logging(getattr(args, "log_level", None))
-    stop = threading.Event()
-    try:
-        with shutdown_signals(stop):
-            if args.service_verb == "list":
-                return _list(args)
-            return _call(args)
-    except (CliError, TopicNameError, UnknownMessageType, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except CallFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return run_guarded(args, body, failures=(CallFailed,))
 
 
 def parse_fields(text: str) -> dict[str, Any]:
@@ -95,25 +85,6 @@ def build(make: Any, type_name: str, fields: dict[str, Any]) -> Any:
         raise CliError(f"cannot build {type_name}: {exc}") from None
 
 
-def _transport() -> Any:
-    from .backend import default_distro
-    from .dds import DdsTransport
-
-    return DdsTransport(distro=default_distro())
-
-
-def _list(args: argparse.Namespace) -> int:
-    transport = _transport()
-    try:
-        time.sleep(max(0.0, args.wait))
-        services = transport.discovered_services()
-    finally:
-        transport.close()
-    for name in sorted(services):
-        print(f"{name} [{services[name]}]" if args.show_types else name)
-    return 0
-
-
 def _call(args: argparse.Namespace) -> int:
     from .dds_services import DdsServiceClient, ServiceCallError
     from .srv_types import known_service_type, request_type
@@ -121,7 +92,7 @@ def _call(args: argparse.Namespace) -> int:
     name = expand_topic_name(args.name, "/")
     fields = parse_fields(args.values)
     srv_type = known_service_type(args.type) if args.type else None
-    transport = _transport()
+    transport = dds_transport()
     try:
         if srv_type is None:
             deadline = time.monotonic() + args.timeout
@@ -156,7 +127,7 @@ def run_topic_pub(args: argparse.Namespace, stop: threading.Event) -> int:
     fields = parse_fields(args.values)
     if not args.rate > 0:
         raise CliError(f"--rate must be > 0 Hz, got {args.rate:g}")
-    transport = _transport()
+    transport = dds_transport()
     node = None
     try:
         node = StandaloneNode("spot_bow_ros_topic_pub", transport, serve_parameters=False)

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -37,9 +37,7 @@ def add_parser(subparsers: Any) -> None:
     topic = subparsers.add_parser("topic", help="list, echo and measure ROS 2 topics (standalone ros2 topic)")
     verbs = topic.add_subparsers(dest="topic_verb", metavar="{list,echo,hz,pub}")
     verbs.required = True
-    p = verbs.add_parser("list", help="topics with publishers on the DDS domain")
-    p.add_argument("-t", "--show-types", action="store_true", help="also print each topic's type")
-    p.add_argument("--wait", type=float, default=1.5, help="seconds of discovery before listing (default 1.5)")
+    add_list_verb(verbs, "topics with publishers on the DDS domain", "topic")
     p = verbs.add_parser("echo", help="print the messages of a topic")
     p.add_argument("topic", help="topic name, e.g. /joint_states")
     p.add_argument("type", nargs="?", help="message type (default: discovered)")
@@ -67,32 +65,71 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed `topic ...` or `record` command. Returns the exit code."""
+    return run_guarded(args, _dispatch)
+
+
+def _dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
+    verb = getattr(args, "topic_verb", None)
+    if verb == "list":
+        return list_discovered(args, lambda t: {n: i.type_name for n, i in t.discovered_topics().items()})
+    if verb == "echo":
+        return _echo(args, stop)
+    if verb == "hz":
+        return _hz(args, stop)
+    if verb == "pub":
+        from .service_cli import run_topic_pub
+
+        return run_topic_pub(args, stop)
+    return _record(args, stop)
+
+
+# -- shared by the topic, record and service commands ---------------------------------------
+def run_guarded(args: argparse.Namespace, body: Callable[[argparse.Namespace, threading.Event], int],
+                failures: tuple[type[Exception], ...] = ()) -> int:
+    """Run `body(args, stop)` with logging set up and Ctrl-C setting `stop`. User errors print one
+    line and return 2; the `failures` (e.g. no reply) print one line and return 1."""
     setup_logging(getattr(args, "log_level", None))
     stop = threading.Event()
     try:
         with shutdown_signals(stop):
-            if getattr(args, "topic_verb", None) == "list":
-                return _list(args)
-            if getattr(args, "topic_verb", None) == "echo":
-                return _echo(args, stop)
-            if getattr(args, "topic_verb", None) == "hz":
-                return _hz(args, stop)
-            if getattr(args, "topic_verb", None) == "pub":
-                from .service_cli import run_topic_pub
-
-                return run_topic_pub(args, stop)
-            return _record(args, stop)
+            return body(args, stop)
     except (CliError, TopicNameError, UnknownMessageType, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except failures as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
-# -- helpers --------------------------------------------------------------------------------
-def _transport() -> Any:
+def add_list_verb(verbs: Any, help_text: str, what: str) -> None:
+    """Register a `list [-t] [--wait S]` verb listing discovered `what`s (topics or services)."""
+    p = verbs.add_parser("list", help=help_text)
+    p.add_argument("-t", "--show-types", action="store_true", help=f"also print each {what}'s type")
+    p.add_argument("--wait", type=float, default=1.5, help="seconds of discovery before listing (default 1.5)")
+
+
+def list_discovered(args: argparse.Namespace, discover: Callable[[Any], dict[str, str]]) -> int:
+    """Join DDS for `args.wait` s, then print the sorted names `discover(transport)` maps to types."""
+    transport = dds_transport()
+    try:
+        time.sleep(max(0.0, args.wait))
+        found = discover(transport)
+    finally:
+        transport.close()
+    for name in sorted(found):
+        print(f"{name} [{found[name]}]" if args.show_types else name)
+    return 0
+
+
+def dds_transport() -> Any:
+    """A DDS transport on `ROS_DOMAIN_ID` for the detected ROS distro."""
     from .dds import DdsTransport
     from .backend import default_distro
 
     return DdsTransport(distro=default_distro())
+
+
+# -- helpers --------------------------------------------------------------------------------
 
 
 def _topic_name(name: str) -> str:
@@ -157,18 +194,6 @@ def _scalar(value: Any) -> str:
 
 
 # -- verbs ----------------------------------------------------------------------------------
-def _list(args: argparse.Namespace) -> int:
-    transport = _transport()
-    try:
-        time.sleep(max(0.0, args.wait))
-        topics = transport.discovered_topics()
-    finally:
-        transport.close()
-    for name in sorted(topics):
-        print(f"{name} [{topics[name].type_name}]" if args.show_types else name)
-    return 0
-
-
 def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
     topic = _topic_name(args.topic)
     limit = 1 if args.once else max(0, args.count)
@@ -177,7 +202,7 @@ def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
         from .messages import messages_for
 
         messages_for(default_distro()).resolve(args.type)
-    transport = _transport()
+    transport = dds_transport()
     try:
         type_name = _resolve(transport, topic, args.type, args.timeout, stop)
         messages = transport.messages
@@ -212,7 +237,7 @@ def _echo(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def _hz(args: argparse.Namespace, stop: threading.Event) -> int:
     topic = _topic_name(args.topic)
-    transport = _transport()
+    transport = dds_transport()
     stamps: deque = deque(maxlen=max(2, args.window + 1))
     lock = threading.Lock()
     try:
@@ -251,7 +276,7 @@ def _record(args: argparse.Namespace, stop: threading.Event) -> int:
     if note:
         _log.info(f"-o {note}")
     output = str(output_path)
-    transport = _transport()
+    transport = dds_transport()
     recorder = None
     try:
         recorder = BagRecorder(output, storage=args.storage, messages=transport.messages).start()

@@ -89,7 +89,7 @@ class SimCameras:
     """The robot's ImageService. `arm`: add the hand sources; `colour_body`: RGB_U8 body cameras
     (default greyscale); `rate_hz`: camera frame rate; `served_maxlen`: log length."""
 
-    def __init__(self, robot: "SimRobot", clock: RobotClock, arm: bool = True, rate_hz: float = 30.0,
+    def __init__(self, robot: "SimRobot", clock: RobotClock, arm: bool = True, rate_hz: float = 15.0,
                  served_maxlen: int = 5000, prepare_ahead: bool = True, colour_body: bool = False):
         self.robot = robot
         self.clock = clock

@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="the robot has the joint-level licence for robot-state streaming "
                              "(--no-streaming-licence: the stream fails with PERMISSION_DENIED, as "
                              "on a robot without it; clients must fall back to polling)")
-    parser.add_argument("--camera-rate", type=float, default=30.0, metavar="HZ",
-                        help="camera frame rate (default 30; a real Spot's body cameras run at 15)")
+    parser.add_argument("--camera-rate", type=float, default=15.0, metavar="HZ",
+                        help="camera frame rate (default 15, as a real Spot's body cameras)")
     parser.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
                         help="robot clock minus local clock, seconds (e.g. 100)")
     parser.add_argument("--clock-drift-ppm", type=float, default=0.0, metavar="PPM",

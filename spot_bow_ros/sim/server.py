@@ -105,7 +105,7 @@ class SimulatedSpot:
     fails (see sim/state.py). Faults are injected through `robot` (`SimRobot.inject_*`).
     `estop_required` (default True, as a real Spot): motor power needs a registered E-Stop
     endpoint that allows it; False is the permissive robot of `spot-bow-ros sim --no-estop`.
-    `camera_rate_hz`: frame rate of every camera (a real Spot's body cameras run at 15 Hz).
+    `camera_rate_hz`: frame rate of every camera (default 15 Hz, as a real Spot's body cameras).
     `time_sync_ready_after_s`: time sync answers STATUS_MORE_SAMPLES_NEEDED for that long after
     start (a robot that has just booted); RobotCommands with an end_time need a synced clock.
     """
@@ -115,7 +115,7 @@ class SimulatedSpot:
                  state_dir: str | os.PathLike | None = None, payload_guid: str | None = None,
                  payload_secret: str | None = None, auto_authorize_payloads: bool = True,
                  max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
-                 colour_cameras: bool = False, camera_rate_hz: float = 30.0,
+                 colour_cameras: bool = False, camera_rate_hz: float = 15.0,
                  streaming_licence: bool = True, estop_required: bool = True,
                  time_sync_ready_after_s: float = 0.0):
         self.requested_port = int(port)

@@ -426,10 +426,13 @@ class FetchSchedule:
     """When to ask the robot for images: a fixed-rate schedule on the monotonic clock, bent by
     the robot's acquisition times so that no fetch is wasted on a frame already delivered.
 
-    - Cycle k is due at `start + k * period`. A late cycle is caught up at once (up to
-      `catch_up_periods` behind; further behind, the missed cycles are skipped, no burst) --
-      but not before the robot can have a newer frame than the last one fetched: the camera's
-      frame period and the robot's pipeline latency are learnt from the acquisition times.
+    - Cycles are `period` apart. A late cycle is caught up at once (up to `catch_up_periods`
+      behind; further behind, the missed cycles are skipped, no burst).
+    - No cycle starts before the robot can have a newer frame of every source than the last one
+      fetched (the camera's frame period and the robot's pipeline latency are learnt from the
+      acquisition times). When that is later than the cycle's slot (fetch rate >= camera rate),
+      the schedule moves to it: cycles then follow the robot's frames, each fetched once, right
+      after it is ready -- not at a fixed phase that may sit on the frame boundary.
     - `sort(pairs, now)` splits a fetch into new frames and duplicates (acquisition time not
       newer than the last frame of that source): duplicates are not decoded, and their sources
       are asked for again right after the robot's next frame (`retry_at`), within the cycle.
@@ -441,14 +444,21 @@ class FetchSchedule:
     MIN_RETRY_S = 0.002     # never ask again sooner than this
     MARGIN_S = 0.002        # after the robot's next frame should be ready
     MAX_RETRIES = 3         # follow-up fetches for duplicates per cycle
+    # Per fetch with new frames the learnt latency shrinks by a share (fast until the first fetch
+    # that came too early, slow after) or at least LATENCY_DECAY_MIN_S; a fetch that came too
+    # early raises it to what it would have needed plus LATENCY_RAISE_S.
+    LATENCY_DECAY_FAST, LATENCY_DECAY_SLOW, LATENCY_DECAY_MIN_S = 0.05, 0.005, 1e-5
+    LATENCY_RAISE_S = 0.003
 
     def __init__(self, period_s: float, catch_up_periods: int = 3):
         self.period = period_s
         self.catch_up_periods = catch_up_periods
         self.next_t = time.monotonic()
         self.frame_period: float | None = None   # camera frame period (s), from acquisition steps
-        self.latency: float | None = None        # min(fetch sent - acquisition) (s): robot pipeline
+        self.latency: float | None = None        # fetch sent - acquisition (s) by which a frame is
+        # ready (robot pipeline): the smallest seen with a new frame, shrinking slowly, raised by duplicates
         self._last: dict[str, tuple[int, float]] = {}  # source -> (acquisition robot ns, monotonic s)
+        self._too_early_seen = False
         self.retries = 0
         self.duplicates = 0                      # frames fetched twice (statistics)
         self.skipped = 0                         # cycles skipped because far behind
@@ -461,6 +471,7 @@ class FetchSchedule:
         """A (re)connected robot: its frames and clock start anew."""
         self._last.clear()
         self.frame_period = self.latency = None
+        self._too_early_seen = False
 
     def _next_frame_at(self, sources) -> float | None:
         """Monotonic time by which the robot should have a newer frame of every one of `sources`."""
@@ -481,6 +492,7 @@ class FetchSchedule:
             last = self._last.get(req.source)
             if last is not None and acq <= last[0]:
                 dups.append(req)
+                self._learn_slower_pipeline(sent_at - last[1])
                 continue
             try:
                 mono = robot_to_mono(acq)
@@ -495,8 +507,22 @@ class FetchSchedule:
                 self.latency = min(max(lat, 0.0), self.period)
             self._last[req.source] = (acq, mono)
             fresh.append((req, resp))
+        if fresh and self.latency:  # probe a little earlier next time (a fetch just after the
+            # frame is ready would otherwise never observe a smaller latency)
+            share = self.LATENCY_DECAY_SLOW if self._too_early_seen else self.LATENCY_DECAY_FAST
+            self.latency = max(0.0, self.latency - max(self.LATENCY_DECAY_MIN_S, share * self.latency))
         self.duplicates += len(dups)
         return fresh, dups
+
+    def _learn_slower_pipeline(self, since_last_frame: float) -> None:
+        """A fetch `since_last_frame` s after the last frame's acquisition got no newer frame: when
+        the latency said it should have, the robot's pipeline is slower than learnt."""
+        if self.frame_period is None or self.latency is None:
+            return
+        late = since_last_frame - self.frame_period  # how long the next frame had been acquired
+        if late >= self.latency:
+            self.latency = min(late + self.LATENCY_RAISE_S, self.frame_period / 2)
+            self._too_early_seen = True
 
     def retry_at(self, dups: Sequence[SourceRequest], now: float, next_cycle_at: float) -> float | None:
         """When to ask again for `dups` within this cycle, or None (the next cycle, due at
@@ -518,10 +544,12 @@ class FetchSchedule:
             self.skipped += int((now - self.next_t) / self.period)
             self.next_t = now
         at = self.next_t
-        if at < now:  # catching up: not before the robot has a newer frame
-            ready = self._next_frame_at(sources)
-            if ready is not None:
-                at = min(max(at, ready), now + self.period)
+        ready = self._next_frame_at(sources)
+        if ready is not None and ready > at:  # not before the robot has newer frames
+            if at >= now:  # on time: the schedule moves to the robot's frames
+                self.next_t = at = min(ready, now + self.period + (self.frame_period or 0.0))
+            else:  # catching up: the slots stay, each waits for a newer frame
+                at = min(ready, now + self.period)
         return at
 
 

@@ -29,7 +29,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from bosdyn.api import geometry_pb2, robot_command_pb2
 from bosdyn.client import exceptions as bd_exc
 from bosdyn.client import lease as bd_lease
 from bosdyn.client import power as bd_power
@@ -37,7 +36,6 @@ from bosdyn.client import robot_command as bd_command
 from bosdyn.client.frame_helpers import BODY_FRAME_NAME, ODOM_FRAME_NAME, get_se2_a_tform_b
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
 from bosdyn.client.math_helpers import SE2Pose
-from bosdyn.client.power import PowerClient
 from bosdyn.client.robot_command import RobotCommandBuilder, RobotCommandClient
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.geometry import EulerZXY
