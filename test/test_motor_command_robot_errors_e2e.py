@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import sys
 import time
 
 import pytest
@@ -17,7 +16,8 @@ from bosdyn.api import estop_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
 from test_motor_command_e2e import Rig, velocity_sample
-from test_motor_command_estop_e2e import REPO, _bridge_cmd, _env, _wait
+from test_motor_command_estop_e2e import REPO, _bridge_cmd, _env
+from waiting import wait_until as _wait
 
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
