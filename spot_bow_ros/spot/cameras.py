@@ -432,7 +432,9 @@ class FetchSchedule:
       fetched (the camera's frame period and the robot's pipeline latency are learnt from the
       acquisition times). When that is later than the cycle's slot (fetch rate >= camera rate),
       the schedule moves to it: cycles then follow the robot's frames, each fetched once, right
-      after it is ready -- not at a fixed phase that may sit on the frame boundary.
+      after it is ready -- not at a fixed phase that may sit on the frame boundary or lag the
+      frames by most of a period. So does a fetch period up to FOLLOW_TOLERANCE longer than the
+      frame period (acquisition jitter makes the learnt frame period a little short).
     - `sort(pairs, now)` splits a fetch into new frames and duplicates (acquisition time not
       newer than the last frame of that source): duplicates are not decoded, and their sources
       are asked for again right after the robot's next frame (`retry_at`), within the cycle.
@@ -444,10 +446,12 @@ class FetchSchedule:
     MIN_RETRY_S = 0.002     # never ask again sooner than this
     MARGIN_S = 0.002        # after the robot's next frame should be ready
     MAX_RETRIES = 3         # follow-up fetches for duplicates per cycle
-    # Per fetch with new frames the learnt latency shrinks by a share (fast until the first fetch
-    # that came too early, slow after) or at least LATENCY_DECAY_MIN_S; a fetch that came too
-    # early raises it to what it would have needed plus LATENCY_RAISE_S.
-    LATENCY_DECAY_FAST, LATENCY_DECAY_SLOW, LATENCY_DECAY_MIN_S = 0.05, 0.005, 1e-5
+    FOLLOW_TOLERANCE = 0.1  # a fetch period up to 10 % longer than the frame period follows the frames
+    # Per fetch with new frames the learnt latency shrinks by a step (larger until the first
+    # fetch that came too early, then smaller); a fetch that came too early raises it to what it
+    # would have needed plus LATENCY_RAISE_S. It may go below 0: it also absorbs the error of the
+    # time-sync mapping of acquisition times.
+    LATENCY_STEP_FAST_S, LATENCY_STEP_SLOW_S = 1e-3, 5e-5
     LATENCY_RAISE_S = 0.003
 
     def __init__(self, period_s: float, catch_up_periods: int = 3):
@@ -480,7 +484,7 @@ class FetchSchedule:
         times = [self._last[s][1] for s in sources if s in self._last]
         if not times:
             return None
-        return max(times) + self.frame_period + max(self.latency or 0.0, 0.0) + self.MARGIN_S
+        return max(times) + self.frame_period + (self.latency or 0.0) + self.MARGIN_S
 
     def sort(self, pairs: Sequence[tuple[SourceRequest, image_pb2.ImageResponse]], sent_at: float,
              robot_to_mono: Callable[[int], float]) -> tuple[list, list[SourceRequest]]:
@@ -504,13 +508,13 @@ class FetchSchedule:
                     self.frame_period = max(step, 1e-3)
             lat = sent_at - mono
             if self.latency is None or lat < self.latency:
-                self.latency = min(max(lat, 0.0), self.period)
+                self.latency = min(max(lat, -self.period), self.period)
             self._last[req.source] = (acq, mono)
             fresh.append((req, resp))
-        if fresh and self.latency:  # probe a little earlier next time (a fetch just after the
-            # frame is ready would otherwise never observe a smaller latency)
-            share = self.LATENCY_DECAY_SLOW if self._too_early_seen else self.LATENCY_DECAY_FAST
-            self.latency = max(0.0, self.latency - max(self.LATENCY_DECAY_MIN_S, share * self.latency))
+        if fresh and self.latency is not None:  # probe a little earlier next time (a fetch just
+            # after the frame is ready would otherwise never observe a smaller latency)
+            step = self.LATENCY_STEP_SLOW_S if self._too_early_seen else self.LATENCY_STEP_FAST_S
+            self.latency = max(-self.period, self.latency - step)
         self.duplicates += len(dups)
         return fresh, dups
 
@@ -521,7 +525,7 @@ class FetchSchedule:
             return
         late = since_last_frame - self.frame_period  # how long the next frame had been acquired
         if late >= self.latency:
-            self.latency = min(late + self.LATENCY_RAISE_S, self.frame_period / 2)
+            self.latency = min(late + self.LATENCY_RAISE_S, self.frame_period / 4)
             self._too_early_seen = True
 
     def retry_at(self, dups: Sequence[SourceRequest], now: float, next_cycle_at: float) -> float | None:
@@ -545,11 +549,13 @@ class FetchSchedule:
             self.next_t = now
         at = self.next_t
         ready = self._next_frame_at(sources)
-        if ready is not None and ready > at:  # not before the robot has newer frames
-            if at >= now:  # on time: the schedule moves to the robot's frames
-                self.next_t = at = min(ready, now + self.period + (self.frame_period or 0.0))
-            else:  # catching up: the slots stay, each waits for a newer frame
-                at = min(ready, now + self.period)
+        if ready is None:
+            return at
+        follow = self.period <= self.frame_period * (1 + self.FOLLOW_TOLERANCE)  # at/above the camera rate
+        if at >= now and (follow or ready > at):  # on time: the schedule moves to the robot's frames
+            self.next_t = at = min(max(ready, now), now + self.period + self.frame_period)
+        elif ready > at:  # catching up: the slots stay, each waits for a newer frame
+            at = min(ready, now + self.period)
         return at
 
 
