@@ -166,6 +166,33 @@ def test_closed_port_names_host_and_port(sim):
     assert f"robot at 127.0.0.1:{port} does not answer" in line
 
 
+def free_port_with_429() -> int:
+    """A free port whose number contains "429". bosdyn names an UNAVAILABLE gRPC error
+    TooManyRequestsError when its details contain "429", as "127.0.0.1:42909" does."""
+    for port in range(42900, 43000):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip("no free port 42900-42999")
+
+
+def test_robot_on_a_port_containing_429_still_gets_the_right_line(tmp_path):
+    import bosdyn.client
+
+    from spot_bow_ros.sim import SimulatedSpot
+
+    with SimulatedSpot(port=free_port_with_429()) as spot:
+        other = tmp_path / "boston_dynamics_ca.pem"
+        other.write_bytes(bosdyn.client.create_standard_sdk("ca").cert)
+        line = one_line(spot_bow_ros(*robot_args(spot, **{"--ca-cert": str(other)})), 1)
+        assert f"CA certificate {other} does not trust" in line and f"127.0.0.1:{spot.port}" in line
+        line = one_line(spot_bow_ros(*robot_args(spot, **{"--hostname": "no-such-spot.invalid"})), 1)
+        assert "cannot resolve robot host 'no-such-spot.invalid' (port" in line
+
+
 def test_unresolvable_host_names_it(sim):
     line = one_line(spot_bow_ros(*robot_args(sim, **{"--hostname": "no-such-spot.invalid"})), 1)
     assert "cannot resolve robot host 'no-such-spot.invalid' (port" in line

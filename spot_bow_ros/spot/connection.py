@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import bosdyn.client
+import grpc
 from bosdyn.api import time_sync_pb2
 from bosdyn.client.auth import InvalidLoginError, InvalidTokenError
 from bosdyn.client.exceptions import Error as BosdynError
@@ -299,6 +300,20 @@ class TimeSyncNotEstablished(TimeSyncError):
 
 #: Failed logins a robot tolerates before it locks its login (for about a minute).
 LOGIN_LOCKOUT_ATTEMPTS = 6
+
+
+def _is_transport_failure(err: BaseException) -> bool:
+    """True when the robot was not reached at all: bosdyn's connection errors, or any bosdyn error
+    whose gRPC status is UNAVAILABLE. bosdyn names an UNAVAILABLE error TooManyRequestsError (or
+    ServiceUnavailableError) when its details merely contain "429" ("502"), e.g. a port such as
+    42909 in "failed to connect to 127.0.0.1:42909", so the class alone cannot be trusted."""
+    if isinstance(err, (UnableToConnectToRobotError, ProxyConnectionError)):
+        return True
+    code = getattr(getattr(err, "error", None), "code", None)
+    try:
+        return callable(code) and code() is grpc.StatusCode.UNAVAILABLE
+    except Exception:  # noqa: BLE001 - a foreign error object: not a transport failure we know
+        return False
 
 
 def diagnose_endpoint(config: "ConnectionConfig", ca_pem: bytes | None, timeout: float = 3.0) -> str | None:
@@ -581,7 +596,7 @@ class SpotConnection:
                                           "authorize it in the robot's admin console") from err
         except (BosdynError, TimeSyncError) as err:
             session.close()
-            if isinstance(err, (UnableToConnectToRobotError, ProxyConnectionError)):
+            if _is_transport_failure(err):
                 why = diagnose_endpoint(config, getattr(sdk, "cert", None),
                                         timeout=max(0.5, min(3.0, deadline - time.monotonic())))
                 if why is not None:
