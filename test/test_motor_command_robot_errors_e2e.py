@@ -41,6 +41,16 @@ def _nothing_escaped(caplog) -> None:
     assert not any(r.exc_info for r in caplog.records if r.name.startswith("spot_bow_ros"))
 
 
+def _send_walk_samples(rig, n: int) -> list:
+    """Send `n` velocity MotorSamples one after the other; the robot's records of them."""
+    mark = rig.mark()
+    for _ in range(n):
+        received = rig.bridge.counts["received"]
+        rig.send_json(velocity_sample(z=0.3))
+        rig.wait_handled(received)
+    return rig.wait_commands(mark, n)
+
+
 def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_path, caplog):
     rig = Rig(sim, tmp_path, take_lease=True, auto_stand=False, diagnostics_period=0.2)
     tablet = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="tablet"))
@@ -89,13 +99,8 @@ def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_
 def test_commands_before_power_on_are_refused_with_one_line_for_the_stream(sim, tmp_path, caplog):
     rig = Rig(sim, tmp_path, auto_power_on=False, auto_stand=False)
     try:
-        mark = rig.mark()
         with caplog.at_level(logging.INFO):
-            for _ in range(5):
-                received = rig.bridge.counts["received"]
-                rig.send_json(velocity_sample(z=0.3))
-                rig.wait_handled(received)
-            recs = rig.wait_commands(mark, 5)
+            recs = _send_walk_samples(rig, 5)
         assert [r.status for r in recs] == ["STATUS_NOT_POWERED_ON"] * 5
         assert rig.bridge.counts["failed"] == 5
         lines = _messages(caplog, "Spot command failed")
@@ -172,13 +177,8 @@ def test_behavior_fault_mid_stream_is_one_line_until_cleared(sim, tmp_path, capl
     try:
         assert _wait(lambda: rig.bridge.commander.powered, 5.0)
         fid = sim.robot.inject_behavior_fault(robot_state_pb2.BehaviorFault.CAUSE_FALL, clearable=True)
-        mark = rig.mark()
         with caplog.at_level(logging.INFO):
-            for _ in range(4):
-                received = rig.bridge.counts["received"]
-                rig.send_json(velocity_sample(z=0.3))
-                rig.wait_handled(received)
-            recs = rig.wait_commands(mark, 4)
+            recs = _send_walk_samples(rig, 4)
         assert [r.status for r in recs] == ["STATUS_BEHAVIOR_FAULT"] * 4
         lines = _messages(caplog, "Spot command failed")
         assert len(lines) == 1 and "behavior fault" in lines[0] and "clear_behavior_fault" in lines[0]
