@@ -21,6 +21,7 @@ import os
 import sys
 
 from .. import __version__
+from ..ros.cli_args import option_hint
 
 #: subcommand modules, in help order
 SUBCOMMAND_MODULES = (
@@ -37,7 +38,11 @@ class OneLineParser(argparse.ArgumentParser):
     """Usage errors in one line (`spot-bow-ros run: error: ... (see --help)`), exit code 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        hint = ""
+        if message.startswith("unrecognized arguments: "):  # `--durration`: "did you mean --duration?"
+            known = [o for sub in _all_parsers(self) for a in sub._actions for o in a.option_strings]
+            hint = option_hint(message.split(": ", 1)[1].split(), known)
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
 
 
 def _add_log_level(parser: argparse.ArgumentParser, default: object) -> None:

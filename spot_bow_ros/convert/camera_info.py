@@ -17,6 +17,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import yaml
 
+from .yaml_errors import yaml_error_line
+
 MessageFactory = Callable[..., Any]
 Stamp = tuple[int, int]
 
@@ -99,7 +101,7 @@ def calibration_from_yaml(text: str, source: str = "calibration") -> dict[str, A
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CameraInfoError(f"{source} is not valid YAML: {exc}") from None
+        raise CameraInfoError(f"{source} is not valid YAML: {yaml_error_line(exc)}") from None
     if not isinstance(doc, Mapping):
         raise CameraInfoError(f"{source}: a camera calibration must be a YAML mapping")
     for key in ("image_width", "image_height"):

@@ -130,3 +130,27 @@ class DemoMotion:
             cmd = motor.motor_sample_to_command(sample, motor.MotorConfig())
             sample = bow_v1.motor_sample_v1_from_command(cmd, self.v1)
         self._samples.publish(self.node.msg("std_msgs/msg/UInt8MultiArray", data=sample.SerializeToString()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m spot_bow_ros.nodes.demo_motion [--help]`: list the script's steps (it runs with
+    `spot-bow-ros run --demo-motion`; it is not a node of its own)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m spot_bow_ros.nodes.demo_motion", description=__doc__,
+        epilog="The demo runs with `spot-bow-ros run --demo-motion` (it enables motion on the motor bridge "
+               "it runs beside); this module on its own only lists the steps.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args(argv)
+    steps = demo_script()
+    elapsed = 0.0
+    for step in steps:
+        print(f"{elapsed:6.1f} s  {step.label or step.verb}")
+        elapsed += step.duration_s
+    print(f"{elapsed:6.1f} s  done ({len(steps)} steps)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

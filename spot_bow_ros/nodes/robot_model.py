@@ -75,3 +75,25 @@ class RobotModel:
 
     def fixed(self) -> list[tuple[str, str, Pose]]:
         return self.kinematics.fixed_transforms()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m spot_bow_ros.nodes.robot_model [spot|spot_with_arm]`: print the package's URDF
+    (what the proprioception bridge publishes on `robot_description`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m spot_bow_ros.nodes.robot_model", description=__doc__,
+        epilog="Not a node: the proprioception bridge publishes this model (parameters: "
+               "`python -m spot_bow_ros.nodes.proprioception --help`). Example: "
+               "python -m spot_bow_ros.nodes.robot_model spot_with_arm > spot.urdf",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", nargs="?", default="spot_with_arm", choices=("spot", "spot_with_arm"),
+                        help="which model to print (default spot_with_arm)")
+    args = parser.parse_args(argv)
+    print(spot_urdf(arm=args.model == "spot_with_arm"), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -121,7 +121,7 @@ def _ensure_domain(domain_id: int, distro: str, config_xml: str | None) -> None:
 
     `dds_config.cyclone_config`: the discovery fragment of ROS_AUTOMATIC_DISCOVERY_RANGE /
     ROS_STATIC_PEERS / ROS_LOCALHOST_ONLY, then `config_xml`, else CYCLONEDDS_URI, else the
-    shipped tuning. Said in one log line (debug when the shipped file is used as is).
+    shipped tuning. Said in one debug log line (`--log-level debug`).
     """
     with _domains_lock:
         if domain_id in _domains:
@@ -130,10 +130,7 @@ def _ensure_domain(domain_id: int, distro: str, config_xml: str | None) -> None:
         config = cyclone_config(distro, config_xml=config_xml)
         for note in config.options.notes:
             _log.warning(note)
-        if config.source != str(SHIPPED_CONFIG) or config.options.range != "SUBNET" or config.options.static_peers:
-            _log.info(config.describe())
-        else:
-            _log.debug(config.describe())
+        _log.debug(config.describe())  # --log-level debug shows it; not a line on every command
         try:
             _domains[domain_id] = Domain(domain_id, config.xml)
         except DDSException as exc:

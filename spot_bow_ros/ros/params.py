@@ -16,6 +16,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
+from ..convert.yaml_errors import yaml_error_line
+
 
 class ParameterError(ValueError):
     """A parameter value, override or params file is wrong. The message names the problem."""
@@ -127,7 +129,7 @@ def load_params_file(path: str | Path, node_name: str, namespace: str = "") -> d
     except OSError as exc:
         raise ParameterError(f"cannot read params file {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise ParameterError(f"params file {path} is not valid YAML: {exc}") from exc
+        raise ParameterError(f"params file {path} is not valid YAML: {yaml_error_line(exc)}") from exc
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -233,8 +235,10 @@ def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path
     source = Path(path)
     try:
         doc = yaml.safe_load(source.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParameterError(f"cannot read params file {source}: {exc}") from exc
+    except OSError as exc:
+        raise ParameterError(f"cannot read params file {source}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"params file {source} is not valid YAML: {yaml_error_line(exc)}") from exc
     if not isinstance(doc, dict):
         raise ParameterError(f"params file {source}: top level must be a mapping of node names")
     target_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="spot_bow_ros_params_"))

@@ -17,6 +17,7 @@ import collections
 import datetime
 import logging
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -63,6 +64,11 @@ def bag_output(requested: str, now: datetime.datetime | None = None) -> tuple[Pa
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise RecorderError(f"cannot record to {path}: {parent} is not a writable directory")
+    try:  # a real probe: access() says yes to root, also where nothing can be created (/proc)
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as exc:
+        raise RecorderError(f"cannot record to {path}: cannot create files in {parent} "
+                            f"({(exc.strerror or str(exc)).lower()})") from None
     return path, note
 
 
