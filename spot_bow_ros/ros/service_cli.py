@@ -99,7 +99,7 @@ def _call(args: argparse.Namespace) -> int:
     given = known_service_type(args.type) if args.type else None
     transport = dds_transport()
     try:
-        srv_type = known_service_type(served_type(transport, name, args.timeout))
+        srv_type = known_service_type(served_type(transport, name, args.timeout, given))
         if given is not None and given != srv_type:
             raise CliError(f"service {name} is {srv_type}, not {given}: call it as "
                            f"`spot-bow-ros service call {name} {srv_type}` (see `spot-bow-ros service list -t`)")
@@ -119,7 +119,7 @@ def _call(args: argparse.Namespace) -> int:
     return 0
 
 
-def served_type(transport: Any, name: str, timeout_s: float) -> str:
+def served_type(transport: Any, name: str, timeout_s: float, expected: str | None = None) -> str:
     """The type of service `name` as discovered on DDS within `timeout_s`; CallFailed (with a
     "did you mean" among the services seen) when nobody serves it."""
     deadline = time.monotonic() + timeout_s
@@ -130,7 +130,8 @@ def served_type(transport: Any, name: str, timeout_s: float) -> str:
         if time.monotonic() >= deadline:
             close = difflib.get_close_matches(name, sorted(services), n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else ""
-            raise CallFailed(f"service {name} is not available on DDS domain {transport.domain_id}{hint}")
+            shown = f"{name} ({expected})" if expected else name
+            raise CallFailed(f"service {shown} is not available on DDS domain {transport.domain_id}{hint}")
         time.sleep(0.05)
 
 
