@@ -14,6 +14,8 @@ from typing import Any
 
 from bosdyn.api import robot_state_pb2 as rs
 
+from .time import ns_to_ros_stamp, robot_timestamp_to_ros_stamp
+
 #: diagnostic_msgs/DiagnosticStatus levels
 OK, WARN, ERROR, STALE = 0, 1, 2, 3
 
@@ -60,6 +62,15 @@ def battery_state_fields(battery: rs.BatteryState) -> dict[str, Any]:
         "cell_temperature": temps,
         "location": battery.identifier, "serial_number": battery.identifier,
     }
+
+
+def battery_stamp(battery: rs.BatteryState, skew_ns: int, received_local_ns: int) -> tuple[int, int]:
+    """ROS stamp (sec, nanosec, local clock) of a battery reading: the robot's `timestamp` of the
+    reading converted through time sync (`skew_ns` = robot - local clock), as every other stamp
+    of the package; `received_local_ns` (when the state arrived) if the robot sent no timestamp."""
+    if battery.HasField("timestamp") and (battery.timestamp.seconds or battery.timestamp.nanos):
+        return robot_timestamp_to_ros_stamp(battery.timestamp, skew_ns)
+    return ns_to_ros_stamp(received_local_ns)
 
 
 @dataclass
