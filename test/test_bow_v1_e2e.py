@@ -288,7 +288,7 @@ def test_v1_leg_joints_are_refused_and_nothing_moves(rig):
 
 def test_v1_gaze_gripper_and_arm_objective(rig):
     s = v1.MotorSample()
-    s.GazeTarget.GazeVector.X, s.GazeTarget.GazeVector.Y = 1.0, 0.2   # look a bit left
+    s.GazeTarget.GazeVector.X = -0.2   # look a bit left (BOW SDK example: "Look left" X = -0.2)
     s.GripperObjective.HandMapPercentage.Index = 0.25
     o = s.Objectives.add(TargetEffector="arm", Enabled=True)
     o.PoseTarget.Transform.Position.X, o.PoseTarget.Transform.Position.Z = 0.75, 0.25
@@ -310,7 +310,7 @@ def test_v1_gaze_gripper_and_arm_objective(rig):
             arms.append(sync.arm_command.arm_cartesian_command)
         if sync.gripper_command.HasField("claw_gripper_command"):
             claws.append(sync.gripper_command.claw_gripper_command.trajectory.points[0].point)
-    assert yaws and yaws[-1] == pytest.approx(math.atan2(0.2, 1.0), abs=1e-4)
+    assert yaws and yaws[-1] == pytest.approx(0.2, abs=1e-4)
     assert arms and arms[-1].root_frame_name == "flat_body"
     p = arms[-1].pose_trajectory_in_task.points[0].pose.position
     assert (p.x, p.y, p.z) == pytest.approx((0.75, 0.0, 0.25), abs=1e-6)

@@ -395,7 +395,8 @@ def recording_line(bag: Path, args: argparse.Namespace, guard: DiskSpaceGuard) -
         what, rate = "all topics but raw images", RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S
     else:
         what, rate = "all topics", RUN_ALL_TOPICS_BYTES_PER_S
-    hint = "" if args.exclude_raw_images else f"; --exclude-raw-images: about {format_bytes(RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S)}/s"
+    hint = ("" if args.exclude_raw_images
+            else f"; --exclude-raw-images: about {format_bytes(RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S)}/s")
     return f"recording {what} to {bag} ({args.storage}): {guard.rate_note(rate, 'expect')}{hint}"
 
 
