@@ -7,7 +7,7 @@ from spot_bow_ros.convert import pointcloud as pc
 from spot_bow_ros.ros.messages import RosbagsMessages
 
 MAKE = RosbagsMessages()
-# Spot body depth camera size and intrinsics of a real read-out (REAL_SPOT.md §2)
+# Spot body depth camera size and intrinsics of a real read-out (docs/spot_facts.md, "Image sources")
 INTR = pc.Intrinsics(fx=213.5, fy=213.2, cx=208.3, cy=118.9)
 W, H = 424, 240
 

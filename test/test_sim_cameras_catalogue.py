@@ -1,4 +1,4 @@
-"""The simulated Spot's image catalogue against REAL_SPOT.md §2: sources, sizes, formats, depth
+"""The simulated Spot's image catalogue against docs/spot_facts.md, "Image sources": sources, sizes, formats, depth
 scales, intrinsics, frames and transforms, textured JPEGs, depth planes, refusals (servicer
 called directly; the real bosdyn ImageClient at the end)."""
 

@@ -1,5 +1,6 @@
-"""Spot joint facts from the Spot URDFs (REAL_SPOT.md §7): type, position range, velocity and
-effort limits per joint, keyed by Spot joint name (`fl.hx` ... `arm0.f1x`).
+"""Spot joint facts from the Spot URDFs (docs/spot_facts.md, "Kinematics and joint limits"):
+type, position range, velocity and effort limits per joint, keyed by Spot joint name
+(`fl.hx` ... `arm0.f1x`).
 
 Units: rad, rad/s, N·m. None = not documented. Knee ranges differ per leg (the SD xacro values).
 """

@@ -3,7 +3,7 @@ that encode a frame counter, depth planes at known distances.
 
 Catalogue (`camera_catalogue.py`): 15 body sources (`<cam>_fisheye_image`, `<cam>_depth`,
 `<cam>_depth_in_visual_frame`) plus 5 hand sources with the arm; sizes, pixel formats, pinhole
-intrinsics, depth scales and sensor frames as on a real robot (REAL_SPOT.md §2).
+intrinsics, depth scales and sensor frames as on a real robot (docs/spot_facts.md, "Image sources").
 Pixels (`camera_scene.py`): textured panning scenes (640x480 JPEGs of tens of kB), depth planes
 (`depth_plane_distance_m`), and a frame code in the top-left band of every image
 (`decode_frame_counter`, `decode_source_id`).

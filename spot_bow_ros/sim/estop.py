@@ -1,4 +1,4 @@
-"""E-Stop service of the simulated Spot, as a real Spot behaves (REAL_SPOT.md section 3).
+"""E-Stop service of the simulated Spot, as a real Spot behaves (docs/spot_facts.md, "E-Stop").
 
 - A robot nobody configured holds a configuration with one `PDB_rooted` endpoint slot that
   nobody registered: stop level ESTOP_LEVEL_CUT, "Not all endpoints are registered", so

@@ -29,7 +29,7 @@ LEG_JOINT_NAMES = tuple(f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j i
 #: what a `Snapshot` holds and what the state stream sends (12 or 19 unnamed values).
 ARM_JOINT_NAMES = ("arm0.sh0", "arm0.sh1", "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1", "arm0.f1x")
 #: Polled `RobotState` lists one more arm joint, `arm0.hr0`, with a name and no data (20 entries
-#: with an arm), in this order (REAL_SPOT.md section 1).
+#: with an arm), in this order (docs/spot_facts.md, "Joint names and order").
 ARM_HR0 = "arm0.hr0"
 POLLED_ARM_JOINT_NAMES = ("arm0.sh0", "arm0.sh1", ARM_HR0, "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1",
                           "arm0.f1x")

@@ -2,8 +2,9 @@
 
 Both serve the physics `Snapshot`s of a `SimRobot`. All timestamps are on the robot clock.
 
-Polled `RobotState` (as a real Spot, REAL_SPOT.md sections 1 and 6): joints `fl.hx` ... `hr.kn`
-and, with an arm, `arm0.sh0, arm0.sh1, arm0.hr0, arm0.el0, arm0.el1, arm0.wr0, arm0.wr1, arm0.f1x`
+Polled `RobotState` (as a real Spot, docs/spot_facts.md "Joint names and order", "Robot state"):
+joints `fl.hx` ... `hr.kn` and, with an arm,
+`arm0.sh0, arm0.sh1, arm0.hr0, arm0.el0, arm0.el1, arm0.wr0, arm0.wr1, arm0.f1x`
 (20 entries; `arm0.hr0` has a name and no data) with position/velocity/load; the frame tree and
 body velocities; power state and a battery that drains with the power drawn; E-Stop states;
 WiFi (`comms_states`); system faults (active and historical) and behavior faults; 4 feet with
