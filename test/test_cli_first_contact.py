@@ -111,7 +111,7 @@ def test_run_stops_with_one_line_and_a_complete_bag_when_the_disk_fills(tmp_path
                            "--record", str(tmp_path / "disk" / "bag"), "--min-free-space", "40M"], tmp_path, 64)
     assert proc.returncode == 1, proc.stderr
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("[ERROR]")]
-    assert len(errors) == 1 and "stopped recording:" in errors[0] and "below --min-free-space 40.0 MB" in errors[0]
+    assert len(errors) == 1 and "stopped recording:" in errors[0] and "below --min-free-space 40 MB" in errors[0]
     assert "Traceback" not in proc.stderr and "--duration 60 s reached" not in proc.stderr
     counts = bag_counts(tmp_path / "out" / "bag")
     assert counts["/webcam/image_raw"] > 0 and counts["/webcam/image_raw/compressed"] > 0

@@ -54,11 +54,11 @@ def byte_size(text: str) -> int:
 
 
 def format_bytes(size: float) -> str:
-    """`1.5 GB`, `106 MB`, `12 kB` (decimal units, as `du --si` and the bag sizes in the README)."""
+    """`1.5 GB`, `65 MB`, `4.6 MB` (decimal units, as `du --si` and the bag sizes in the README)."""
     for unit, factor in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if abs(size) >= factor:
             value = size / factor
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
     return f"{size:.0f} B"
 
 
