@@ -298,7 +298,14 @@ def test_exclude_raw_images_line_ends_cleanly_and_says_the_rate(tmp_path):
     line = next(ln for ln in proc.stderr.splitlines() if "recording all topics but raw images" in ln)
     assert line.rstrip().endswith(")") and not line.rstrip().endswith(";")
     assert "expect about" in line and "MB/s" in line
-    assert "Cyclone DDS configuration" not in proc.stderr
+
+
+def test_cyclone_dds_line_only_at_debug():
+    env = {"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}  # not the default: it used to be said at info
+    quiet = spot_bow_ros("topic", "list", "--wait", "0.2", env=env)
+    assert quiet.returncode == 0 and "Cyclone DDS:" not in quiet.stderr, quiet.stderr
+    debug = spot_bow_ros("topic", "list", "--wait", "0.2", "--log-level", "debug", env=env)
+    assert debug.returncode == 0 and "Cyclone DDS:" in debug.stderr and "discovery LOCALHOST" in debug.stderr
 
 
 def test_topic_pub_prints_each_message(tmp_path):

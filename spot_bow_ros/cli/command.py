@@ -8,8 +8,10 @@
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` and `run(args) -> int`.
 
-Exit codes: 0 success, 1 runtime failure (one line), 2 usage error (argparse's one line), 130
-interrupted. Only `--log-level debug` shows tracebacks of unexpected errors.
+Exit codes: 0 success (also `run` and `record` stopped with Ctrl-C, their normal end), 1 runtime
+failure (one line), 2 usage error (argparse's one line, with a "did you mean" for a mistyped
+option), 130 interrupted before a command could handle Ctrl-C. Only `--log-level debug` shows
+tracebacks of unexpected errors.
 """
 
 from __future__ import annotations
