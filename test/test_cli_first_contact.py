@@ -138,7 +138,7 @@ def test_record_warns_about_a_mistyped_topic_with_did_you_mean(tmp_path):
     run = background("run", "--config", str(webcam_only_config(tmp_path)), "--duration", "60", "--no-status")
     try:
         read_until(run, "capturing from test pattern")
-        proc = spot_bow_ros("record", "/webcam/camera_inf", "/webcam/camera_info", "-d", "5",
+        proc = spot_bow_ros("record", "/webcam/camera_inf", "/webcam/camera_info", "-d", "7",
                             "-o", str(tmp_path / "bag"))
     finally:
         os.killpg(run.pid, signal.SIGINT)
@@ -148,6 +148,9 @@ def test_record_warns_about_a_mistyped_topic_with_did_you_mean(tmp_path):
     assert len(warnings) == 1, proc.stderr
     assert "no publisher of /webcam/camera_inf" in warnings[0] and "did you mean /webcam/camera_info?" in warnings[0]
     assert bag_counts(tmp_path / "bag")["/webcam/camera_info"] > 0
+    infos = [ln for ln in proc.stderr.splitlines() if ln.startswith("[INFO]")]
+    assert any("free under" in ln and "recording stops below --min-free-space 1.0 GB" in ln for ln in infos)
+    assert any("measured: this recording is about" in ln and "free there lasts about" in ln for ln in infos)
 
 
 # -- 2. run: where the robot is --------------------------------------------------------------------

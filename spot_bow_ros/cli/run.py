@@ -59,7 +59,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "run", help="run all bridges (built-in simulated Spot unless --hostname)",
         description="Run every bridge enabled in the config in one process, over DDS with ROS 2 "
-                    "conventions. Without --hostname the built-in simulated Spot is started.")
+                    "conventions. Without --hostname, --connect-sim or a hostname/sim_info_file in the "
+                    "--config file, the built-in simulated Spot is started.")
     robot = parser.add_argument_group(
         "robot (flags win over the --config file's hostname/sim_info_file; with none of them the built-in "
         "simulated Spot starts)")
@@ -69,8 +70,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     robot.add_argument("--username", default="", help="robot user (else BOSDYN_CLIENT_USERNAME)")
     robot.add_argument("--password-file", default="", metavar="FILE",
                        help="file whose first line is the robot password (else BOSDYN_CLIENT_PASSWORD)")
-    robot.add_argument("--password", action=RefusePassword, nargs="?", metavar="-",
-                       help="refused: use BOSDYN_CLIENT_PASSWORD or --password-file (a command line is visible in ps)")
+    robot.add_argument("--password", action=RefusePassword, nargs="?",
+                       help=argparse.SUPPRESS)  # refused with one line saying what to use instead
     robot.add_argument("--payload-credentials", default="", metavar="FILE",
                        help="payload credentials file (GUID and secret) instead of a user")
     robot.add_argument("--connect-sim", default="", metavar="FILE",

@@ -292,7 +292,11 @@ def _record(args: argparse.Namespace, stop: threading.Event) -> int:
     try:
         recorder = BagRecorder(output, storage=args.storage, messages=transport.messages).start()
         print(f"recording to {output} ({args.storage}); Ctrl-C to stop", file=sys.stderr)
-        _log.info(guard.rate_note(RUN_ALL_TOPICS_BYTES_PER_S, "every camera of the Spot bridges raw is"))
+        if args.all:  # what `spot-bow-ros run`'s topics take; the measured rate follows after 5 s
+            _log.info(guard.rate_note(RUN_ALL_TOPICS_BYTES_PER_S, "all topics of the Spot bridges are"))
+        else:
+            _log.info(f"{format_bytes(guard.free_bytes())} free under {output}; recording stops below "
+                      f"--min-free-space {format_bytes(guard.min_free_bytes)} (the measured rate follows in 5 s)")
         watch = _RecordWatch(transport, recorder, wanted, args.all, guard)
         end = time.monotonic() + args.duration if args.duration > 0 else None
         while not stop.is_set():
