@@ -1,6 +1,6 @@
 """What the simulated Spot's robot state says, read through the real bosdyn clients
-(docs/spot_facts.md, "Joint names and order" and "Robot state"): joint lists with and without arm (polled 20/12, streamed 19/12 in JointIndex
-order at 333 Hz), the unlicensed stream, battery drain, WiFi, feet, motor temperatures, system
+(docs/spot_facts.md, "Joint names and order" and "Robot state"): joint lists with and without
+arm (polled 20/12, streamed 19/12 in JointIndex order at 333 Hz), the unlicensed stream, battery drain, WiFi, feet, motor temperatures, system
 faults (injected, cleared, historical) and behavior faults that block commands until cleared.
 """
 
