@@ -41,10 +41,15 @@ def _ticks(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _pythonpath() -> str:
+    """This checkout first, then the caller's PYTHONPATH (a sourced ROS 2's rclpy and messages)."""
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def _start_sim(tmp: Path) -> tuple[subprocess.Popen, Path]:
     info = tmp / "sim.json"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.cli", "sim", "--info-file", str(info)],
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)), stderr=subprocess.DEVNULL)
+                            env=dict(os.environ, PYTHONPATH=_pythonpath()), stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not info.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -54,11 +59,18 @@ def _start_sim(tmp: Path) -> tuple[subprocess.Popen, Path]:
     return proc, info
 
 
-def _measure(backend: str, info: Path, duration: float, warmup: float) -> dict:
+def _profile(pid: int, duration: float, out: Path) -> subprocess.Popen:
+    """py-spy (pip install py-spy) sampling `pid` for `duration` s into `out` (speedscope JSON)."""
+    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", str(int(duration)),
+                             "--rate", "200", "--nonblocking", "--threads", "--format", "speedscope",
+                             "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _measure(backend: str, info: Path, duration: float, warmup: float, profile: Path | None = None) -> dict:
     from spot_bow_ros.ros.dds import DdsTransport
     from spot_bow_ros.ros.qos import SENSOR_DATA
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SPOT_BOW_ROS_BACKEND=backend)
+    env = dict(os.environ, PYTHONPATH=_pythonpath(), SPOT_BOW_ROS_BACKEND=backend)
     if backend == "rclpy":
         env["RMW_IMPLEMENTATION"] = "rmw_cyclonedds_cpp"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.nodes.composed", "--ros-args",
@@ -76,8 +88,11 @@ def _measure(backend: str, info: Path, duration: float, warmup: float) -> dict:
         time.sleep(warmup)
         if proc.poll() is not None:
             raise SystemExit(f"{backend} bridges exited: {proc.stderr.read()[-500:]}")
+        spy = _profile(proc.pid, duration, profile / f"{backend}.speedscope.json") if profile else None
         start_counts, start_cpu, start = dict(counts), _ticks(proc.pid), time.monotonic()
         time.sleep(duration)
+        if spy is not None:
+            spy.wait(timeout=60)
         cpu, elapsed = _ticks(proc.pid) - start_cpu, time.monotonic() - start
         rates = {t: (counts[t] - start_counts[t]) / elapsed for t in TOPICS}
     finally:
@@ -94,6 +109,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measuring window (s)")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="directory for py-spy profiles of both runs (needs py-spy on PATH)")
     args = parser.parse_args()
     if importlib.util.find_spec("rclpy") is None:
         print("skipped: rclpy does not import here (source a ROS 2 setup, e.g. /opt/ros/jazzy/setup.bash, "
@@ -102,7 +119,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sim, info = _start_sim(Path(tmp))
         try:
-            results = {b: _measure(b, info, args.duration, args.warmup) for b in ("standalone", "rclpy")}
+            results = {b: _measure(b, info, args.duration, args.warmup, args.profile) for b in ("standalone", "rclpy")}
         finally:
             sim.send_signal(signal.SIGINT)
             sim.wait(timeout=20)
