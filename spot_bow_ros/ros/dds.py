@@ -413,8 +413,11 @@ class DdsTransport:
     """`Transport` (see ros.standalone) over Cyclone DDS, one participant for all its nodes."""
 
     def __init__(self, domain_id: int | None = None, distro: str | None = None, config_xml: str | None = None,
-                 messages: RosbagsMessages | None = None):
-        """`distro`: the ROS 2 wire conventions (default: `ROS_DISTRO`, else Jazzy)."""
+                 messages: RosbagsMessages | None = None, receive_batch_s: float = 0.0):
+        """`distro`: the ROS 2 wire conventions (default: `ROS_DISTRO`, else Jazzy).
+        `receive_batch_s`: after a wake-up the receive thread waits this long before taking,
+        so that one pass over the readers takes many samples (recording: fewer wake-ups and
+        empty takes per message; keep-last depths must hold that many seconds of samples)."""
         self.domain_id = default_domain_id() if domain_id is None else int(domain_id)
         if distro is None:
             distro, note = ros_distro()
@@ -441,6 +444,7 @@ class DdsTransport:
         self._taps: list[RawCallback] = []
         self._listening: list[RawCallback] = []
         self._closed = False
+        self._receive_batch_s = float(receive_batch_s)
         self._waitset = WaitSet(self._participant)
         self._guard = GuardCondition(self._participant)
         self._waitset.attach(self._guard)
@@ -641,6 +645,15 @@ class DdsTransport:
             _log.warning(f"reading DCPSPublication failed: {exc}")
             return []
 
+    def publications_changed(self) -> bool:
+        """True if writers appeared or went since the last call (cheap: only unread
+        DCPSPublication samples are read); `discovered_topics` then lists them."""
+        try:
+            return bool(self._publications.read(N=100_000, condition=ReadCondition(
+                self._publications, SampleState.NotRead | ViewState.Any | InstanceState.Any)))
+        except DDSException:  # pragma: no cover
+            return True
+
     def _add_reader(self, reader: DdsReader) -> DdsReader:
         with self._lock:
             self._readers.append(reader)
@@ -677,6 +690,8 @@ class DdsTransport:
                 time.sleep(0.1)
             if self._closed:
                 return
+            if self._receive_batch_s:
+                time.sleep(self._receive_batch_s)
             self._guard.set(False)
             for reader in self.readers:
                 reader.drain()
