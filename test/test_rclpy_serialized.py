@@ -203,3 +203,18 @@ def test_wire_bytes_are_identical_on_both_paths(rclpy_context, name, type_name, 
         executor.shutdown()
         fast.destroy()
         slow.destroy()
+
+
+def test_point_cloud_points_are_passed_through_with_the_field_after_them(rosbags_make):
+    """PointCloud2: `data` is followed by `is_dense` (one byte): still no copy of the points."""
+    msg = dict((c[0], c) for c in CASES)["points"][2](rosbags_make)
+    enc = CdrEncoder(rosbags_make, "sensor_msgs/msg/PointCloud2")
+    assert enc.blob_field == "data"
+    for pad in (False, True):
+        chunks = enc.chunks(msg, pad=pad)
+        assert len(chunks) == 3 and np.shares_memory(chunks[1], POINTS)
+        joined = b"".join(bytes(memoryview(c)) for c in chunks)
+        expected = rosbags_make.typestore.serialize_cdr(msg, "sensor_msgs/msg/PointCloud2")
+        assert joined == (pad_cdr(expected) if pad else expected).tobytes()
+    back = rosbags_make.deserialize(enc.encode(msg), "sensor_msgs/msg/PointCloud2")
+    assert back.is_dense is True and np.array_equal(back.data.view(np.float32).reshape(-1, 3), POINTS)

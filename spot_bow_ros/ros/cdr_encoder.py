@@ -11,8 +11,9 @@ this module turns them into CDR (XCDR1, little endian, 4-byte encapsulation head
   message object (test_rclpy_serialized.py), without building one field by field in Python
   and converting it again in C (rclpy's per-message cost at 333 Hz joint_states and /tf).
 
-A message ending in a big uint8[] (Image, CompressedImage, PointCloud2, UInt8MultiArray) is
-encoded as [rosbags head, length, the caller's buffer]: rosbags never copies the pixels.
+A message whose big uint8[] is followed by single-byte fields only (Image, CompressedImage,
+UInt8MultiArray: nothing; PointCloud2: `is_dense`) is encoded as [rosbags head + length, the
+caller's buffer, the single-byte fields]: rosbags never copies the pixels or points.
 
 Needs numpy and the `RosbagsMessages` codec only (no Cyclone, no rclpy).
 """
@@ -54,13 +55,35 @@ def trailing_uint8_sequence(messages: Any, type_name: str) -> str | None:
     return None
 
 
+#: primitive types of one byte: after a uint8[] they need no alignment padding
+_ONE_BYTE = {"bool", "uint8", "int8", "byte", "char", "octet"}
+
+
+def blob_layout(messages: Any, type_name: str) -> tuple[str, int] | None:
+    """(name of the unbounded uint8[]/byte[] field, bytes after it) when every field after it is
+    a one-byte primitive (its CDR then follows the blob without padding); None otherwise."""
+    from rosbags.typesys.base import Nodetype
+
+    tail = 0
+    for name, (kind, rest) in reversed(messages.typestore.fielddefs[type_name][1]):
+        if kind == Nodetype.BASE and rest[0] in _ONE_BYTE:
+            tail += 1
+            continue
+        if kind == Nodetype.SEQUENCE and rest[0][0] == Nodetype.BASE and rest[0][1][0] in ("uint8", "byte") \
+                and not rest[1]:
+            return name, tail
+        return None
+    return None
+
+
 class CdrEncoder:
     """CDR of messages of one ROS type (`messages`: a `RosbagsMessages`)."""
 
     def __init__(self, messages: Any, type_name: str):
         self.type_name = messages.resolve(type_name)
         self._serialize = messages.typestore.serialize_cdr
-        self.blob_field = trailing_uint8_sequence(messages, self.type_name)
+        layout = blob_layout(messages, self.type_name)
+        self.blob_field, self._tail = layout if layout is not None else (None, 0)
 
     def check(self, msg: Any) -> None:
         """TypeError unless `msg` is a rosbags message of this encoder's type."""
@@ -77,22 +100,25 @@ class CdrEncoder:
         return None
 
     def chunks(self, msg: Any, pad: bool = False) -> tuple:
-        """The CDR of `msg` as buffers to be sent back to back: (cdr,) or, for a big trailing
-        uint8[], (head + length, the message's own buffer, padding). `pad`: padded to a multiple
-        of 4 with the pad count in the header options; else exactly rosbags' bytes."""
+        """The CDR of `msg` as buffers to be sent back to back: (cdr,) or, for a big uint8[]
+        (`blob_layout`), (head + length, the message's own buffer[, the fields after it and
+        padding]). `pad`: padded to a multiple of 4 with the pad count in the header options;
+        else exactly rosbags' bytes."""
         blob = self._blob(msg)
         if blob is None:
             cdr = self._serialize(msg, self.type_name)
             return (pad_cdr(cdr) if pad else cdr,)
         head = self._serialize(dataclasses.replace(msg, **{self.blob_field: _EMPTY_U8}), self.type_name)
-        # head ends with the (aligned) uint32 length 0 of the empty blob
+        # head: ... the (aligned) uint32 length 0 of the empty blob, then `_tail` one-byte fields
+        cut = len(head) - self._tail - 4
         padding = -(len(head) + len(blob)) % 4 if pad else 0
-        prefix = bytearray(head[:-4].tobytes())
+        prefix = bytearray(head[:cut].tobytes())
         if padding:
             prefix[3] = (prefix[3] & 0xFC) | padding
         prefix += len(blob).to_bytes(4, "little")
+        end = head[cut + 4:].tobytes() + b"\0" * padding
         blob = np.ascontiguousarray(blob)
-        return (prefix, blob, b"\0" * padding) if padding else (prefix, blob)
+        return (prefix, blob, end) if end else (prefix, blob)
 
     def encode(self, msg: Any) -> bytes:
         """rosbags' CDR bytes of `msg` (unpadded) as one `bytes` object (one copy of a blob)."""
