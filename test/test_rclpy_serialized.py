@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 
 import numpy as np
 import pytest
@@ -218,3 +219,64 @@ def test_point_cloud_points_are_passed_through_with_the_field_after_them(rosbags
         assert joined == (pad_cdr(expected) if pad else expected).tobytes()
     back = rosbags_make.deserialize(enc.encode(msg), "sensor_msgs/msg/PointCloud2")
     assert back.is_dense is True and np.array_equal(back.data.view(np.float32).reshape(-1, 3), POINTS)
+
+
+@pytest.mark.parametrize("serialized", [True, False], ids=["serialized", "rclpy_messages"])
+def test_proprioception_on_rclpy_publishes_the_robots_state_either_way(ros, tmp_path, serialized):
+    """The proprioception bridge on a real rclpy node against the simulated Spot: an rclpy
+    subscriber receives joint_states, /tf and odometry equal to the robot's state, stamped on
+    the local clock, whether the bridge published serialized rosbags messages or rclpy's own."""
+    from rclpy.executors import SingleThreadedExecutor
+
+    from sim_client import snapshot_with_joints
+    from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
+    from test_proprioception_e2e import start_walking
+    from spot_bow_ros.ros import rclpy_backend as rb
+    from spot_bow_ros.ros.qos import QoS
+    from spot_bow_ros.sim import SimulatedSpot
+
+    spot = SimulatedSpot(clock_offset_s=100.0, arm=True, estop_required=False)
+    spot.start()
+    start_walking(spot)  # joints move: each published state matches one snapshot
+    info = spot.write_info(tmp_path / "info.json")
+    node = listener = None
+    from rclpy.context import Context
+
+    rclpy_context = Context()
+    ros.init(args=["test", "--ros-args", "-p", f"sim_info_file:={info}", "-p", "camera_frames:=false",
+                   "-p", "publish_rate:=100.0"], context=rclpy_context, domain_id=next(_domain_ids))
+    try:
+        node = rb.RclpyNode("proprioception", context=rclpy_context, serialized=serialized)
+        bridge = ProprioceptionBridge(node)
+        assert (node.msg is rb.make_message) is (not serialized)
+        listener = rb.RclpyNode("listener", context=rclpy_context)
+        got: dict[str, list] = {"/joint_states": [], "/tf": [], "/odometry": []}
+        for topic, type_name in (("/joint_states", "sensor_msgs/msg/JointState"), ("/tf", "tf2_msgs/msg/TFMessage"),
+                                 ("/odometry", "nav_msgs/msg/Odometry")):
+            listener.node.create_subscription(rb.message_class(type_name), topic, got[topic].append,
+                                              rb.qos_profile(QoS(depth=1000)))  # a slow listener drops none
+        executor = SingleThreadedExecutor(context=rclpy_context)
+        executor.add_node(listener.node)
+        assert wait_until(lambda: executor.spin_once(timeout_sec=0.05) or all(len(v) >= 20 for v in got.values()),
+                          timeout=30)
+        executor.shutdown()
+        now = time.time_ns()
+        for msg in got["/joint_states"][-5:]:
+            assert len(msg.name) == 19 and msg.name[0] == "front_left_hip_x"
+            snap = snapshot_with_joints(spot, list(msg.position))
+            stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
+            assert snap is not None and abs(stamp - snap.local_ns) <= 5_000_000 and abs(now - stamp) < 30e9
+            assert np.allclose(msg.velocity, snap.joint_velocity, atol=1e-5)
+        stamps = [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in got["/joint_states"]]
+        assert len({s // 10_000_000 for s in stamps}) == len(stamps)   # publish_rate 100 Hz honoured
+        frames = {(t.header.frame_id, t.child_frame_id) for m in got["/tf"] for t in m.transforms}
+        assert ("odom", "body") in frames and ("body", "front_left_hip") in frames
+        odom = got["/odometry"][-1]
+        assert odom.header.frame_id == "odom" and odom.child_frame_id == "body"
+        bridge.close()
+    finally:
+        for n in (node, listener):
+            if n is not None:
+                n.destroy()
+        rclpy_context.try_shutdown()
+        spot.stop()
