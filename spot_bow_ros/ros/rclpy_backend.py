@@ -252,10 +252,15 @@ def serialized_messages() -> Any:
     """The rosbags message factory (`ros.messages`) of this ROS distribution (`ROS_DISTRO`), with
     which bridges build messages that publishers hand to rclpy already serialized; None (rclpy
     message classes, `make_message`) without the rosbags package, for a distribution rosbags does
-    not know, or with `SPOT_BOW_ROS_SERIALIZED=0`."""
+    not know, with an rclpy that cannot publish serialized messages, or with
+    `SPOT_BOW_ROS_SERIALIZED=0`."""
     if os.environ.get(SERIALIZED_ENV, "1").strip() == "0":
         return None
-    try:
+    try:  # an rclpy whose publishers take serialized bytes (`publish_raw`)
+        from rclpy.impl.implementation_singleton import rclpy_implementation
+
+        if not hasattr(rclpy_implementation.Publisher, "publish_raw"):
+            return None
         from .messages import messages_for
 
         return messages_for(os.environ.get("ROS_DISTRO", "jazzy").strip().lower() or "jazzy")

@@ -2,13 +2,13 @@
 
 `BagRecorder.record(topic, type_name, cdr, time_ns, qos)` only queues; one writer thread
 appends to the bag with `rosbags.rosbag2.Writer` (MCAP by default, sqlite3 on request), in
-batches of `batch_interval_s` (20 ms: one wake-up per batch, not per message).
+batches of `batch_interval_s` (20 ms: one wake-up per batch, not per message). The bag is
+rosbag2 format version 8 (what Humble's rosbag2 and later read; offered QoS stored as the YAML
+string rosbag2 writes). Nothing is serialized again: the bytes recorded are the bytes sent.
 
 Memory: what waits to be written is bounded by `max_queue_bytes` (100 MiB, as `ros2 bag
 record`'s default `--max-cache-size`); beyond it new messages are dropped, counted and warned
-about once. Normally the queue holds one batch (~1 MB at 40 MB/s) plus the open MCAP chunk (1 MiB). The bag
-is rosbag2 format version 8 (what Humble's rosbag2 and later read; offered QoS stored as the
-YAML string rosbag2 writes). Nothing is serialized again: the bytes recorded are the bytes sent.
+about once. Normally the queue holds one batch (~1 MB at 40 MB/s) and the open MCAP chunk 1 MiB.
 
 Durability: every `flush_interval_s` (1 s) the pending MCAP chunk is closed and flushed to disk
 (sqlite3: the transaction is committed), so a crash loses at most the last second. A bag cut
