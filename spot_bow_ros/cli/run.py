@@ -107,6 +107,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="enable motion and drive a scripted MotorSample sequence "
                              "(stand, walk a square, turn the head, sit)")
     parser.add_argument("--no-status", action="store_true", help="no live status table")
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=1,
+                        help="2: the camera bridge in a worker process of its own (both cores; see docs/performance.md)")
     parser.add_argument("--namespace", default="/", help="namespace of every topic (default /)")
     parser.set_defaults(func=run)
     return parser
@@ -351,7 +353,12 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
         fox = _start_foxglove(context, args.foxglove)
 
     from ..ros.log_routing import route_library_logs
+    from .run_processes import forward_targets, start_worker
 
+    worker = start_worker(args.processes, context.transport, overrides, namespace, forward_targets(
+        status.tap, context.recorders, RAW_IMAGE_TYPES if args.exclude_raw_images else (), fox and fox.tap))
+    if worker is not None:
+        status.add_status_source(worker.status)
     bridges: dict[str, Any] = {}
     unroute = lambda: None  # noqa: E731
     try:
@@ -378,6 +385,8 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
     except PowerOnRefused as exc:
         raise RunError(f"motor_command: power_on refused: {exc}") from None
     finally:
+        if worker is not None:  # the worker's bridge first, as the run's own bridges below
+            worker.stop()
         status.stop()
         context.close()
         unroute()
