@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
-from spot_bow_ros.convert.motor import SPOT_ARM_JOINT_LIMITS, SPOT_ARM_JOINTS
+from spot_bow_ros.convert.motion import SPOT_ARM_JOINT_LIMITS, SPOT_ARM_JOINTS
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot

@@ -42,9 +42,9 @@ from google.protobuf.message import DecodeError, Message
 from ..bow import frames
 from ..bow.frames import SDK_V1_CONVENTION
 from .joints import spot_joint_name
-from .motor import (ArmPose, BodyPose, BodyPoseUpdate, ConvertedSample, GripperCommand, InvalidMotorSample,
-                    MotionLimits, MotorCommand, MotorConfig, SPOT_ARM_JOINTS, VelocityCommand, apply_limits,
-                    arm_joint_move, validate_message)
+from .motion import (SPOT_ARM_JOINTS, ArmPose, BodyPose, BodyPoseUpdate, GripperCommand, InvalidMotorSample,
+                     MotionLimits, MotorCommand, VelocityCommand, apply_limits)
+from .motor import ConvertedSample, MotorConfig, arm_joint_move, validate_message
 from .spot_urdf import GRIPPER_OPEN_ANGLE, joint_facts
 
 Vec3 = tuple[float, float, float]

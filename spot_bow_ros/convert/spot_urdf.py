@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .motor import SPOT_ARM_JOINT_LIMITS
+from .motion import SPOT_ARM_JOINT_LIMITS
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.geometry import EulerZXY
 
 from .connection import SpotConnectionError
-from ..convert.motor import (ArmJointMove, ArmPose, BodyPose, GripperCommand, MotionLimits,
+from ..convert.motion import (ArmJointMove, ArmPose, BodyPose, GripperCommand, MotionLimits,
                              MotorCommand, Se2Goal, VelocityCommand, describe)
 
 
