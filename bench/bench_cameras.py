@@ -110,7 +110,8 @@ def decode_reference(info_file: Path, cameras: list[str], rate: float
     time of one GetImage for all those sources."""
     from bosdyn.client.image import ImageClient, build_image_request
     from spot_bow_ros.spot.cameras import CAMERA_SOURCES
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
     conn = SpotConnection(ConnectionConfig.from_sim_info(str(info_file)))
     conn.connect()
     try:

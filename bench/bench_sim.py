@@ -107,7 +107,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=200)
     args = parser.parse_args()
 
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sim_"))
     proc = start_sim(tmp / "sim.json")

@@ -442,7 +442,8 @@ def test_lease_lost_stops_forwarding_until_reclaimed(sim, tmp_path):
     try:
         # another client takes the lease (like the tablet)
         from bosdyn.client.lease import LeaseClient
-        from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+        from spot_bow_ros.spot.connection import SpotConnection
+        from spot_bow_ros.spot.connection_config import ConnectionConfig
         thief = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="thief"))
         thief.connect()
         try:

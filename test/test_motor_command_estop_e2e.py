@@ -17,7 +17,8 @@ from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from test_motor_command_e2e import Rig
 
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 from waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]

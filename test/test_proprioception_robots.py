@@ -81,7 +81,8 @@ def test_joint_states_from_every_kind_of_robot(arm, licence, transport, listener
 
 def test_stream_joint_count_that_does_not_fit_the_robot_falls_back_in_one_line(tmp_path, caplog):
     """The joint list learned from the robot says 12 joints; the (arm) stream sends 19."""
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
     from spot_bow_ros.spot.state import RobotStateSource
 
     caplog.set_level(logging.INFO, logger="test.state")
@@ -105,7 +106,8 @@ def test_stream_joint_count_that_does_not_fit_the_robot_falls_back_in_one_line(t
 def test_stream_with_a_header_error_falls_back_in_one_line(caplog):
     from bosdyn.api import header_pb2
 
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
     from spot_bow_ros.spot.state import RobotStateSource
 
     caplog.set_level(logging.INFO, logger="test.state2")

@@ -15,7 +15,8 @@ from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.cameras import decode_source_id, depth_plane_distance_m, depth_plane_mask
 from spot_bow_ros.spot.cameras import (DEPTH, DROP, FALLBACK, VISUAL, CameraFetcher, SourceRequest,
                                        depth_request, depth_to_millimetres, status_action, visual_request)
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 from test_spot_cameras_e2e import IMG, Rig
 
 Image = image_pb2.Image

@@ -10,8 +10,8 @@ import pytest
 
 from spot_bow_ros.convert import time as tconv
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import (CONNECTION_PARAMS, ConnectionConfig, ConnectionConfigError, SpotUnreachableError,
-                                          NotConnectedError, SpotAuthenticationError, SpotConnection)
+from spot_bow_ros.spot.connection import SpotUnreachableError, NotConnectedError, SpotAuthenticationError, SpotConnection
+from spot_bow_ros.spot.connection_config import CONNECTION_PARAMS, ConnectionConfig, ConnectionConfigError
 
 OFFSET_S = 100.0
 

@@ -102,7 +102,7 @@ def node_param_specs(bridges: Sequence[BridgeEntry]) -> dict[str, list[ParamSpec
     """Parameters each node of a composed process declares: `spot_bow`, then each bridge's own
     (plus the connection parameters of the bridges that use the robot and `bow_messages` of the
     bridges that speak BOW)."""
-    from ..spot.connection import CONNECTION_PARAMS
+    from ..spot.connection_config import CONNECTION_PARAMS
     from .bow_messages import BOW_PARAMS
 
     specs = {NODE_NAME: list(COMPOSED_PARAMS)}

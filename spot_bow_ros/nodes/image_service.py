@@ -147,7 +147,8 @@ class ImageServiceBridge:
     def __init__(self, node: NodeHandle, connection: Any = None):
         self.node = node
         self.log = LoggerAdapter(node.get_logger())
-        from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection
+        from ..spot.connection import SpotConnection
+        from ..spot.connection_config import CONNECTION_PARAMS, ConnectionConfig
 
         specs = PARAMS if connection is not None else PARAMS + list(CONNECTION_PARAMS)
         p = node.declare_parameters(specs)

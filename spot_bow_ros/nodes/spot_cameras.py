@@ -55,7 +55,8 @@ from ..spot.cameras import (BODY_CAMERAS, CAMERA_SOURCES, DEPTH, DEPTH_REGISTERE
                             depth_request, registered_depth_request, source_name, visual_request)
 from ..spot.depth_clouds import (BODY_FRAME, CloudMerger, DepthClouds, RegisteredPairs, body_tform, depth_array,
                                  rgb_pixels)
-from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
+from ..spot.connection import SpotConnection, SpotConnectionError
+from ..spot.connection_config import CONNECTION_PARAMS, ConnectionConfig
 
 NODE_NAME = "spot_cameras"
 _PIXEL_FORMATS = {"auto": Image.PIXEL_FORMAT_UNKNOWN, "rgb": Image.PIXEL_FORMAT_RGB_U8,
