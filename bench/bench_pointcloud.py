@@ -37,7 +37,7 @@ from spot_bow_ros.ros.qos import QoS  # noqa: E402
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode  # noqa: E402
 from spot_bow_ros.sim.camera_catalogue import catalogue  # noqa: E402
 from spot_bow_ros.sim.camera_scene import render_frame  # noqa: E402
-from spot_bow_ros.spot.cameras import BODY_CAMERAS  # noqa: E402
+from spot_bow_ros.convert.spot_catalogue import BODY_CAMERAS  # noqa: E402
 
 from bench_cameras import start_sim  # noqa: E402  (bench/ is the script's directory)
 

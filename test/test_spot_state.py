@@ -96,7 +96,7 @@ def test_polled_state_drops_hr0_and_keeps_unknown_joints_by_name():
 
 
 def test_stream_checked_against_the_learned_layout():
-    from spot_bow_ros.convert.joints import SPOT_LEG_JOINTS
+    from spot_bow_ros.convert.spot_catalogue import SPOT_LEG_JOINTS
     snap = walking_snapshot(arm=True)
     resp = build_stream_response(snap, [snap])
     with pytest.raises(StateError, match="this robot has 12"):

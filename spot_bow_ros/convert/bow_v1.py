@@ -42,7 +42,8 @@ from google.protobuf.message import DecodeError, Message
 from ..bow import frames
 from ..bow.frames import SDK_V1_CONVENTION
 from .joints import spot_joint_name
-from .motion import (SPOT_ARM_JOINTS, ArmPose, BodyPose, BodyPoseUpdate, GripperCommand, InvalidMotorSample,
+from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
+from .motion import (ArmPose, BodyPose, BodyPoseUpdate, GripperCommand, InvalidMotorSample,
                      MotionLimits, MotorCommand, VelocityCommand, apply_limits)
 from .motor import ConvertedSample, MotorConfig, arm_joint_move, validate_message
 from .spot_urdf import GRIPPER_OPEN_ANGLE, joint_facts
@@ -125,7 +126,7 @@ def raw_joints_to_commands(joints: Sequence[Any], duration_s: float, notes: list
         spot = _spot_name(joint.Name)
         if spot is None:
             raise InvalidMotorSample(f"RawJoints[{i}] '{joint.Name}' is not a Spot joint (arm joints: "
-                                     f"{', '.join('arm0.' + j for j in SPOT_ARM_JOINTS)}, arm0.f1x)")
+                                     f"{', '.join('arm0.' + j for j in SPOT_ARM_JOINT_FIELDS)}, arm0.f1x)")
         if not spot.startswith("arm0."):
             raise InvalidMotorSample(f"RawJoints[{i}] '{joint.Name}': Spot's legs cannot be commanded joint by "
                                      f"joint (its balance controller drives them); use Locomotion and "
@@ -143,11 +144,11 @@ def raw_joints_to_commands(joints: Sequence[Any], duration_s: float, notes: list
             arm[short] = float(joint.Position)
     move = None
     if arm:
-        missing = [j for j in SPOT_ARM_JOINTS if j not in arm]
+        missing = [j for j in SPOT_ARM_JOINT_FIELDS if j not in arm]
         if missing:
             raise InvalidMotorSample(f"RawJoints moves Spot's arm but lacks {', '.join(missing)}: an arm "
-                                     f"joint move needs all of {', '.join(SPOT_ARM_JOINTS)}")
-        move = arm_joint_move([arm[j] for j in SPOT_ARM_JOINTS], duration_s, "RawJoints")
+                                     f"joint move needs all of {', '.join(SPOT_ARM_JOINT_FIELDS)}")
+        move = arm_joint_move([arm[j] for j in SPOT_ARM_JOINT_FIELDS], duration_s, "RawJoints")
     return move, gripper
 
 

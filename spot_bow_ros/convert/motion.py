@@ -15,7 +15,7 @@ z up):
   +x), pitch nose DOWN positive (about +y), yaw left positive (about +z).
 - `ArmPose(frame, position, quaternion, duration_s)`: hand pose in the Spot frame `frame`,
   metres, quaternion (x, y, z, w), move duration in seconds.
-- `ArmJointMove(angles_rad, duration_s)`: Spot arm joints (`SPOT_ARM_JOINTS`) in rad.
+- `ArmJointMove(angles_rad, duration_s)`: Spot arm joints (`spot_catalogue.SPOT_ARM_JOINT_FIELDS`) in rad.
 - `GripperCommand(open_fraction)`: Spot claw, 0 = closed, 1 = fully open.
 
 `apply_limits` clamps a command to `MotionLimits` and reports every `Clamp`; an arm goal beyond
@@ -47,8 +47,6 @@ SPOT_MAX_ANGULAR_VELOCITY = 2.0
 SPOT_BODY_HEIGHT_RANGE = (-0.20, 0.20)
 #: Body orientation range (rad, each of roll, pitch, yaw relative to the footprint).
 SPOT_BODY_ANGLE_MAX = 0.5
-#: Spot arm joint names in the order `ArmJointMove.angles_rad` and BOW `Angles` use.
-SPOT_ARM_JOINTS = ("sh0", "sh1", "el0", "el1", "wr0", "wr1")
 #: Spot arm joint ranges (rad), from the Spot arm URDF.
 SPOT_ARM_JOINT_LIMITS = {
     "sh0": (-2.61799, 3.14159),
@@ -136,7 +134,7 @@ class ArmPose:
 
 @dataclass(frozen=True)
 class ArmJointMove:
-    """Arm joint goal: `angles_rad` in `SPOT_ARM_JOINTS` order, reached in `duration_s`."""
+    """Arm joint goal: `angles_rad` in `SPOT_ARM_JOINT_FIELDS` order, reached in `duration_s`."""
 
     angles_rad: tuple[float, ...]
     duration_s: float

@@ -53,7 +53,8 @@ from google.protobuf.message import DecodeError, Message
 from ..bow import bow_data_pb2 as bow
 from ..bow import frames
 from ..bow.frames import AxisConvention
-from .motion import (SPOT_ARM_JOINT_LIMITS, SPOT_ARM_JOINTS, SPOT_BODY_ANGLE_MAX, SPOT_BODY_HEIGHT_RANGE,
+from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
+from .motion import (SPOT_ARM_JOINT_LIMITS, SPOT_BODY_ANGLE_MAX, SPOT_BODY_HEIGHT_RANGE,
                      SPOT_MAX_ANGULAR_VELOCITY, SPOT_MAX_LINEAR_VELOCITY, ArmJointMove, ArmPose, BodyPose,
                      BodyPoseUpdate, Clamp, GripperCommand, InvalidMotorSample, Locomotion, LocomotionMode, MotionLimits,
                      MotorCommand, Quat, Se2Goal, Vec3, VelocityCommand, apply_limits, clamp_body,
@@ -69,7 +70,7 @@ __all__ = [
     "parse_motor_sample_json", "arm_joint_move", "transform_to_arm_pose", "twist_to_velocity",
     "validate_message", "validate_motor_sample",
     # re-exported from convert.motion
-    "SPOT_ARM_JOINT_LIMITS", "SPOT_ARM_JOINTS", "SPOT_BODY_ANGLE_MAX", "SPOT_BODY_HEIGHT_RANGE",
+    "SPOT_ARM_JOINT_LIMITS", "SPOT_BODY_ANGLE_MAX", "SPOT_BODY_HEIGHT_RANGE",
     "SPOT_MAX_ANGULAR_VELOCITY", "SPOT_MAX_LINEAR_VELOCITY", "ArmJointMove", "ArmPose", "BodyPose",
     "BodyPoseUpdate", "Clamp", "GripperCommand", "InvalidMotorSample", "LocomotionMode", "MotionLimits",
     "Locomotion", "MotorCommand", "Se2Goal", "VelocityCommand", "apply_limits", "clamp_body", "clamp_body_pose",
@@ -324,10 +325,10 @@ def arm_joint_move(angles_rad: Sequence[float], duration_s: float, label: str = 
     """Spot arm joint goal from 6 angles in rad (sh0, sh1, el0, el1, wr0, wr1), checked against
     the joint ranges: out-of-range angles are rejected (probably the wrong units), not clamped."""
     angles = tuple(float(a) for a in angles_rad)
-    if len(angles) != len(SPOT_ARM_JOINTS):
+    if len(angles) != len(SPOT_ARM_JOINT_FIELDS):
         raise InvalidMotorSample(f"{label}.Angles has {len(angles)} values; Spot's arm takes "
-                                 f"{len(SPOT_ARM_JOINTS)} ({', '.join(SPOT_ARM_JOINTS)})")
-    for joint, angle in zip(SPOT_ARM_JOINTS, angles):
+                                 f"{len(SPOT_ARM_JOINT_FIELDS)} ({', '.join(SPOT_ARM_JOINT_FIELDS)})")
+    for joint, angle in zip(SPOT_ARM_JOINT_FIELDS, angles):
         lo, hi = SPOT_ARM_JOINT_LIMITS[joint]
         if not lo <= angle <= hi:
             raise InvalidMotorSample(f"{label}.Angles: {joint} = {angle:.4g} rad is outside Spot's "

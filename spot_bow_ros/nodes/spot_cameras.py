@@ -50,7 +50,8 @@ from ..convert.camera_info import camera_model_of_source
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import QoS
-from ..spot.cameras import (BODY_CAMERAS, CAMERA_SOURCES, DEPTH, DEPTH_REGISTERED, VISUAL, CameraFetcher,
+from ..convert.spot_catalogue import BODY_CAMERAS
+from ..spot.cameras import (CAMERA_SOURCES, DEPTH, DEPTH_REGISTERED, VISUAL, CameraFetcher,
                             FetchSchedule, Image, SourceRequest, SpotImage, ThrottledErrors, camera_model,
                             depth_request, registered_depth_request, source_name, visual_request)
 from ..spot.depth_clouds import (BODY_FRAME, CloudMerger, DepthClouds, RegisteredPairs, body_tform, depth_array,
@@ -75,7 +76,7 @@ def decode_threads(param: int, cores: int | None = None) -> int:
 
 
 PARAMS = [
-    ParamSpec("cameras", ["frontleft", "frontright", "left", "right", "back", "hand"],
+    ParamSpec("cameras", [*BODY_CAMERAS, "hand"],
               f"Cameras to bridge (any of {', '.join(CAMERA_SOURCES)}); ones the robot lacks are skipped "
               "with a warning"),
     ParamSpec("rate", 15.0, "Fetch rate in Hz for every camera (applied live)", min=0.1, max=60.0, live=True),

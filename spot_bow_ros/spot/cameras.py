@@ -40,6 +40,7 @@ from bosdyn.client.image import ImageClient, build_image_request
 
 from ..convert import images as imconv
 from ..convert.camera_info import camera_model_of_source
+from ..convert.spot_catalogue import BODY_CAMERAS
 
 Image = image_pb2.Image
 
@@ -52,7 +53,6 @@ CAMERA_SOURCES: dict[str, tuple[str, str]] = {
     "back": ("back_fisheye_image", "back_depth"),
     "hand": ("hand_color_image", "hand_depth"),
 }
-BODY_CAMERAS = ("frontleft", "frontright", "left", "right", "back")
 #: ROS camera name -> the robot's depth source registered to (resampled into) the visual camera
 REGISTERED_DEPTH_SOURCES: dict[str, str] = {
     **{cam: f"{cam}_depth_in_visual_frame" for cam in BODY_CAMERAS},
