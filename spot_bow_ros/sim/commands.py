@@ -21,21 +21,26 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from bosdyn.api import (arm_command_pb2, basic_command_pb2, gripper_command_pb2, lease_pb2, power_pb2,
-                        robot_command_pb2, robot_command_service_pb2_grpc)
-from bosdyn.api import robot_state_pb2
+from bosdyn.api import (
+    arm_command_pb2,
+    basic_command_pb2,
+    gripper_command_pb2,
+    lease_pb2,
+    power_pb2,
+    robot_command_pb2,
+    robot_command_service_pb2_grpc,
+    robot_state_pb2,
+)
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from google.protobuf import any_pb2, descriptor
 
 from ..convert.spot_catalogue import SPOT_ARM_JOINT_FIELDS
+from .body import RobotBody
 from .geometry import Pose, rpy_from_quat
 from .headers import CODE_INVALID_REQUEST, fill_response_header
 from .physics import ARM_STOW, GRIPPER_OPEN_ANGLE, VISION_TFORM_ODOM
-
-if TYPE_CHECKING:
-    from .robot import SimRobot
 
 Resp = robot_command_pb2.RobotCommandResponse
 FB = basic_command_pb2.RobotCommandFeedbackStatus
@@ -138,7 +143,7 @@ class _Entry:
 class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceServicer):
     """bosdyn.api.RobotCommandService acting on a `SimRobot`."""
 
-    def __init__(self, robot: "SimRobot"):
+    def __init__(self, robot: RobotBody):
         self.robot = robot
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
