@@ -68,8 +68,7 @@ def payload_bench(conn, n: int) -> list[float]:
     import grpc
     import numpy as np
     from bosdyn.api import image_pb2, image_service_pb2_grpc
-    from bosdyn.client.image_service_helpers import (CameraBaseImageServicer, CameraInterface,
-                                                     VisualImageSource)
+    from bosdyn.client.image_service_helpers import CameraBaseImageServicer, CameraInterface, VisualImageSource
 
     frame = np.random.default_rng(0).integers(0, 255, (480, 640), np.uint8)
     jpeg = cv2.imencode(".jpg", frame)[1].tobytes()

@@ -8,8 +8,15 @@ import pytest
 from google.protobuf import json_format
 
 from spot_bow_ros.convert import bow_v1 as c
-from spot_bow_ros.convert.motion import (ArmJointMove, ArmPose, BodyPose, GripperCommand, InvalidMotorSample,
-                                         MotionLimits, VelocityCommand)
+from spot_bow_ros.convert.motion import (
+    ArmJointMove,
+    ArmPose,
+    BodyPose,
+    GripperCommand,
+    InvalidMotorSample,
+    MotionLimits,
+    VelocityCommand,
+)
 from spot_bow_ros.convert.motor import MotorConfig
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")

@@ -249,7 +249,7 @@ JSONISH = st.recursive(
 def _drive(bridge, fn, arg):
     try:
         outcome = fn(arg)
-    except Exception as exc:  # the property: the input handler never raises
+    except Exception as exc:  # noqa: BLE001 - the property: the input handler never raises
         pytest.fail(f"input handler raised {type(exc).__name__}: {exc}")
     assert outcome.status in ("sent", "failed", "rejected", "disabled", "not_ready", "nothing", "playback")
     return outcome

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+from sim_client import snapshot_with_joints
 from waiting import wait_until
 
 from spot_bow_ros.convert.joints import friendly_joint_name
@@ -22,7 +23,6 @@ from spot_bow_ros.ros.qos import DEFAULT
 from spot_bow_ros.ros.standalone import StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
-from sim_client import snapshot_with_joints
 
 DOMAIN = int(os.environ["ROS_DOMAIN_ID"])
 LEGS_URDF = [f"{side}_{j}" for side in ("front_left", "front_right", "rear_left", "rear_right")

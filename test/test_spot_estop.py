@@ -12,8 +12,16 @@ from bosdyn.client import power as bd_power
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig
-from spot_bow_ros.spot.estop import (CUT, NONE, SETTLE_THEN_CUT, SoftwareEstop, active_foreign_endpoints,
-                                     level_name, power_refusal, status_summary)
+from spot_bow_ros.spot.estop import (
+    CUT,
+    NONE,
+    SETTLE_THEN_CUT,
+    SoftwareEstop,
+    active_foreign_endpoints,
+    level_name,
+    power_refusal,
+    status_summary,
+)
 
 BF = robot_state_pb2.BehaviorFault
 

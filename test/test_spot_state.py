@@ -18,8 +18,14 @@ from spot_bow_ros.bow.frames import AxisConvention
 from spot_bow_ros.sim.frames import fill_frame_tree
 from spot_bow_ros.sim.physics import SpotPhysics
 from spot_bow_ros.sim.state import build_robot_state, build_stream_response
-from spot_bow_ros.spot.state import (StateError, _frame_pose, proprioception_from_sample, sample_from_robot_state,
-                                     sample_from_stream, sensor_frame_from_capture)
+from spot_bow_ros.spot.state import (
+    StateError,
+    _frame_pose,
+    proprioception_from_sample,
+    sample_from_robot_state,
+    sample_from_stream,
+    sensor_frame_from_capture,
+)
 
 
 def walking_snapshot(arm=True):

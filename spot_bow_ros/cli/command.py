@@ -25,7 +25,6 @@ from types import ModuleType
 from .. import __version__
 from ..ros.cli_args import option_hint
 
-
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 
 
@@ -111,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_broken_pipe()
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+    except Exception as exc:
         log = logging.getLogger("spot_bow_ros")
         if level == "debug":
             log.exception(f"{args.command} failed")

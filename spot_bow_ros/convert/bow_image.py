@@ -30,8 +30,9 @@ What the BOW document says, and the choices made where it says nothing:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np

@@ -33,8 +33,9 @@ MotorSample v1 -> Spot (`motor_sample_v1_to_command`):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -42,10 +43,19 @@ from google.protobuf.message import DecodeError, Message
 from ..bow import frames
 from ..bow.frames import SDK_V1_CONVENTION
 from .joints import spot_joint_name
-from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
-from .motion import (ArmPose, BodyPose, BodyPoseUpdate, GripperCommand, InvalidMotorSample,
-                     MotionLimits, MotorCommand, VelocityCommand, apply_limits)
+from .motion import (
+    ArmPose,
+    BodyPose,
+    BodyPoseUpdate,
+    GripperCommand,
+    InvalidMotorSample,
+    MotionLimits,
+    MotorCommand,
+    VelocityCommand,
+    apply_limits,
+)
 from .motor import ConvertedSample, MotorConfig, arm_joint_move, validate_message
+from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
 from .spot_urdf import GRIPPER_OPEN_ANGLE, joint_facts
 
 Vec3 = tuple[float, float, float]

@@ -13,7 +13,8 @@ An uncalibrated camera has `k[0] == 0` (image_geometry and camera_info_manager t
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import yaml
 

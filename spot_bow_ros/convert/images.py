@@ -27,7 +27,8 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -158,8 +159,8 @@ def array_from_image_msg(msg: Any, desired_encoding: str = PASSTHROUGH) -> np.nd
     """Pixels of a `sensor_msgs/Image` (cv_bridge `imgmsg_to_cv2`).
 
     `passthrough` gives a view of the message data (no copy; read-only when the data is
-    `bytes`; rows padded beyond `width` are cut off by a strided view). Any other `desired_encoding` converts as cv_bridge
-    does and returns a new array. Shape `(height, width)` for one channel, else
+    `bytes`; rows padded beyond `width` are cut off by a strided view). Any other
+    `desired_encoding` converts as cv_bridge does and returns a new array. Shape `(height, width)` for one channel, else
     `(height, width, channels)`; values in the message's units (e.g. `16UC1` millimetres).
     """
     encoding = str(msg.encoding)

@@ -22,12 +22,20 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..bow import bow_data_pb2 as bow
-from ..bow.frames import (DEFAULT_CONVENTION, AxisConvention, angular_velocity_bow_to_ros,
-                          angular_velocity_ros_to_bow, position_bow_to_ros, position_ros_to_bow,
-                          quaternion_bow_to_ros, quaternion_ros_to_bow)
+from ..bow.frames import (
+    DEFAULT_CONVENTION,
+    AxisConvention,
+    angular_velocity_bow_to_ros,
+    angular_velocity_ros_to_bow,
+    position_bow_to_ros,
+    position_ros_to_bow,
+    quaternion_bow_to_ros,
+    quaternion_ros_to_bow,
+)
 from .rosmsg import NOT_PROVIDED9, ZERO9, builder_for
 
 MessageFactory = Callable[..., Any]

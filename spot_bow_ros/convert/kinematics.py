@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -109,7 +109,7 @@ class KinematicModel:
         self.root = roots[0]
 
     @classmethod
-    def from_urdf(cls, xml_text: str) -> "KinematicModel":
+    def from_urdf(cls, xml_text: str) -> KinematicModel:
         try:
             robot = ET.fromstring(xml_text)
         except ET.ParseError as exc:

@@ -100,7 +100,7 @@ class BodyPose:
     pitch: float = 0.0
     yaw: float = 0.0
 
-    def apply(self, update: "BodyPoseUpdate | None") -> "BodyPose":
+    def apply(self, update: BodyPoseUpdate | None) -> BodyPose:
         """This pose with the parts `update` sets replaced (unset parts unchanged)."""
         if update is None:
             return self
@@ -190,9 +190,11 @@ class MotionLimits:
     def __post_init__(self) -> None:
         problems = []
         if not 0.0 <= self.max_linear_velocity <= SPOT_MAX_LINEAR_VELOCITY:
-            problems.append(f"max_linear_velocity {self.max_linear_velocity} outside [0, {SPOT_MAX_LINEAR_VELOCITY}] m/s")
+            problems.append(f"max_linear_velocity {self.max_linear_velocity} outside "
+                            f"[0, {SPOT_MAX_LINEAR_VELOCITY}] m/s")
         if not 0.0 <= self.max_angular_velocity <= SPOT_MAX_ANGULAR_VELOCITY:
-            problems.append(f"max_angular_velocity {self.max_angular_velocity} outside [0, {SPOT_MAX_ANGULAR_VELOCITY}] rad/s")
+            problems.append(f"max_angular_velocity {self.max_angular_velocity} outside "
+                            f"[0, {SPOT_MAX_ANGULAR_VELOCITY}] rad/s")
         lo, hi = SPOT_BODY_HEIGHT_RANGE
         if not lo <= self.min_body_height <= self.max_body_height <= hi:
             problems.append(f"body height range [{self.min_body_height}, {self.max_body_height}] m "
@@ -204,7 +206,8 @@ class MotionLimits:
         if not (self.max_goal_distance >= 0 and self.max_goal_yaw >= 0 and self.max_arm_reach > 0):
             problems.append("goal distance, goal yaw and arm reach limits must be positive")
         if not 0.0 < self.min_move_duration <= self.max_move_duration:
-            problems.append(f"move duration range [{self.min_move_duration}, {self.max_move_duration}] s must be ordered and positive")
+            problems.append(f"move duration range [{self.min_move_duration}, {self.max_move_duration}] s "
+                            "must be ordered and positive")
         if any(not math.isfinite(getattr(self, f)) for f in self.__dataclass_fields__):
             problems.append("limits must be finite")
         if problems:
@@ -298,7 +301,8 @@ def clamp_body_pose(pose: BodyPose, limits: MotionLimits) -> tuple[BodyPose, lis
     return BodyPose(update.height, roll, pitch, yaw), clamps
 
 
-def clamp_duration(duration_s: float, limits: MotionLimits, what: str = "arm move duration (s)") -> tuple[float, list[Clamp]]:
+def clamp_duration(duration_s: float, limits: MotionLimits,
+                   what: str = "arm move duration (s)") -> tuple[float, list[Clamp]]:
     """Arm move duration (s) to [min_move_duration, max_move_duration]."""
     clipped = _clip(duration_s, limits.min_move_duration, limits.max_move_duration)
     return clipped, ([Clamp(what, duration_s, clipped, "arm")] if clipped != duration_s else [])
@@ -361,7 +365,8 @@ def describe(cmd: MotorCommand) -> str:
         if cmd.body.height is not None:
             parts.append(f"height {cmd.body.height:+.3f} m")
         if cmd.body.orientation is not None:
-            parts.append("body rpy (%.3f, %.3f, %.3f) rad" % cmd.body.orientation)
+            roll, pitch, yaw = cmd.body.orientation
+            parts.append(f"body rpy ({roll:.3f}, {pitch:.3f}, {yaw:.3f}) rad")
     if isinstance(cmd.arm, ArmPose):
         parts.append(f"arm pose in {cmd.arm.frame}")
     elif isinstance(cmd.arm, ArmJointMove):

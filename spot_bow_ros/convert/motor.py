@@ -19,8 +19,8 @@ Meaning of a `MotorSample` (`bow_data.proto` declares every scalar with explicit
   Only the ground-plane parts are used (forward, lateral, yaw); the vertical translation and
   the roll/pitch parts are ignored and listed in `MotorCommand.notes`.
 - `Head` (X yaw look-right+, Y pitch look-up+, Z roll lean-right+, radians: the schema gives no
-  unit field; beyond ±pi is rejected as the wrong units) -> body orientation. `OperatingHeight` (metres above the floor) -> body height
-  offset = OperatingHeight - `MotorConfig.nominal_body_height`.
+  unit field; beyond ±pi is rejected as the wrong units) -> body orientation. `OperatingHeight`
+  (metres above the floor) -> body height offset = OperatingHeight - `MotorConfig.nominal_body_height`.
 - `EndEffectors` (Spot has one arm; an end effector is the arm when it is the first entry
   without a name or is named one of `ARM_NAMES`): skipped unless `Enabled` is true (a plain
   proto3 peer cannot send `false`, so unset = false = skipped, as documented). ControlMode IK
@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
@@ -53,12 +53,37 @@ from google.protobuf.message import DecodeError, Message
 from ..bow import bow_data_pb2 as bow
 from ..bow import frames
 from ..bow.frames import AxisConvention
+from .motion import (
+    SPOT_ARM_JOINT_LIMITS,
+    SPOT_BODY_ANGLE_MAX,
+    SPOT_BODY_HEIGHT_RANGE,
+    SPOT_MAX_ANGULAR_VELOCITY,
+    SPOT_MAX_LINEAR_VELOCITY,
+    ArmJointMove,
+    ArmPose,
+    BodyPose,
+    BodyPoseUpdate,
+    Clamp,
+    GripperCommand,
+    InvalidMotorSample,
+    Locomotion,
+    LocomotionMode,
+    MotionLimits,
+    MotorCommand,
+    Quat,
+    Se2Goal,
+    Vec3,
+    VelocityCommand,
+    apply_limits,
+    clamp_body,
+    clamp_body_pose,
+    clamp_duration,
+    clamp_se2_goal,
+    clamp_velocity,
+    describe,
+    within_limits,
+)
 from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
-from .motion import (SPOT_ARM_JOINT_LIMITS, SPOT_BODY_ANGLE_MAX, SPOT_BODY_HEIGHT_RANGE,
-                     SPOT_MAX_ANGULAR_VELOCITY, SPOT_MAX_LINEAR_VELOCITY, ArmJointMove, ArmPose, BodyPose,
-                     BodyPoseUpdate, Clamp, GripperCommand, InvalidMotorSample, Locomotion, LocomotionMode, MotionLimits,
-                     MotorCommand, Quat, Se2Goal, Vec3, VelocityCommand, apply_limits, clamp_body,
-                     clamp_body_pose, clamp_duration, clamp_se2_goal, clamp_velocity, describe, within_limits)
 
 # TODO phase 2 (issue 22): the motion-command names below are re-exported for callers that still
 # import them from here (nodes/motor_command.py, in flight on another branch); new code imports
@@ -263,8 +288,9 @@ def operating_height_to_offset(operating_height: float, nominal_body_height: flo
     return float(operating_height) - float(nominal_body_height)
 
 
-def end_effectors_to_commands(effectors: Sequence[bow.EndEffector], config: MotorConfig,
-                              notes: list[str] | None = None) -> tuple[ArmPose | ArmJointMove | None, GripperCommand | None]:
+def end_effectors_to_commands(
+        effectors: Sequence[bow.EndEffector], config: MotorConfig,
+        notes: list[str] | None = None) -> tuple[ArmPose | ArmJointMove | None, GripperCommand | None]:
     """BOW EndEffectors -> (arm goal, gripper goal) for Spot's single arm."""
     notes = notes if notes is not None else []
     arm: ArmPose | ArmJointMove | None = None

@@ -14,9 +14,10 @@ params file under `spot_bow:` or `/**:`, or `-p enable_webcam:=false`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from ..ros.node_api import NodeHandle
 from ..ros.params import ParamSpec, validate_all

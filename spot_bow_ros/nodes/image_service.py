@@ -27,8 +27,14 @@ from typing import Any
 from ..ros.node_api import NodeHandle
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import QoS, Reliability
-from ..spot.image_service import (DEFAULT_AUTHORITY, DEFAULT_SERVICE_NAME, SERVICE_TYPE,
-                                  ImageServiceServer, LatestFrameCamera, RosImageServicer)
+from ..spot.image_service import (
+    DEFAULT_AUTHORITY,
+    DEFAULT_SERVICE_NAME,
+    SERVICE_TYPE,
+    ImageServiceServer,
+    LatestFrameCamera,
+    RosImageServicer,
+)
 from ..spot.image_service_frames import FrameError, frame_from_compressed, frame_from_image
 from ..spot.service_registration import LiveClient, ServiceRegistration
 

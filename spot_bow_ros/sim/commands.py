@@ -20,8 +20,8 @@ import itertools
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from bosdyn.api import (
     arm_command_pb2,

@@ -30,13 +30,7 @@ from .estop import LEVEL_NONE
 from .frames import fill_frame_tree
 from .geometry import Pose
 from .headers import fill_response_header
-from .physics import (
-    ARM_JOINT_NAMES,
-    FEET,
-    LEG_JOINT_NAMES,
-    POLLED_ARM_JOINT_NAMES,
-    Snapshot,
-)
+from .physics import ARM_JOINT_NAMES, FEET, LEG_JOINT_NAMES, POLLED_ARM_JOINT_NAMES, Snapshot
 
 RS = robot_state_pb2
 PowerState = RS.PowerState

@@ -26,8 +26,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from bosdyn.client import exceptions as bd_exc
 from bosdyn.client import lease as bd_lease
@@ -40,9 +41,18 @@ from bosdyn.client.robot_command import RobotCommandBuilder, RobotCommandClient
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.geometry import EulerZXY
 
+from ..convert.motion import (
+    ArmJointMove,
+    ArmPose,
+    BodyPose,
+    GripperCommand,
+    MotionLimits,
+    MotorCommand,
+    Se2Goal,
+    VelocityCommand,
+    describe,
+)
 from .connection import SpotConnectionError
-from ..convert.motion import (ArmJointMove, ArmPose, BodyPose, GripperCommand, MotionLimits,
-                             MotorCommand, Se2Goal, VelocityCommand, describe)
 
 
 class CommanderError(Exception):

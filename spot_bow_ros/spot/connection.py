@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import bosdyn.client
 from bosdyn.client.auth import InvalidLoginError, InvalidTokenError
 from bosdyn.client.exceptions import Error as BosdynError
-from bosdyn.client.payload_registration import (InvalidPayloadCredentialsError,
-                                                PayloadNotAuthorizedError,
-                                                PayloadRegistrationClient)
+from bosdyn.client.payload_registration import (
+    InvalidPayloadCredentialsError,
+    PayloadNotAuthorizedError,
+    PayloadRegistrationClient,
+)
 from bosdyn.client.robot import UnregisteredServiceNameError
 from bosdyn.client.robot_id import RobotIdClient
 from bosdyn.client.robot_state import RobotStateStreamingClient
@@ -39,10 +42,24 @@ from bosdyn.client.time_sync import TimedOutError as TimeSyncTimedOutError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..convert import time as tconv
-from .connection_config import (AUTH_METHODS, CONNECTION_PARAMS, ENV_PASSWORD, ENV_USERNAME, ConnectionConfig,
-                                ConnectionConfigError, read_password_file, read_payload_credentials)
-from .connection_diagnosis import (LOGIN_LOCKOUT_ATTEMPTS, TimeSyncNotEstablished, diagnose_endpoint, error_reason,
-                                   is_transport_failure, time_sync_status)
+from .connection_config import (
+    AUTH_METHODS,
+    CONNECTION_PARAMS,
+    ENV_PASSWORD,
+    ENV_USERNAME,
+    ConnectionConfig,
+    ConnectionConfigError,
+    read_password_file,
+    read_payload_credentials,
+)
+from .connection_diagnosis import (
+    LOGIN_LOCKOUT_ATTEMPTS,
+    TimeSyncNotEstablished,
+    diagnose_endpoint,
+    error_reason,
+    is_transport_failure,
+    time_sync_status,
+)
 
 # TODO phase 2 (issue 22): the configuration names are re-exported for callers still importing them
 # from here (nodes/motor_command.py, nodes/proprioception.py, cli/run.py in flight on other
@@ -144,7 +161,7 @@ class SpotConnection:
 
     # -- sharing ----------------------------------------------------------------------------
     @classmethod
-    def shared(cls, config: ConnectionConfig, logger=None) -> "SpotConnection":
+    def shared(cls, config: ConnectionConfig, logger=None) -> SpotConnection:
         """The process-wide connection for `config` (created on first use, reference counted).
 
         Each caller calls `shutdown()` once; the last one really shuts it down.
@@ -395,7 +412,8 @@ class SpotConnection:
         """None if the robot answers and time sync runs; else the reason."""
         thread = session.time_sync
         if thread.stopped:
-            return f"time sync stopped ({error_reason(thread.thread_exception) if thread.thread_exception else 'no reason'})"
+            why = error_reason(thread.thread_exception) if thread.thread_exception else "no reason"
+            return f"time sync stopped ({why})"
         try:
             client = session.robot.ensure_client(RobotIdClient.default_service_name)
             client.get_id(timeout=max(1.0, self.config.health_check_interval))
@@ -533,7 +551,7 @@ class SpotConnection:
         if was_connected:
             self._log.info(f"disconnected from Spot at {self.config.address}")
 
-    def __enter__(self) -> "SpotConnection":
+    def __enter__(self) -> SpotConnection:
         self.connect()
         return self
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..ros.params import ParamSpec
 
@@ -119,7 +120,7 @@ class ConnectionConfig:
     def address(self) -> str:
         return f"{self.hostname}:{self.port}"
 
-    def validate(self) -> "ConnectionConfig":
+    def validate(self) -> ConnectionConfig:
         """Return self, or raise ConnectionConfigError naming what is missing."""
         if not self.hostname:
             raise ConnectionConfigError("no robot hostname: set the 'hostname' (or 'sim_info_file') parameter")
@@ -140,7 +141,7 @@ class ConnectionConfig:
         return self
 
     @classmethod
-    def from_params(cls, values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> "ConnectionConfig":
+    def from_params(cls, values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ConnectionConfig:
         """Config from declared parameter values (names of CONNECTION_PARAMS; missing = default).
 
         A `sim_info_file` fills hostname, port, ca_cert and credentials. Otherwise an empty
@@ -169,7 +170,7 @@ class ConnectionConfig:
                    payload_guid=guid, payload_secret=secret, **tuning).validate()
 
     @classmethod
-    def from_sim_info(cls, source: str | os.PathLike | Mapping[str, Any], **overrides) -> "ConnectionConfig":
+    def from_sim_info(cls, source: str | os.PathLike | Mapping[str, Any], **overrides) -> ConnectionConfig:
         """Config from a simulator info file (path) or its dict (`SimulatedSpot.info`).
 
         Uses username/password unless `auth_method="payload"` is given.
@@ -189,7 +190,7 @@ class ConnectionConfig:
             fields["auth_method"] = "password"  # the info file has both; payload only if asked
         return cls(**fields).validate()
 
-    def reload(self) -> "ConnectionConfig":
+    def reload(self) -> ConnectionConfig:
         """This config with the sim info file re-read (unchanged without a sim info file)."""
         if not self.sim_info_file or not Path(self.sim_info_file).is_file():
             return self  # no file, or a simulator between runs: keep the last known settings

@@ -13,7 +13,6 @@ from bosdyn.client.time_sync import TimeSyncError
 from .connection_config import ConnectionConfig
 
 
-
 def error_reason(err: BaseException) -> str:
     """A one-line description of an error (bosdyn errors carry long multi-line texts)."""
     text = str(err).strip().splitlines()
@@ -80,7 +79,7 @@ def diagnose_endpoint(config: ConnectionConfig, ca_pem: bytes | None, timeout: f
         return f"cannot resolve robot host '{host}' (port {port}): {err.strerror or err}"
     try:
         sock = socket.create_connection(addresses[0][4][:2], timeout=timeout)
-    except socket.timeout:
+    except TimeoutError:
         return f"robot at {host}:{port} does not answer (no reply within {timeout:g} s; wrong address or port?)"
     except OSError as err:
         return f"robot at {host}:{port} does not answer: {(err.strerror or str(err)).lower()}"
