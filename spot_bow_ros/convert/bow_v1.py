@@ -54,7 +54,7 @@ from .motion import (
     VelocityCommand,
     apply_limits,
 )
-from .motor import ConvertedSample, MotorConfig, arm_joint_move, validate_message
+from .motor import ConvertedSample, MotorConfig, arm_joint_move, is_repeated, validate_message
 from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
 from .spot_urdf import GRIPPER_OPEN_ANGLE, joint_facts
 
@@ -215,8 +215,8 @@ def objective_to_arm_pose(obj: Any, index: int, v1: ModuleType, config: MotorCon
     position = frames.position_bow_to_ros(vector3_tuple(t.Position), SDK_V1_CONVENTION)
     quat = frames.euler_bow_to_quaternion_ros(vector3_tuple(t.EulerAngles), SDK_V1_CONVENTION)
     norm = math.sqrt(sum(c * c for c in quat))
-    quat = tuple(c / norm for c in quat)
-    return ArmPose(frame=frame, position=tuple(float(c) for c in position), quaternion=quat,
+    quat = (quat[0] / norm, quat[1] / norm, quat[2] / norm, quat[3] / norm)
+    return ArmPose(frame=frame, position=(float(position[0]), float(position[1]), float(position[2])), quaternion=quat,
                    duration_s=float(duration))
 
 
@@ -272,14 +272,9 @@ def motor_sample_v1_to_command(sample: Any, v1: ModuleType, config: MotorConfig 
 def _present(msg: Message, name: str) -> bool:
     fd = msg.DESCRIPTOR.fields_by_name[name]
     value = getattr(msg, name)
-    if fd.message_type is not None and not _repeated(fd):
-        return msg.HasField(name)
-    return bool(len(value)) if _repeated(fd) else bool(value)
-
-
-def _repeated(fd: Any) -> bool:
-    flag = getattr(fd, "is_repeated", None)
-    return bool(flag) if flag is not None else fd.label == fd.LABEL_REPEATED
+    if fd.message_type is not None and not is_repeated(fd):
+        return bool(msg.HasField(name))
+    return bool(len(value)) if is_repeated(fd) else bool(value)
 
 
 def convert_motor_sample_v1(sample: Any, v1: ModuleType, config: MotorConfig, limits: MotionLimits,

@@ -149,7 +149,7 @@ def _channels_of(array: np.ndarray) -> int:
     if array.ndim == 2:
         return 1
     if array.ndim == 3:
-        return array.shape[2]
+        return int(array.shape[2])
     raise ImageEncodingError(f"an image array must have 2 or 3 dimensions, got shape {array.shape}")
 
 
@@ -178,6 +178,7 @@ def array_from_image_msg(msg: Any, desired_encoding: str = PASSTHROUGH) -> np.nd
         raise ImageEncodingError(
             f"image data has {buf.size} bytes, {height} rows of step {step} need {step * height}")
     shape = (height, width) if channels == 1 else (height, width, channels)
+    image: np.ndarray
     if step == row_bytes:
         image = buf[:height * step].view(dtype).reshape(shape)
     else:  # padded rows: a strided view that skips the padding
@@ -224,7 +225,8 @@ def _header(make: MessageFactory, stamp: Stamp, frame_id: str) -> Any:
                 frame_id=frame_id)
 
 
-def image_msg_from_buffer(make: MessageFactory, data: bytes, height: int, width: int, encoding: str,
+def image_msg_from_buffer(make: MessageFactory, data: bytes | bytearray | memoryview, height: int, width: int,
+                          encoding: str,
                           stamp: Stamp = (0, 0), frame_id: str = "", step: int | None = None,
                           is_bigendian: bool = False) -> Any:
     """`sensor_msgs/Image` around pixel bytes as they are (no copy: e.g. a robot's RAW image).
@@ -270,7 +272,7 @@ def image_msg_from_array(make: MessageFactory, array: np.ndarray, encoding: str 
     height = array.shape[0]
     data: bytes | memoryview
     if not copy and array.flags.c_contiguous:
-        data = memoryview(array).cast("B")
+        data = array.data.cast("B")
     else:
         data = array.tobytes()
     return make("sensor_msgs/msg/Image", header=_header(make, stamp, frame_id), height=int(height),
@@ -286,7 +288,7 @@ def convert_encoding(array: np.ndarray, src_encoding: str, dst_encoding: str) ->
     Raises ImageEncodingError for conversions cv_bridge refuses (e.g. `16UC1` -> `bgr8`).
     """
     if src_encoding == dst_encoding:
-        return array.copy()
+        return np.array(array, copy=True)
     src_dtype, src_channels = encoding_info(src_encoding)
     dst_dtype, dst_channels = encoding_info(dst_encoding)
     src_fmt, dst_fmt = _FORMAT.get(src_encoding), _FORMAT.get(dst_encoding)
@@ -330,7 +332,7 @@ def _convert_to(image: np.ndarray, dtype: np.dtype, scale: float) -> np.ndarray:
     for integer targets (OpenCV's saturate_cast)."""
     dtype = np.dtype(dtype)
     if scale == 1.0 and image.dtype == dtype:
-        return image.copy()
+        return np.array(image, copy=True)
     values = image.astype(np.float64) * scale if scale != 1.0 or np.issubdtype(dtype, np.integer) else image
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
@@ -365,8 +367,8 @@ def encode_jpeg(array: np.ndarray, encoding: str, quality: int = 90) -> bytes:
     return buf.tobytes()
 
 
-def compressed_msg_from_jpeg(make: MessageFactory, jpeg: bytes, encoding: str, stamp: Stamp = (0, 0),
-                             frame_id: str = "") -> Any:
+def compressed_msg_from_jpeg(make: MessageFactory, jpeg: bytes | bytearray | memoryview, encoding: str,
+                             stamp: Stamp = (0, 0), frame_id: str = "") -> Any:
     """`sensor_msgs/CompressedImage` carrying `jpeg` untouched (no decode, no re-encode).
 
     `encoding` is the encoding of the image the JPEG holds (`bgr8` for colour, `mono8` for grey).

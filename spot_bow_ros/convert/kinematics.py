@@ -137,12 +137,14 @@ class KinematicModel:
             norm = math.sqrt(sum(a * a for a in axis))
             if kind != "fixed" and not norm > 0:
                 raise UrdfError(f"joint {name}: zero axis")
-            axis = tuple(a / norm for a in axis) if norm > 0 else axis
+            unit = (axis[0] / norm, axis[1] / norm, axis[2] / norm) if norm > 0 else (axis[0], axis[1], axis[2])
             limit = el.find("limit")
-            lower = float(limit.get("lower")) if limit is not None and limit.get("lower") else None
-            upper = float(limit.get("upper")) if limit is not None and limit.get("upper") else None
+            lower_text = limit.get("lower") if limit is not None else None
+            upper_text = limit.get("upper") if limit is not None else None
+            lower = float(lower_text) if lower_text else None
+            upper = float(upper_text) if upper_text else None
             joints.append(Joint(name, kind, parent.get("link", ""), child.get("link", ""),
-                                (xyz, quat_from_rpy(*rpy)), axis, lower, upper))
+                                ((xyz[0], xyz[1], xyz[2]), quat_from_rpy(*rpy)), unit, lower, upper))
         return cls(robot.get("name", ""), joints, links)
 
     # -- transforms ---------------------------------------------------------------------------

@@ -297,6 +297,7 @@ def clamp_body(update: BodyPoseUpdate, limits: MotionLimits) -> tuple[BodyPoseUp
 def clamp_body_pose(pose: BodyPose, limits: MotionLimits) -> tuple[BodyPose, list[Clamp]]:
     """A full BodyPose within the limits (e.g. the initial pose from parameters)."""
     update, clamps = clamp_body(BodyPoseUpdate(pose.height, (pose.roll, pose.pitch, pose.yaw)), limits)
+    assert update.height is not None and update.orientation is not None  # clamp_body keeps what is set
     roll, pitch, yaw = update.orientation
     return BodyPose(update.height, roll, pitch, yaw), clamps
 

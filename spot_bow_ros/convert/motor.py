@@ -90,7 +90,8 @@ from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
 # them from `convert.motion`.
 __all__ = [
     "ARM_NAMES", "ARM_ROOT_FRAMES", "ConvertedSample", "MotorConfig", "check_action_name", "convert_motor_sample",
-    "end_effectors_to_commands", "gripper_to_command", "head_to_body_orientation", "locomotion_to_command",
+    "end_effectors_to_commands", "gripper_to_command", "head_to_body_orientation", "is_repeated",
+    "locomotion_to_command",
     "motor_sample_to_command", "operating_height_to_offset", "parse_motor_sample", "parse_motor_sample_binary",
     "parse_motor_sample_json", "arm_joint_move", "transform_to_arm_pose", "twist_to_velocity",
     "validate_message", "validate_motor_sample",
@@ -172,7 +173,7 @@ def validate_message(msg: Message, path: str) -> None:
 def _validate_message(msg: Message, path: str) -> None:
     for fd, value in msg.ListFields():
         where = f"{path}.{fd.name}"
-        repeated = _is_repeated(fd)
+        repeated = is_repeated(fd)
         values = list(value) if repeated else [value]
         for i, item in enumerate(values):
             at = f"{where}[{i}]" if repeated else where
@@ -188,12 +189,13 @@ def _validate_message(msg: Message, path: str) -> None:
                         f"({', '.join(v.name for v in fd.enum_type.values)})")
 
 
-def _is_repeated(fd: FieldDescriptor) -> bool:
+def is_repeated(fd: FieldDescriptor) -> bool:
+    """True for a repeated protobuf field (any protobuf version)."""
     # protobuf >= 5.x has `is_repeated`; 7.x removed `label`; older ones only have `label`.
     flag = getattr(fd, "is_repeated", None)
     if flag is not None:
         return bool(flag)
-    return fd.label == FieldDescriptor.LABEL_REPEATED
+    return bool(fd.label == FieldDescriptor.LABEL_REPEATED)
 
 
 def _short(exc: BaseException) -> str:
@@ -391,7 +393,7 @@ def transform_to_arm_pose(transform: bow.Transform, duration_s: float,
         quat = _normalized(frames.euler_bow_to_quaternion_ros(euler, convention=convention))
     else:
         quat = (0.0, 0.0, 0.0, 1.0)
-    return ArmPose(frame=frame, position=tuple(float(c) for c in position), quaternion=quat,
+    return ArmPose(frame=frame, position=(float(position[0]), float(position[1]), float(position[2])), quaternion=quat,
                    duration_s=float(duration_s))
 
 

@@ -85,7 +85,7 @@ class StatusEntry:
 
 def _enum(enum_type: Any, number: int) -> str:
     try:
-        return enum_type.Name(number)
+        return str(enum_type.Name(number))
     except ValueError:
         return str(number)
 
