@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from google.protobuf.unknown_fields import UnknownFieldSet
+from waiting import wait_for
 
-from spot_bow_ros.sim.state import build_robot_state
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
 from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
 from spot_bow_ros.ros.standalone import StandaloneNode
-from waiting import wait_for
+from spot_bow_ros.sim.state import build_robot_state
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 

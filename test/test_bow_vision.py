@@ -10,6 +10,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from waiting import wait_for
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.convert import camera_info as ci
@@ -18,7 +19,6 @@ from spot_bow_ros.nodes.bow_vision import BowVisionBridge, parse_source
 from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
 from spot_bow_ros.ros.standalone import StandaloneNode
-from waiting import wait_for
 
 U8 = "std_msgs/msg/UInt8MultiArray"
 W, H = 320, 240

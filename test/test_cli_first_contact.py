@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_cli_errors import COMMAND, one_line, spot_bow_ros, webcam_only_config
 from waiting import wait_until
 

@@ -8,8 +8,16 @@ import pytest
 from google.protobuf import json_format
 
 from spot_bow_ros.convert import bow_v1 as c
-from spot_bow_ros.convert.motor import (ArmJointMove, ArmPose, BodyPose, GripperCommand, InvalidMotorSample,
-                                        MotionLimits, MotorConfig, VelocityCommand)
+from spot_bow_ros.convert.motion import (
+    ArmJointMove,
+    ArmPose,
+    BodyPose,
+    GripperCommand,
+    InvalidMotorSample,
+    MotionLimits,
+    VelocityCommand,
+)
+from spot_bow_ros.convert.motor import MotorConfig
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 LIMITS = MotionLimits()
@@ -220,7 +228,7 @@ def test_no_arm_skips_arm_goals():
 
 
 def test_command_to_v1_sample_and_back():
-    from spot_bow_ros.convert.motor import BodyPoseUpdate, MotorCommand, Se2Goal
+    from spot_bow_ros.convert.motion import BodyPoseUpdate, MotorCommand, Se2Goal
     cmd = MotorCommand(locomotion=VelocityCommand(0.4, -0.1, 0.3), body=BodyPoseUpdate(orientation=(0.1, 0.2, -0.25)))
     sample = wire(c.motor_sample_v1_from_command(cmd, v1))
     g = sample.GazeTarget.GazeVector

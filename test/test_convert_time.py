@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spot_bow_ros.convert import time as tconv
 

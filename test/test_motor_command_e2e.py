@@ -6,8 +6,8 @@ import math
 import time
 
 import pytest
-from conftest import ROBOT_CLOCK_OFFSET_S
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
+from conftest import ROBOT_CLOCK_OFFSET_S
 from google.protobuf import json_format
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
@@ -442,7 +442,9 @@ def test_lease_lost_stops_forwarding_until_reclaimed(sim, tmp_path):
     try:
         # another client takes the lease (like the tablet)
         from bosdyn.client.lease import LeaseClient
-        from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+
+        from spot_bow_ros.spot.connection import SpotConnection
+        from spot_bow_ros.spot.connection_config import ConnectionConfig
         thief = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="thief"))
         thief.connect()
         try:

@@ -15,10 +15,11 @@ import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from test_motor_command_e2e import Rig
+from waiting import wait_until
 
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
-from waiting import wait_until
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 REPO = Path(__file__).resolve().parents[1]
 PS = robot_state_pb2.PowerState

@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 from bosdyn.api import power_pb2
+from sim_client import snapshot_with_joints
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.bow.frames import angular_velocity_ros_to_bow, position_ros_to_bow
@@ -25,7 +26,6 @@ from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.frames import body_tform_sensor
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
-from sim_client import snapshot_with_joints
 
 OFFSET_S = 100.0
 STAMP_TOL_NS = 5_000_000
@@ -304,8 +304,9 @@ def test_robot_model_description_and_link_tf_from_joint_states(run_bridge, sim):
     """Without robot_state_publisher: robot_description (latched), fixed joints on /tf_static,
     every joint state's link transforms on /tf with its stamp; body -> foot equals the chain of
     docs/spot_facts.md ("Kinematics and joint limits") offsets at the joint_states' angles."""
-    from spot_bow_ros.ros.qos import LATCHED as _LATCHED
     from test_convert_kinematics import foot_by_hand
+
+    from spot_bow_ros.ros.qos import LATCHED as _LATCHED
 
     bridge, listener = run_bridge(state_source="polling", camera_frames=False, frame_prefix="spot/")
     desc = []

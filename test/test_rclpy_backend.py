@@ -19,11 +19,11 @@ import threading
 import time
 import types
 
+import fake_rosidl
 import numpy as np
 import pytest
 from google.protobuf import json_format
 
-import fake_rosidl
 from spot_bow_ros.ros import rclpy_backend as rb
 from spot_bow_ros.ros.backend import UnknownMessageType, parse_ros_args
 from spot_bow_ros.ros.params import ParameterError, ParameterSet, ParamSpec

@@ -10,13 +10,12 @@ from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client import power as bd_power
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive, MotorsOnError
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, RobotCommandClient,
-                                         blocking_stand)
+from bosdyn.client.robot_command import BehaviorFaultError, NotClearedError, RobotCommandClient, blocking_stand
 from bosdyn.client.robot_state import RobotStateClient
-
 from sim_client import sdk_robot
-from spot_bow_ros.sim import SimulatedSpot
 from waiting import wait_until
+
+from spot_bow_ros.sim import SimulatedSpot
 
 PS = robot_state_pb2.PowerState
 BF = robot_state_pb2.BehaviorFault

@@ -10,14 +10,18 @@ import time
 
 import grpc
 import pytest
+import sim_client
 from bosdyn.api import robot_state_pb2 as RS
 from bosdyn.api.spot import spot_constants_pb2
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, NotPoweredOnError,
-                                         RobotCommandBuilder, RobotCommandClient)
+from bosdyn.client.robot_command import (
+    BehaviorFaultError,
+    NotClearedError,
+    NotPoweredOnError,
+    RobotCommandBuilder,
+    RobotCommandClient,
+)
 from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClient
-
-import sim_client
 
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES

@@ -10,9 +10,18 @@ from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client import power as bd_power
 
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
-from spot_bow_ros.spot.estop import (CUT, NONE, SETTLE_THEN_CUT, SoftwareEstop, active_foreign_endpoints,
-                                     level_name, power_refusal, status_summary)
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
+from spot_bow_ros.spot.estop import (
+    CUT,
+    NONE,
+    SETTLE_THEN_CUT,
+    SoftwareEstop,
+    active_foreign_endpoints,
+    level_name,
+    power_refusal,
+    status_summary,
+)
 
 BF = robot_state_pb2.BehaviorFault
 

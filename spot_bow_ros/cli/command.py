@@ -17,21 +17,13 @@ tracebacks of unexpected errors.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
+from types import ModuleType
 
 from .. import __version__
 from ..ros.cli_args import option_hint
-
-#: subcommand modules, in help order
-SUBCOMMAND_MODULES = (
-    "spot_bow_ros.cli.run",
-    "spot_bow_ros.sim.cli",
-    "spot_bow_ros.ros.topic_cli",
-    "spot_bow_ros.ros.service_cli",
-)
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 
@@ -61,6 +53,15 @@ def _all_parsers(parser: argparse.ArgumentParser):
                 yield from _all_parsers(sub)
 
 
+def subcommand_modules() -> tuple[ModuleType, ...]:
+    """The subcommand modules, in help order (imported here, when the parser is built)."""
+    from ..ros import service_cli, topic_cli
+    from ..sim import cli as sim_cli
+    from . import run
+
+    return (run, sim_cli, topic_cli, service_cli)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="spot-bow-ros",
@@ -68,8 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_log_level(parser, "info")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        module = importlib.import_module(name)
+    for module in subcommand_modules():
         before = set(subparsers.choices)
         module.add_parser(subparsers)
         for command in set(subparsers.choices) - before:
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_broken_pipe()
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+    except Exception as exc:
         log = logging.getLogger("spot_bow_ros")
         if level == "debug":
             log.exception(f"{args.command} failed")

@@ -15,8 +15,9 @@ Every conflict is refused before anything starts, with one line naming the flags
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 #: connection parameters `run` takes from the config file (the rest, timeouts etc., pass through)
 CONNECTION_KEYS = ("hostname", "port", "ca_cert", "username", "password_file", "payload_credentials_file",

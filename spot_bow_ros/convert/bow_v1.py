@@ -33,8 +33,9 @@ MotorSample v1 -> Spot (`motor_sample_v1_to_command`):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -42,9 +43,19 @@ from google.protobuf.message import DecodeError, Message
 from ..bow import frames
 from ..bow.frames import SDK_V1_CONVENTION
 from .joints import spot_joint_name
-from .motor import (ArmPose, BodyPose, BodyPoseUpdate, ConvertedSample, GripperCommand, InvalidMotorSample,
-                    MotionLimits, MotorCommand, MotorConfig, SPOT_ARM_JOINTS, VelocityCommand, apply_limits,
-                    arm_joint_move, validate_message)
+from .motion import (
+    ArmPose,
+    BodyPose,
+    BodyPoseUpdate,
+    GripperCommand,
+    InvalidMotorSample,
+    MotionLimits,
+    MotorCommand,
+    VelocityCommand,
+    apply_limits,
+)
+from .motor import ConvertedSample, MotorConfig, arm_joint_move, is_repeated, validate_message
+from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
 from .spot_urdf import GRIPPER_OPEN_ANGLE, joint_facts
 
 Vec3 = tuple[float, float, float]
@@ -125,7 +136,7 @@ def raw_joints_to_commands(joints: Sequence[Any], duration_s: float, notes: list
         spot = _spot_name(joint.Name)
         if spot is None:
             raise InvalidMotorSample(f"RawJoints[{i}] '{joint.Name}' is not a Spot joint (arm joints: "
-                                     f"{', '.join('arm0.' + j for j in SPOT_ARM_JOINTS)}, arm0.f1x)")
+                                     f"{', '.join('arm0.' + j for j in SPOT_ARM_JOINT_FIELDS)}, arm0.f1x)")
         if not spot.startswith("arm0."):
             raise InvalidMotorSample(f"RawJoints[{i}] '{joint.Name}': Spot's legs cannot be commanded joint by "
                                      f"joint (its balance controller drives them); use Locomotion and "
@@ -143,11 +154,11 @@ def raw_joints_to_commands(joints: Sequence[Any], duration_s: float, notes: list
             arm[short] = float(joint.Position)
     move = None
     if arm:
-        missing = [j for j in SPOT_ARM_JOINTS if j not in arm]
+        missing = [j for j in SPOT_ARM_JOINT_FIELDS if j not in arm]
         if missing:
             raise InvalidMotorSample(f"RawJoints moves Spot's arm but lacks {', '.join(missing)}: an arm "
-                                     f"joint move needs all of {', '.join(SPOT_ARM_JOINTS)}")
-        move = arm_joint_move([arm[j] for j in SPOT_ARM_JOINTS], duration_s, "RawJoints")
+                                     f"joint move needs all of {', '.join(SPOT_ARM_JOINT_FIELDS)}")
+        move = arm_joint_move([arm[j] for j in SPOT_ARM_JOINT_FIELDS], duration_s, "RawJoints")
     return move, gripper
 
 
@@ -204,8 +215,8 @@ def objective_to_arm_pose(obj: Any, index: int, v1: ModuleType, config: MotorCon
     position = frames.position_bow_to_ros(vector3_tuple(t.Position), SDK_V1_CONVENTION)
     quat = frames.euler_bow_to_quaternion_ros(vector3_tuple(t.EulerAngles), SDK_V1_CONVENTION)
     norm = math.sqrt(sum(c * c for c in quat))
-    quat = tuple(c / norm for c in quat)
-    return ArmPose(frame=frame, position=tuple(float(c) for c in position), quaternion=quat,
+    quat = (quat[0] / norm, quat[1] / norm, quat[2] / norm, quat[3] / norm)
+    return ArmPose(frame=frame, position=(float(position[0]), float(position[1]), float(position[2])), quaternion=quat,
                    duration_s=float(duration))
 
 
@@ -261,14 +272,9 @@ def motor_sample_v1_to_command(sample: Any, v1: ModuleType, config: MotorConfig 
 def _present(msg: Message, name: str) -> bool:
     fd = msg.DESCRIPTOR.fields_by_name[name]
     value = getattr(msg, name)
-    if fd.message_type is not None and not _repeated(fd):
-        return msg.HasField(name)
-    return bool(len(value)) if _repeated(fd) else bool(value)
-
-
-def _repeated(fd: Any) -> bool:
-    flag = getattr(fd, "is_repeated", None)
-    return bool(flag) if flag is not None else fd.label == fd.LABEL_REPEATED
+    if fd.message_type is not None and not is_repeated(fd):
+        return bool(msg.HasField(name))
+    return bool(len(value)) if is_repeated(fd) else bool(value)
 
 
 def convert_motor_sample_v1(sample: Any, v1: ModuleType, config: MotorConfig, limits: MotionLimits,

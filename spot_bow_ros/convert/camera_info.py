@@ -13,7 +13,8 @@ An uncalibrated camera has `k[0] == 0` (image_geometry and camera_info_manager t
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import yaml
 
@@ -138,7 +139,7 @@ def camera_info_to_yaml(info: Any, camera_name: str = "camera") -> str:
            "camera_matrix": matrix(3, 3, info.k), "distortion_model": str(info.distortion_model),
            "distortion_coefficients": matrix(1, len(d), d),
            "rectification_matrix": matrix(3, 3, info.r), "projection_matrix": matrix(3, 4, info.p)}
-    return yaml.safe_dump(doc, sort_keys=False)
+    return str(yaml.safe_dump(doc, sort_keys=False))
 
 
 # -- Spot ImageSource camera models -------------------------------------------------------------

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .motor import SPOT_ARM_JOINT_LIMITS
+from .motion import SPOT_ARM_JOINT_LIMITS
+from .spot_catalogue import SPOT_LEGS
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class JointFacts:
 _KNEE_UPPER = {"fl": -0.254801, "fr": -0.247563, "hl": -0.267153, "hr": -0.257725}
 
 SPOT_JOINT_FACTS: dict[str, JointFacts] = {}
-for _leg in ("fl", "fr", "hl", "hr"):
+for _leg in SPOT_LEGS:
     SPOT_JOINT_FACTS[f"{_leg}.hx"] = JointFacts(-0.785398, 0.785398, 17.647, 45.0)
     SPOT_JOINT_FACTS[f"{_leg}.hy"] = JointFacts(-0.898845, 2.295108, 17.647, 45.0)
     SPOT_JOINT_FACTS[f"{_leg}.kn"] = JointFacts(-2.7929, _KNEE_UPPER[_leg], 12.0, 115.0)

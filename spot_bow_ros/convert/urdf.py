@@ -21,6 +21,7 @@ URDF and the robot's own transforms never give a frame two parents.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
@@ -102,8 +103,11 @@ def fixed_joints() -> list[JointSpec]:
 _YELLOW, _BLACK, _GREY = "yellow", "black", "grey"
 
 
-def _visuals(arm: bool) -> dict[str, list[tuple[str, tuple, tuple, tuple, str]]]:
-    v: dict[str, list] = {"body": [("box", (0.85, 0.24, 0.18), (0.0, 0.0, -0.015), (0, 0, 0), _YELLOW)]}
+Visual = tuple[str, tuple[float, ...], tuple[float, ...], tuple[float, ...], str]
+
+
+def _visuals(arm: bool) -> dict[str, list[Visual]]:
+    v: dict[str, list[Visual]] = {"body": [("box", (0.85, 0.24, 0.18), (0.0, 0.0, -0.015), (0, 0, 0), _YELLOW)]}
     for leg, _sx, sy in LEGS:
         v[f"{leg}_hip"] = [("cylinder", (0.05, 0.09), (0.0, sy * 0.04, 0.0), (1.5708, 0, 0), _BLACK)]
         v[f"{leg}_upper_leg"] = [("box", (0.06, 0.05, 0.34), (0.0125, 0.0, -0.16), (0, 0, 0), _YELLOW)]
@@ -126,11 +130,11 @@ def _num(x: float) -> str:
     return repr(float(x)) if x != 0 else "0"
 
 
-def _vec(v) -> str:
+def _vec(v: Iterable[float]) -> str:
     return " ".join(_num(x) for x in v)
 
 
-def _geometry(shape: str, size: tuple) -> str:
+def _geometry(shape: str, size: tuple[float, ...]) -> str:
     if shape == "box":
         return f'<box size="{_vec(size)}"/>'
     if shape == "cylinder":
@@ -176,6 +180,7 @@ def spot_urdf(arm: bool = False, name: str | None = None) -> str:
         lines.append(f'    <origin xyz="{_vec(j.xyz)}" rpy="0 0 0"/>')
         if j.axis is not None:
             lines.append(f'    <axis xyz="{_vec(j.axis)}"/>')
+            assert j.limits is not None, f"revolute joint {j.name} without limits"
             lo, hi, effort, vel = j.limits
             lines.append(f'    <limit lower="{_num(lo)}" upper="{_num(hi)}" effort="{_num(effort)}" '
                          f'velocity="{_num(vel)}"/>')

@@ -14,9 +14,9 @@ arm joints (`arm_*`), else the leg-only one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ..convert.kinematics import KinematicModel, UrdfError
 from ..convert.odometry import Pose
@@ -49,7 +49,7 @@ class RobotModel:
     kinematics: KinematicModel
 
     @classmethod
-    def load(cls, model: str, urdf_file: str = "") -> "RobotModel":
+    def load(cls, model: str, urdf_file: str = "") -> RobotModel:
         """The package's model `model` ('spot' | 'spot_with_arm'; the text of urdf/<model>.urdf), or
         `urdf_file` when given."""
         if not urdf_file:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 from bosdyn.api import image_pb2
 
-from .frames import BODY_CAMERAS, SENSOR_FRAMES
+from ..convert.spot_catalogue import BODY_CAMERAS
+from .frames import SENSOR_FRAMES
 from .geometry import Pose, quat_rotate
 
 Image = image_pb2.Image

@@ -27,17 +27,24 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
-from .camera_catalogue import (ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec,  # noqa: F401
-                               catalogue, depth_plane_distance_m)
-from .camera_scene import (code_band, decode_frame_counter, decode_source_id,  # noqa: F401
-                           depth_plane_mask, image_to_array, invalid_patches, render_frame)
+from .camera_catalogue import ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec, catalogue, depth_plane_distance_m
+from .camera_scene import (
+    code_band,
+    decode_frame_counter,
+    decode_source_id,
+    depth_plane_mask,
+    image_to_array,
+    invalid_patches,
+    render_frame,
+)
 from .clock import RobotClock
 from .frames import fill_frame_tree
 from .headers import fill_response_header
@@ -89,7 +96,7 @@ class SimCameras:
     """The robot's ImageService. `arm`: add the hand sources; `colour_body`: RGB_U8 body cameras
     (default greyscale); `rate_hz`: camera frame rate; `served_maxlen`: log length."""
 
-    def __init__(self, robot: "SimRobot", clock: RobotClock, arm: bool = True, rate_hz: float = 15.0,
+    def __init__(self, robot: SimRobot, clock: RobotClock, arm: bool = True, rate_hz: float = 15.0,
                  served_maxlen: int = 5000, prepare_ahead: bool = True, colour_body: bool = False):
         self.robot = robot
         self.clock = clock

@@ -24,7 +24,6 @@ WR1 = "arm0.link_wr1"
 #: hand = arm0.link_wr1 + 0.19557 m along x, same orientation (SDK arm_concepts.md)
 WR1_TFORM_HAND = Pose((0.19557, 0.0, 0.0))
 FISHEYE_OFFSET_M = 0.077
-BODY_CAMERAS = ("frontleft", "frontright", "left", "right", "back")
 
 #: body -> camera housing on one real robot: (x, y, z) m, (roll, pitch, yaw) degrees
 BODY_TFORM_HOUSING_XYZ_RPY: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {

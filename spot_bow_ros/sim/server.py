@@ -78,17 +78,10 @@ def _load_state(state_dir: Path, username: str, password: str | None, payload_gu
 
 
 def _import_body():
-    """SimRobot and SimCameras classes, or None for a part not written/installed."""
-    parts = []
-    for module, cls in (("robot", "SimRobot"), ("cameras", "SimCameras")):
-        try:
-            mod = __import__(f"{__package__}.{module}", fromlist=[cls])
-            parts.append(getattr(mod, cls))
-        except ModuleNotFoundError as err:
-            if err.name != f"{__package__}.{module}":
-                raise
-            parts.append(None)
-    return parts
+    """The SimRobot and SimCameras classes (imported when a simulator starts its body)."""
+    from .cameras import SimCameras
+    from .robot import SimRobot
+    return SimRobot, SimCameras
 
 
 class SimulatedSpot:
