@@ -17,17 +17,21 @@ import time
 
 import numpy as np
 import pytest
+from waiting import wait_until
 
 from spot_bow_ros.convert import camera_info as ci
 from spot_bow_ros.convert import images as imconv
 from spot_bow_ros.convert.imu import imu_msg
-from spot_bow_ros.convert.joints import SPOT_ARM_JOINTS, SPOT_LEG_JOINTS, joint_state_from_proprioception, \
-    proprioception_from_spot_joints
+from spot_bow_ros.convert.joints import (
+    SPOT_ARM_JOINTS,
+    SPOT_LEG_JOINTS,
+    joint_state_from_proprioception,
+    proprioception_from_spot_joints,
+)
 from spot_bow_ros.convert.odometry import odometry_msg, tf_message, transform_stamped_msg
 from spot_bow_ros.convert.pointcloud import point_cloud_msg
 from spot_bow_ros.ros.cdr_encoder import BLOB_MIN_BYTES, CdrEncoder, pad_cdr
 from spot_bow_ros.ros.messages import messages_for
-from waiting import wait_until
 
 STAMP = (1_700_000_123, 456_789_012)
 RNG = np.random.default_rng(7)
@@ -227,10 +231,10 @@ def test_proprioception_on_rclpy_publishes_the_robots_state_either_way(ros, tmp_
     subscriber receives joint_states, /tf and odometry equal to the robot's state, stamped on
     the local clock, whether the bridge published serialized rosbags messages or rclpy's own."""
     from rclpy.executors import SingleThreadedExecutor
-
     from sim_client import snapshot_with_joints
-    from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
     from test_proprioception_e2e import start_walking
+
+    from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
     from spot_bow_ros.ros import rclpy_backend as rb
     from spot_bow_ros.ros.qos import QoS
     from spot_bow_ros.sim import SimulatedSpot

@@ -90,7 +90,7 @@ class RateLimiter:
 
     def __init__(self, rate_hz: float = 0.0):
         self._period_ns = 0
-        self._last = None
+        self._last: int | None = None
         self.set_rate(rate_hz)
 
     def set_rate(self, rate_hz: float) -> None:
