@@ -17,7 +17,9 @@ greyscale robot) is STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED unless a fallback 
 (body, odom, vision, head, housing, sensor; hand sensors under `arm0.link_wr1`).
 
 Every camera produces frame n at robot time `t0 + n / rate_hz` (a pure function of time, so
-fetching is cheap). JPEG encodes are cached per frame and prepared ahead for recently
+fetching is cheap). A visual JPEG is encoded anew only in its top rows (the frame code), the
+rows below once per scene phase (`jpeg_splice.py`; a restart marker after every MCU row,
+otherwise the JPEG a full encode gives). JPEG encodes are cached per frame and prepared ahead for recently
 requested sources, so `get_image` mostly copies cached bytes. `.served` logs every image sent.
 """
 
@@ -36,7 +38,9 @@ import numpy as np
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
 from .camera_catalogue import ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec, catalogue, depth_plane_distance_m
+from . import jpeg_splice
 from .camera_scene import (
+    band_rows,
     code_band,
     decode_frame_counter,
     decode_source_id,
@@ -44,6 +48,7 @@ from .camera_scene import (
     image_to_array,
     invalid_patches,
     render_frame,
+    scene_phase,
 )
 from .clock import RobotClock
 from .frames import fill_frame_tree
@@ -90,6 +95,8 @@ class _SourceState:
         self.pixels: np.ndarray | None = None
         self.encoded: dict[tuple, bytes] = {}
         self.recent: dict[tuple, float] = {}   # key -> monotonic time of last request
+        #: (key, scene phase) -> JPEG rows below the code strip (`jpeg_splice.continuation`)
+        self.rest: dict[tuple, bytes] = {}
 
 
 class SimCameras:
@@ -153,15 +160,44 @@ class SimCameras:
             else:
                 pixels = None
         # render/encode outside the lock (a concurrent duplicate encode is harmless)
-        if pixels is None:
-            pixels = render_frame(st.spec, counter)
-        out = self._encode(st.spec, pixels, fmt, quality, resize, pixel_format)
+        if pixels is None and self._splices(st.spec, fmt, resize):
+            out = self._spliced(st, counter, key)
+        else:
+            if pixels is None:
+                pixels = render_frame(st.spec, counter)
+            out = self._encode(st.spec, pixels, fmt, quality, resize, pixel_format)
         with st.lock:
             if counter > st.counter:
                 st.counter, st.pixels, st.encoded = counter, pixels, {}
             if counter == st.counter:
                 st.encoded[key] = out
         return out
+
+    @staticmethod
+    def _splices(spec: CameraSpec, fmt: int, resize: float) -> bool:
+        """Whether a request is served by `_spliced` (visual JPEG at full size)."""
+        return fmt == Image.FORMAT_JPEG and spec.kind != "depth" and not 0 < resize < 1
+
+    def _spliced(self, st: _SourceState, counter: int, key: tuple) -> tuple[bytes, int, int]:
+        """A full-size JPEG of frame `counter`: the code strip encoded now, the rows below once
+        per scene phase (`jpeg_splice`); the same bytes as `jpeg_splice.encode` of the frame."""
+        spec, (_, quality, _, pixel_format) = st.spec, key
+        q = max(1, min(100, quality if quality > 0 else DEFAULT_JPEG_QUALITY))
+        strip = jpeg_splice.strip_rows(band_rows(spec))
+        phase_key = (key, scene_phase(counter))
+        rest = st.rest.get(phase_key)
+        if rest is None:
+            below = self._jpeg_pixels(render_frame(spec, counter)[strip:], pixel_format)
+            rest = st.rest[phase_key] = jpeg_splice.continuation(below, q, strip)
+        top = jpeg_splice.encode(self._jpeg_pixels(render_frame(spec, counter, top_rows=strip), pixel_format), q)
+        return jpeg_splice.splice(top, rest, spec.rows), spec.cols, spec.rows
+
+    @staticmethod
+    def _jpeg_pixels(img: np.ndarray, pixel_format: int) -> np.ndarray:
+        """Rendered pixels as the JPEG encoder takes them: grey, or BGR."""
+        if pixel_format == Image.PIXEL_FORMAT_GREYSCALE_U8 and img.ndim == 3:
+            return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        return img[..., ::-1] if img.ndim == 3 else img
 
     def latest(self, name: str, counter: int, fmt: int, quality: float,
                resize: float, pixel_format: int = 0) -> tuple[bytes, int, int, int]:
