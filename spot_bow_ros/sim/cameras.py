@@ -37,8 +37,8 @@ import cv2
 import numpy as np
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
-from .camera_catalogue import ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec, catalogue, depth_plane_distance_m
 from . import jpeg_splice
+from .camera_catalogue import ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec, catalogue, depth_plane_distance_m
 from .camera_scene import (
     band_rows,
     code_band,
