@@ -1,5 +1,6 @@
-"""The simulated cameras' spliced JPEGs (sim/jpeg_splice.py): byte for byte the JPEG a full
-encode of the frame gives, the same pixels as a plain encode, frame code and scene ring intact."""
+"""The simulated cameras' spliced frames (sim/jpeg_splice.py, SimCameras._spliced): JPEGs byte
+for byte what a full encode of the frame gives (the same pixels as a plain encode), RAW bytes the
+whole frame's, frame code and scene ring intact."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from spot_bow_ros.sim.camera_scene import (
     decode_frame_counter,
     decode_source_id,
     render_frame,
+    scene_phase,
 )
 from spot_bow_ros.sim.cameras import SimCameras, catalogue
 from spot_bow_ros.sim.clock import RobotClock
@@ -64,6 +66,22 @@ def test_spliced_jpeg_is_the_full_encode_byte_for_byte(cams):
     assert len(cams._state["hand_color_image"].rest) == 2 * 3 * 2   # (key, phase): 2 qualities x 3 phases x 2 formats
 
 
+def test_raw_frames_are_the_whole_frames_bytes(cams):
+    """RAW (depth units and visual pixels): the strip joined to the cached rows below gives the
+    bytes of the whole rendered frame, as before the splice."""
+    for spec in cams.cameras:
+        formats = [0, GREY] if spec.kind == "rgb" else [0]
+        for counter in (7, 7 + SCENE_RING_FRAMES, 2**31 + 77):
+            for pixel_format in formats:
+                data, cols, rows = cams.encoded(spec.name, counter, Image.FORMAT_RAW, 0.0, 0.0,
+                                                touch=False, pixel_format=pixel_format)
+                whole = SimCameras._encode(spec, render_frame(spec, counter), Image.FORMAT_RAW, 0.0, 0.0,
+                                           pixel_format)
+                assert (data, cols, rows) == whole, (spec.name, counter, pixel_format)
+    # a depth scene is still: one cached rest per key, not one per phase
+    assert len(cams._state["frontleft_depth"].rest) == 1
+
+
 def test_default_quality_and_resized_requests(cams):
     data, *_ = cams.encoded("frontleft_fisheye_image", 9, Image.FORMAT_JPEG, 0.0, 0.0, touch=False)
     spec = cams.by_name["frontleft_fisheye_image"]
@@ -76,6 +94,7 @@ def test_default_quality_and_resized_requests(cams):
 def test_scene_ring_only_the_code_band_is_new():
     for spec in catalogue(arm=True):
         a, b = render_frame(spec, 5), render_frame(spec, 5 + SCENE_RING_FRAMES)
+        assert scene_phase(spec, 5) == scene_phase(spec, 5 + SCENE_RING_FRAMES)
         band = code_band(a.shape)
         outside = np.ones(a.shape[:2], bool)
         outside[band] = False

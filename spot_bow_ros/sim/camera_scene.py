@@ -119,10 +119,10 @@ def _depth_base(spec: CameraSpec) -> np.ndarray:
     return img
 
 
-def scene_phase(counter: int) -> int:
+def scene_phase(spec: CameraSpec, counter: int) -> int:
     """Position of frame `counter` in the scene's ring: frames of equal phase differ only in
-    the code band."""
-    return counter % SCENE_RING_FRAMES
+    the code band (depth scenes are still: always 0)."""
+    return 0 if spec.kind == "depth" else counter % SCENE_RING_FRAMES
 
 
 def band_rows(spec: CameraSpec) -> int:
@@ -141,7 +141,7 @@ def render_frame(spec: CameraSpec, counter: int, base: np.ndarray | None = None,
     elif spec.kind == "depth":
         img = _depth_base(spec)[:rows].copy()
     else:
-        off = (scene_phase(counter) * PAN_PX_PER_FRAME) % spec.cols
+        off = (scene_phase(spec, counter) * PAN_PX_PER_FRAME) % spec.cols
         img = scene_texture(spec)[:rows, off:off + spec.cols].copy()
     lo, hi = _U16_BITS if spec.kind == "depth" else _U8_BITS
     shape = (spec.rows, spec.cols) if base is None else base.shape

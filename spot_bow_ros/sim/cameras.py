@@ -175,46 +175,37 @@ class SimCameras:
 
     @staticmethod
     def _splices(spec: CameraSpec, fmt: int, resize: float) -> bool:
-        """Whether a request is served by `_spliced` (visual JPEG at full size)."""
-        return fmt == Image.FORMAT_JPEG and spec.kind != "depth" and not 0 < resize < 1
+        """Whether a request is served by `_spliced` (JPEG of a visual source, or RAW; full size)."""
+        return (fmt == Image.FORMAT_RAW or spec.kind != "depth") and not 0 < resize < 1
 
     def _spliced(self, st: _SourceState, counter: int, key: tuple) -> tuple[bytes, int, int]:
-        """A full-size JPEG of frame `counter`: the code strip encoded now, the rows below once
-        per scene phase (`jpeg_splice`); the same bytes as `jpeg_splice.encode` of the frame."""
-        spec, (_, quality, _, pixel_format) = st.spec, key
+        """Frame `counter` at full size made anew only in its top strip (the frame code), the
+        rows below taken from the cache of its scene phase: a JPEG through `jpeg_splice` (the
+        same bytes as `jpeg_splice.encode` of the whole frame), RAW bytes joined (the same bytes
+        as the whole frame's)."""
+        spec, (fmt, quality, _, pixel_format) = st.spec, key
+        jpeg = fmt == Image.FORMAT_JPEG
         q = max(1, min(100, quality if quality > 0 else DEFAULT_JPEG_QUALITY))
         strip = jpeg_splice.strip_rows(band_rows(spec))
-        phase_key = (key, scene_phase(counter))
+        phase_key = (key, scene_phase(spec, counter))
         rest = st.rest.get(phase_key)
         if rest is None:
-            below = self._jpeg_pixels(render_frame(spec, counter)[strip:], pixel_format)
-            rest = st.rest[phase_key] = jpeg_splice.continuation(below, q, strip)
-        top = jpeg_splice.encode(self._jpeg_pixels(render_frame(spec, counter, top_rows=strip), pixel_format), q)
-        return jpeg_splice.splice(top, rest, spec.rows), spec.cols, spec.rows
+            below = self._as_sent(render_frame(spec, counter)[strip:], pixel_format, jpeg)
+            rest = jpeg_splice.continuation(below, q, strip) if jpeg else below.tobytes()
+            st.rest[phase_key] = rest
+        top = self._as_sent(render_frame(spec, counter, top_rows=strip), pixel_format, jpeg)
+        data = jpeg_splice.splice(jpeg_splice.encode(top, q), rest, spec.rows) if jpeg else top.tobytes() + rest
+        return data, spec.cols, spec.rows
 
     @staticmethod
-    def _jpeg_pixels(img: np.ndarray, pixel_format: int) -> np.ndarray:
-        """Rendered pixels as the JPEG encoder takes them: grey, or BGR."""
+    def _as_sent(img: np.ndarray, pixel_format: int, jpeg: bool) -> np.ndarray:
+        """Rendered pixels as encoded / sent: greyscale when asked for, BGR for the JPEG
+        encoder, little-endian depth units, contiguous for RAW bytes."""
         if pixel_format == Image.PIXEL_FORMAT_GREYSCALE_U8 and img.ndim == 3:
-            return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        return img[..., ::-1] if img.ndim == 3 else img
-
-    def latest(self, name: str, counter: int, fmt: int, quality: float,
-               resize: float, pixel_format: int = 0) -> tuple[bytes, int, int, int]:
-        """(data, cols, rows, frame counter) of the newest frame ready at frame `counter`.
-
-        Like a camera pipeline, a frame becomes available once encoded: when frame `counter`
-        is not ready yet but frame `counter - 1` is (prepared ahead), that one is served.
-        """
-        st = self._state[name]
-        key = (fmt, int(quality), float(resize), int(pixel_format))
-        if self._ahead is not None:
-            with st.lock:
-                hit = st.encoded.get(key)
-                if hit is not None and st.counter in (counter, counter - 1):
-                    st.recent[key] = time.monotonic()
-                    return (*hit, st.counter)
-        return (*self.encoded(name, counter, fmt, quality, resize, pixel_format=pixel_format), counter)
+            img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        if jpeg:
+            return img[..., ::-1] if img.ndim == 3 else img
+        return np.ascontiguousarray(img.astype("<u2", copy=False) if img.dtype == np.uint16 else img)
 
     @staticmethod
     def _encode(spec: CameraSpec, pixels: np.ndarray, fmt: int, quality: float, resize: float,
