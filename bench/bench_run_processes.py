@@ -9,11 +9,14 @@ the merged cloud) plus proprioception, motor_command and bow_vision, on the stan
   other (`spot-bow-ros run --processes 2`; the same composed executable with `enable_*`).
 
 An external subscriber (this process, standalone DDS) takes every topic the bridges publish.
-Printed per layout: each process's CPU (% of one core, /proc) and the lowest / median rate over
-the camera streams and joint_states; then the scaling 1 -> 2 processes. Target: every stream
+Printed per layout: each process's CPU (% of one core, /proc), the lowest / median rate over
+the camera streams and joint_states, the CPU-ms per camera cycle (every stream once) of the camera
+process, the simulator and the subscriber; then every stream's rate per layout and the scaling
+1 -> 2 processes. Target: every stream
 >= 14 Hz with 2 processes on a 2-core machine. CPU figures hold under load; rates do not (other
-work on the machine lowers them: the load average is printed). The simulated Spot renders and
-encodes every image in Python on the same cores (its CPU is printed): a real robot does not.
+work on the machine lowers them: the load average is printed). The simulated Spot serves every image
+from the same cores (its CPU is printed; it re-encodes only each frame's code strip): a real robot
+renders on the robot.
 
     python bench/bench_run_processes.py [--duration 20] [--warmup 8] [--layouts 1,2]
 
@@ -165,10 +168,17 @@ def main() -> int:
               f"subscriber {r['other_pct']['subscriber']:.0f} %); {len(streams)} streams, "
               f"lowest {values[0]:.1f} Hz ({low}), median {median:.1f} Hz, below 14 Hz: "
               f"{sum(v < 14 for v in values)}; load average {r['load']:.1f}")
-        print(f"    {cam}: {per_cycle:.0f} CPU-ms per camera cycle -> 14 Hz needs {per_cycle * 1.4:.0f} % of a core")
+        sim_cycle = 10 * r["other_pct"]["sim"] / median
+        sub_cycle = 10 * r["other_pct"]["subscriber"] / median
+        print(f"    CPU-ms per camera cycle: {cam} {per_cycle:.0f} (14 Hz needs {per_cycle * 1.4:.0f} % of a core), "
+              f"sim {sim_cycle:.0f}, subscriber {sub_cycle:.0f}")
         summary[n] = {"cpu_pct": round(sum(r["cpu_pct"].values()), 1), "camera_ms_per_cycle": round(per_cycle, 1),
-                      "min_hz": round(values[0], 2),
+                      "min_hz": round(values[0], 2), "sim_ms_per_cycle": round(sim_cycle, 1),
+                      "load": round(r["load"], 1),
                       "median_hz": round(values[len(values) // 2], 2), "below_14": sum(v < 14 for v in values)}
+    print("per stream (Hz): " + " | ".join(f"{n} process(es)" for n in results))
+    for topic in sorted(set().union(*(_streams(r["rates"]) for r in results.values()))):
+        print(f"    {topic:<48} " + " | ".join(f"{r['rates'].get(topic, 0.0):6.1f}" for r in results.values()))
     if 1 in summary and 2 in summary:
         print(f"scaling 1 -> 2 processes: median rate {summary[2]['median_hz'] / summary[1]['median_hz']:.2f}x, "
               f"CPU {summary[2]['cpu_pct'] / summary[1]['cpu_pct']:.2f}x")

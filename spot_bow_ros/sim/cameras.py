@@ -207,6 +207,23 @@ class SimCameras:
             return img[..., ::-1] if img.ndim == 3 else img
         return np.ascontiguousarray(img.astype("<u2", copy=False) if img.dtype == np.uint16 else img)
 
+    def latest(self, name: str, counter: int, fmt: int, quality: float,
+               resize: float, pixel_format: int = 0) -> tuple[bytes, int, int, int]:
+        """(data, cols, rows, frame counter) of the newest frame ready at frame `counter`.
+
+        Like a camera pipeline, a frame becomes available once encoded: when frame `counter`
+        is not ready yet but frame `counter - 1` is (prepared ahead), that one is served.
+        """
+        st = self._state[name]
+        key = (fmt, int(quality), float(resize), int(pixel_format))
+        if self._ahead is not None:
+            with st.lock:
+                hit = st.encoded.get(key)
+                if hit is not None and st.counter in (counter, counter - 1):
+                    st.recent[key] = time.monotonic()
+                    return (*hit, st.counter)
+        return (*self.encoded(name, counter, fmt, quality, resize, pixel_format=pixel_format), counter)
+
     @staticmethod
     def _encode(spec: CameraSpec, pixels: np.ndarray, fmt: int, quality: float, resize: float,
                 pixel_format: int = 0):
