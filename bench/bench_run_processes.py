@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 FEATURES = ["depth:=true", "depth_registered:=true", "point_clouds:=true", "merged_cloud:=true"]
 OTHERS = ["enable_webcam:=false", "enable_image_service:=false"]
+STABLE_S = 8.0   # no new topic for this long: all discovered
 
 
 def _pythonpath() -> str:
@@ -95,12 +96,18 @@ def _measure(layout: int, sim: subprocess.Popen, duration: float, warmup: float,
         counts[topic] = counts.get(topic, 0) + 1
 
     try:
-        end = time.monotonic() + warmup
-        while time.monotonic() < end:  # subscribe to every topic as it appears
+        # subscribe to every topic as it appears: at least `warmup` s, and until no new topic
+        # came for STABLE_S (discovery is slow on a loaded machine), at most 90 s
+        began = last_new = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - began >= warmup and (now - last_new >= STABLE_S or now - began > 90):
+                break
             for topic, topic_info in transport.discovered_topics().items():
                 if topic not in subscribed and topic not in own and not topic.startswith("/bow/"):
                     transport.subscribe_raw(topic, topic_info.type_name, count)
                     subscribed.add(topic)
+                    last_new = time.monotonic()
             time.sleep(0.5)
         for name, p in procs:
             if p.poll() is not None:

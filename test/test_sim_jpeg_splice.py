@@ -12,6 +12,8 @@ from bosdyn.api import image_pb2
 from spot_bow_ros.sim import jpeg_splice
 from spot_bow_ros.sim.camera_scene import (
     SCENE_RING_FRAMES,
+    _bits_cells,
+    _cell,
     band_rows,
     code_band,
     decode_frame_counter,
@@ -106,3 +108,15 @@ def test_scene_ring_only_the_code_band_is_new():
         if spec.kind != "depth":   # the scene pans between consecutive frames
             c = render_frame(spec, 6)
             assert np.count_nonzero(a[outside] != c[outside]) > 1000
+
+
+def test_code_band_painted_in_one_go_is_the_cell_by_cell_band():
+    """render_frame builds the band with np.repeat: the same pixels as painting each cell."""
+    for spec in catalogue(arm=True, colour_body=True) + catalogue(arm=True):
+        for counter in (0, 5, 2**31 + 77, 2**32 - 1):
+            img = render_frame(spec, counter)
+            ref = img.copy()
+            lo, hi = (1000, 3000) if spec.kind == "depth" else (25, 230)
+            for col, row, bit in _bits_cells(counter, spec.source_id):
+                ref[_cell(ref.shape, col, row)] = hi if bit else lo
+            assert np.array_equal(img, ref), (spec.name, counter)

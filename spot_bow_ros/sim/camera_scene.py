@@ -144,10 +144,23 @@ def render_frame(spec: CameraSpec, counter: int, base: np.ndarray | None = None,
         off = (scene_phase(spec, counter) * PAN_PX_PER_FRAME) % spec.cols
         img = scene_texture(spec)[:rows, off:off + spec.cols].copy()
     lo, hi = _U16_BITS if spec.kind == "depth" else _U8_BITS
-    shape = (spec.rows, spec.cols) if base is None else base.shape
-    for col, row, bit in _bits_cells(counter, spec.source_id):
-        img[_cell(shape, col, row)] = hi if bit else lo
+    band = _band_pixels((spec.rows, spec.cols) if base is None else base.shape, counter, spec.source_id,
+                        lo, hi, img.dtype)
+    img[:band.shape[0], :band.shape[1]] = band if img.ndim == 2 else band[..., None]
     return img
+
+
+def _band_pixels(shape, counter: int, source_id: int, lo: int, hi: int, dtype) -> np.ndarray:
+    """The code band of an image of `shape` (the cells of `_bits_cells` at `_cell`), built in
+    one go: each cell's value repeated over its rows and columns."""
+    h, w = shape[:2]
+    bits = np.zeros((CODE_ROWS, CODE_COLS), bool)
+    for col, row, bit in _bits_cells(counter, source_id):
+        bits[row, col] = bit
+    vals = np.where(bits, hi, lo).astype(dtype)
+    heights = np.diff([r * h // GRID_ROWS for r in range(CODE_ROWS + 1)])
+    widths = np.diff([c * w // GRID_COLS for c in range(CODE_COLS + 1)])
+    return np.repeat(np.repeat(vals, heights, axis=0), widths, axis=1)
 
 
 def _cell_means(img: np.ndarray, row: int, n: int) -> list[float]:
