@@ -120,3 +120,13 @@ def test_code_band_painted_in_one_go_is_the_cell_by_cell_band():
             for col, row, bit in _bits_cells(counter, spec.source_id):
                 ref[_cell(ref.shape, col, row)] = hi if bit else lo
             assert np.array_equal(img, ref), (spec.name, counter)
+
+
+def test_rows_below_cache_is_bounded(cams):
+    from spot_bow_ros.sim.cameras import REST_CACHE_MAX
+    spec = cams.by_name["back_fisheye_image"]
+    for quality in range(20, 40):
+        for counter in range(0, SCENE_RING_FRAMES, 4):
+            data, *_ = cams.encoded(spec.name, 10_000 + counter, Image.FORMAT_JPEG, float(quality), 0.0, touch=False)
+            assert len(cams._state[spec.name].rest) <= REST_CACHE_MAX
+    assert data == jpeg_splice.encode(render_frame(spec, 10_000 + counter)[..., ::-1], quality)

@@ -40,6 +40,7 @@ from bosdyn.api import image_pb2, image_service_pb2_grpc
 from . import jpeg_splice
 from .camera_catalogue import ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec, catalogue, depth_plane_distance_m
 from .camera_scene import (
+    SCENE_RING_FRAMES,
     band_rows,
     code_band,
     decode_frame_counter,
@@ -68,6 +69,8 @@ ImageSource = image_pb2.ImageSource
 ImageResponse = image_pb2.ImageResponse
 AUTHORITY = "api.spot.robot"
 DEFAULT_JPEG_QUALITY = 75
+#: most cached rows-below per source (~30 kB per JPEG entry): 4 requests' worth of scene phases
+REST_CACHE_MAX = 4 * SCENE_RING_FRAMES
 
 
 # ----- service ------------------------------------------------------------------------------
@@ -190,6 +193,8 @@ class SimCameras:
         phase_key = (key, scene_phase(spec, counter))
         rest = st.rest.get(phase_key)
         if rest is None:
+            if len(st.rest) >= REST_CACHE_MAX:   # many qualities / formats asked for: start over
+                st.rest.clear()
             below = self._as_sent(render_frame(spec, counter)[strip:], pixel_format, jpeg)
             rest = jpeg_splice.continuation(below, q, strip) if jpeg else below.tobytes()
             st.rest[phase_key] = rest
