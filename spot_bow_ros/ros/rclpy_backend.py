@@ -288,9 +288,11 @@ class RclpyNode:
         return _Publisher(pub, pub.topic_name)
 
     def create_subscription(self, type_name: str, topic: str, callback: Callable[[Any], None],
-                            qos: QoS) -> _Subscription:
+                            qos: QoS, callback_group: str | None = None) -> _Subscription:
+        """`callback_group`: a named MutuallyExclusiveCallbackGroup of its own (E-Stop first)."""
         sub = self.node.create_subscription(message_class(type_name), topic,
-                                            guarded(callback, self.node.get_logger()), qos_profile(qos))
+                                            guarded(callback, self.node.get_logger()), qos_profile(qos),
+                                            callback_group=self._group(callback_group))
         return _Subscription(sub, sub.topic_name)
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
@@ -410,13 +412,25 @@ class RclpyNode:
             out.append(p)
         return out
 
+    def _group(self, name: str | None) -> Any:
+        """The named MutuallyExclusiveCallbackGroup (None: the node's default group)."""
+        if name is None:
+            return None
+        from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+
+        groups = self.__dict__.setdefault("_groups", {})
+        if name not in groups:
+            groups[name] = MutuallyExclusiveCallbackGroup()
+        return groups[name]
+
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
-                       parameters: bool = False) -> Any:
+                       parameters: bool = False, callback_group: str | None = None) -> Any:
         """A real rclpy service; `callback(request)` returns the response's fields (dict) or a
         response. Services of a node share one mutually exclusive callback group of their own:
         with the MultiThreadedExecutor they run beside the node's subscriptions and timers
         (a robot RPC behind a service never stalls them; the bridges guard shared state with
-        their own locks), one service call at a time."""
+        their own locks), one service call at a time. `callback_group`: a named group of its own
+        instead (E-Stop services beside a blocking power call)."""
         from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 
         pkg, _, type_name = normalize_service_type(srv_type).split("/")
@@ -441,7 +455,8 @@ class RclpyNode:
                     pass
             return response
 
-        return self.node.create_service(cls, name, serve, callback_group=self._service_group)
+        group = self._group(callback_group) or self._service_group
+        return self.node.create_service(cls, name, serve, callback_group=group)
 
     def get_logger(self) -> Any:
         return self.node.get_logger()
@@ -498,7 +513,9 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     stop = stop or threading.Event()
     nodes: list[RclpyNode] = []
     unroute: Callable[[], None] = lambda: None  # noqa: E731
-    executor = MultiThreadedExecutor(num_threads=max(2, len(builders) + 1))
+    # two threads per node and two more: a blocking service, a timer and a named group (E-Stop)
+    # of one node all run at once
+    executor = MultiThreadedExecutor(num_threads=2 * len(builders) + 2)
     code, running = 0, False
     with shutdown_signals(stop):
         try:
