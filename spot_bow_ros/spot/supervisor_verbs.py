@@ -138,6 +138,13 @@ def _estop(sup, act: str, verb: str) -> Outcome:
         line = f"{verb} failed: the software E-Stop is off (parameter estop: none); use the tablet's E-Stop"
         sup.log.error(line)
         return Outcome("failed", line)
+    if act in ("hard", "gentle") and not estop.registered:
+        sup.transition(Event.DISABLE)    # not ours to stop: at least nothing moves from us
+        sup.stop_motion(send_stop=True)
+        line = f"{verb} failed: no software E-Stop ({estop.problem}); motion disabled and stop sent: " \
+               "use the E-Stop of its holder"
+        sup.log.error(line)
+        return Outcome("failed", line)
     if act in ("hard", "gentle"):
         sup.expect_off = True
         sup.transition(Event.ESTOP_OK)   # before the RPC: nothing moves from now on
