@@ -310,11 +310,9 @@ class MotionSupervisor:
 
     def _report_stall(self, gap: float) -> None:
         self.counts["stalls"] += 1
-        estop = self.estop
-        lapsed = estop is not None and estop.registered and gap > estop.timeout
+        latched = f"; stop latched: {self.machine.cause}" if self.machine.state == State.LATCHED else ""
         self.log.warning(f"driver stalled for {gap:.1f} s (process stopped, e.g. SIGSTOP/SIGCONT, or its "
-                         f"executor blocked)" + (f": longer than estop_timeout {estop.timeout:g} s, the robot "
-                                                 "settled and cut power" if lapsed else ""))
+                         f"executor blocked){latched}")
 
     # -- robot probe and observation ----------------------------------------------------------------
     def probe(self) -> None:
