@@ -186,6 +186,9 @@ def run(args) -> dict[str, list[float]]:
         flooder.start()
         rnd = random.Random(7)
         bridge = rig.bridge
+        entered: list[int] = []      # when the verb reached the software E-Stop (bridge side)
+        real_set = bridge.estop._set
+        bridge.estop._set = lambda *a: (entered.append(time.time_ns()), real_set(*a))[1]
         try:
             plan = [("power_on", i) for i in range(args.trials)] + [("power_off", i) for i in range(args.power_off_trials)]
             for k, (phase, i) in enumerate(plan):
@@ -207,6 +210,10 @@ def run(args) -> dict[str, list[float]]:
                 t_robot = wait_level(sim, STOPS[verb], t0)
                 key = f"during {phase}, {verb} via {path}"
                 results.setdefault(key, []).append((t_robot - t0) / 1e6 if t_robot else float("inf"))
+                t_in = next((t for t in entered if t >= t0), None)
+                if t_robot and t_in:
+                    results.setdefault("  of which: request -> bridge", []).append((t_in - t0) / 1e6)
+                    results.setdefault("  of which: bridge -> robot applied", []).append((t_robot - t_in) / 1e6)
                 blocking.join(30.0)
                 if (k + 1) % 50 == 0:
                     print(f"  {k + 1}/{len(plan)} trials", flush=True)
@@ -220,11 +227,11 @@ def run(args) -> dict[str, list[float]]:
 
 
 def report(results: dict[str, list[float]], args) -> None:
-    every = np.array([v for vs in results.values() for v in vs])
+    every = np.array([v for k, vs in results.items() if not k.startswith(" ") for v in vs])
     print(f"\nE-Stop latency, request -> applied on the robot (ms); backend {args.backend}, power "
           f"on/off {args.slow_power:g} s, cmd_vel flood {args.flood_hz:g} Hz")
     print(f"{'case':<48} {'n':>4} {'p50':>8} {'p99':>8} {'max':>8}")
-    for key in sorted(results):
+    for key in sorted(results, key=lambda k: (k.startswith(" "), k)):
         v = np.array(results[key])
         print(f"{key:<48} {len(v):>4} {np.percentile(v, 50):>8.1f} {np.percentile(v, 99):>8.1f} {v.max():>8.1f}")
     p99 = np.percentile(every, 99)

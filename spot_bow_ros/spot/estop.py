@@ -172,7 +172,8 @@ class _KeepAlive(EstopKeepAlive):
         self.last_ok_mono = time.monotonic()
 
     def _error(self, msg, exception=None, disable=False):
-        line = str(msg).strip().splitlines()[0] if str(msg).strip() else type(exception).__name__
+        line = (f"{type(exception).__name__}: {_first_line(exception)}" if exception is not None
+                else str(msg).strip().splitlines()[0] if str(msg).strip() else "check-in failed")
         self._update_status(self.KeepAliveStatus.ERROR, msg)
         if line != self.last_error:
             self._owner.log.error(f"software E-Stop keep-alive: check-in failed: {line}")
