@@ -120,11 +120,12 @@ class DemoMotion:
             return
         step = self.steps[self._index]
         self._step_end = now + step.duration_s
-        if step.verb == "estop_release":
-            self.log.warning("demo motion: estop_release - the demo releases the software E-Stop explicitly "
-                             "(it registers stopped) so that the robot may power on")
-        elif step.verb:
-            self.log.info(f"demo motion: {step.verb}")
+        if step.verb:
+            if step.verb == "estop_release":
+                self.log.warning("demo motion: estop_release - the demo releases the software E-Stop "
+                                 "explicitly (it registers stopped) so that the robot may power on")
+            else:
+                self.log.info(f"demo motion: {step.verb}")
             self._control.publish(self.node.msg("std_msgs/msg/String", data=step.verb))
         else:
             self.log.info(f"demo motion: {step.label}")
