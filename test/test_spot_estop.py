@@ -127,7 +127,10 @@ def test_a_lapsed_tablet_is_never_taken_over_automatically_only_on_request(conn)
     sim = conn.sim
     tablet = _tablet(conn, timeout=1.0)
     ka = EstopKeepAlive(tablet)
-    estop = SoftwareEstop(conn, logging.getLogger("t"), name="bridge", timeout=3.0, release_at_start=True)
+    lines: list[str] = []
+    log = type("Log", (), {"info": lambda s, m: None, "warning": lambda s, m: lines.append(m),
+                           "error": lambda s, m: lines.append(m)})()
+    estop = SoftwareEstop(conn, log, name="bridge", timeout=3.0, release_at_start=True)
     assert not estop.start() and "E-Stop held by someone else (tablet live)" in estop.problem
     refused = estop.takeover()
     assert not refused.ok and refused.text.startswith("estop_takeover refused: tablet live is checking in")
@@ -136,6 +139,7 @@ def test_a_lapsed_tablet_is_never_taken_over_automatically_only_on_request(conn)
     for _ in range(3):
         estop.poll()
     assert not estop.registered and "tablet lapsed" in estop.problem and "estop_takeover" in estop.problem
+    assert [ln for ln in lines if "lapsed" in ln] == [lines[-1]]       # one line, not one per poll
     assert [e.endpoint.name for e in sim.robot.estop.status().endpoints] == ["tablet"]   # still the tablet's
     assert sim.robot.estop.stop_level() != NONE
     taken = estop.takeover()                                          # operator request

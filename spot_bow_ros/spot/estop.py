@@ -27,6 +27,7 @@ without a robot.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -331,7 +332,9 @@ class SoftwareEstop:
             self._keepalive = ka
 
     def _fail(self, problem: str) -> bool:
-        if problem != self.problem:
+        """Record why we are not registered; logged once per kind (numbers such as "lapsed 12 s
+        ago" do not make a new kind)."""
+        if re.sub(r"\d+", "#", problem) != re.sub(r"\d+", "#", self.problem):
             self.log.warning(f"software E-Stop not registered: {problem}")
         self.problem = problem
         return False
