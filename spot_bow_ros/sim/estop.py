@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import collections
 import secrets
 import threading
 import time
@@ -89,8 +90,8 @@ class EstopSystem:
         self.lapsed_policies: set[str] = set()
         self.motors_on = lambda: False
         #: (local ns, endpoint name, level) of every valid check-in that changed an endpoint's
-        #: level (tests and the E-Stop latency bench read when a stop reached the robot).
-        self.level_log: list[tuple[int, str, int]] = []
+        #: level, the newest 10000 (tests and the E-Stop latency bench read when a stop arrived).
+        self.level_log: collections.deque[tuple[int, str, int]] = collections.deque(maxlen=10000)
 
     # ----- state ----------------------------------------------------------------------------
     def stop_level_details(self, now_ns: int | None = None) -> tuple[int, str]:
