@@ -262,7 +262,7 @@ class SoftwareEstop:
         """The robot's E-Stop status (None if it does not answer); kept as `last_status`."""
         try:
             self.last_status = self.client().get_status(timeout=self.rpc_timeout)
-        except (bd_exc.Error, SpotConnectionError):
+        except (bd_exc.Error, SpotConnectionError, ValueError):   # ValueError: channel closed meanwhile
             return None
         return self.last_status
 
@@ -415,7 +415,7 @@ class SoftwareEstop:
                 ka.settle_then_cut()
             else:
                 ka.allow()
-        except (bd_exc.Error, SpotConnectionError) as exc:
+        except (bd_exc.Error, SpotConnectionError, ValueError) as exc:   # ValueError: gRPC channel closed
             return EstopResult(False, f"{verb} failed: {type(exc).__name__}: {_first_line(exc)} "
                                       f"(the keep-alive keeps asking {level_name(level)})")
         status = self.get_status()
@@ -466,7 +466,7 @@ class SoftwareEstop:
             return
         try:
             ka.settle_then_cut()
-        except (bd_exc.Error, SpotConnectionError) as exc:
+        except (bd_exc.Error, SpotConnectionError, ValueError) as exc:
             self.log.warning(f"software E-Stop: SETTLE_THEN_CUT on exit failed ({type(exc).__name__})")
         ka.shutdown()
         try:
