@@ -185,14 +185,16 @@ class MotorCommandBridge:
         if not hasattr(node, "create_service"):
             return
         for verb in VERBS:
-            if not verb.service:
-                continue
-            group = ESTOP_GROUP if verb.estop else None
-            if verb.srv == "SetBool":
-                handler = (lambda request, v=verb: self.call_verb(v.name if request.data else v.off_verb))
-            else:
-                handler = (lambda request, v=verb: self.call_verb(v.name))
-            node.create_service(f"std_srvs/srv/{verb.srv}", verb.service, handler, callback_group=group)
+            if verb.service:
+                node.create_service(f"std_srvs/srv/{verb.srv}", verb.service, self._service_handler(verb),
+                                    callback_group=ESTOP_GROUP if verb.estop else None)
+
+    def _service_handler(self, verb: Any) -> Any:
+        """Trigger: run the verb; SetBool: the verb for data true, its `off_verb` for false."""
+        def handle(request: Any) -> dict[str, Any]:
+            on = verb.srv != "SetBool" or bool(request.data)
+            return self.call_verb(verb.name if on else verb.off_verb)
+        return handle
 
     def call_verb(self, verb: str) -> dict[str, Any]:
         """A service call: run `verb` -> Trigger/SetBool response fields."""
