@@ -21,7 +21,8 @@ def test_grouped_subscription_and_service_run_beside_a_blocked_executor_and_serv
     got: list[tuple[str, str]] = []
     try:
         node.create_subscription("std_msgs/msg/String", "slow", lambda m: release.wait(10), QoS(depth=10))
-        node.create_subscription("std_msgs/msg/String", "fast", lambda m: got.append((m.data, threading.current_thread().name)),
+        node.create_subscription("std_msgs/msg/String", "fast",
+                                 lambda m: got.append((m.data, threading.current_thread().name)),
                                  QoS(depth=10), callback_group="estop")
         node.create_service("std_srvs/srv/Trigger", "block", lambda r: (release.wait(10), {"success": True})[1])
         node.create_service("std_srvs/srv/Trigger", "stop", lambda r: {"success": True, "message": "stopped"},
