@@ -6,22 +6,27 @@ power-off slowed to `--slow-power` seconds (default 5 s), a cmd_vel flood (`--fl
 bridge's executor throughout. Each trial starts a blocking power call (power_on: the robot is
 POWERING_ON for seconds; or power_off from ON), waits a random 50-600 ms, then sends an E-Stop
 (alternating estop_hard / estop_gentle, alternating the control topic and the estop/* service).
-Latency = request sent -> the simulator's E-Stop service applied the new level (its `level_log`).
+Latency = request sent -> the robot applied the new level: with `--sim-process` (default, the
+robot is another process, as a real Spot is another machine) the moment the bridge's check-in RPC
+at that level returned (the robot answered, so it applied it); with `--no-sim-process` (the
+simulator in the bench's process, sharing its GIL) the simulator's own record (`level_log`).
 
 Backends: `inproc` (standalone, in-process bus), `dds` (standalone over Cyclone DDS, two
 participants), `rclpy` (real rclpy nodes, MultiThreadedExecutor; needs a sourced ROS 2, e.g.
 `source /opt/ros2-jazzy/install/setup.bash` before running this with the venv's python).
 
 Usage: python bench/bench_estop_latency.py [--trials 200] [--power-off-trials 10]
-           [--slow-power 5] [--backend inproc|dds|rclpy] [--flood-hz 200]
+           [--slow-power 5] [--backend inproc|dds|rclpy] [--flood-hz 200] [--no-sim-process]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -166,13 +171,43 @@ def wait_level(sim, level: int, after_ns: int, timeout: float = 5.0) -> int | No
     return None
 
 
+@contextlib.contextmanager
+def robot(args, tmp: str):
+    """(info file, in-process SimulatedSpot or None) of a simulated Spot with slow power."""
+    if not args.sim_process:
+        with SimulatedSpot(arm=False, power_on_s=args.slow_power, power_off_s=args.slow_power) as sim:
+            yield str(sim.write_info(Path(tmp) / "sim.json")), sim
+        return
+    info = Path(tmp) / "sim.json"
+    proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.cli", "sim", "--no-arm", "--camera-rate", "1",
+                             "--slow-power", str(args.slow_power), "--info-file", str(info), "--log-level", "error"])
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)   # body services up
+        yield str(info), None
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def wait_answered(answered: list[tuple[int, int]], level: int, after_ns: int, timeout: float = 5.0) -> int | None:
+    """Local ns when the robot answered our check-in at `level` sent after `after_ns`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for lvl, t_ns in list(answered):
+            if t_ns >= after_ns and lvl == level:
+                return t_ns
+        time.sleep(0.0005)
+    return None
+
+
 def run(args) -> dict[str, list[float]]:
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("spot_bow_ros").setLevel(logging.CRITICAL)   # refused power-ons: expected
     results: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp, SimulatedSpot(arm=False, power_on_s=args.slow_power,
-                                                             power_off_s=args.slow_power) as sim:
-        info = str(sim.write_info(Path(tmp) / "sim.json"))
+    with tempfile.TemporaryDirectory() as tmp, robot(args, tmp) as (info, sim):
         rig = Rclpy(info, tmp) if args.backend == "rclpy" else Standalone(info, tmp, args.backend == "dds")
         stop_flood = threading.Event()
 
@@ -187,8 +222,16 @@ def run(args) -> dict[str, list[float]]:
         rnd = random.Random(7)
         bridge = rig.bridge
         entered: list[int] = []      # when the verb reached the software E-Stop (bridge side)
+        answered: list[tuple[int, int]] = []   # (level, when the robot answered that check-in)
         real_set = bridge.estop._set
-        bridge.estop._set = lambda *a: (entered.append(time.time_ns()), real_set(*a))[1]
+
+        def timed_set(level, *a):
+            entered.append(time.time_ns())
+            result = real_set(level, *a)
+            if result.ok:
+                answered.append((level, time.time_ns()))
+            return result
+        bridge.estop._set = timed_set
         try:
             plan = [("power_on", i) for i in range(args.trials)] + [("power_off", i) for i in range(args.power_off_trials)]
             for k, (phase, i) in enumerate(plan):
@@ -207,7 +250,8 @@ def run(args) -> dict[str, list[float]]:
                     rig.publish_verb(verb)
                 else:
                     threading.Thread(target=rig.call, args=(SERVICES[verb],), daemon=True).start()
-                t_robot = wait_level(sim, STOPS[verb], t0)
+                t_robot = (wait_level(sim, STOPS[verb], t0) if sim is not None else
+                           wait_answered(answered, STOPS[verb], t0))
                 key = f"during {phase}, {verb} via {path}"
                 results.setdefault(key, []).append((t_robot - t0) / 1e6 if t_robot else float("inf"))
                 t_in = next((t for t in entered if t >= t0), None)
@@ -228,8 +272,10 @@ def run(args) -> dict[str, list[float]]:
 
 def report(results: dict[str, list[float]], args) -> None:
     every = np.array([v for k, vs in results.items() if not k.startswith(" ") for v in vs])
-    print(f"\nE-Stop latency, request -> applied on the robot (ms); backend {args.backend}, power "
-          f"on/off {args.slow_power:g} s, cmd_vel flood {args.flood_hz:g} Hz")
+    where = "robot in another process" if args.sim_process else "simulator in this process"
+    print(f"\nE-Stop latency, request -> applied on the robot (ms); backend {args.backend}, {where}, power "
+          f"on/off {args.slow_power:g} s, cmd_vel flood {args.flood_hz:g} Hz; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'case':<48} {'n':>4} {'p50':>8} {'p99':>8} {'max':>8}")
     for key in sorted(results, key=lambda k: (k.startswith(" "), k)):
         v = np.array(results[key])
@@ -246,6 +292,8 @@ def main() -> int:
     parser.add_argument("--slow-power", type=float, default=5.0, help="simulated power-on/off time (s)")
     parser.add_argument("--backend", choices=("inproc", "dds", "rclpy"), default="dds")
     parser.add_argument("--flood-hz", type=float, default=200.0, help="cmd_vel messages per second")
+    parser.add_argument("--sim-process", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the simulated Spot as its own process (default), as a real robot is")
     args = parser.parse_args()
     report(run(args), args)
     return 0
