@@ -275,7 +275,8 @@ def report(results: dict[str, list[float]], args) -> None:
     where = "robot in another process" if args.sim_process else "simulator in this process"
     print(f"\nE-Stop latency, request -> applied on the robot (ms); backend {args.backend}, {where}, power "
           f"on/off {args.slow_power:g} s, cmd_vel flood {args.flood_hz:g} Hz; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; GIL switch interval "
+          f"{sys.getswitchinterval() * 1e3:g} ms")
     print(f"{'case':<48} {'n':>4} {'p50':>8} {'p99':>8} {'max':>8}")
     for key in sorted(results, key=lambda k: (k.startswith(" "), k)):
         v = np.array(results[key])
@@ -294,7 +295,12 @@ def main() -> int:
     parser.add_argument("--flood-hz", type=float, default=200.0, help="cmd_vel messages per second")
     parser.add_argument("--sim-process", action=argparse.BooleanOptionalAction, default=True,
                         help="run the simulated Spot as its own process (default), as a real robot is")
+    parser.add_argument("--switch-interval", type=float, default=0.0,
+                        help="sys.setswitchinterval for this process (s; default: what motor_command's "
+                             "gil_switch_interval sets, 0.001)")
     args = parser.parse_args()
+    if args.switch_interval > 0:
+        sys.setswitchinterval(args.switch_interval)
     report(run(args), args)
     return 0
 

@@ -32,6 +32,7 @@ power-on ends the node (status 1) with one line.
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Any
 
 from ..convert import robot_status
@@ -70,6 +71,8 @@ class MotorCommandBridge:
             from ..spot.connection import CONNECTION_PARAMS
             params = list(CONNECTION_PARAMS) + MOTOR_PARAMS
         values = self.values = node.declare_parameters(params)
+        if 0 < values["gil_switch_interval"] < sys.getswitchinterval():   # E-Stop first (docs/estop.md)
+            sys.setswitchinterval(values["gil_switch_interval"])
         limits = limits_from_params(values)
         self.config = config_from_params(values)
         self._owns_connection = False

@@ -28,6 +28,10 @@ MOTOR_PARAMS: list[ParamSpec] = [
               "once) instead of SETTLE_THEN_CUT, which needs the estop_release verb before the first power_on"),
     ParamSpec("heartbeat_timeout", 4.0, "Software E-Stop: ask SETTLE_THEN_CUT when the command path "
               "(executor) has not run for this long (s)", min=0.5, max=60.0),
+    ParamSpec("gil_switch_interval", 0.001, "Python's thread switch interval for this process (s, "
+              "sys.setswitchinterval, only ever lowered): short, so the E-Stop thread gets the interpreter "
+              "within about a millisecond while other threads are busy; 0 leaves Python's 0.005",
+              min=0.0, max=0.1),
     ParamSpec("estop_timeout", 9.0, "Software E-Stop: the robot sits and cuts power when the bridge "
               "has not checked in for this long (s)", min=1.0, max=60.0),
     ParamSpec("estop_cut_power_timeout", 0.0, "Software E-Stop: cut power at once after this long "
