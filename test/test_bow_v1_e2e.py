@@ -175,6 +175,7 @@ class MotorRig:
     def __init__(self, sim, transport, app, tmp_path, **params):
         self.sim, self.app = sim, app
         overrides = dict(sim_info_file=sim.info_file, enable_motion=True, auto_power_on=True, auto_stand=True,
+                         estop_release_at_start=True,
                          cmd_duration=0.6, cmd_timeout=0.5, recordings_dir=str(tmp_path / "rec"),
                          diagnostics_period=0.5, bow_messages="sdk_v1")
         overrides.update(params)

@@ -139,6 +139,7 @@ def rig(tmp_path_factory):
         bus = InProcessBus()
         node = StandaloneNode("motor_command", bus, parameter_overrides=dict(
             sim_info_file=str(tmp / "sim.json"), enable_motion=True, auto_power_on=True, auto_stand=True,
+            estop_release_at_start=True,
             recordings_dir=str(tmp / "rec"), cmd_timeout=0.3, **LIMITS))
         bridge = MotorCommandBridge(node)
         mark = len(sim.robot.commands())

@@ -26,7 +26,7 @@ def test_head_right_is_a_negative_body_yaw():
 
 def test_script_walks_a_closed_square_and_ends_sitting():
     steps = demo_script(side_m=1.0, speed=0.4, turn_rate=0.6)
-    assert [s.verb for s in steps if s.verb][:4] == ["claim", "enable_motion", "power_on", "stand"]
+    assert [s.verb for s in steps if s.verb][:5] == ["claim", "enable_motion", "estop_release", "power_on", "stand"]
     assert steps[-1].verb == "sit"
     walks = [s for s in steps if s.sample is not None and s.label.startswith("square side")]
     turns = [s for s in steps if s.label.startswith("turn left")]

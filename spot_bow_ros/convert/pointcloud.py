@@ -22,8 +22,9 @@ multiply per coordinate; `voxel_downsample` and `transform_points` serve the mer
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -48,7 +49,7 @@ class Intrinsics:
     cy: float
 
     @classmethod
-    def from_k(cls, k: Sequence[float]) -> "Intrinsics":
+    def from_k(cls, k: Sequence[float]) -> Intrinsics:
         """From a row-major 3x3 K (CameraInfo.k). Raises ValueError for an uncalibrated K (fx = 0)."""
         if not k[0] or not k[4]:
             raise ValueError("camera matrix K has a zero focal length (uncalibrated camera): no points")

@@ -57,11 +57,13 @@ def head_sample(yaw_right_rad: float, pitch_up_rad: float = 0.0) -> bow.MotorSam
 
 def demo_script(side_m: float = 0.4, speed: float = 0.5, turn_rate: float = 0.8,
                 convention: frames.AxisConvention = frames.DEFAULT_CONVENTION) -> list[Step]:
-    """The demo: claim, power on, stand, a square of `side_m` at `speed` (m/s) turning left at
+    """The demo: claim, enable motion, release the software E-Stop (explicitly: it registers
+    stopped), power on, stand, a square of `side_m` at `speed` (m/s) turning left at
     `turn_rate` (rad/s), an explicit zero-velocity stop (so the motor bridge's watchdog never has
     to step in), head right/left/centre, sit. About 17 s with the defaults (within the motor
     bridge's default limits of 0.5 m/s and 0.8 rad/s), so the README's 20 s run sees it end."""
-    steps = [Step(0.3, verb="claim"), Step(0.2, verb="enable_motion"), Step(1.5, verb="power_on"),
+    steps = [Step(0.3, verb="claim"), Step(0.2, verb="enable_motion"), Step(0.2, verb="estop_release"),
+             Step(1.5, verb="power_on"),
              Step(1.2, verb="stand")]
     for side in range(4):
         steps.append(Step(side_m / speed, sample=velocity_sample(forward=speed, convention=convention),
@@ -119,7 +121,11 @@ class DemoMotion:
         step = self.steps[self._index]
         self._step_end = now + step.duration_s
         if step.verb:
-            self.log.info(f"demo motion: {step.verb}")
+            if step.verb == "estop_release":
+                self.log.warning("demo motion: estop_release - the demo releases the software E-Stop "
+                                 "explicitly (it registers stopped) so that the robot may power on")
+            else:
+                self.log.info(f"demo motion: {step.verb}")
             self._control.publish(self.node.msg("std_msgs/msg/String", data=step.verb))
         else:
             self.log.info(f"demo motion: {step.label}")

@@ -31,7 +31,6 @@ from __future__ import annotations
 import array
 import importlib
 import logging
-import math
 import os
 import threading
 from typing import Any, Callable, Iterable, Sequence
@@ -40,7 +39,7 @@ import numpy as np
 
 from .names import UnknownMessageType, normalize_type_name
 from .srv_types import normalize_srv_type as normalize_service_type
-from .params import ParameterError, ParamSpec, read_only_reason
+from .params import ParameterError, ParamSpec, descriptor_fields, parameter_type_name, read_only_reason
 from .qos import Durability, History, QoS, Reliability
 
 try:  # ROS 2 (sourced); without it only the pure conversions below are usable
@@ -72,9 +71,6 @@ _DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "uint16": np.u
            "int32": np.int32, "uint32": np.uint32, "int64": np.int64, "uint64": np.uint64,
            "float": np.float32, "double": np.float64}
 _FLOATS = ("float", "double")
-_PARAM_TYPE_NAMES = {bool: "BOOL", int: "INTEGER", float: "DOUBLE", str: "STRING"}
-_INT64 = (-(2**63), 2**63 - 1)
-_DOUBLE_MAX = float(np.finfo(np.float64).max)
 
 
 def _require_rclpy() -> None:
@@ -176,37 +172,6 @@ def qos_profile(qos: QoS) -> Any:
     return QoSProfile(history=HistoryPolicy[f["history"]], depth=f["depth"],
                       reliability=ReliabilityPolicy[f["reliability"]],
                       durability=DurabilityPolicy[f["durability"]])
-
-
-def parameter_type_name(spec: ParamSpec) -> str:
-    """The `rclpy.Parameter.Type` member name of `spec` (`DOUBLE`, `STRING_ARRAY`, ...)."""
-    if isinstance(spec.default, (list, tuple)):
-        return _PARAM_TYPE_NAMES[spec.element_type] + "_ARRAY"
-    return _PARAM_TYPE_NAMES[type(spec.default)]
-
-
-def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
-    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only,
-    additional_constraints `applied live` for a live parameter, and its bounds as one
-    `floating_point_range` / `integer_range` (from_value, to_value, step 0 = continuous; an
-    open side is the type's limit). `type` is left to rclpy (from the default)."""
-    text = spec.description
-    if spec.choices:
-        text += f" (one of: {', '.join(map(str, spec.choices))})"
-    out: dict[str, Any] = {"description": text, "read_only": bool(spec.is_read_only)}
-    if not spec.is_read_only:  # what `ros2 param describe` shows under "Additional constraints"
-        out["additional_constraints"] = "applied live"
-    if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
-        return out
-    if isinstance(spec.default, float):
-        out["floating_point_range"] = [{
-            "from_value": float(spec.min) if spec.min is not None else -_DOUBLE_MAX,
-            "to_value": float(spec.max) if spec.max is not None else _DOUBLE_MAX, "step": 0.0}]
-    elif isinstance(spec.default, int):
-        out["integer_range"] = [{
-            "from_value": math.ceil(spec.min) if spec.min is not None else _INT64[0],
-            "to_value": math.floor(spec.max) if spec.max is not None else _INT64[1], "step": 0}]
-    return out
 
 
 def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = False) -> Any:
@@ -330,9 +295,11 @@ class RclpyNode:
         return _Publisher(pub, pub.topic_name, encoder)
 
     def create_subscription(self, type_name: str, topic: str, callback: Callable[[Any], None],
-                            qos: QoS) -> _Subscription:
+                            qos: QoS, callback_group: str | None = None) -> _Subscription:
+        """`callback_group`: a named MutuallyExclusiveCallbackGroup of its own (E-Stop first)."""
         sub = self.node.create_subscription(message_class(type_name), topic,
-                                            guarded(callback, self.node.get_logger()), qos_profile(qos))
+                                            guarded(callback, self.node.get_logger()), qos_profile(qos),
+                                            callback_group=self._group(callback_group))
         return _Subscription(sub, sub.topic_name)
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
@@ -452,13 +419,25 @@ class RclpyNode:
             out.append(p)
         return out
 
+    def _group(self, name: str | None) -> Any:
+        """The named MutuallyExclusiveCallbackGroup (None: the node's default group)."""
+        if name is None:
+            return None
+        from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+
+        groups = self.__dict__.setdefault("_groups", {})
+        if name not in groups:
+            groups[name] = MutuallyExclusiveCallbackGroup()
+        return groups[name]
+
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
-                       parameters: bool = False) -> Any:
+                       parameters: bool = False, callback_group: str | None = None) -> Any:
         """A real rclpy service; `callback(request)` returns the response's fields (dict) or a
         response. Services of a node share one mutually exclusive callback group of their own:
         with the MultiThreadedExecutor they run beside the node's subscriptions and timers
         (a robot RPC behind a service never stalls them; the bridges guard shared state with
-        their own locks), one service call at a time."""
+        their own locks), one service call at a time. `callback_group`: a named group of its own
+        instead (E-Stop services beside a blocking power call)."""
         from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 
         pkg, _, type_name = normalize_service_type(srv_type).split("/")
@@ -483,7 +462,8 @@ class RclpyNode:
                     pass
             return response
 
-        return self.node.create_service(cls, name, serve, callback_group=self._service_group)
+        group = self._group(callback_group) or self._service_group
+        return self.node.create_service(cls, name, serve, callback_group=group)
 
     def get_logger(self) -> Any:
         return self.node.get_logger()
@@ -540,7 +520,9 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     stop = stop or threading.Event()
     nodes: list[RclpyNode] = []
     unroute: Callable[[], None] = lambda: None  # noqa: E731
-    executor = MultiThreadedExecutor(num_threads=max(2, len(builders) + 1))
+    # two threads per node and two more: a blocking service, a timer and a named group (E-Stop)
+    # of one node all run at once
+    executor = MultiThreadedExecutor(num_threads=2 * len(builders) + 2)
     code, running = 0, False
     with shutdown_signals(stop):
         try:

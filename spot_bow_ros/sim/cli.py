@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--exit-with-parent", type=int, default=0, metavar="PID",
                         help="stop cleanly when process PID (the one that started this simulator) is gone "
                              "(`spot-bow-ros run` passes its own; 0: never)")
+    parser.add_argument("--slow-power", type=float, default=0.0, metavar="SECONDS",
+                        help="motor power-on and power-off take this long (default: about 1 s as on "
+                             "Spot); several seconds show what waits behind a blocking power call")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                         help="logging level (default: info)")
     return parser
@@ -87,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
                         password=args.password, state_dir=args.state_dir or None, body=args.body,
                         colour_cameras=args.rgb_cameras, camera_rate_hz=args.camera_rate,
-                        streaming_licence=args.streaming_licence, estop_required=args.estop)
+                        streaming_licence=args.streaming_licence, estop_required=args.estop,
+                        **({"power_on_s": args.slow_power, "power_off_s": args.slow_power}
+                           if args.slow_power > 0 else {}))
     try:
         try:
             sim.start(wait_body=False)  # listening now; calls needing the body wait for it
