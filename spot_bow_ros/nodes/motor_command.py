@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 from typing import Any
 
 from ..convert import robot_status
@@ -40,6 +41,7 @@ from ..ros.node_api import NodeHandle, header
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import COMMAND, DEFAULT
 from ..spot.commander import SpotCommander
+from ..spot.connection import SpotConnectionError
 from ..spot.estop import SoftwareEstop
 from ..spot.supervisor import MotionSupervisor
 from ..spot.supervisor_verbs import SUCCESS, VERBS, Outcome
@@ -227,10 +229,20 @@ class MotorCommandBridge:
         self.diag_pub.publish(self._diagnostics_msg())
         state = self.commander.last_state
         if state is not None and probe:
+            skew_ns = self._clock_skew_ns()
             for battery in state.battery_states:
+                stamp = (robot_status.battery_stamp(battery, skew_ns, time.time_ns()) if skew_ns is not None
+                         else self.node.now())
                 self.battery_pub.publish(self.node.msg(
-                    "sensor_msgs/msg/BatteryState", header=header(self.node, self.node.now(), battery.identifier),
+                    "sensor_msgs/msg/BatteryState", header=header(self.node, stamp, battery.identifier),
                     **robot_status.battery_state_fields(battery)))
+
+    def _clock_skew_ns(self) -> int | None:
+        """Robot minus local clock (ns) from the shared time sync; None before the first sync."""
+        try:
+            return int(self.commander.connection.clock_skew_ns())
+        except SpotConnectionError:
+            return None
 
     def compact_status(self) -> str:
         """Battery, E-Stop and faults in one short line (the live table of `spot-bow-ros run`)."""

@@ -304,8 +304,9 @@ class MotionSupervisor:
                 return
             self._motion_active = False
         self.counts["watchdog_stops"] += 1
-        self.log.warning(f"watchdog: no velocity command for {idle:.2f} s (cmd_timeout "
-                         f"{self.cmd_timeout:g} s): sending stop")
+        # An ended velocity stream is normal, not a fault: info (the count is in diagnostics)
+        self.log.info(f"velocity commands stopped arriving ({idle:.2f} s > cmd_timeout "
+                      f"{self.cmd_timeout:g} s): sending stop")
         if self.commander.ready:
             self.account(self.commander.stop())
 
