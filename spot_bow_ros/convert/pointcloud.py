@@ -92,7 +92,8 @@ class Deprojector:
     def valid_mask(self, depth: np.ndarray) -> np.ndarray:
         """Flat bool mask of the valid pixels (row-major): not 0, not 65535."""
         d = self._check(depth).ravel()
-        return (d != 0) & (d != 65535)
+        mask: np.ndarray = (d != 0) & (d != 65535)
+        return mask
 
     def dense(self, depth: np.ndarray, channels: int = 3, mask: np.ndarray | None = None) -> np.ndarray:
         """Nx`channels` float32 points of the valid pixels only, in row-major pixel order.

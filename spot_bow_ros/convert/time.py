@@ -11,10 +11,26 @@ with `0 <= nanosec < 1e9` (builtin_interfaces/Time).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 NS_PER_S = 1_000_000_000
+
+
+class RosStamp(Protocol):
+    """A builtin_interfaces/Time-like stamp: `.sec` (s) and `.nanosec` (ns, [0, 1e9))."""
+
+    @property
+    def sec(self) -> int: ...
+
+    @property
+    def nanosec(self) -> int: ...
+
+
+#: A ROS stamp as a message (`RosStamp`) or a `(sec, nanosec)` pair.
+StampLike = RosStamp | tuple[int, int]
 
 
 def timestamp_to_ns(timestamp: Timestamp) -> int:
@@ -40,9 +56,9 @@ def ns_to_ros_stamp(ns: int) -> tuple[int, int]:
     return sec, nanosec
 
 
-def ros_stamp_to_ns(stamp) -> int:
+def ros_stamp_to_ns(stamp: StampLike) -> int:
     """ROS stamp -> ns. `stamp` is (sec, nanosec) or an object with .sec/.nanosec."""
-    if hasattr(stamp, "sec"):
+    if not isinstance(stamp, tuple):
         return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
     sec, nanosec = stamp
     return int(sec) * NS_PER_S + int(nanosec)
@@ -73,7 +89,7 @@ def robot_timestamp_to_ros_stamp(timestamp: Timestamp, skew_ns: int) -> tuple[in
     return ns_to_ros_stamp(robot_timestamp_to_local_ns(timestamp, skew_ns))
 
 
-def ros_stamp_to_robot_timestamp(stamp, skew_ns: int) -> Timestamp:
+def ros_stamp_to_robot_timestamp(stamp: StampLike, skew_ns: int) -> Timestamp:
     """ROS stamp on the local clock ((sec, nanosec) or .sec/.nanosec) -> robot-clock Timestamp."""
     return local_ns_to_robot_timestamp(ros_stamp_to_ns(stamp), skew_ns)
 

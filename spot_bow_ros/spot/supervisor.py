@@ -33,7 +33,7 @@ from ..convert.robot_status import StatusEntry
 from .commander import CommanderError, CommandResult, SpotCommander
 from .estop import CUT, NONE, SoftwareEstop, level_name, power_refusal
 from .safety_machine import Event, SafetyMachine, State
-from .supervisor_verbs import VERB_TABLE, VERBS, Outcome
+from .supervisor_verbs import VERB_TABLE, VERBS, Outcome, SupervisorLog
 
 #: A heartbeat gap longer than this (s) is reported as a stall of the driver.
 STALL_REPORT_S = 1.0
@@ -76,7 +76,7 @@ class MotionSupervisor:
     """See the module docstring. `estop` None: no E-Stop management at all (tests, `estop: none`
     still passes a disabled SoftwareEstop). `on_motion_stopped()`: cancel playback (the node's)."""
 
-    def __init__(self, commander: SpotCommander, logger: Any, *, limits: MotionLimits,
+    def __init__(self, commander: SpotCommander, logger: SupervisorLog, *, limits: MotionLimits,
                  estop: SoftwareEstop | None = None, motion_enabled: bool = False, auto_claim: bool = True,
                  cmd_timeout: float = 0.5, heartbeat_timeout: float = 4.0):
         self.commander = commander
@@ -437,7 +437,7 @@ class MotionSupervisor:
             level, summary = 2, "forwarding stopped: " + self.not_ready_reason()
         elif estop is not None and estop.keepalive_error:
             level, summary = 2, f"software E-Stop keep-alive error: {estop.keepalive_error}"
-        elif state == State.ESTOPPED:
+        elif state == State.ESTOPPED and estop is not None:
             level, summary = 1, f"robot E-Stopped by our software E-Stop ({level_name(estop.desired)}): " \
                                 "estop_release to allow power-on"
         elif level_now not in (None, NONE):

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
-from .commander import CommanderError, CommandResult
+from ..convert.motion import BodyPose
+from .commander import CommanderError, CommandResult, SpotCommander
+from .estop import SoftwareEstop
 from .safety_machine import Event
 
 #: Outcome statuses that mean the verb did what it was asked.
@@ -35,13 +37,42 @@ class Outcome:
         return self.status in SUCCESS
 
 
+class SupervisorLog(Protocol):
+    """The logger the supervisor writes to: a node's rclpy logger or a `logging.Logger`."""
+
+    def debug(self, msg: str) -> object: ...
+    def info(self, msg: str) -> object: ...
+    def warning(self, msg: str) -> object: ...
+    def error(self, msg: str) -> object: ...
+
+
+class Supervised(Protocol):
+    """What a verb uses of the `Supervised` (spot/supervisor.py, which imports this module)."""
+
+    commander: SpotCommander
+    estop: SoftwareEstop | None
+    log: SupervisorLog
+    body: BodyPose
+    counts: dict[str, int]
+    auto_claim: bool
+    expect_off: bool
+    powered_by_us: bool
+    fatal_refusal: bool
+    not_ready_logged: bool
+    last_reason: str
+
+    def transition(self, event: Event, cause: str = "") -> None: ...
+    def stop_motion(self, send_stop: bool) -> Outcome | None: ...
+    def account(self, result: CommandResult) -> Outcome: ...
+
+
 @dataclass(frozen=True)
 class Verb:
     """One control verb. `service`: its std_srvs service name (relative), `srv`: Trigger or
     SetBool (SetBool data false runs `off_verb`); `estop`: the E-Stop priority path."""
 
     name: str
-    run: Callable[[Any], Outcome]
+    run: Callable[[Supervised], Outcome]
     doc: str
     service: str | None = None
     srv: str = "Trigger"
@@ -50,19 +81,19 @@ class Verb:
 
 
 # -- motion gate, lease ----------------------------------------------------------------------------
-def _enable_motion(sup) -> Outcome:
+def _enable_motion(sup: Supervised) -> Outcome:
     sup.transition(Event.ENABLE)
     sup.log.warning("motion ENABLED: motor commands are forwarded to Spot")
     return Outcome("control", "motion enabled")
 
 
-def _disable_motion(sup) -> Outcome:
+def _disable_motion(sup: Supervised) -> Outcome:
     sup.transition(Event.DISABLE)
     sup.log.info("motion disabled: commands are dropped; stopping")
     return sup.stop_motion(send_stop=True) or Outcome("control", "motion disabled")
 
 
-def _claim(sup) -> Outcome:
+def _claim(sup: Supervised) -> Outcome:
     try:
         sup.commander.claim()
     except CommanderError as exc:
@@ -72,7 +103,7 @@ def _claim(sup) -> Outcome:
     return Outcome("control", "lease held")
 
 
-def _release(sup) -> Outcome:
+def _release(sup: Supervised) -> Outcome:
     sup.stop_motion(send_stop=True)
     sup.commander.release()
     sup.auto_claim = False  # an explicit release is not undone automatically
@@ -80,7 +111,7 @@ def _release(sup) -> Outcome:
 
 
 # -- power ----------------------------------------------------------------------------------------
-def _power_on(sup) -> Outcome:
+def _power_on(sup: Supervised) -> Outcome:
     sup.expect_off = False
     result = sup.commander.power_on()
     if result.ok:
@@ -97,7 +128,7 @@ def _power_on(sup) -> Outcome:
     return Outcome("failed", line, result)
 
 
-def _power_off(sup) -> Outcome:
+def _power_off(sup: Supervised) -> Outcome:
     sup.expect_off = True
     sup.stop_motion(send_stop=False)
     outcome = sup.account(sup.commander.power_off())
@@ -107,7 +138,7 @@ def _power_off(sup) -> Outcome:
     return outcome
 
 
-def _clear_behavior_fault(sup) -> Outcome:
+def _clear_behavior_fault(sup: Supervised) -> Outcome:
     result = sup.commander.clear_behavior_faults()
     outcome = sup.account(result)
     text = f"clear_behavior_fault: {result.detail or ('ok' if result.ok else 'failed')}"
@@ -118,22 +149,22 @@ def _clear_behavior_fault(sup) -> Outcome:
 
 
 # -- motion ---------------------------------------------------------------------------------------
-def _stand(sup) -> Outcome:
+def _stand(sup: Supervised) -> Outcome:
     return sup.account(sup.commander.stand(sup.body))
 
 
-def _sit(sup) -> Outcome:
+def _sit(sup: Supervised) -> Outcome:
     sup.stop_motion(send_stop=False)
     return sup.account(sup.commander.sit())
 
 
-def _stop(sup) -> Outcome:
+def _stop(sup: Supervised) -> Outcome:
     sup.stop_motion(send_stop=False)
     return sup.account(sup.commander.stop())
 
 
 # -- E-Stop ---------------------------------------------------------------------------------------
-def _estop(sup, act: str, verb: str) -> Outcome:
+def _estop(sup: Supervised, act: str, verb: str) -> Outcome:
     estop = sup.estop
     if estop is None or not estop.enabled:
         line = f"{verb} failed: the software E-Stop is off (parameter estop: none); use the tablet's E-Stop"
