@@ -24,7 +24,8 @@ from waiting import wait_until
 
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from spot_bow_ros.nodes.bow_messages import BOW_PARAMS  # noqa: E402
 from spot_bow_ros.nodes.composed import BRIDGES, COMPOSED_PARAMS, NODE_NAME  # noqa: E402
 from spot_bow_ros.ros.params import ParamSpec  # noqa: E402
-from spot_bow_ros.spot.connection import CONNECTION_PARAMS  # noqa: E402
+from spot_bow_ros.spot.connection_config import CONNECTION_PARAMS  # noqa: E402
 
 #: values that differ from the declared defaults in the shipped composed config
 COMPOSED_VALUES = {

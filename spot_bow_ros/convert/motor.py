@@ -55,13 +55,8 @@ from ..bow import frames
 from ..bow.frames import AxisConvention
 from .motion import (
     SPOT_ARM_JOINT_LIMITS,
-    SPOT_BODY_ANGLE_MAX,
-    SPOT_BODY_HEIGHT_RANGE,
-    SPOT_MAX_ANGULAR_VELOCITY,
-    SPOT_MAX_LINEAR_VELOCITY,
     ArmJointMove,
     ArmPose,
-    BodyPose,
     BodyPoseUpdate,
     Clamp,
     GripperCommand,
@@ -75,19 +70,9 @@ from .motion import (
     Vec3,
     VelocityCommand,
     apply_limits,
-    clamp_body,
-    clamp_body_pose,
-    clamp_duration,
-    clamp_se2_goal,
-    clamp_velocity,
-    describe,
-    within_limits,
 )
 from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
 
-# TODO phase 2 (issue 22): the motion-command names below are re-exported for callers that still
-# import them from here (nodes/motor_command.py, in flight on another branch); new code imports
-# them from `convert.motion`.
 __all__ = [
     "ARM_NAMES", "ARM_ROOT_FRAMES", "ConvertedSample", "MotorConfig", "check_action_name", "convert_motor_sample",
     "end_effectors_to_commands", "gripper_to_command", "head_to_body_orientation", "is_repeated",
@@ -95,12 +80,6 @@ __all__ = [
     "motor_sample_to_command", "operating_height_to_offset", "parse_motor_sample", "parse_motor_sample_binary",
     "parse_motor_sample_json", "arm_joint_move", "transform_to_arm_pose", "twist_to_velocity",
     "validate_message", "validate_motor_sample",
-    # re-exported from convert.motion
-    "SPOT_ARM_JOINT_LIMITS", "SPOT_BODY_ANGLE_MAX", "SPOT_BODY_HEIGHT_RANGE",
-    "SPOT_MAX_ANGULAR_VELOCITY", "SPOT_MAX_LINEAR_VELOCITY", "ArmJointMove", "ArmPose", "BodyPose",
-    "BodyPoseUpdate", "Clamp", "GripperCommand", "InvalidMotorSample", "LocomotionMode", "MotionLimits",
-    "Locomotion", "MotorCommand", "Se2Goal", "VelocityCommand", "apply_limits", "clamp_body", "clamp_body_pose",
-    "clamp_duration", "clamp_se2_goal", "clamp_velocity", "describe", "within_limits",
 ]
 
 

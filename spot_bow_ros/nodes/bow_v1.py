@@ -27,7 +27,7 @@ from google.protobuf.message import DecodeError
 from ..convert import bow_v1
 from ..convert import bow_v1_sensors as sensors
 from ..convert.joints import ProprioceptionError
-from ..convert.motor import InvalidMotorSample
+from ..convert.motion import InvalidMotorSample
 from ..ros.node_api import stamp_from_ns
 from ..ros.qos import SENSOR_DATA, SENSOR_PUBLISHER
 from .bow_messages import bow_message_set

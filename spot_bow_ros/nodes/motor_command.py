@@ -70,7 +70,7 @@ class MotorCommandBridge:
         self.node = node
         self.log = node.get_logger()
         if params is None:
-            from ..spot.connection import CONNECTION_PARAMS
+            from ..spot.connection_config import CONNECTION_PARAMS
             params = list(CONNECTION_PARAMS) + MOTOR_PARAMS
         values = self.values = node.declare_parameters(params)
         if 0 < values["gil_switch_interval"] < sys.getswitchinterval():   # E-Stop first (docs/estop.md)
@@ -80,7 +80,8 @@ class MotorCommandBridge:
         self._owns_connection = False
         if commander is None:
             if connection is None:
-                from ..spot.connection import ConnectionConfig, SpotConnection, SpotConnectionError
+                from ..spot.connection import SpotConnection, SpotConnectionError
+                from ..spot.connection_config import ConnectionConfig
                 connection = SpotConnection.shared(ConnectionConfig.from_params(values), self.log)
                 self._owns_connection = True
                 try:

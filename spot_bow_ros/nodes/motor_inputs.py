@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..bow import bow_data_pb2 as bow
-from ..convert import motor
-from ..convert.motor import Clamp, InvalidMotorSample, MotorCommand, MotorConfig
+from ..convert import motion, motor
+from ..convert.motion import Clamp, InvalidMotorSample, MotorCommand
+from ..convert.motor import MotorConfig
 from ..spot.supervisor import MotionSupervisor
 from ..spot.supervisor_verbs import Outcome
 from .motion_recording import MotionPlayer, MotionRecorder, RecordingError, load_recording
@@ -65,11 +66,11 @@ class MotorInputs:
         supervisor.on_motion_stopped = lambda: self.player.cancel(wait=False)
 
     @property
-    def limits(self) -> motor.MotionLimits:
+    def limits(self) -> motion.MotionLimits:
         return self.sup.limits
 
     @property
-    def body(self) -> motor.BodyPose:
+    def body(self) -> motion.BodyPose:
         return self.sup.body
 
     # -- topic callbacks ----------------------------------------------------------------------
@@ -88,7 +89,7 @@ class MotorInputs:
                 lin, ang = msg.linear, msg.angular
                 vel = motor.twist_to_velocity((float(lin.x), float(lin.y), float(lin.z)),
                                               (float(ang.x), float(ang.y), float(ang.z)))
-                cmd, clamps = motor.apply_limits(MotorCommand(locomotion=vel), self.limits)
+                cmd, clamps = motion.apply_limits(MotorCommand(locomotion=vel), self.limits)
             except InvalidMotorSample as exc:
                 return self._reject("cmd_vel", str(exc))
             self._cancel_playback_for("cmd_vel")

@@ -7,8 +7,9 @@ import math
 from typing import Any
 
 from ..bow.frames import AxisConvention
-from ..convert import motor
-from ..convert.motor import LocomotionMode, MotionLimits, MotorConfig
+from ..convert import motion
+from ..convert.motion import LocomotionMode, MotionLimits
+from ..convert.motor import MotorConfig
 from ..ros.params import ParameterError, ParamSpec
 from ..spot.estop import ESTOP_MODES
 
@@ -40,19 +41,19 @@ MOTOR_PARAMS: list[ParamSpec] = [
     ParamSpec("cmd_timeout", 0.5, "Watchdog: stop when velocity commands stop for this long (s)",
               min=0.05, max=10.0, live=True),
     ParamSpec("max_linear_velocity", _DEFAULT_LIMITS.max_linear_velocity, "Planar speed limit (m/s)",
-              min=0.0, max=motor.SPOT_MAX_LINEAR_VELOCITY, live=True),
+              min=0.0, max=motion.SPOT_MAX_LINEAR_VELOCITY, live=True),
     ParamSpec("max_angular_velocity", _DEFAULT_LIMITS.max_angular_velocity, "Yaw rate limit (rad/s)",
-              min=0.0, max=motor.SPOT_MAX_ANGULAR_VELOCITY, live=True),
+              min=0.0, max=motion.SPOT_MAX_ANGULAR_VELOCITY, live=True),
     ParamSpec("min_body_height", _DEFAULT_LIMITS.min_body_height, "Lowest body height offset (m)",
-              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1], live=True),
+              min=motion.SPOT_BODY_HEIGHT_RANGE[0], max=motion.SPOT_BODY_HEIGHT_RANGE[1], live=True),
     ParamSpec("max_body_height", _DEFAULT_LIMITS.max_body_height, "Highest body height offset (m)",
-              min=motor.SPOT_BODY_HEIGHT_RANGE[0], max=motor.SPOT_BODY_HEIGHT_RANGE[1], live=True),
+              min=motion.SPOT_BODY_HEIGHT_RANGE[0], max=motion.SPOT_BODY_HEIGHT_RANGE[1], live=True),
     ParamSpec("max_body_roll", _DEFAULT_LIMITS.max_body_roll, "Body roll limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
+              max=motion.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_body_pitch", _DEFAULT_LIMITS.max_body_pitch, "Body pitch limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
+              max=motion.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_body_yaw", _DEFAULT_LIMITS.max_body_yaw, "Body yaw limit (rad)", min=0.0,
-              max=motor.SPOT_BODY_ANGLE_MAX, live=True),
+              max=motion.SPOT_BODY_ANGLE_MAX, live=True),
     ParamSpec("max_goal_distance", _DEFAULT_LIMITS.max_goal_distance, "POSITION_MODE step limit (m)",
               min=0.0, max=20.0, live=True),
     ParamSpec("max_goal_yaw", _DEFAULT_LIMITS.max_goal_yaw, "POSITION_MODE turn limit (rad)", min=0.0,

@@ -98,7 +98,7 @@ class ProprioceptionBridge:
     """The proprioception bridge on one node. `connection`: an existing SpotConnection (tests)."""
 
     def __init__(self, node: NodeHandle, connection: Any = None, extra_params: list[ParamSpec] | None = None):
-        from ..spot.connection import CONNECTION_PARAMS
+        from ..spot.connection_config import CONNECTION_PARAMS
 
         self.node = node
         self.log = node.get_logger()
@@ -156,7 +156,8 @@ class ProprioceptionBridge:
 
     # -- Spot --------------------------------------------------------------------------------
     def _start_spot(self, values: dict[str, Any], connection: Any) -> None:
-        from ..spot.connection import ConnectionConfig, SpotConnection
+        from ..spot.connection import SpotConnection
+        from ..spot.connection_config import ConnectionConfig
         from ..spot.state import RobotStateSource
 
         if connection is None:

@@ -42,16 +42,7 @@ from bosdyn.client.time_sync import TimedOutError as TimeSyncTimedOutError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..convert import time as tconv
-from .connection_config import (
-    AUTH_METHODS,
-    CONNECTION_PARAMS,
-    ENV_PASSWORD,
-    ENV_USERNAME,
-    ConnectionConfig,
-    ConnectionConfigError,
-    read_password_file,
-    read_payload_credentials,
-)
+from .connection_config import ConnectionConfig, ConnectionConfigError
 from .connection_diagnosis import (
     LOGIN_LOCKOUT_ATTEMPTS,
     TimeSyncNotEstablished,
@@ -61,15 +52,14 @@ from .connection_diagnosis import (
     time_sync_status,
 )
 
-# TODO phase 2 (issue 22): the configuration names are re-exported for callers still importing them
-# from here (nodes/motor_command.py, nodes/proprioception.py, cli/run.py in flight on other
-# branches); new code imports them from `spot.connection_config`.
+# TODO phase 2 (issue 22): ConnectionConfig and ConnectionConfigError are re-exported for
+# cli/run.py (busy on another branch), which still imports them from here; everything else imports
+# them from `spot.connection_config`.
 __all__ = [
     "EXTRA_CLIENTS", "SDK_LOGGER_NAME", "NotConnectedError", "SpotAuthenticationError", "SpotConnection",
     "SpotConnectionError", "SpotUnreachableError", "TimeSyncUnavailableError",
-    # re-exported from spot.connection_config
-    "AUTH_METHODS", "CONNECTION_PARAMS", "ENV_PASSWORD", "ENV_USERNAME", "ConnectionConfig",
-    "ConnectionConfigError", "read_password_file", "read_payload_credentials",
+    # re-exported from spot.connection_config for cli/run.py
+    "ConnectionConfig", "ConnectionConfigError",
 ]
 
 #: bosdyn clients registered on every connection in addition to the SDK's standard ones.

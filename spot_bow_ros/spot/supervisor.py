@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..convert.motor import BodyPose, MotionLimits, MotorCommand, VelocityCommand, describe
+from ..convert.motion import BodyPose, MotionLimits, MotorCommand, VelocityCommand, describe
 from ..convert.robot_status import StatusEntry
 from .commander import CommanderError, CommandResult, SpotCommander
 from .estop import CUT, NONE, SoftwareEstop, level_name, power_refusal
