@@ -35,9 +35,10 @@ class RobotBody(Protocol):
     streaming_licence: bool
     #: bumped on every state change a client may wait for
     state_version: int
-    #: set when the robot's physics thread stops (ends open state streams). TODO phase 2: a public
-    #: `stopped` on SimRobot (sim/robot.py is busy in another branch)
-    _stop: threading.Event
+
+    @property
+    def stopped(self) -> bool:
+        """True once the robot's physics thread was asked to stop (ends open state streams)."""
 
     @property
     def faults(self) -> Any:

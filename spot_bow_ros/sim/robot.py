@@ -168,6 +168,11 @@ class SimRobot:
         self.stop()
 
     @property
+    def stopped(self) -> bool:
+        """True once `stop()` was called (until the next `start()`): open state streams end."""
+        return self._stop.is_set()
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 

@@ -256,7 +256,7 @@ class RobotStateStreamingServicer(robot_state_service_pb2_grpc.RobotStateStreami
         while context is None or context.is_active():
             snap = robot.wait_for_state(last, timeout=0.5)
             if snap is None:
-                if robot._stop.is_set():
+                if robot.stopped:
                     return
                 continue
             if first:
