@@ -36,6 +36,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import bench_common  # bench/, the script's folder
+
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
@@ -89,17 +91,9 @@ def make_transport(kind: str):
 def start_sim(workdir: Path, camera_rate: float = 15.0, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, Path]:
     """`spot-bow-ros sim` in its own process (robot clock +100 s, `extra` arguments); returns it
     and its info file once written."""
-    info = workdir / "sim_info.json"
-    proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.sim", "--clock-offset", "100",
-                             "--info-file", str(info), "--log-level", "warning", "--camera-rate", str(camera_rate),
-                             *extra],
-                            cwd=str(Path(__file__).resolve().parents[1]))
-    deadline = time.monotonic() + 30
-    while not info.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("simulator did not start")
-        time.sleep(0.1)
-    return proc, info
+    return bench_common.start_sim(workdir, ["--clock-offset", "100", "--log-level", "warning",
+                                             "--camera-rate", str(camera_rate), *extra],
+                                  info_name="sim_info.json", quiet=False)
 
 
 def decode_reference(info_file: Path, cameras: list[str], rate: float

@@ -34,19 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_common import cpu_seconds, pythonpath  # noqa: E402  (bench/, the script's folder)
+
 CAMERAS = ["frontleft", "frontright", "left", "right", "back", "hand"]
 CAMERA_HZ = 15.0
 STATE_HZ = 333.0
 TF_PER_STATE = 2      # /tf: world frames + link transforms per robot sample (~600 Hz)
-
-
-def _pythonpath() -> str:
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-
-
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -167,7 +160,7 @@ def main() -> int:
         publish(args.duration, args.subscribers)
         return 0
     tmp = Path(tempfile.mkdtemp(prefix="bench_recorder_", dir=args.keep))
-    env = dict(os.environ, PYTHONPATH=_pythonpath())
+    env = dict(os.environ, PYTHONPATH=pythonpath())
     procs = {name: subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     start_new_session=True)
              for name, cmd in _recorders(tmp).items()}
@@ -176,11 +169,11 @@ def main() -> int:
     results: dict[str, dict] = {}
     try:
         assert json.loads(pub.stdout.readline()).get("start"), "publisher failed"
-        cpu0 = {name: _cpu(p.pid) for name, p in procs.items()}
+        cpu0 = {name: cpu_seconds(p.pid) for name, p in procs.items()}
         report = json.loads(pub.stdout.readline())
         time.sleep(3.0)  # the recorders drain their queues
         for name, p in procs.items():
-            results[name] = {"cpu_s": _cpu(p.pid) - cpu0[name], "peak_rss_mb": _peak_rss_mb(p.pid)}
+            results[name] = {"cpu_s": cpu_seconds(p.pid) - cpu0[name], "peak_rss_mb": _peak_rss_mb(p.pid)}
     finally:
         pub.kill()
         for p in procs.values():

@@ -33,32 +33,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_common import cpu_seconds as _ticks  # noqa: E402  (bench/, the script's folder)
+from bench_common import start_sim as _start_sim  # noqa: E402
+
 TOPICS = ["/spot/camera/frontleft/image", "/spot/camera/frontright/image", "/spot/camera/left/image",
           "/spot/camera/right/image", "/spot/camera/back/image", "/joint_states"]
-
-
-def _ticks(pid: int) -> float:
-    """utime + stime of `pid` in seconds (/proc/<pid>/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pythonpath() -> str:
     """This checkout first, then the caller's PYTHONPATH (a sourced ROS 2's rclpy and messages)."""
     return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-
-
-def _start_sim(tmp: Path) -> tuple[subprocess.Popen, Path]:
-    info = tmp / "sim.json"
-    proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.cli", "sim", "--info-file", str(info)],
-                            env=dict(os.environ, PYTHONPATH=_pythonpath()), stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not info.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the simulated Spot did not start")
-        time.sleep(0.1)
-    time.sleep(0.5)
-    return proc, info
 
 
 def _profile(pid: int, duration: float, out: Path) -> subprocess.Popen:

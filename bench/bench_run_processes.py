@@ -39,31 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_common import cpu_seconds, pythonpath, start_sim  # noqa: E402  (bench/, the script's folder)
+
 FEATURES = ["depth:=true", "depth_registered:=true", "point_clouds:=true", "merged_cloud:=true"]
 OTHERS = ["enable_webcam:=false", "enable_image_service:=false"]
 STABLE_S = 8.0   # no new topic for this long: all discovered
-
-
-def _pythonpath() -> str:
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-
-
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _start_sim(tmp: Path) -> subprocess.Popen:
-    info = tmp / "sim.json"
-    proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.cli", "sim", "--info-file", str(info)],
-                            env=dict(os.environ, PYTHONPATH=_pythonpath()), stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not info.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the simulated Spot did not start")
-        time.sleep(0.1)
-    proc.info = info
-    return proc
 
 
 def _bridges(layout: int, info: Path) -> list[tuple[str, list[str]]]:
@@ -77,16 +57,16 @@ def _bridges(layout: int, info: Path) -> list[tuple[str, list[str]]]:
 
 
 def _self_cpu() -> float:
-    return _cpu(os.getpid())
+    return cpu_seconds(os.getpid())
 
 
-def _measure(layout: int, sim: subprocess.Popen, duration: float, warmup: float,
+def _measure(layout: int, sim: subprocess.Popen, info: Path, duration: float, warmup: float,
              profile: Path | None = None) -> dict:
     from spot_bow_ros.ros.dds import DdsTransport
 
-    env = dict(os.environ, PYTHONPATH=_pythonpath(), SPOT_BOW_ROS_BACKEND="standalone")
+    env = dict(os.environ, PYTHONPATH=pythonpath(), SPOT_BOW_ROS_BACKEND="standalone")
     procs = [(name, subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-             for name, cmd in _bridges(layout, sim.info)]
+             for name, cmd in _bridges(layout, info)]
     transport = DdsTransport()
     counts: dict[str, int] = {}
     subscribed: set[str] = set()
@@ -113,8 +93,8 @@ def _measure(layout: int, sim: subprocess.Popen, duration: float, warmup: float,
             if p.poll() is not None:
                 raise SystemExit(f"{name} exited")
         start_counts, start = dict(counts), time.monotonic()
-        cpu0 = {name: _cpu(p.pid) for name, p in procs}
-        sim0, sub0 = _cpu(sim.pid), _self_cpu()
+        cpu0 = {name: cpu_seconds(p.pid) for name, p in procs}
+        sim0, sub0 = cpu_seconds(sim.pid), _self_cpu()
         spies = [subprocess.Popen(["py-spy", "record", "--pid", str(p.pid), "--duration", str(int(duration)),
                                    "--rate", "100", "--nonblocking", "--format", "speedscope", "--output",
                                    str(profile / f"{layout}-{name.replace(' ', '_')}.speedscope.json")],
@@ -124,8 +104,8 @@ def _measure(layout: int, sim: subprocess.Popen, duration: float, warmup: float,
         for spy in spies:
             spy.wait(timeout=60)
         elapsed = time.monotonic() - start
-        cpu = {name: 100 * (_cpu(p.pid) - cpu0[name]) / elapsed for name, p in procs}
-        other = {"sim": 100 * (_cpu(sim.pid) - sim0) / elapsed, "subscriber": 100 * (_self_cpu() - sub0) / elapsed}
+        cpu = {name: 100 * (cpu_seconds(p.pid) - cpu0[name]) / elapsed for name, p in procs}
+        other = {"sim": 100 * (cpu_seconds(sim.pid) - sim0) / elapsed, "subscriber": 100 * (_self_cpu() - sub0) / elapsed}
         rates = {t: (counts.get(t, 0) - start_counts.get(t, 0)) / elapsed for t in subscribed}
     finally:
         transport.close()
@@ -153,9 +133,9 @@ def main() -> int:
     args = parser.parse_args()
     layouts = [int(x) for x in args.layouts.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        sim = _start_sim(Path(tmp))
+        sim, info = start_sim(Path(tmp))
         try:
-            results = {n: _measure(n, sim, args.duration, args.warmup, args.profile) for n in layouts}
+            results = {n: _measure(n, sim, info, args.duration, args.warmup, args.profile) for n in layouts}
         finally:
             sim.send_signal(signal.SIGINT)
             sim.wait(timeout=20)
