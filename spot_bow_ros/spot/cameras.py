@@ -42,6 +42,7 @@ from bosdyn.client.image import ImageClient, build_image_request
 from ..convert import images as imconv
 from ..convert.camera_info import camera_model_of_source
 from ..convert.spot_catalogue import BODY_CAMERAS
+from .connection_diagnosis import error_reason
 
 Image = image_pb2.Image
 
@@ -321,14 +322,14 @@ class CameraFetcher:
                     pairs.append((request, resp))
         except BosdynError as err:
             if len(requests) == 1:
-                self._fail(requests[0], _reason(err))
+                self._fail(requests[0], error_reason(err))
             else:  # the robot refused the batch: isolate the culprit(s), one call per source
                 for request in requests:
                     try:
                         resp = self._get_images(client, [request])
                         self.stats.fallback_calls += 1
                     except BosdynError as err1:
-                        self._fail(request, _reason(err1))
+                        self._fail(request, error_reason(err1))
                         continue
                     if resp:
                         pairs.append((request, resp[0]))
@@ -558,11 +559,6 @@ class FetchSchedule:
         elif ready > at:  # catching up: the slots stay, each waits for a newer frame
             at = min(ready, now + self.period)
         return at
-
-
-def _reason(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0][:200]}" if text else type(err).__name__
 
 
 class ThrottledErrors:
