@@ -30,10 +30,10 @@ from typing import Any
 
 from ..convert.motion import BodyPose, MotionLimits, MotorCommand, VelocityCommand, describe
 from ..convert.robot_status import StatusEntry
-from .commander import CommanderError, CommandResult, SpotCommander
+from .commander import CommanderError, CommandResult, Logger, SpotCommander
 from .estop import CUT, NONE, SoftwareEstop, level_name, power_refusal
 from .safety_machine import Event, SafetyMachine, State
-from .supervisor_verbs import VERB_TABLE, VERBS, Outcome, SupervisorLog
+from .supervisor_verbs import VERB_TABLE, VERBS, Outcome
 
 #: A heartbeat gap longer than this (s) is reported as a stall of the driver.
 STALL_REPORT_S = 1.0
@@ -76,7 +76,7 @@ class MotionSupervisor:
     """See the module docstring. `estop` None: no E-Stop management at all (tests, `estop: none`
     still passes a disabled SoftwareEstop). `on_motion_stopped()`: cancel playback (the node's)."""
 
-    def __init__(self, commander: SpotCommander, logger: SupervisorLog, *, limits: MotionLimits,
+    def __init__(self, commander: SpotCommander, logger: Logger, *, limits: MotionLimits,
                  estop: SoftwareEstop | None = None, motion_enabled: bool = False, auto_claim: bool = True,
                  cmd_timeout: float = 0.5, heartbeat_timeout: float = 4.0):
         self.commander = commander

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..convert.motion import BodyPose
-from .commander import CommanderError, CommandResult, SpotCommander
+from .commander import CommanderError, CommandResult, Logger, SpotCommander
 from .estop import SoftwareEstop
 from .safety_machine import Event
 
@@ -37,21 +37,12 @@ class Outcome:
         return self.status in SUCCESS
 
 
-class SupervisorLog(Protocol):
-    """The logger the supervisor writes to: a node's rclpy logger or a `logging.Logger`."""
-
-    def debug(self, msg: str) -> object: ...
-    def info(self, msg: str) -> object: ...
-    def warning(self, msg: str) -> object: ...
-    def error(self, msg: str) -> object: ...
-
-
 class Supervised(Protocol):
     """What a verb uses of the `Supervised` (spot/supervisor.py, which imports this module)."""
 
     commander: SpotCommander
     estop: SoftwareEstop | None
-    log: SupervisorLog
+    log: Logger
     body: BodyPose
     counts: dict[str, int]
     auto_claim: bool
