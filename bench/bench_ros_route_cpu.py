@@ -35,6 +35,14 @@ TOPICS = ["/spot/camera/frontleft/image", "/spot/camera/frontright/image", "/spo
           "/spot/camera/right/image", "/spot/camera/back/image", "/joint_states"]
 
 
+def child_env(env: dict | None = None, **extra: str) -> dict:
+    """The children's environment: this checkout in front of PYTHONPATH, the sourced ROS 2 paths
+    (rclpy, message packages) kept behind it."""
+    env = dict(os.environ if env is None else env)
+    paths = [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return dict(env, PYTHONPATH=os.pathsep.join(paths), **extra)
+
+
 def _ticks(pid: int) -> float:
     """utime + stime of `pid` in seconds (/proc/<pid>/stat fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -44,7 +52,7 @@ def _ticks(pid: int) -> float:
 def _start_sim(tmp: Path) -> tuple[subprocess.Popen, Path]:
     info = tmp / "sim.json"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.cli", "sim", "--info-file", str(info)],
-                            env=dict(os.environ, PYTHONPATH=str(ROOT)), stderr=subprocess.DEVNULL)
+                            env=child_env(), stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not info.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -58,7 +66,7 @@ def _measure(backend: str, info: Path, duration: float, warmup: float) -> dict:
     from spot_bow_ros.ros.dds import DdsTransport
     from spot_bow_ros.ros.qos import SENSOR_DATA
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SPOT_BOW_ROS_BACKEND=backend)
+    env = child_env(SPOT_BOW_ROS_BACKEND=backend)
     if backend == "rclpy":
         env["RMW_IMPLEMENTATION"] = "rmw_cyclonedds_cpp"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.nodes.composed", "--ros-args",

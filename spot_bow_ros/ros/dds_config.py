@@ -20,12 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-#: The current ROS 2 LTS: what the standalone runtime speaks when `ROS_DISTRO` is not set.
-DEFAULT_DISTRO = "jazzy"
-#: Distros the standalone runtime knows the wire details (and message definitions) of.
-KNOWN_DISTROS = ("humble", "iron", "jazzy", "kilted")
-#: Distros with rcl discovery options (ROS_AUTOMATIC_DISCOVERY_RANGE, ROS_STATIC_PEERS).
-DISCOVERY_RANGE_DISTROS = frozenset({"iron", "jazzy", "kilted"})
+from .distro import DEFAULT_DISTRO, KNOWN_DISTROS, PROFILES  # noqa: F401 (re-exported)
+
 #: The rmw_cyclonedds_cpp discovery ranges (rmw/discovery_options.h).
 RANGES = ("SUBNET", "LOCALHOST", "OFF", "SYSTEM_DEFAULT")
 #: rmw_cyclonedds_cpp's MaxAutoParticipantIndex with a localhost or subnet peer list.
@@ -74,7 +70,7 @@ def discovery_options(distro: str, env: Mapping[str, str] | None = None) -> Disc
     """
     env = os.environ if env is None else env
     localhost_only = env.get("ROS_LOCALHOST_ONLY", "").strip() == "1"
-    if distro not in DISCOVERY_RANGE_DISTROS:
+    if distro not in PROFILES or not PROFILES[distro].discovery_range:
         return DiscoveryOptions(humble_localhost=localhost_only, ranged=False)
     notes: list[str] = []
     if localhost_only:
