@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import describe, ns_run, values
+from ros2_tier import describe, ns_run, values
+
+pytestmark = pytest.mark.timeout(900)  # namespace scripts wait for discovery and builds
 
 PEERS = Path(__file__).with_name("peers")
 
