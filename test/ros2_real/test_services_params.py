@@ -76,7 +76,10 @@ def _check(out, tmp_path):
     assert expected <= set(services), detail
     for name, answer in services.items():
         assert re.fullmatch(r"success=(True|False), message=(['\"]).+\2\)?", answer), f"{name}: {answer}\n{detail}"
-    assert services["/stop"].startswith("success=True"), detail
+    # answers that hold at any E-Stop start level: the software E-Stop engages and releases
+    assert services["/estop/hard"].startswith("success=True"), detail
+    assert services["/estop/release"].startswith("success=True"), detail
+    assert services["/claim"] == "success=True, message='lease held')", detail
     describe_text = (tmp_path / "describe.txt").read_text()
     assert "Type: double" in describe_text and "Planar speed limit (m/s)" in describe_text, detail
     get = dict(re.findall(r"^(PARAM_\w+)=(.*)$", text, re.M))
