@@ -57,6 +57,7 @@ def test_launch_against_the_simulator(rosdep_installed, tmp_path):
     log = (tmp_path / "launch.log").read_text()
     assert log.count("no camera at device 0 (no /dev/video*): the webcam bridge shows its test pattern") == 1, detail
     assert "[ERROR]" not in log, detail
+    assert "[spot_cameras]: running (rclpy)" in log, detail  # the rclpy route, not the standalone fallback
     # item 6: Ctrl-C ends everything within launch's grace period, without escalation
     assert got.get("LAUNCH_RC") == "0", detail
     assert float(got["STOP_S"]) < 5.0, detail

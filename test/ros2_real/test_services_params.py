@@ -38,10 +38,11 @@ echo "PARAM_GET=$(ros2 param get /motor_command max_linear_velocity 2>&1)"
 echo "PARAM_RANGE=$(ros2 param set /motor_command max_linear_velocity 99.0 2>&1)"
 echo "PARAM_TYPE=$(ros2 param set /motor_command max_linear_velocity fast 2>&1)"
 echo "PARAM_RO=$(ros2 param set /motor_command axis_convention ros 2>&1)"
-ros2 topic pub --once -w 1 /cmd_vel geometry_msgs/msg/Twist "{linear: {x: 0.4}}" > /dev/null 2>&1
+timeout 60 ros2 topic pub --once -w 1 /cmd_vel geometry_msgs/msg/Twist "{linear: {x: 0.4}}" > /dev/null 2>&1
 wait_for 30 grep -q "cmd_vel: clamped to limits" node.log
 echo "CLAMP=$(grep -o 'cmd_vel: clamped to limits: .*' node.log | head -1)"
 t0=$(date +%s.%N); kill -INT $NODE; wait $NODE; echo "NODE_RC=$?"
+grep -c "rclpy does not import\|standalone runtime: No module" node.log | sed 's/^/FELL_BACK=/'
 echo "STOP_S=$(echo "$(date +%s.%N) - $t0" | bc)"
 """
 
@@ -97,6 +98,7 @@ def _check(out, tmp_path):
 def test_services_and_parameters_on_the_launch_route(workspace, tmp_path):
     pip_in_workspace(workspace, "opencv-python-headless", "cryptography", "pyyaml")  # rosdep's part
     out = ns_run(LAUNCH_ROUTE, tmp_path, env={"WS": str(workspace)}, timeout=600)
+    assert "running (rclpy)" in (tmp_path / "node.log").read_text(), describe(out, tmp_path, "node.log")
     _check(out, tmp_path)
 
 
