@@ -63,6 +63,11 @@ wait_for() { local end=$((SECONDS + $1)); shift; until "$@" >/dev/null 2>&1; do
 """
 
 
+#: Not passed to the scripts: the project venv's, and the normal suite's pinned standalone backend
+#: (test/conftest.py), which would make the rclpy route fall back to the standalone runtime.
+CLEARED_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "SPOT_BOW_ROS_BACKEND")
+
+
 def ns_run(script: str, tmp_path: Path, *, veth: bool = False, timeout: float = 180.0,
            env: dict | None = None) -> subprocess.CompletedProcess:
     """Run bash `script` (after NS_SETUP) in a new network namespace; stdout/stderr captured.
@@ -71,7 +76,7 @@ def ns_run(script: str, tmp_path: Path, *, veth: bool = False, timeout: float = 
     path.write_text(NS_SETUP + script)
     full_env = dict(os.environ, ROS_ENV_SH=str(ENV_SH), PY=PY, SPOT_BOW_ROS=SPOT_BOW_ROS,
                     VETH="1" if veth else "0", PYTHONUNBUFFERED="1", **(env or {}))
-    for var in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+    for var in CLEARED_ENV:
         full_env.pop(var, None)
     proc = subprocess.Popen(["unshare", "-n", "bash", str(path)], cwd=tmp_path, env=full_env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -130,7 +135,7 @@ def build_workspace(ws: Path, venv_from: Path | None = None, colcon_args: str = 
                                 f'ln -s {venv_from}/venv "$WS/venv"\n').replace(
             "&& pip install -q --disable-pip-version-check bosdyn-client==5.2.0 colcon-common-extensions", "")
     env = dict(os.environ, ROS_ENV_SH=str(ENV_SH), WS=str(ws), COLCON_ARGS=colcon_args)
-    for var in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+    for var in CLEARED_ENV:
         env.pop(var, None)
     return subprocess.run(["bash", "-c", script], cwd=ws, env=env, capture_output=True, text=True, timeout=900)
 

@@ -18,8 +18,10 @@ sed -e "s|^    enable_bow_vision: true|    enable_bow_vision: false|" \\
     -e "s|^    enable_webcam: true|    enable_webcam: false|" {REPO}/config/spot_bow.yaml > cfg.yaml
 bg NODE "$SPOT_BOW_ROS" run --config cfg.yaml --no-status > node.log 2>&1
 wait_for 150 bash -c 'ros2 topic list --no-daemon | grep -qx /joint_states'
-bg RSP ros2 run robot_state_publisher robot_state_publisher --ros-args \\
-    -p robot_description:="$(cat {REPO}/urdf/spot_with_arm.urdf)" -r /tf:=/rsp/tf -r /tf_static:=/rsp/tf_static > rsp.log 2>&1
+python3 -c "import sys, yaml; print(yaml.safe_dump({{'robot_state_publisher': {{'ros__parameters':
+    {{'robot_description': open(sys.argv[1]).read()}}}}}}))" {REPO}/urdf/spot_with_arm.urdf > rsp.yaml
+bg RSP ros2 run robot_state_publisher robot_state_publisher --ros-args --params-file rsp.yaml \\
+    -r /tf:=/rsp/tf -r /tf_static:=/rsp/tf_static > rsp.log 2>&1
 sleep 3
 echo "COMPARE=$(python3 {PEERS}/tf_compare.py 8)"
 """
