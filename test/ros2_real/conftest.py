@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ros2_tier import PREFIX, SKIP_REASON, build_workspace
+from ros2_real.ros2_tier import PREFIX, SKIP_REASON, build_workspace
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import setup_nodes  # test/ is on sys.path (test/conftest.py)
 
-from ros2_tier import build_workspace, describe, ns_run, values
+from ros2_real.ros2_tier import build_workspace, describe, ns_run, values
 
 pytestmark = pytest.mark.timeout(900)  # namespace scripts wait for discovery and builds
 

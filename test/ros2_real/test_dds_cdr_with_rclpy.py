@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from ros2_tier import describe, ns_run
+from ros2_real.ros2_tier import describe, ns_run
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ros2_tier import describe, ns_run, values
+from ros2_real.ros2_tier import describe, ns_run, values
 
 pytestmark = pytest.mark.timeout(900)  # namespace scripts wait for discovery and builds
 

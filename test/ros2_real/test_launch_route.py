@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ros2_tier import describe, ns_run, pip_in_workspace, values
+from ros2_real.ros2_tier import describe, ns_run, pip_in_workspace, values
 
 pytestmark = pytest.mark.timeout(900)  # namespace scripts wait for discovery and builds
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ros2_tier import REPO, describe, ns_run
+from ros2_real.ros2_tier import REPO, describe, ns_run
 
 pytestmark = pytest.mark.timeout(900)
 PEERS = Path(__file__).with_name("peers")

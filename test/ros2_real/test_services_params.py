@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from ros2_tier import describe, ns_run, pip_in_workspace
+from ros2_real.ros2_tier import describe, ns_run, pip_in_workspace
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -103,7 +103,7 @@ def test_services_and_parameters_on_the_launch_route(workspace, tmp_path):
 
 
 def test_services_parameters_and_bag_of_the_standalone_run(ros_env, tmp_path):
-    from ros2_tier import REPO
+    from ros2_real.ros2_tier import REPO
 
     out = ns_run(STANDALONE_ROUTE, tmp_path, env={"CONFIG_DIR": str(REPO)}, timeout=600)
     _check(out, tmp_path)
