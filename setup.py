@@ -49,7 +49,7 @@ setup(
         "rosbags>=0.10",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2", "foxglove-sdk>=0.10",
+        "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2", "foxglove-sdk>=0.10", "ruff>=0.6", "mypy>=1.10",
                  "colcon-core>=0.15", "colcon-ros>=0.4"],  # colcon: test_package_colcon.py
         "foxglove": ["foxglove-sdk>=0.10"],
         # BOW SDK messages v1 (bow_messages: sdk_v1) come from `bow-api`, installed with

@@ -18,11 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spot_bow_ros.bow.sdk_v1 import load_v1  # noqa: E402
-from spot_bow_ros.convert import bow_v1  # noqa: E402
-from spot_bow_ros.convert import bow_v1_sensors as sensors  # noqa: E402
-from spot_bow_ros.convert.motor import MotionLimits, MotorConfig  # noqa: E402
-from spot_bow_ros.ros.messages import messages_for  # noqa: E402
+from spot_bow_ros.bow.sdk_v1 import load_v1
+from spot_bow_ros.convert import bow_v1
+from spot_bow_ros.convert import bow_v1_sensors as sensors
+from spot_bow_ros.convert.motion import MotionLimits
+from spot_bow_ros.convert.motor import MotorConfig
+from spot_bow_ros.ros.messages import messages_for
 
 NAMES = [f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn")] + \
         [f"arm0.{j}" for j in ("sh0", "sh1", "el0", "el1", "wr0", "wr1", "f1x")]

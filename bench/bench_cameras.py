@@ -36,9 +36,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spot_bow_ros.ros.node_api import stamp_to_ns  # noqa: E402
-from spot_bow_ros.ros.qos import QoS  # noqa: E402
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode  # noqa: E402
+from spot_bow_ros.ros.node_api import stamp_to_ns
+from spot_bow_ros.ros.qos import QoS
+from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 
 FISHEYES = ["frontleft", "frontright", "left", "right", "back"]
 CAMERAS = FISHEYES + ["hand"]
@@ -109,8 +109,10 @@ def decode_reference(info_file: Path, cameras: list[str], rate: float
     pace: every source once per 1/rate s, one thread, nothing else running); and the median
     time of one GetImage for all those sources."""
     from bosdyn.client.image import ImageClient, build_image_request
+
     from spot_bow_ros.spot.cameras import CAMERA_SOURCES
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
     conn = SpotConnection(ConnectionConfig.from_sim_info(str(info_file)))
     conn.connect()
     try:

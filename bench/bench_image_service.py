@@ -51,7 +51,7 @@ class CpuMeter:
         self.pids = pids
         self._start: dict[str, tuple[float, int]] = {}
 
-    def __enter__(self) -> "CpuMeter":
+    def __enter__(self) -> CpuMeter:
         self._start = {name: _proc_cpu(pid) for name, pid in self.pids.items()}
         return self
 
@@ -171,6 +171,7 @@ def run_floor(cert_dir: str, stop, ready, ports) -> None:
 
     import grpc
     from bosdyn.client.channel import generate_channel_options
+
     from spot_bow_ros.sim.certs import generate_certificates
 
     answer = constant_raw_response()
@@ -194,7 +195,7 @@ def run_floor(cert_dir: str, stop, ready, ports) -> None:
         server.stop(0)
 
 
-def floor_latency(info: dict, tablet: "Tablet", ports, samples: int, pids: dict[str, int]) -> None:
+def floor_latency(info: dict, tablet: Tablet, ports, samples: int, pids: dict[str, int]) -> None:
     """RAW GetImage latency of the same bosdyn client against the constant-answer servers."""
     import grpc
     from bosdyn.client.channel import create_secure_channel, generate_channel_options
@@ -233,6 +234,7 @@ class Tablet:
 
 def encode_cost() -> None:
     from bosdyn.api import image_pb2
+
     from spot_bow_ros.spot.image_service_frames import Frame, RenderRequest, render
 
     Image = image_pb2.Image

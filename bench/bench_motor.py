@@ -30,13 +30,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spot_bow_ros.bow import bow_data_pb2 as bow  # noqa: E402
-from google.protobuf import json_format  # noqa: E402
-from spot_bow_ros.nodes.motor_command import MotorCommandBridge  # noqa: E402
-from spot_bow_ros.ros.qos import COMMAND  # noqa: E402
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode  # noqa: E402
-from spot_bow_ros.sim import SimulatedSpot  # noqa: E402
+from google.protobuf import json_format
 
+from spot_bow_ros.bow import bow_data_pb2 as bow
+from spot_bow_ros.nodes.motor_command import MotorCommandBridge
+from spot_bow_ros.ros.qos import COMMAND
+from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.sim import SimulatedSpot
 
 SEQ = 1e-4  # m/s of lateral velocity per message index (0.03 m/s for message 300)
 

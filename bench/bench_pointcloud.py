@@ -31,15 +31,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spot_bow_ros.convert import pointcloud as pc  # noqa: E402
-from spot_bow_ros.ros.messages import messages_for  # noqa: E402
-from spot_bow_ros.ros.qos import QoS  # noqa: E402
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode  # noqa: E402
-from spot_bow_ros.sim.camera_catalogue import catalogue  # noqa: E402
-from spot_bow_ros.sim.camera_scene import render_frame  # noqa: E402
-from spot_bow_ros.spot.cameras import BODY_CAMERAS  # noqa: E402
+from bench_cameras import start_sim
 
-from bench_cameras import start_sim  # noqa: E402  (bench/ is the script's directory)
+from spot_bow_ros.convert import pointcloud as pc
+from spot_bow_ros.convert.spot_catalogue import BODY_CAMERAS
+from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.ros.qos import QoS
+from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.sim.camera_catalogue import catalogue
+from spot_bow_ros.sim.camera_scene import render_frame
 
 REPEATS = 60
 

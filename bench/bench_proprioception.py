@@ -27,11 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spot_bow_ros.bow import bow_data_pb2 as bow  # noqa: E402
-from spot_bow_ros.convert.imu import bow_imu_from_spot_packet, imu_msg_from_bow  # noqa: E402
-from spot_bow_ros.convert.joints import (SPOT_ARM_JOINTS, SPOT_LEG_JOINTS,  # noqa: E402
-                                         joint_state_from_proprioception, proprioception_from_spot_joints)
-from spot_bow_ros.ros.messages import messages_for  # noqa: E402
+from spot_bow_ros.bow import bow_data_pb2 as bow
+from spot_bow_ros.convert.imu import bow_imu_from_spot_packet, imu_msg_from_bow
+from spot_bow_ros.convert.joints import joint_state_from_proprioception, proprioception_from_spot_joints
+from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_JOINTS, SPOT_LEG_JOINTS
+from spot_bow_ros.ros.messages import messages_for
 
 
 def pct(values, q):

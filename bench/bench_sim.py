@@ -68,8 +68,7 @@ def payload_bench(conn, n: int) -> list[float]:
     import grpc
     import numpy as np
     from bosdyn.api import image_pb2, image_service_pb2_grpc
-    from bosdyn.client.image_service_helpers import (CameraBaseImageServicer, CameraInterface,
-                                                     VisualImageSource)
+    from bosdyn.client.image_service_helpers import CameraBaseImageServicer, CameraInterface, VisualImageSource
 
     frame = np.random.default_rng(0).integers(0, 255, (480, 640), np.uint8)
     jpeg = cv2.imencode(".jpg", frame)[1].tobytes()
@@ -107,7 +106,8 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=200)
     args = parser.parse_args()
 
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_sim_"))
     proc = start_sim(tmp / "sim.json")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 #: `ros2 run spot_bow_ros <name>` executables and their entry functions (setup.py reads this).
 NODES = {

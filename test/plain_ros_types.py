@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from cyclonedds.idl import IdlStruct
 from cyclonedds.idl import types as T
 
+
 @dataclass
 class Time_(IdlStruct, typename="builtin_interfaces::msg::dds_::Time_"):
     sec: T.int32

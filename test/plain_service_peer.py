@@ -15,13 +15,12 @@ import sys
 import time
 from dataclasses import asdict
 
+import plain_ros_types as P
 from cyclonedds.core import Policy, Qos
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.pub import DataWriter
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
-
-import plain_ros_types as P
 
 TYPES = {
     "Trigger": (P.Trigger_Request_, P.Trigger_Response_),

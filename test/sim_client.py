@@ -2,7 +2,7 @@
 instance), and look-ups in its ground-truth history."""
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from google.protobuf.unknown_fields import UnknownFieldSet
+from waiting import wait_for
 
-from spot_bow_ros.sim.state import build_robot_state
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
 from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
 from spot_bow_ros.ros.standalone import StandaloneNode
-from waiting import wait_for
+from spot_bow_ros.sim.state import build_robot_state
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 
@@ -175,6 +175,7 @@ class MotorRig:
     def __init__(self, sim, transport, app, tmp_path, **params):
         self.sim, self.app = sim, app
         overrides = dict(sim_info_file=sim.info_file, enable_motion=True, auto_power_on=True, auto_stand=True,
+                         estop_release_at_start=True,
                          cmd_duration=0.6, cmd_timeout=0.5, recordings_dir=str(tmp_path / "rec"),
                          diagnostics_period=0.5, bow_messages="sdk_v1")
         overrides.update(params)
@@ -288,7 +289,7 @@ def test_v1_leg_joints_are_refused_and_nothing_moves(rig):
 
 def test_v1_gaze_gripper_and_arm_objective(rig):
     s = v1.MotorSample()
-    s.GazeTarget.GazeVector.X, s.GazeTarget.GazeVector.Y = 1.0, 0.2   # look a bit left
+    s.GazeTarget.GazeVector.X = -0.2   # look a bit left (BOW SDK example: "Look left" X = -0.2)
     s.GripperObjective.HandMapPercentage.Index = 0.25
     o = s.Objectives.add(TargetEffector="arm", Enabled=True)
     o.PoseTarget.Transform.Position.X, o.PoseTarget.Transform.Position.Z = 0.75, 0.25
@@ -310,7 +311,7 @@ def test_v1_gaze_gripper_and_arm_objective(rig):
             arms.append(sync.arm_command.arm_cartesian_command)
         if sync.gripper_command.HasField("claw_gripper_command"):
             claws.append(sync.gripper_command.claw_gripper_command.trajectory.points[0].point)
-    assert yaws and yaws[-1] == pytest.approx(math.atan2(0.2, 1.0), abs=1e-4)
+    assert yaws and yaws[-1] == pytest.approx(0.2, abs=1e-4)
     assert arms and arms[-1].root_frame_name == "flat_body"
     p = arms[-1].pose_trajectory_in_task.points[0].pose.position
     assert (p.x, p.y, p.z) == pytest.approx((0.75, 0.0, 0.25), abs=1e-6)

@@ -10,6 +10,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from waiting import wait_for
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.convert import camera_info as ci
@@ -18,7 +19,6 @@ from spot_bow_ros.nodes.bow_vision import BowVisionBridge, parse_source
 from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
 from spot_bow_ros.ros.standalone import StandaloneNode
-from waiting import wait_for
 
 U8 = "std_msgs/msg/UInt8MultiArray"
 W, H = 320, 240
@@ -154,7 +154,8 @@ def test_simulated_spot_cameras_reach_bow_as_v1_image_samples(sim, nodes):
     seen = wait_for(both_sources, timeout=20, what="frontleft and hand ImageSamples with HFOV")
     hand = seen["hand"]
     assert hand.Compression == v1.ImageSample.JPG and list(hand.DataShape)[:2] == [640, 480]
-    assert hand.HFOV == pytest.approx(2 * math.degrees(math.atan(320 / 552.03)), abs=0.5)  # REAL_SPOT.md §2
+    # fx = 552.03 px of a real hand camera: docs/spot_facts.md, "Image sources"
+    assert hand.HFOV == pytest.approx(2 * math.degrees(math.atan(320 / 552.03)), abs=0.5)
     image = cv2.imdecode(np.frombuffer(hand.Data, np.uint8), cv2.IMREAD_UNCHANGED)
     assert image.shape[:2] == (480, 640)
     assert list(seen["frontleft"].DataShape)[:2] == [640, 480]

@@ -22,10 +22,13 @@ import yaml
 COMMAND = shutil.which("spot-bow-ros")
 
 
-def spot_bow_ros(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def spot_bow_ros(*args: str, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The installed command with `args`; `env` adds to (None values: removes from) the environment."""
     assert COMMAND, "spot-bow-ros is not on PATH (pip install the package into the environment)"
-    return subprocess.run([COMMAND, *args], capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    environ = dict(os.environ, PYTHONUNBUFFERED="1")
+    for key, value in (env or {}).items():
+        environ.pop(key, None) if value is None else environ.__setitem__(key, value)
+    return subprocess.run([COMMAND, *args], capture_output=True, text=True, timeout=timeout, env=environ)
 
 
 def one_line(proc: subprocess.CompletedProcess, code: int) -> str:
@@ -127,16 +130,20 @@ def test_foxglove_port_busy_is_one_line(tmp_path):
 
 
 # -- the robot ------------------------------------------------------------------------------------
-def robot_args(sim, **changes) -> list[str]:
+def run_robot(sim, password: str | None = None, **changes) -> subprocess.CompletedProcess:
+    """`spot-bow-ros run` against `sim` as a robot (--hostname ...), the password (default: the
+    simulator's) in BOSDYN_CLIENT_PASSWORD as the README says; a flag changed to None is left out."""
     values = {"--hostname": "127.0.0.1", "--port": str(sim.port), "--ca-cert": sim.info["ca_cert"],
-              "--username": sim.info["username"], "--password": sim.info["password"], "--duration": "10"}
+              "--username": sim.info["username"], "--duration": "10"}
     values.update(changes)
-    return ["run", "--no-status"] + [item for kv in values.items() if kv[1] is not None for item in kv]
+    args = ["run", "--no-status"] + [item for kv in values.items() if kv[1] is not None for item in kv]
+    return spot_bow_ros(*args, env={"BOSDYN_CLIENT_PASSWORD": sim.info["password"] if password is None else password,
+                                    "BOSDYN_CLIENT_USERNAME": None})
 
 
 def test_wrong_password_names_the_user_and_the_lockout(sim):
     started = time.monotonic()
-    line = one_line(spot_bow_ros(*robot_args(sim, **{"--password": "not-it"})), 1)
+    line = one_line(run_robot(sim, password="not-it"), 1)
     assert f"rejected the password of user '{sim.info['username']}'" in line
     assert "6 failed logins" in line and "not retrying" in line
     assert time.monotonic() - started < 10
@@ -145,8 +152,7 @@ def test_wrong_password_names_the_user_and_the_lockout(sim):
 def test_wrong_payload_secret_names_the_payload(sim, tmp_path):
     credentials = tmp_path / "payload.txt"
     credentials.write_text(f"{sim.info['payload_guid']}\nnot-the-secret\n")
-    line = one_line(spot_bow_ros(*robot_args(sim, **{"--username": None, "--password": None,
-                                                     "--payload-credentials": str(credentials)})), 1)
+    line = one_line(run_robot(sim, password="", **{"--username": None, "--payload-credentials": str(credentials)}), 1)
     assert f"payload secret of payload {sim.info['payload_guid']}" in line and "6 failed logins" in line
 
 
@@ -155,14 +161,14 @@ def test_wrong_ca_names_the_certificate(sim, tmp_path):
 
     other = tmp_path / "boston_dynamics_ca.pem"
     other.write_bytes(bosdyn.client.create_standard_sdk("ca").cert)
-    line = one_line(spot_bow_ros(*robot_args(sim, **{"--ca-cert": str(other)})), 1)
+    line = one_line(run_robot(sim, **{"--ca-cert": str(other)}), 1)
     assert f"CA certificate {other} does not trust" in line and f"127.0.0.1:{sim.port}" in line
     assert "CERTIFICATE_VERIFY_FAILED" not in line
 
 
 def test_closed_port_names_host_and_port(sim):
     port = free_port()
-    line = one_line(spot_bow_ros(*robot_args(sim, **{"--port": str(port)})), 1)
+    line = one_line(run_robot(sim, **{"--port": str(port)}), 1)
     assert f"robot at 127.0.0.1:{port} does not answer" in line
 
 
@@ -187,14 +193,14 @@ def test_robot_on_a_port_containing_429_still_gets_the_right_line(tmp_path):
     with SimulatedSpot(port=free_port_with_429()) as spot:
         other = tmp_path / "boston_dynamics_ca.pem"
         other.write_bytes(bosdyn.client.create_standard_sdk("ca").cert)
-        line = one_line(spot_bow_ros(*robot_args(spot, **{"--ca-cert": str(other)})), 1)
+        line = one_line(run_robot(spot, **{"--ca-cert": str(other)}), 1)
         assert f"CA certificate {other} does not trust" in line and f"127.0.0.1:{spot.port}" in line
-        line = one_line(spot_bow_ros(*robot_args(spot, **{"--hostname": "no-such-spot.invalid"})), 1)
+        line = one_line(run_robot(spot, **{"--hostname": "no-such-spot.invalid"}), 1)
         assert "cannot resolve robot host 'no-such-spot.invalid' (port" in line
 
 
 def test_unresolvable_host_names_it(sim):
-    line = one_line(spot_bow_ros(*robot_args(sim, **{"--hostname": "no-such-spot.invalid"})), 1)
+    line = one_line(run_robot(sim, **{"--hostname": "no-such-spot.invalid"}), 1)
     assert "cannot resolve robot host 'no-such-spot.invalid' (port" in line
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from spot_bow_ros.nodes.composed import BRIDGES, COMPOSED_PARAMS, NODE_NAME, composed_builders, enabled_bridges
 from spot_bow_ros.ros.params import ParameterError, load_params_file
-from spot_bow_ros.spot.connection import CONNECTION_PARAMS
+from spot_bow_ros.spot.connection_config import CONNECTION_PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"

@@ -52,7 +52,7 @@ def test_numpy_uyvy_fallback_matches_opencv_and_round_trips():
     # back to BGR with OpenCV's own (old) UYVY decoder: the colours survive (chroma is shared by
     # each pixel pair, so compare pair means)
     back = cv2.cvtColor(uyvy, cv2.COLOR_YUV2BGR_UYVY).astype(float)
-    pair_mean = lambda a: (a[:, 0::2] + a[:, 1::2]) / 2  # noqa: E731
+    pair_mean = lambda a: (a[:, 0::2] + a[:, 1::2]) / 2
     assert np.abs(pair_mean(back) - pair_mean(bgr.astype(float))).mean() < 12
     if hasattr(cv2, "COLOR_BGR2YUV_UYVY"):
         np.testing.assert_allclose(uyvy.astype(int), cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_UYVY).astype(int), atol=1)

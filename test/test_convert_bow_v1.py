@@ -8,8 +8,16 @@ import pytest
 from google.protobuf import json_format
 
 from spot_bow_ros.convert import bow_v1 as c
-from spot_bow_ros.convert.motor import (ArmJointMove, ArmPose, BodyPose, GripperCommand, InvalidMotorSample,
-                                        MotionLimits, MotorConfig, VelocityCommand)
+from spot_bow_ros.convert.motion import (
+    ArmJointMove,
+    ArmPose,
+    BodyPose,
+    GripperCommand,
+    InvalidMotorSample,
+    MotionLimits,
+    VelocityCommand,
+)
+from spot_bow_ros.convert.motor import MotorConfig
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 LIMITS = MotionLimits()
@@ -59,36 +67,45 @@ def test_nan_anywhere_rejects_the_whole_sample():
         convert(s)
 
 
-@pytest.mark.parametrize("vec, rpy", [
-    ((1, 0, 0), (0.0, 0.0, 0.0)),
-    ((1, 0.3, 0), (0.0, 0.0, math.atan2(0.3, 1))),             # look left = yaw left (+)
-    ((1, -0.2, 0), (0.0, 0.0, math.atan2(-0.2, 1))),           # look right = yaw right (-)
-    ((1, 0, 0.2), (0.0, -math.atan2(0.2, 1), 0.0)),            # look up = nose up = ROS pitch -
+# The BOW SDK's own keyboard example (docs/bow.md, "Evidence"): i "Look up" Y = -0.2, k "Look
+# down" Y = 0.2, j "Look left" X = -0.2, l "Look right" X = 0.2, o "Tilt left" Z = -0.2,
+# u "Tilt right" Z = 0.2, nothing pressed: all 0.
+@pytest.mark.parametrize("key, vec, rpy", [
+    ("nothing", (0, 0, 0), (0.0, 0.0, 0.0)),                # level, looking ahead
+    ("look right", (0.2, 0, 0), (0.0, 0.0, -0.2)),          # ROS yaw is left +
+    ("look left", (-0.2, 0, 0), (0.0, 0.0, 0.2)),
+    ("look up", (0, -0.2, 0), (0.0, -0.2, 0.0)),            # nose up = ROS pitch -
+    ("look down", (0, 0.2, 0), (0.0, 0.2, 0.0)),
+    ("tilt right", (0, 0, 0.2), (0.2, 0.0, 0.0)),           # right side down = ROS roll +
+    ("tilt left", (0, 0, -0.2), (-0.2, 0.0, 0.0)),
 ])
-def test_gaze_target_absolute_is_body_orientation(vec, rpy):
+def test_gaze_target_is_angle_offsets_as_the_bow_sdk_examples_send_them(key, vec, rpy):
     s = v1.MotorSample()
     s.GazeTarget.GazeVector.X, s.GazeTarget.GazeVector.Y, s.GazeTarget.GazeVector.Z = vec
     s.GazeTarget.VectorType = v1.GazeTarget.ABSOLUTE
-    assert convert(s).command.body.orientation == pytest.approx(rpy, abs=1e-6)
+    assert convert(s).command.body.orientation == pytest.approx(rpy, abs=1e-6), key
+    s.ClearField("GazeTarget")  # the example sets only the vector: ABSOLUTE is the default (0)
+    s.GazeTarget.GazeVector.X, s.GazeTarget.GazeVector.Y, s.GazeTarget.GazeVector.Z = vec
+    assert convert(s).command.body.orientation == pytest.approx(rpy, abs=1e-6), key
 
 
 def test_gaze_target_relative_adds_to_the_current_body_pose_and_is_clamped():
     s = v1.MotorSample()
-    s.GazeTarget.GazeVector.X, s.GazeTarget.GazeVector.Y = 1.0, 0.1
+    s.GazeTarget.GazeVector.X, s.GazeTarget.GazeVector.Y = -0.1, 0.05   # a bit more left, a bit down
     s.GazeTarget.VectorType = v1.GazeTarget.RELATIVE
     conv = convert(s, body=BodyPose(roll=0.05, pitch=0.1, yaw=0.2))
-    assert conv.command.body.orientation == pytest.approx((0.05, 0.1, 0.2 + math.atan2(0.1, 1.0)), abs=1e-6)
-    s.GazeTarget.GazeVector.Y = 1.0  # +45 degrees on top of 0.2 rad: beyond max_body_yaw
+    assert conv.command.body.orientation == pytest.approx((0.05, 0.15, 0.3), abs=1e-6)
+    s.GazeTarget.GazeVector.X = -0.8  # 0.8 rad more to the left on top of 0.2 rad: beyond max_body_yaw
     conv = convert(s, body=BodyPose(yaw=0.2))
     assert conv.command.body.orientation[2] == pytest.approx(LIMITS.max_body_yaw)
     assert [cl.what for cl in conv.clamps] == ["body yaw (rad)"]
 
 
-def test_zero_gaze_vector_changes_nothing():
+def test_zero_relative_gaze_keeps_the_body_as_it_is():
     s = v1.MotorSample()
-    s.GazeTarget.VectorType = v1.GazeTarget.ABSOLUTE
-    cmd = convert(s).command
-    assert cmd.body is None and not cmd.moves and cmd.notes
+    s.GazeTarget.VectorType = v1.GazeTarget.RELATIVE
+    cmd = convert(s, body=BodyPose(roll=0.01, pitch=-0.1, yaw=0.3)).command
+    assert cmd.body.orientation == pytest.approx((0.01, -0.1, 0.3)) and not cmd.notes
 
 
 @pytest.mark.parametrize("spelling", ["arm0.{}", "arm_{}", "{}"])
@@ -211,12 +228,14 @@ def test_no_arm_skips_arm_goals():
 
 
 def test_command_to_v1_sample_and_back():
-    from spot_bow_ros.convert.motor import BodyPoseUpdate, MotorCommand, Se2Goal
-    cmd = MotorCommand(locomotion=VelocityCommand(0.4, -0.1, 0.3), body=BodyPoseUpdate(orientation=(0.0, 0.2, -0.25)))
+    from spot_bow_ros.convert.motion import BodyPoseUpdate, MotorCommand, Se2Goal
+    cmd = MotorCommand(locomotion=VelocityCommand(0.4, -0.1, 0.3), body=BodyPoseUpdate(orientation=(0.1, 0.2, -0.25)))
     sample = wire(c.motor_sample_v1_from_command(cmd, v1))
+    g = sample.GazeTarget.GazeVector
+    assert (g.X, g.Y, g.Z) == pytest.approx((0.25, 0.2, 0.1), abs=1e-6)  # yaw right 0.25 = look right
     back = c.motor_sample_v1_to_command(sample, v1)
     loc = back.locomotion
     assert (loc.v_x, loc.v_y, loc.v_rot) == pytest.approx((0.4, -0.1, 0.3), abs=1e-6)
-    assert back.body.orientation == pytest.approx((0.0, 0.2, -0.25), abs=1e-6)
+    assert back.body.orientation == pytest.approx((0.1, 0.2, -0.25), abs=1e-6)
     with pytest.raises(ValueError, match="velocities only"):
         c.motor_sample_v1_from_command(MotorCommand(locomotion=Se2Goal(1.0)), v1)

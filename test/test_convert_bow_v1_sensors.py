@@ -11,7 +11,8 @@ import pytest
 from spot_bow_ros.convert import bow_v1 as c
 from spot_bow_ros.convert import bow_v1_sensors as sen
 from spot_bow_ros.convert.joints import ProprioceptionError
-from spot_bow_ros.convert.motor import MotionLimits, MotorConfig
+from spot_bow_ros.convert.motion import MotionLimits
+from spot_bow_ros.convert.motor import MotorConfig
 from spot_bow_ros.convert.spot_urdf import SPOT_JOINT_FACTS
 from spot_bow_ros.ros.messages import messages_for
 

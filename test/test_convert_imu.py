@@ -9,8 +9,13 @@ import pytest
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.bow.frames import AxisConvention
-from spot_bow_ros.convert.imu import (bow_imu_from_kinematics, bow_imu_from_spot_packet, imu_frame_id,
-                                      imu_msg_from_bow, imu_topic)
+from spot_bow_ros.convert.imu import (
+    bow_imu_from_kinematics,
+    bow_imu_from_spot_packet,
+    imu_frame_id,
+    imu_msg_from_bow,
+    imu_topic,
+)
 from spot_bow_ros.ros.messages import messages_for
 
 make = messages_for("humble")

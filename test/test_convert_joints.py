@@ -8,11 +8,16 @@ import numpy as np
 import pytest
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
-from spot_bow_ros.convert.joints import (SPOT_ARM_JOINTS, SPOT_LEG_JOINTS, ProprioceptionError,
-                                         friendly_joint_name, joint_state_from_proprioception,
-                                         proprioception_from_joint_state,
-                                         proprioception_from_spot_joints, spot_joint_name,
-                                         stream_joint_names)
+from spot_bow_ros.convert.joints import (
+    ProprioceptionError,
+    friendly_joint_name,
+    joint_state_from_proprioception,
+    proprioception_from_joint_state,
+    proprioception_from_spot_joints,
+    spot_joint_name,
+    stream_joint_names,
+)
+from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_HR0, SPOT_ARM_JOINTS, SPOT_LEG_JOINTS
 from spot_bow_ros.ros.messages import messages_for
 
 make = messages_for("humble")
@@ -44,7 +49,8 @@ def test_stream_joint_order():
 
 def test_stream_layout_learned_from_the_polled_names():
     from bosdyn.api.spot import spot_constants_pb2
-    from spot_bow_ros.convert.joints import SPOT_ARM_HR0, robot_has_arm, stream_layout
+
+    from spot_bow_ros.convert.joints import robot_has_arm, stream_layout
     polled_arm = SPOT_LEG_JOINTS + ("arm0.sh0", "arm0.sh1", SPOT_ARM_HR0, "arm0.el0", "arm0.el1", "arm0.wr0",
                                     "arm0.wr1", "arm0.f1x")
     layout = stream_layout(polled_arm)

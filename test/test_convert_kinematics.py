@@ -23,17 +23,26 @@ def ry(a):
     return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
 
 
-def foot_by_hand(sx, sy, hx, hy, kn):
-    """body -> foot centre from REAL_SPOT.md §7 numbers, chained by hand."""
-    knee_to_foot = ry(kn) @ [0, 0, -0.3365]
+#: lower leg -> `<leg>_foot` (spot_description spot_feet_macro.urdf, joint `<leg>_ankle`) and
+#: -> `<leg>_foot_center` (spot_macro.xacro frame): docs/spot_facts.md, "Kinematics"
+FOOT_Z, FOOT_CENTER_Z = -0.35, -0.3365
+
+
+def foot_by_hand(sx, sy, hx, hy, kn, foot_z=FOOT_Z):
+    """body -> `<leg>_foot` (or, with foot_z=FOOT_CENTER_Z, the foot centre) from
+    spot_description's numbers (docs/spot_facts.md), chained by hand."""
+    knee_to_foot = ry(kn) @ [0, 0, foot_z]
     hip_y_to_foot = ry(hy) @ (np.array([0.025, 0, -0.3205]) + knee_to_foot)
     hip_x_to_foot = rx(hx) @ (np.array([0, sy * 0.110945, 0]) + hip_y_to_foot)
     return np.array([sx * 0.29785, sy * 0.055, 0]) + hip_x_to_foot
 
 
 def test_zero_pose_foot_position():
-    foot = SPOT.forward({})["front_left_foot"][:3, 3]
-    np.testing.assert_allclose(foot, [0.29785 + 0.025, 0.055 + 0.110945, -0.3205 - 0.3365], atol=1e-12)
+    links = SPOT.forward({})
+    np.testing.assert_allclose(links["front_left_foot"][:3, 3], [0.29785 + 0.025, 0.055 + 0.110945, -0.3205 - 0.35],
+                               atol=1e-12)
+    np.testing.assert_allclose(links["front_left_foot_center"][:3, 3],
+                               [0.29785 + 0.025, 0.055 + 0.110945, -0.3205 - 0.3365], atol=1e-12)
 
 
 @pytest.mark.parametrize("leg,sx,sy", [("front_left", 1, 1), ("front_right", 1, -1), ("rear_left", -1, 1),
@@ -41,10 +50,15 @@ def test_zero_pose_foot_position():
 def test_stand_pose_body_to_foot_matches_hand_chain(leg, sx, sy):
     hx, hy, kn = 0.12 * sy, 0.72, -1.45
     pose = {f"{leg}_hip_x": hx, f"{leg}_hip_y": hy, f"{leg}_knee": kn}
-    foot = SPOT.forward(pose)[f"{leg}_foot"][:3, 3]
+    links = SPOT.forward(pose)
+    foot = links[f"{leg}_foot"][:3, 3]
     np.testing.assert_allclose(foot, foot_by_hand(sx, sy, hx, hy, kn), atol=1e-12)
-    # standing: the foot centre is ~0.49 m below the body (REAL_SPOT.md §7)
-    assert -0.52 < foot[2] < -0.46
+    centre = links[f"{leg}_foot_center"][:3, 3]
+    np.testing.assert_allclose(centre, foot_by_hand(sx, sy, hx, hy, kn, FOOT_CENTER_Z), atol=1e-12)
+    # standing: the foot centre is ~0.49 m below the body (docs/spot_facts.md), the foot 13.5 mm
+    # further down the lower leg
+    assert -0.52 < centre[2] < -0.46
+    assert np.linalg.norm(foot - centre) == pytest.approx(0.0135, abs=1e-12)
     assert np.linalg.norm(foot) == pytest.approx(np.linalg.norm(foot_by_hand(sx, sy, hx, hy, kn)), abs=1e-12)
 
 

@@ -13,11 +13,12 @@ from google.protobuf import json_format
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.bow.frames import AxisConvention
+from spot_bow_ros.convert import motion as mo
 from spot_bow_ros.convert import motor as m
 
 BOW = m.MotorConfig(convention=AxisConvention.BOW_DOCUMENTED)
 ROS = m.MotorConfig(convention=AxisConvention.ROS)
-WIDE = m.MotionLimits(max_linear_velocity=1.6, max_angular_velocity=2.0, max_body_roll=0.5,
+WIDE = mo.MotionLimits(max_linear_velocity=1.6, max_angular_velocity=2.0, max_body_roll=0.5,
                       max_body_pitch=0.5, max_body_yaw=0.5, min_body_height=-0.2, max_body_height=0.2)
 
 
@@ -43,7 +44,7 @@ def velocity(position=None, rotation=None, units=None, config=BOW):
     if units:
         loco["RotationUnits"] = units
     cmd = convert(sample(Locomotion=loco), config)
-    assert isinstance(cmd.locomotion, m.VelocityCommand)
+    assert isinstance(cmd.locomotion, mo.VelocityCommand)
     return cmd.locomotion
 
 
@@ -104,7 +105,7 @@ def test_position_mode_relative_goal_bow():
     s = sample(Locomotion={"LocomotionMode": "POSITION_MODE", "Position": {"X": -0.5, "Z": 1.0},
                            "Rotation": {"Y": 90.0}, "RotationUnits": "DEGREES"})
     goal = convert(s).locomotion
-    assert isinstance(goal, m.Se2Goal)
+    assert isinstance(goal, mo.Se2Goal)
     # 1 m forward, 0.5 m to the left (BOW -X), turning right 90 degrees
     assert (goal.x, goal.y, goal.yaw) == pytest.approx((1.0, 0.5, -math.pi / 2))
 
@@ -118,13 +119,13 @@ def test_position_mode_relative_goal_ros():
 
 def test_unknown_locomotion_mode_uses_configured_default():
     s = sample(Locomotion={"Position": {"Z": 0.2}})
-    assert isinstance(convert(s).locomotion, m.VelocityCommand)
-    pos_default = m.MotorConfig(default_locomotion_mode=m.LocomotionMode.POSITION)
-    assert isinstance(convert(s, pos_default).locomotion, m.Se2Goal)
+    assert isinstance(convert(s).locomotion, mo.VelocityCommand)
+    pos_default = m.MotorConfig(default_locomotion_mode=mo.LocomotionMode.POSITION)
+    assert isinstance(convert(s, pos_default).locomotion, mo.Se2Goal)
 
 
 def test_goal_clamped_keeps_direction():
-    goal, clamps = m.clamp_se2_goal(m.Se2Goal(3.0, 4.0, 5.0), m.MotionLimits(max_goal_distance=1.0, max_goal_yaw=1.0))
+    goal, clamps = mo.clamp_se2_goal(mo.Se2Goal(3.0, 4.0, 5.0), mo.MotionLimits(max_goal_distance=1.0, max_goal_yaw=1.0))
     assert (goal.x, goal.y, goal.yaw) == pytest.approx((0.6, 0.8, 1.0))
     assert {c.what for c in clamps} == {"goal distance (m)", "goal yaw (rad)"}
 
@@ -162,12 +163,12 @@ def test_head_ros_convention_is_roll_pitch_yaw_about_ros_axes():
 
 def test_head_in_degrees_is_not_a_thing_head_is_radians():
     # Head has no unit field: 30 would be 30 rad -> rejected ("check the units"), not clamped.
-    with pytest.raises(m.InvalidMotorSample, match=r"Head.X = 30 rad is beyond ±pi.*check the units"):
-        m.convert_motor_sample(sample(Head={"X": 30.0}), BOW, m.MotionLimits(max_body_yaw=0.3))
-    with pytest.raises(m.InvalidMotorSample, match="Head.Z"):
-        m.convert_motor_sample(sample(Head={"Z": -3.2}), BOW, m.MotionLimits())
+    with pytest.raises(mo.InvalidMotorSample, match=r"Head.X = 30 rad is beyond ±pi.*check the units"):
+        m.convert_motor_sample(sample(Head={"X": 30.0}), BOW, mo.MotionLimits(max_body_yaw=0.3))
+    with pytest.raises(mo.InvalidMotorSample, match="Head.Z"):
+        m.convert_motor_sample(sample(Head={"Z": -3.2}), BOW, mo.MotionLimits())
     # within ±pi but beyond the body limits: clamped (reported) as before
-    conv = m.convert_motor_sample(sample(Head={"X": 3.0}), BOW, m.MotionLimits(max_body_yaw=0.3))
+    conv = m.convert_motor_sample(sample(Head={"X": 3.0}), BOW, mo.MotionLimits(max_body_yaw=0.3))
     assert conv.command.body.orientation == pytest.approx((0.0, 0.0, -0.3))
     assert [c.what for c in conv.clamps] == ["body yaw (rad)"]
 
@@ -181,14 +182,14 @@ def test_operating_height_relative_to_nominal():
 
 
 def test_body_pose_update_changes_only_given_parts():
-    pose = m.BodyPose(height=0.1, roll=0.1, pitch=0.2, yaw=0.3)
-    assert pose.apply(m.BodyPoseUpdate(height=-0.05)) == m.BodyPose(-0.05, 0.1, 0.2, 0.3)
-    assert pose.apply(m.BodyPoseUpdate(orientation=(0.0, 0.0, 0.1))) == m.BodyPose(0.1, 0.0, 0.0, 0.1)
+    pose = mo.BodyPose(height=0.1, roll=0.1, pitch=0.2, yaw=0.3)
+    assert pose.apply(mo.BodyPoseUpdate(height=-0.05)) == mo.BodyPose(-0.05, 0.1, 0.2, 0.3)
+    assert pose.apply(mo.BodyPoseUpdate(orientation=(0.0, 0.0, 0.1))) == mo.BodyPose(0.1, 0.0, 0.0, 0.1)
     assert pose.apply(None) is pose
 
 
 def test_body_clamped_to_limits_and_reported():
-    limits = m.MotionLimits(min_body_height=-0.1, max_body_height=0.05, max_body_roll=0.2,
+    limits = mo.MotionLimits(min_body_height=-0.1, max_body_height=0.05, max_body_roll=0.2,
                             max_body_pitch=0.2, max_body_yaw=0.1)
     s = sample(OperatingHeight=2.0, Head={"X": -1.0, "Y": 1.0, "Z": -1.0})
     conv = m.convert_motor_sample(s, m.MotorConfig(nominal_body_height=0.5), limits)
@@ -208,7 +209,7 @@ def test_empty_sample_is_no_command():
 
 def test_zero_values_sent_explicitly_are_commands():
     cmd = convert(sample(Locomotion={"LocomotionMode": "VELOCITY_MODE"}, Head={}))
-    assert cmd.locomotion == m.VelocityCommand(0.0, 0.0, 0.0)
+    assert cmd.locomotion == mo.VelocityCommand(0.0, 0.0, 0.0)
     assert cmd.body.orientation == (0.0, 0.0, 0.0) and cmd.body.height is None
 
 
@@ -222,19 +223,19 @@ def test_operating_height_absent_is_no_change_present_zero_is_a_height():
 # -- clamping velocity --------------------------------------------------------------------------
 
 def test_velocity_clamped_keeps_direction_and_reports():
-    limits = m.MotionLimits(max_linear_velocity=0.5, max_angular_velocity=0.4)
-    v, clamps = m.clamp_velocity(m.VelocityCommand(3.0, -4.0, -1.0), limits)
+    limits = mo.MotionLimits(max_linear_velocity=0.5, max_angular_velocity=0.4)
+    v, clamps = mo.clamp_velocity(mo.VelocityCommand(3.0, -4.0, -1.0), limits)
     assert (v.v_x, v.v_y, v.v_rot) == pytest.approx((0.3, -0.4, -0.4))
     assert [str(c) for c in clamps] == ["linear speed (m/s) 5 -> 0.5", "yaw rate (rad/s) -1 -> -0.4"]
-    v, clamps = m.clamp_velocity(m.VelocityCommand(0.1, 0.0, 0.1), limits)
-    assert clamps == [] and v == m.VelocityCommand(0.1, 0.0, 0.1)
+    v, clamps = mo.clamp_velocity(mo.VelocityCommand(0.1, 0.0, 0.1), limits)
+    assert clamps == [] and v == mo.VelocityCommand(0.1, 0.0, 0.1)
 
 
 def test_limits_cannot_exceed_spot_ranges():
     with pytest.raises(ValueError, match="max_linear_velocity"):
-        m.MotionLimits(max_linear_velocity=5.0)
+        mo.MotionLimits(max_linear_velocity=5.0)
     with pytest.raises(ValueError, match="body height"):
-        m.MotionLimits(min_body_height=0.1, max_body_height=0.0)
+        mo.MotionLimits(min_body_height=0.1, max_body_height=0.0)
 
 
 # -- rejection ---------------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def test_limits_cannot_exceed_spot_ranges():
     '{"EndEffectors": [{"Gripper": {"Thumb": "NaN"}}]}',
 ])
 def test_nan_and_inf_rejected_whole(text):
-    with pytest.raises(m.InvalidMotorSample, match="NaN and infinity"):
+    with pytest.raises(mo.InvalidMotorSample, match="NaN and infinity"):
         m.parse_motor_sample_json(text)
 
 
@@ -256,29 +257,29 @@ def test_nan_in_binary_rejected():
     s = bow.MotorSample()
     s.Locomotion.Position.Z = 0.5
     s.Locomotion.Rotation.Y = float("nan")
-    with pytest.raises(m.InvalidMotorSample, match=r"MotorSample.Locomotion.Rotation.Y is nan"):
+    with pytest.raises(mo.InvalidMotorSample, match=r"MotorSample.Locomotion.Rotation.Y is nan"):
         m.parse_motor_sample_binary(s.SerializeToString())
 
 
 def test_unknown_enum_values_rejected():
-    with pytest.raises(m.InvalidMotorSample, match="LocomotionMode = 7 is not a LocomotionModeEnum"):
+    with pytest.raises(mo.InvalidMotorSample, match="LocomotionMode = 7 is not a LocomotionModeEnum"):
         m.parse_motor_sample_json('{"Locomotion": {"LocomotionMode": 7}}')
     s = bow.MotorSample()
     s.EndEffectors.add().AngleUnits = 5
-    with pytest.raises(m.InvalidMotorSample, match="AngleUnits = 5"):
+    with pytest.raises(mo.InvalidMotorSample, match="AngleUnits = 5"):
         m.parse_motor_sample_binary(s.SerializeToString())
-    with pytest.raises(m.InvalidMotorSample, match="not a MotorSample in protobuf JSON"):
+    with pytest.raises(mo.InvalidMotorSample, match="not a MotorSample in protobuf JSON"):
         m.parse_motor_sample_json('{"Locomotion": {"LocomotionMode": "RUN"}}')
 
 
 @pytest.mark.parametrize("payload", ["", "{", "[]", '{"Nope": 1}', '{"OperatingHeight": 1e39}', "null"])
 def test_malformed_json_rejected(payload):
-    with pytest.raises(m.InvalidMotorSample):
+    with pytest.raises(mo.InvalidMotorSample):
         m.parse_motor_sample_json(payload)
 
 
 def test_malformed_binary_rejected():
-    with pytest.raises(m.InvalidMotorSample, match="not a binary MotorSample"):
+    with pytest.raises(mo.InvalidMotorSample, match="not a binary MotorSample"):
         m.parse_motor_sample_binary(b"\xff\xff\xff\xff")
 
 
@@ -307,7 +308,7 @@ def test_transform_to_arm_pose_bow_axes_and_frames():
     s = arm_sample(Transform={"Position": {"X": -0.1, "Y": 0.2, "Z": 0.7}, "LocationTag": "TORSO"},
                    MovementDurationMs=1500)
     arm = convert(s).arm
-    assert isinstance(arm, m.ArmPose)
+    assert isinstance(arm, mo.ArmPose)
     assert arm.frame == "body"
     assert arm.position == pytest.approx((0.7, 0.1, 0.2))   # forward, left, up
     assert arm.quaternion == pytest.approx((0.0, 0.0, 0.0, 1.0))
@@ -336,12 +337,12 @@ def test_transform_ros_convention():
 
 @pytest.mark.parametrize("tag", ["HEAD", "END_EFFECTOR", "END_EFFECTOR_LEFT", "END_EFFECTOR_RIGHT"])
 def test_unsupported_location_tags_rejected(tag):
-    with pytest.raises(m.InvalidMotorSample, match=f"LocationTag {tag}"):
+    with pytest.raises(mo.InvalidMotorSample, match=f"LocationTag {tag}"):
         convert(arm_sample(Transform={"Position": {"Z": 0.5}, "LocationTag": tag}))
 
 
 def test_zero_quaternion_rejected():
-    with pytest.raises(m.InvalidMotorSample, match="Quaternion is zero"):
+    with pytest.raises(mo.InvalidMotorSample, match="Quaternion is zero"):
         convert(arm_sample(Transform={"Quaternion": {"QuatW": 0.0}}))
 
 
@@ -354,14 +355,14 @@ def test_euler_angles_without_quaternion_degrees():
 
 
 def test_arm_goal_beyond_reach_rejected():
-    with pytest.raises(m.InvalidMotorSample, match="reach limit"):
+    with pytest.raises(mo.InvalidMotorSample, match="reach limit"):
         convert(arm_sample(Transform={"Position": {"Z": 5.0}}))
 
 
 def test_custom_angles_to_joint_move_degrees_and_radians():
     degs = [10, -20, 30, 40, -50, 60]
     arm = convert(arm_sample(ControlMode="CUSTOM", Angles=degs, AngleUnits="DEGREES", MovementDurationMs=3000)).arm
-    assert isinstance(arm, m.ArmJointMove)
+    assert isinstance(arm, mo.ArmJointMove)
     assert arm.angles_rad == pytest.approx(tuple(math.radians(d) for d in degs), abs=1e-6)
     assert arm.duration_s == pytest.approx(3.0)
     rads = [0.1, -0.2, 0.3, 0.4, -0.5, 0.6]
@@ -370,47 +371,47 @@ def test_custom_angles_to_joint_move_degrees_and_radians():
 
 
 def test_custom_angles_wrong_count_or_range_rejected():
-    with pytest.raises(m.InvalidMotorSample, match="has 3 values"):
+    with pytest.raises(mo.InvalidMotorSample, match="has 3 values"):
         convert(arm_sample(ControlMode="CUSTOM", Angles=[0, 0, 0]))
     # 90 "radians" for sh1: degrees sent without AngleUnits
-    with pytest.raises(m.InvalidMotorSample, match="sh1 = 90 rad is outside"):
+    with pytest.raises(mo.InvalidMotorSample, match="sh1 = 90 rad is outside"):
         convert(arm_sample(ControlMode="CUSTOM", Angles=[0, 90, 0, 0, 0, 0]))
 
 
 def test_ik_mode_ignores_angles_custom_ignores_transform():
     cmd = convert(arm_sample(Angles=[0] * 6, Transform={"Position": {"Z": 0.5}}))
-    assert isinstance(cmd.arm, m.ArmPose) and any("Angles ignored" in n for n in cmd.notes)
+    assert isinstance(cmd.arm, mo.ArmPose) and any("Angles ignored" in n for n in cmd.notes)
     cmd = convert(arm_sample(ControlMode="CUSTOM", Angles=[0, -1, 1, 0, 0, 0], Transform={"Position": {"Z": 0.5}}))
-    assert isinstance(cmd.arm, m.ArmJointMove) and any("Transform ignored" in n for n in cmd.notes)
+    assert isinstance(cmd.arm, mo.ArmJointMove) and any("Transform ignored" in n for n in cmd.notes)
 
 
 def test_gripper_open_fraction():
-    assert convert(arm_sample(Gripper={"Thumb": 0.25})).gripper == m.GripperCommand(0.75)
+    assert convert(arm_sample(Gripper={"Thumb": 0.25})).gripper == mo.GripperCommand(0.75)
     assert convert(arm_sample(Gripper={"Thumb": 0.2, "Index": 0.9})).gripper.open_fraction == pytest.approx(0.1)
-    assert convert(arm_sample(Gripper={"GripperMode": "DIRECT", "Index": 0.0})).gripper == m.GripperCommand(1.0)
+    assert convert(arm_sample(Gripper={"GripperMode": "DIRECT", "Index": 0.0})).gripper == mo.GripperCommand(1.0)
     assert convert(arm_sample(Gripper={})).gripper is None
     assert convert(arm_sample(Gripper={"GripperMode": "DISTANCE_IK", "Thumb": 0.02})).gripper is None
 
 
 def test_gripper_out_of_range_clamped():
     conv = m.convert_motor_sample(arm_sample(Gripper={"Thumb": -1.0}), BOW, WIDE)
-    assert conv.command.gripper == m.GripperCommand(1.0)
+    assert conv.command.gripper == mo.GripperCommand(1.0)
     assert [c.what for c in conv.clamps] == ["gripper open fraction"]
 
 
 def test_move_duration_clamped_and_negative_rejected():
     conv = m.convert_motor_sample(arm_sample(Gripper={"Thumb": 1}, Transform={"Position": {"Z": 0.5}},
-                                             MovementDurationMs=10), BOW, m.MotionLimits(min_move_duration=0.5))
+                                             MovementDurationMs=10), BOW, mo.MotionLimits(min_move_duration=0.5))
     assert conv.command.arm.duration_s == pytest.approx(0.5)
-    with pytest.raises(m.InvalidMotorSample, match="negative"):
+    with pytest.raises(mo.InvalidMotorSample, match="negative"):
         convert(arm_sample(MovementDurationMs=-5, Transform={}))
 
 
 def test_second_named_end_effector_rejected_and_arm_names():
-    with pytest.raises(m.InvalidMotorSample, match="Spot has one end effector"):
+    with pytest.raises(mo.InvalidMotorSample, match="Spot has one end effector"):
         convert(sample(EndEffectors=[{"Enabled": True, "Name": "left_leg", "Gripper": {"Thumb": 1}}]))
     cmd = convert(sample(EndEffectors=[{"Enabled": False}, {"Enabled": True, "Name": "arm", "Gripper": {"Thumb": 1}}]))
-    assert cmd.gripper == m.GripperCommand(0.0)
+    assert cmd.gripper == mo.GripperCommand(0.0)
 
 
 def test_no_arm_skips_end_effectors():
@@ -421,8 +422,8 @@ def test_no_arm_skips_end_effectors():
 # -- cmd_vel ------------------------------------------------------------------------------------
 
 def test_twist_axes_are_ros_body_axes():
-    assert m.twist_to_velocity((0.5, 0.2, 9.0), (1.0, 1.0, -0.3)) == m.VelocityCommand(0.5, 0.2, -0.3)
-    with pytest.raises(m.InvalidMotorSample, match="angular.z is nan"):
+    assert m.twist_to_velocity((0.5, 0.2, 9.0), (1.0, 1.0, -0.3)) == mo.VelocityCommand(0.5, 0.2, -0.3)
+    with pytest.raises(mo.InvalidMotorSample, match="angular.z is nan"):
         m.twist_to_velocity((0.5, 0.0, 0.0), (0.0, 0.0, float("nan")))
 
 
@@ -433,32 +434,32 @@ def test_record_and_playback_flags():
     assert cmd.record and cmd.action_name == "wave" and not cmd.playback
     cmd = convert(sample(PlaybackFlag=True, PlaybackActionName="wave"))
     assert cmd.playback and cmd.action_name == "wave"
-    with pytest.raises(m.InvalidMotorSample, match="PlaybackActionName is empty"):
+    with pytest.raises(mo.InvalidMotorSample, match="PlaybackActionName is empty"):
         convert(sample(PlaybackFlag=True))
 
 
 @pytest.mark.parametrize("name", ["../etc", "a/b", "", ".hidden", "x" * 200, "a..b"])
 def test_bad_action_names(name):
-    with pytest.raises(m.InvalidMotorSample, match="not a valid recording name"):
+    with pytest.raises(mo.InvalidMotorSample, match="not a valid recording name"):
         m.check_action_name(name)
 
 
 def test_within_limits():
-    limits = m.MotionLimits()
-    assert m.within_limits(m.MotorCommand(locomotion=m.VelocityCommand(0.1, 0, 0)), limits)
-    assert not m.within_limits(m.MotorCommand(locomotion=m.VelocityCommand(5, 0, 0)), limits)
+    limits = mo.MotionLimits()
+    assert mo.within_limits(mo.MotorCommand(locomotion=mo.VelocityCommand(0.1, 0, 0)), limits)
+    assert not mo.within_limits(mo.MotorCommand(locomotion=mo.VelocityCommand(5, 0, 0)), limits)
 
 
 def test_float32_rounding_at_the_limit_is_clipped_without_a_warning():
     """BOW floats are float32: a yaw rate of exactly the limit arrives slightly above it."""
-    limits = m.MotionLimits()
+    limits = mo.MotionLimits()
     sample = bow.MotorSample()
     sample.Locomotion.LocomotionMode = bow.VELOCITY_MODE
     sample.Locomotion.Rotation.Y = -limits.max_angular_velocity  # turn left at the limit (documented axes)
-    cmd, clamps = m.apply_limits(m.motor_sample_to_command(sample), limits)
+    cmd, clamps = mo.apply_limits(m.motor_sample_to_command(sample), limits)
     assert clamps == []
     assert abs(cmd.locomotion.v_rot) <= limits.max_angular_velocity
     sample.Locomotion.Rotation.Y = -2 * limits.max_angular_velocity
-    cmd, clamps = m.apply_limits(m.motor_sample_to_command(sample), limits)
+    cmd, clamps = mo.apply_limits(m.motor_sample_to_command(sample), limits)
     assert [c.what for c in clamps] == ["yaw rate (rad/s)"]
     assert cmd.locomotion.v_rot == pytest.approx(limits.max_angular_velocity)

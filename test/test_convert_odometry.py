@@ -8,9 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spot_bow_ros.convert.odometry import (body_twist_from_odom_velocity, odometry_msg, pose_inverse,
-                                           pose_multiply, robot_tf_edges, rotate, tf_message,
-                                           transform_stamped_msg)
+from spot_bow_ros.convert.odometry import (
+    body_twist_from_odom_velocity,
+    odometry_msg,
+    pose_inverse,
+    pose_multiply,
+    robot_tf_edges,
+    rotate,
+    tf_message,
+    transform_stamped_msg,
+)
 from spot_bow_ros.ros.messages import messages_for
 
 make = messages_for("humble")

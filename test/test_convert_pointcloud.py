@@ -7,7 +7,7 @@ from spot_bow_ros.convert import pointcloud as pc
 from spot_bow_ros.ros.messages import RosbagsMessages
 
 MAKE = RosbagsMessages()
-# Spot body depth camera size and intrinsics of a real read-out (REAL_SPOT.md §2)
+# Spot body depth camera size and intrinsics of a real read-out (docs/spot_facts.md, "Image sources")
 INTR = pc.Intrinsics(fx=213.5, fy=213.2, cx=208.3, cy=118.9)
 W, H = 424, 240
 
@@ -146,3 +146,12 @@ def test_strided_deprojection_gives_the_full_images_points_and_stride_fits_the_v
     assert pc.stride_for_voxel(depth, INTR, 0.0) == 1
     assert pc.stride_for_voxel(np.zeros_like(depth), INTR, 0.05) == 1
     assert pc.stride_for_voxel(depth, INTR, 5.0) == 16  # capped
+
+
+def test_voxel_groups_equal_numpy_unique():
+    from spot_bow_ros.convert.pointcloud import _groups
+
+    keys = np.random.default_rng(3).integers(0, 50, 2000)
+    _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    got = _groups(keys)
+    assert all(np.array_equal(a, b) for a, b in zip(got, (first, inverse, counts)))

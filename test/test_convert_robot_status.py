@@ -34,6 +34,16 @@ def test_battery_fields_units_and_status():
     assert missing["power_supply_health"] == st.POWER_SUPPLY_HEALTH_UNKNOWN
 
 
+def test_battery_stamp_is_the_robots_reading_time_on_the_local_clock():
+    """A robot clock 100 s ahead (skew +100 s): the reading taken at robot time 1100.25 s is
+    stamped 1000.25 s local, not when it arrived; without a robot timestamp, the arrival time."""
+    b = battery()
+    b.timestamp.seconds, b.timestamp.nanos = 1100, 250_000_000
+    assert st.battery_stamp(b, skew_ns=100 * 10**9, received_local_ns=1000_900_000_000) == (1000, 250_000_000)
+    assert st.battery_stamp(b, skew_ns=-2 * 10**9, received_local_ns=0) == (1102, 250_000_000)
+    assert st.battery_stamp(battery(), skew_ns=100 * 10**9, received_local_ns=1000_900_000_001) == (1000, 900_000_001)
+
+
 def test_status_entries_estop_faults_behavior_wifi_feet():
     s = rs.RobotState()
     s.power_state.motor_power_state = rs.PowerState.STATE_ON

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spot_bow_ros.convert import time as tconv
 
@@ -57,3 +58,20 @@ def test_round_trips(local_ns, skew_ns):
     sec, nanosec = tconv.robot_timestamp_to_ros_stamp(robot_ts, skew_ns)
     assert 0 <= nanosec < 10**9 and sec * 10**9 + nanosec == local_ns
     assert tconv.timestamp_to_ns(tconv.ros_stamp_to_robot_timestamp((sec, nanosec), skew_ns)) == local_ns + skew_ns
+
+
+def test_rate_limiter_passes_the_first_sample_of_each_period():
+    from spot_bow_ros.convert.time import RateLimiter
+
+    robot = [1_700_000_000_000_000_000 + i * 3_000_000 for i in range(1000)]   # 333 Hz, 3 s
+    limit = RateLimiter(100.0)
+    passed = [t for t in robot if limit.due(t)]
+    assert len(passed) == 300 and len({t // 10_000_000 for t in passed}) == 300   # 100 Hz, one per 10 ms
+    assert all(limit.due(t) for t in (5, 20_000_005)) and not limit.due(20_000_006)
+    limit.set_rate(0.0)
+    assert all(limit.due(t) for t in robot[:10])                                  # 0: every sample
+    limit.set_rate(50.0)
+    assert limit.due(robot[0]) and not limit.due(robot[1]) and limit.due(robot[0] - 30_000_000)  # back in time
+    import pytest
+    with pytest.raises(ValueError, match=">= 0 Hz"):
+        limit.set_rate(-1.0)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from spot_bow_ros.convert.joints import SPOT_ARM_JOINTS, SPOT_LEG_JOINTS, friendly_joint_name
+from spot_bow_ros.convert.joints import friendly_joint_name
+from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_JOINTS, SPOT_LEG_JOINTS
 from spot_bow_ros.convert.urdf import URDF_FILES, spot_urdf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,26 @@ def test_limits_are_real_spot_section_7():
     assert float(limits["front_right_knee"]["upper"]) == pytest.approx(-0.247563)
     assert float(limits["front_left_knee"]["effort"]) == 115
     assert float(limits["arm_sh1"]["effort"]) == pytest.approx(181.8)
-    assert float(limits["arm_f1x"]["lower"]) == pytest.approx(-1.5708)
+    assert float(limits["arm_f1x"]["lower"]) == -1.57  # spot_description's arm macro (BD's URDF: -1.5708)
+
+
+@pytest.mark.parametrize("leg", ["front_left", "front_right", "rear_left", "rear_right"])
+def test_feet_have_spot_description_names_and_positions(leg):
+    """spot_description (docs/spot_facts.md): `<leg>_foot` 0.35 m down the lower leg through the
+    fixed joint `<leg>_ankle` (feet:=true), `<leg>_foot_center` 0.3365 m down (the foot sphere's
+    centre, where the package draws the sphere)."""
+    robot = ET.fromstring(spot_urdf(True))
+    joints = {j.get("name"): j for j in robot.findall("joint")}
+    ankle = joints[f"{leg}_ankle"]
+    assert ankle.get("type") == "fixed"
+    assert (ankle.find("parent").get("link"), ankle.find("child").get("link")) == (f"{leg}_lower_leg", f"{leg}_foot")
+    assert _floats(ankle.find("origin").get("xyz"), 3) == [0, 0, -0.35]
+    centre = next(j for j in joints.values() if j.find("child").get("link") == f"{leg}_foot_center")
+    assert centre.find("parent").get("link") == f"{leg}_lower_leg"
+    assert _floats(centre.find("origin").get("xyz"), 3) == [0, 0, -0.3365]
+    assert f"{leg}_foot_joint" not in joints
+    links = {link.get("name"): link for link in robot.findall("link")}
+    assert links[f"{leg}_foot_center"].find("visual/geometry/sphere").get("radius") == "0.036"
 
 
 def _floats(text, n):

@@ -17,12 +17,12 @@ import cv2
 import numpy as np
 import pytest
 from bosdyn.api import image_pb2
-from bosdyn.client.image import (ImageClient, ImageDataError, ImageResponseError, build_image_request)
+from bosdyn.client.image import ImageClient, ImageDataError, ImageResponseError, build_image_request
+from waiting import wait_for
 
 from spot_bow_ros.nodes.image_service import ImageServiceBridge
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
-from waiting import wait_for
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse

@@ -111,7 +111,7 @@ def _node_calls(path):
 
 def _declared_specs():
     from spot_bow_ros.nodes.composed import BRIDGES, COMPOSED_PARAMS
-    from spot_bow_ros.spot.connection import CONNECTION_PARAMS
+    from spot_bow_ros.spot.connection_config import CONNECTION_PARAMS
 
     types: dict[str, set[str]] = {}
     for spec in [*CONNECTION_PARAMS, *COMPOSED_PARAMS, *(s for b in BRIDGES for s in b.param_specs())]:

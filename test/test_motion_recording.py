@@ -6,8 +6,14 @@ import time
 import pytest
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
-from spot_bow_ros.nodes.motion_recording import (MotionPlayer, MotionRecorder, RecordingError,
-                                           load_recording, recording_path, save_recording)
+from spot_bow_ros.nodes.motion_recording import (
+    MotionPlayer,
+    MotionRecorder,
+    RecordingError,
+    load_recording,
+    recording_path,
+    save_recording,
+)
 
 
 def sample(z, record=True, name="walk"):

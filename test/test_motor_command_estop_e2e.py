@@ -15,10 +15,11 @@ import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from test_motor_command_e2e import Rig
+from waiting import wait_until
 
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
-from waiting import wait_until
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 REPO = Path(__file__).resolve().parents[1]
 PS = robot_state_pb2.PowerState
@@ -74,12 +75,16 @@ def test_hard_gentle_release_verbs(sim, tmp_path):
         assert out.status == "control"
         assert out.detail.startswith("estop_hard: motor power cut; robot E-Stop CUT (endpoint 'spot_bow_ros' requested")
         assert sim.robot.power.motor_state() == OFF
-        refused = bridge.control("power_on")
-        assert refused.status == "failed"
-        assert refused.detail.startswith("power_on refused: robot is E-Stopped by our software E-Stop (CUT")
-        assert refused.detail.endswith("call estop_release")
+        assert not bridge.motion_enabled                        # a stop closes the motion gate
+        mark = len(sim.robot.commands("PowerCommand"))
+        refused = bridge.control("power_on")                   # refused by the supervisor, not sent
+        assert (refused.status, refused.detail) == (
+            "refused", "power_on refused: our software E-Stop stops the robot: send estop_release first")
+        assert len(sim.robot.commands("PowerCommand")) == mark
         assert bridge.control("estop_release").detail.startswith("estop_release: E-Stop released")
         assert bridge.control("power_on").status == "sent"
+        assert bridge.control("stand").status == "disabled"    # motion comes back only explicitly
+        assert bridge.control("enable_motion").status == "control"
         assert bridge.control("stand").status == "sent"
         assert wait_until(lambda: sim.robot.latest().standing)
         rig.control("estop_gentle")                          # on the control topic: sit, then cut
@@ -89,11 +94,33 @@ def test_hard_gentle_release_verbs(sim, tmp_path):
         assert sim.robot.latest().sitting                      # sat before the cut ...
         assert any(s.powered and not s.standing for s in sim.robot.history() if s.local_ns >= t_settle)
         assert "robot: SETTLE_THEN_CUT" in _diag(rig)["estop"]
-        assert _diag(rig)["_message"].startswith("robot E-Stopped (SETTLE_THEN_CUT)")
+        assert _diag(rig)["_message"].startswith("robot E-Stopped by our software E-Stop (SETTLE_THEN_CUT)")
         assert bridge.control("estop_release").status == "control"
         assert bridge.control("power_on").status == "sent"
     finally:
         rig.close()
+
+
+def test_registered_stopped_power_on_needs_an_explicit_release(sim, tmp_path):
+    """The default policy: the software E-Stop registers at SETTLE_THEN_CUT; power-on is refused
+    (not even sent) until estop_release; auto_power_on then ends the node with one line."""
+    rig = Rig(sim, tmp_path, estop_release_at_start=False, auto_power_on=False, auto_stand=False)
+    try:
+        assert _registered(sim) == ["spot_bow_ros"]
+        assert sim.robot.estop.stop_level() == SETTLE
+        assert rig.bridge.sup.state.value == "ESTOPPED"
+        diag = _diag(rig)
+        assert diag["_message"].startswith("robot E-Stopped by our software E-Stop (SETTLE_THEN_CUT): estop_release")
+        assert diag["state"] == "ESTOPPED"
+        out = rig.bridge.control("power_on")
+        assert out.status == "refused" and sim.robot.commands("PowerCommand") == []
+        assert rig.bridge.control("estop_release").status == "control"
+        assert sim.robot.estop.stop_level() == NONE
+        assert rig.bridge.control("power_on").status == "sent"
+        assert wait_until(lambda: sim.robot.power.motor_state() == ON)
+    finally:
+        rig.close()
+    assert sim.robot.power.motor_state() == OFF and _registered(sim) == []
 
 
 def test_clear_behavior_fault_verb(sim, tmp_path):
@@ -137,7 +164,7 @@ def test_a_live_tablet_estop_is_never_taken_over(sim, tmp_path):
             rig = Rig(sim, tmp_path, auto_stand=False)
             try:
                 assert not rig.bridge.estop.registered
-                assert "E-Stop held by another endpoint (tablet)" in rig.bridge.estop.problem
+                assert "E-Stop held by someone else (tablet live)" in rig.bridge.estop.problem
                 assert _registered(sim) == ["tablet"]
                 assert wait_until(lambda: sim.robot.power.motor_state() == ON)   # the tablet allowed it
                 tablet_keepalive.stop()                                     # the tablet cuts
@@ -164,8 +191,13 @@ def test_dead_keepalive_thread_stops_the_robot_and_is_set_up_again(sim, tmp_path
         assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 4.0)
         assert sim.robot.latest().sitting
         estop.poll()                                         # the diagnostics period notices it
-        assert estop.registered and estop.keepalive_alive
-        assert sim.robot.estop.stop_level() == NONE         # allowed again; motors stay off
+        assert estop.registered and estop.keepalive_alive   # our endpoint again, latched stopped
+        assert sim.robot.estop.stop_level() == SETTLE
+        assert rig.bridge.sup.state.value == "LATCHED" and not rig.bridge.motion_enabled
+        assert _diag(rig)["_message"].startswith("STOP LATCHED: software E-Stop keep-alive stopped")
+        assert rig.bridge.control("power_on").detail.startswith(
+            "power_on refused: robot is E-Stopped by our software E-Stop (SETTLE_THEN_CUT")
+        assert rig.bridge.control("estop_release").status == "control"
         assert rig.bridge.control("power_on").status == "sent"
     finally:
         rig.close()
@@ -190,6 +222,7 @@ def test_starved_keepalive_stops_the_robot_within_the_timeout(sim, tmp_path):
     timeout_s = 1.5
     log = open(tmp_path / "bridge.log", "w")
     proc = subprocess.Popen(_bridge_cmd(sim.info_file, "auto_power_on:=true", "enable_motion:=true",
+                                        "estop_release_at_start:=true",
                                         "auto_stand:=true", f"estop_timeout:={timeout_s}",
                                         "estop_cut_power_timeout:=4.0"),
                             env=_env(), stdout=log, stderr=subprocess.STDOUT)

@@ -20,7 +20,8 @@ from test_motor_command_estop_e2e import REPO, _bridge_cmd, _env
 from waiting import wait_until as _wait
 
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 
 @pytest.fixture

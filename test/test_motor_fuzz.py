@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
-from spot_bow_ros.convert.motor import SPOT_ARM_JOINT_LIMITS, SPOT_ARM_JOINTS
+from spot_bow_ros.convert.motion import SPOT_ARM_JOINT_LIMITS
+from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_JOINT_FIELDS
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
@@ -100,7 +101,7 @@ def check_robot_command(cmd, odom_xy_yaw=(0.0, 0.0, 0.0)):
         else:
             assert kind == "arm_joint_move_command", kind
             for p in arm.arm_joint_move_command.trajectory.points:
-                for joint in SPOT_ARM_JOINTS:
+                for joint in SPOT_ARM_JOINT_FIELDS:
                     lo, hi = SPOT_ARM_JOINT_LIMITS[joint]
                     assert lo - EPS <= getattr(p.position, joint).value <= hi + EPS
                 t = p.time_since_reference.seconds + p.time_since_reference.nanos / 1e9
@@ -138,6 +139,7 @@ def rig(tmp_path_factory):
         bus = InProcessBus()
         node = StandaloneNode("motor_command", bus, parameter_overrides=dict(
             sim_info_file=str(tmp / "sim.json"), enable_motion=True, auto_power_on=True, auto_stand=True,
+            estop_release_at_start=True,
             recordings_dir=str(tmp / "rec"), cmd_timeout=0.3, **LIMITS))
         bridge = MotorCommandBridge(node)
         mark = len(sim.robot.commands())
@@ -248,7 +250,7 @@ JSONISH = st.recursive(
 def _drive(bridge, fn, arg):
     try:
         outcome = fn(arg)
-    except Exception as exc:  # the property: the input handler never raises
+    except Exception as exc:  # noqa: BLE001 - the property: the input handler never raises
         pytest.fail(f"input handler raised {type(exc).__name__}: {exc}")
     assert outcome.status in ("sent", "failed", "rejected", "disabled", "not_ready", "nothing", "playback")
     return outcome

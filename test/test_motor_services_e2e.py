@@ -33,6 +33,7 @@ def call(*calls):
 def bridge(sim, transport, tmp_path):
     node = StandaloneNode("motor_command", transport, parameter_overrides=dict(
         sim_info_file=sim.info_file, auto_claim=False, recordings_dir=str(tmp_path / "rec"),
+        estop_release_at_start=True,
         diagnostics_period=0.5, cmd_duration=0.6))
     b = MotorCommandBridge(node)
     yield b

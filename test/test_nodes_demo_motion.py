@@ -5,7 +5,7 @@ import math
 import pytest
 
 from spot_bow_ros.bow.frames import AxisConvention
-from spot_bow_ros.convert import motor
+from spot_bow_ros.convert import motion, motor
 from spot_bow_ros.nodes.demo_motion import demo_script, head_sample, velocity_sample
 
 
@@ -26,17 +26,17 @@ def test_head_right_is_a_negative_body_yaw():
 
 def test_script_walks_a_closed_square_and_ends_sitting():
     steps = demo_script(side_m=1.0, speed=0.4, turn_rate=0.6)
-    assert [s.verb for s in steps if s.verb][:4] == ["claim", "enable_motion", "power_on", "stand"]
+    assert [s.verb for s in steps if s.verb][:5] == ["claim", "enable_motion", "estop_release", "power_on", "stand"]
     assert steps[-1].verb == "sit"
     walks = [s for s in steps if s.sample is not None and s.label.startswith("square side")]
     turns = [s for s in steps if s.label.startswith("turn left")]
     assert len(walks) == len(turns) == 4
     assert sum(0.4 * s.duration_s for s in walks) == pytest.approx(4.0)
     assert sum(0.6 * s.duration_s for s in turns) == pytest.approx(2 * math.pi)
-    within = motor.MotionLimits()
+    within = motion.MotionLimits()
     for step in walks + turns:
         cmd = motor.motor_sample_to_command(step.sample, motor.MotorConfig())
-        assert motor.within_limits(cmd, within)
+        assert motion.within_limits(cmd, within)
 
 
 def test_default_script_fits_the_readme_run_and_stops_before_the_watchdog_would():
@@ -44,10 +44,10 @@ def test_default_script_fits_the_readme_run_and_stops_before_the_watchdog_would(
 
     steps = demo_script()
     assert script_duration(steps) <= 17.0            # README: --duration 20, bridges start in ~2 s
-    within = motor.MotionLimits()                     # the motor bridge's default limits: no clamping
+    within = motion.MotionLimits()                     # the motor bridge's default limits: no clamping
     for step in steps:
         if step.sample is not None:
-            assert motor.within_limits(motor.motor_sample_to_command(step.sample, motor.MotorConfig()), within)
+            assert motion.within_limits(motor.motor_sample_to_command(step.sample, motor.MotorConfig()), within)
     last_walk = max(i for i, s in enumerate(steps) if s.label.startswith(("square side", "turn left")))
     stop = steps[last_walk + 1]
     cmd = motor.motor_sample_to_command(stop.sample, motor.MotorConfig())

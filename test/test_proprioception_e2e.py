@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 from bosdyn.api import power_pb2
+from sim_client import snapshot_with_joints
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.bow.frames import angular_velocity_ros_to_bow, position_ros_to_bow
@@ -25,7 +26,6 @@ from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.frames import body_tform_sensor
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
-from sim_client import snapshot_with_joints
 
 OFFSET_S = 100.0
 STAMP_TOL_NS = 5_000_000
@@ -303,9 +303,10 @@ def _chain(edges, parent, child):
 def test_robot_model_description_and_link_tf_from_joint_states(run_bridge, sim):
     """Without robot_state_publisher: robot_description (latched), fixed joints on /tf_static,
     every joint state's link transforms on /tf with its stamp; body -> foot equals the chain of
-    REAL_SPOT.md section 7 offsets at the joint_states' angles."""
-    from spot_bow_ros.ros.qos import LATCHED as _LATCHED
+    docs/spot_facts.md ("Kinematics and joint limits") offsets at the joint_states' angles."""
     from test_convert_kinematics import foot_by_hand
+
+    from spot_bow_ros.ros.qos import LATCHED as _LATCHED
 
     bridge, listener = run_bridge(state_source="polling", camera_frames=False, frame_prefix="spot/")
     desc = []
@@ -341,3 +342,43 @@ def test_robot_model_description_and_link_tf_from_joint_states(run_bridge, sim):
             np.testing.assert_allclose(foot, expect, atol=1e-6)
         checked += 1
     assert checked >= 3
+
+
+def _periods(stamps_ns, rate_hz):
+    """Index of the 1/rate period each stamp falls in."""
+    period = round(1e9 / rate_hz)
+    return [s // period for s in stamps_ns]
+
+
+def test_publish_rate_and_tf_rate_thin_the_robot_stream_live(run_bridge, sim):
+    """`publish_rate` 50 Hz: at most one robot sample per 20 ms period on joint_states, imu,
+    odometry and BOW out (the robot streams ~333 Hz, several per period); `tf_rate` 10 Hz: at
+    most one per 100 ms on /tf (world frames and link transforms), each a published sample's
+    stamp. `ros2 param set publish_rate 0` (live) brings back every sample."""
+    bridge, listener = run_bridge(state_source="streaming", camera_frames=False, publish_rate=50.0, tf_rate=10.0)
+    joints = listener.wait("/joint_states", 30, timeout=20)
+    listener.wait("/tf", 4, timeout=20)
+    stamps = [stamp_to_ns(m.header.stamp) for m in joints]
+    assert _periods(stamps, 50) == sorted(set(_periods(stamps, 50)))     # strictly one per period
+    for topic in ("/imu", "/odometry"):
+        got = [stamp_to_ns(m.header.stamp) for m in listener.msgs(topic)]
+        assert got and len(set(_periods(got, 50))) == len(got), topic
+    assert len(listener.msgs("/bow/proprioception/out")) <= len(joints) + 2
+    world = [stamp_to_ns(m.transforms[0].header.stamp) for m in listener.msgs("/tf")
+             if m.transforms[0].child_frame_id == "body"]
+    links = [stamp_to_ns(m.transforms[0].header.stamp) for m in listener.msgs("/tf")
+             if m.transforms[0].child_frame_id != "body"]
+    assert world and links
+    for tf_stamps in (world, links):
+        assert len(set(_periods(tf_stamps, 10))) == len(tf_stamps)
+    assert set(links) <= set(stamps) | {stamp_to_ns(m.header.stamp) for m in listener.msgs("/joint_states")}
+    # values and stamps are the robot's, unchanged by the thinning
+    for msg, stamp in zip(joints[-5:], stamps[-5:]):
+        snap = snapshot_with_joints(sim, msg.position)
+        assert snap is not None and abs(stamp - snap.local_ns) <= STAMP_TOL_NS
+
+    assert bridge.node.set_parameters({"publish_rate": 0.0}) == [(True, "")]
+    before = len(listener.msgs("/joint_states"))
+    fresh = listener.wait("/joint_states", before + 60, timeout=20)[before + 10:]
+    fresh_periods = _periods([stamp_to_ns(m.header.stamp) for m in fresh], 50)
+    assert len(set(fresh_periods)) < len(fresh_periods)   # several samples per 20 ms again

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+from sim_client import snapshot_with_joints
 from waiting import wait_until
 
 from spot_bow_ros.convert.joints import friendly_joint_name
@@ -22,7 +23,6 @@ from spot_bow_ros.ros.qos import DEFAULT
 from spot_bow_ros.ros.standalone import StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
-from sim_client import snapshot_with_joints
 
 DOMAIN = int(os.environ["ROS_DOMAIN_ID"])
 LEGS_URDF = [f"{side}_{j}" for side in ("front_left", "front_right", "rear_left", "rear_right")
@@ -81,7 +81,8 @@ def test_joint_states_from_every_kind_of_robot(arm, licence, transport, listener
 
 def test_stream_joint_count_that_does_not_fit_the_robot_falls_back_in_one_line(tmp_path, caplog):
     """The joint list learned from the robot says 12 joints; the (arm) stream sends 19."""
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
     from spot_bow_ros.spot.state import RobotStateSource
 
     caplog.set_level(logging.INFO, logger="test.state")
@@ -105,7 +106,8 @@ def test_stream_joint_count_that_does_not_fit_the_robot_falls_back_in_one_line(t
 def test_stream_with_a_header_error_falls_back_in_one_line(caplog):
     from bosdyn.api import header_pb2
 
-    from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+    from spot_bow_ros.spot.connection import SpotConnection
+    from spot_bow_ros.spot.connection_config import ConnectionConfig
     from spot_bow_ros.spot.state import RobotStateSource
 
     caplog.set_level(logging.INFO, logger="test.state2")

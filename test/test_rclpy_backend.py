@@ -19,14 +19,14 @@ import threading
 import time
 import types
 
+import fake_rosidl
 import numpy as np
 import pytest
 from google.protobuf import json_format
 
-import fake_rosidl
 from spot_bow_ros.ros import rclpy_backend as rb
 from spot_bow_ros.ros.backend import UnknownMessageType, parse_ros_args
-from spot_bow_ros.ros.params import ParameterError, ParameterSet, ParamSpec
+from spot_bow_ros.ros.params import ParameterError, ParameterSet, ParamSpec, descriptor_fields, parameter_type_name
 from spot_bow_ros.ros.qos import COMMAND, LATCHED, SENSOR_DATA, QoS
 
 
@@ -206,23 +206,23 @@ def test_qos_fields():
 
 
 def test_descriptor_fields_and_parameter_types():
-    f = rb.descriptor_fields(ParamSpec("rate", 15.0, "Hz", min=1.0))
+    f = descriptor_fields(ParamSpec("rate", 15.0, "Hz", min=1.0))
     assert f["floating_point_range"] == [{"from_value": 1.0, "to_value": float(np.finfo(np.float64).max),
                                           "step": 0.0}] and "integer_range" not in f
-    f = rb.descriptor_fields(ParamSpec("port", 443, "port", min=1, max=65535, read_only=True))
+    f = descriptor_fields(ParamSpec("port", 443, "port", min=1, max=65535, read_only=True))
     assert f["integer_range"] == [{"from_value": 1, "to_value": 65535, "step": 0}] and f["read_only"] is True
     assert all(type(v) is int for v in f["integer_range"][0].values())
-    assert rb.descriptor_fields(ParamSpec("n", 0, "", min=0.5))["integer_range"][0]["from_value"] == 1
-    f = rb.descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"], live=True))
+    assert descriptor_fields(ParamSpec("n", 0, "", min=0.5))["integer_range"][0]["from_value"] == 1
+    f = descriptor_fields(ParamSpec("mode", "a", "Mode", choices=["a", "b"], live=True))
     assert f == {"description": "Mode (one of: a, b)", "read_only": False, "additional_constraints": "applied live"}
     # not applied live by its node: read-only, so `ros2 param set` refuses it
-    assert rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))["read_only"] is True
-    assert "additional_constraints" not in rb.descriptor_fields(ParamSpec("mode", "a", "Mode"))
-    assert "additional_constraints" not in rb.descriptor_fields(ParamSpec("m", "a", "", live=True, read_only=True))
-    assert "integer_range" not in rb.descriptor_fields(ParamSpec("on", True, "", min=0, max=1))
-    assert rb.parameter_type_name(ParamSpec("names", [], "", list_type=str)) == "STRING_ARRAY"
-    assert rb.parameter_type_name(ParamSpec("gains", [1.0], "")) == "DOUBLE_ARRAY"
-    assert [rb.parameter_type_name(ParamSpec("x", d, "")) for d in (True, 1, 1.0, "s")] == \
+    assert descriptor_fields(ParamSpec("mode", "a", "Mode"))["read_only"] is True
+    assert "additional_constraints" not in descriptor_fields(ParamSpec("mode", "a", "Mode"))
+    assert "additional_constraints" not in descriptor_fields(ParamSpec("m", "a", "", live=True, read_only=True))
+    assert "integer_range" not in descriptor_fields(ParamSpec("on", True, "", min=0, max=1))
+    assert parameter_type_name(ParamSpec("names", [], "", list_type=str)) == "STRING_ARRAY"
+    assert parameter_type_name(ParamSpec("gains", [1.0], "")) == "DOUBLE_ARRAY"
+    assert [parameter_type_name(ParamSpec("x", d, "")) for d in (True, 1, 1.0, "s")] == \
         ["BOOL", "INTEGER", "DOUBLE", "STRING"]
 
 

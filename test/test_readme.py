@@ -38,3 +38,30 @@ def test_local_links_exist():
     assert {"docs/parameters.md", "docs/dds.md", "LICENSE"} <= links
     for link in links & {"docs/parameters.md", "docs/dds.md", "LICENSE"}:
         assert (ROOT / link).is_file(), link
+
+
+def test_readme_says_how_to_run_everything_ci_runs():
+    """Every package .ci/run installs (quoted spec) is in the README's quick start, so a
+    newcomer's suite can run what CI runs instead of skipping it."""
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    ci = (ROOT / ".ci" / "run").read_text()
+    specs = re.findall(r"pip install [^\n]*?'([^']+)'", ci)
+    assert "bow-api==4.3.0.2831" in specs
+    for spec in specs:
+        assert spec in quick_start, spec
+    assert "--no-deps 'bow-api==4.3.0.2831'" in quick_start and ".ci/run" in quick_start
+
+
+def test_recording_rates_the_commands_state_are_the_readmes():
+    from spot_bow_ros.ros.cli_args import format_bytes
+    from spot_bow_ros.ros.disk_space import (
+        DEFAULT_MIN_FREE_BYTES,
+        RUN_ALL_TOPICS_BYTES_PER_S,
+        RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S,
+    )
+
+    first = README.split("## Quick start", 1)[0]
+    assert f"**{format_bytes(RUN_ALL_TOPICS_BYTES_PER_S)}/s**" in first
+    twenty_s_bag = 20 * RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S  # the run's bag spans about 23 s
+    assert "**106 MB**" in first and 1.0 < 106e6 / twenty_s_bag < 1.3
+    assert f"default {format_bytes(DEFAULT_MIN_FREE_BYTES).replace('.0 ', ' ')}" in first

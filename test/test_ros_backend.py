@@ -5,8 +5,14 @@ import time
 
 import pytest
 
-from spot_bow_ros.ros.backend import (BackendError, choose_backend, create_standalone_context,
-                                      parse_ros_args, run_node, run_nodes)
+from spot_bow_ros.ros.backend import (
+    BackendError,
+    choose_backend,
+    create_standalone_context,
+    parse_ros_args,
+    run_node,
+    run_nodes,
+)
 from spot_bow_ros.ros.params import ParamSpec
 from spot_bow_ros.ros.qos import DEFAULT
 from spot_bow_ros.ros.standalone import InProcessBus

@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from spot_bow_ros.ros.dds_config import (DEFAULT_DISTRO, SHIPPED_CONFIG, apply_shipped_cyclone_config,
-                                         cyclone_config, discovery_fragment, discovery_options, host_interface,
-                                         ros_distro)
+from spot_bow_ros.ros.dds_config import (
+    DEFAULT_DISTRO,
+    SHIPPED_CONFIG,
+    apply_shipped_cyclone_config,
+    cyclone_config,
+    discovery_fragment,
+    discovery_options,
+    host_interface,
+    ros_distro,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,7 +63,7 @@ def test_humble_knows_only_ros_localhost_only():
 def _parse(fragment):
     root = ET.fromstring(fragment)
     domain = root.find("Domain")
-    text = lambda path: (domain.find(path).text if domain.find(path) is not None else None)  # noqa: E731
+    text = lambda path: (domain.find(path).text if domain.find(path) is not None else None)
     return {
         "multicast": text("General/AllowMulticast"),
         "index": text("Discovery/ParticipantIndex"),

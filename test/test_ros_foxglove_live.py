@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("foxglove")
 
-from spot_bow_ros.ros.foxglove_live import FoxgloveLive  # noqa: E402
-from spot_bow_ros.ros.messages import messages_for  # noqa: E402
+from spot_bow_ros.ros.foxglove_live import FoxgloveLive
+from spot_bow_ros.ros.messages import messages_for
 
 
 def _ws_connect(port: int, protocol: str) -> socket.socket:

@@ -4,8 +4,15 @@ serves (called through the in-process bus), on-set callbacks, read-only refusal,
 import pytest
 from waiting import wait_until
 
-from spot_bow_ros.ros.param_services import (DOUBLE, INTEGER, NOT_SET, STRING, STRING_ARRAY, from_parameter_value,
-                                             to_parameter_value)
+from spot_bow_ros.ros.param_services import (
+    DOUBLE,
+    INTEGER,
+    NOT_SET,
+    STRING,
+    STRING_ARRAY,
+    from_parameter_value,
+    to_parameter_value,
+)
 from spot_bow_ros.ros.params import ParameterError, ParamSpec
 from spot_bow_ros.ros.qos import QoS
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode

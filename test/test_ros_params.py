@@ -5,8 +5,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from spot_bow_ros.ros.params import (ParameterError, ParameterSet, ParamSpec, load_params_file, namespaced_params,
-                                    namespaced_params_file)
+from spot_bow_ros.ros.params import (
+    ParameterError,
+    ParameterSet,
+    ParamSpec,
+    load_params_file,
+    namespaced_params,
+    namespaced_params_file,
+)
 
 SPECS = [
     ParamSpec("rate", 15.0, "frames per second", min=0.1, max=60.0),

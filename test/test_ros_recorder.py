@@ -168,3 +168,25 @@ def test_bag_output_never_overwrites_and_names_a_timestamped_sibling(tmp_path):
     blocker.write_text("")
     with pytest.raises(RecorderError, match=f"cannot record to {blocker / 'bag'}: {blocker} is not a writable"):
         bag_output(str(blocker / "bag"))
+
+
+def test_queue_is_bounded_and_batches_keep_every_message_in_order(tmp_path):
+    """`max_queue_bytes` bounds what waits for the disk (beyond it: dropped and counted); within
+    it, messages queued faster than the writer's batch interval all land in the bag, in order."""
+    cdr = M.serialize(M.make("std_msgs/msg/UInt8MultiArray", data=bytes(1000)))
+    rec = BagRecorder(tmp_path / "bounded", messages=M, max_queue_bytes=10 * len(cdr), batch_interval_s=0.5)
+    rec.start()
+    with rec._cv:  # the writer cannot take anything meanwhile: 10 fit, 5 are dropped
+        for i in range(15):
+            rec.record("/b", "std_msgs/msg/UInt8MultiArray", cdr, 1000 + i, DEFAULT)
+        assert rec._queued_bytes <= rec.max_queue_bytes
+    assert rec.dropped == 5
+    rec.max_queue_bytes = 2**20
+    for i in range(15, 215):  # a burst within one batch interval (200 kB): nothing dropped
+        rec.record("/b", "std_msgs/msg/UInt8MultiArray", cdr, 1000 + i, DEFAULT)
+        if i % 8 == 0:
+            time.sleep(0.001)
+    rec.close()
+    with Reader(tmp_path / "bounded") as reader:
+        stamps = [t for _, t, _ in reader.messages()]
+    assert rec.counts["/b"] == 210 and stamps == [1000 + i for i in (*range(10), *range(15, 215))]

@@ -67,8 +67,8 @@ def _dds_topics_seen(timeout: float) -> dict[str, str]:
 
 def _fetch_reserved_webcam(info: dict):
     import bosdyn.client
-    from bosdyn.client.image import ImageClient, build_image_request
     from bosdyn.api import image_pb2
+    from bosdyn.client.image import ImageClient, build_image_request
 
     sdk = bosdyn.client.create_standard_sdk("run-e2e-client", cert_resource_glob=info["ca_cert"])
     robot = sdk.create_robot(info["hostname"])

@@ -10,12 +10,20 @@ import numpy as np
 import pytest
 from bosdyn.api import header_pb2, image_pb2
 from bosdyn.client.frame_helpers import get_a_tform_b
+from sim_client import sdk_robot
 
-from spot_bow_ros.sim.cameras import (ALL_CAMERAS, BODY_DEPTH_SCALE, SimCameras, catalogue, decode_frame_counter,
-                                      decode_source_id, image_to_array, render_frame)
+from spot_bow_ros.sim.cameras import (
+    ALL_CAMERAS,
+    BODY_DEPTH_SCALE,
+    SimCameras,
+    catalogue,
+    decode_frame_counter,
+    decode_source_id,
+    image_to_array,
+    render_frame,
+)
 from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.robot import SimRobot
-from sim_client import sdk_robot
 
 OFFSET_S = 100.0
 FISHEYES = [f"{c}_fisheye_image" for c in ("frontleft", "frontright", "left", "right", "back")]
@@ -198,6 +206,7 @@ def test_five_sources_in_process_are_fast(sim):
 # ----- real ImageClient through SimulatedSpot ----------------------------------------------------
 def test_real_image_client(tmp_path):
     from bosdyn.client.image import ImageClient, UnknownImageSourceError, build_image_request
+
     from spot_bow_ros.sim import SimulatedSpot
     with SimulatedSpot(clock_offset_s=OFFSET_S, arm=True) as spot:
         with sdk_robot(spot, "sim-cam-test") as robot:

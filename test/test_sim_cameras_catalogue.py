@@ -1,4 +1,4 @@
-"""The simulated Spot's image catalogue against REAL_SPOT.md §2: sources, sizes, formats, depth
+"""The simulated Spot's image catalogue against docs/spot_facts.md, "Image sources": sources, sizes, formats, depth
 scales, intrinsics, frames and transforms, textured JPEGs, depth planes, refusals (servicer
 called directly; the real bosdyn ImageClient at the end)."""
 
@@ -10,15 +10,22 @@ import numpy as np
 import pytest
 from bosdyn.api import image_pb2
 from bosdyn.client.frame_helpers import get_a_tform_b
+from sim_client import sdk_robot
 
 from spot_bow_ros.sim.camera_catalogue import PLANE_DISTANCE_M
-from spot_bow_ros.sim.cameras import (SimCameras, code_band, decode_frame_counter, decode_source_id,
-                                      depth_plane_distance_m, depth_plane_mask, image_to_array)
+from spot_bow_ros.sim.cameras import (
+    SimCameras,
+    code_band,
+    decode_frame_counter,
+    decode_source_id,
+    depth_plane_distance_m,
+    depth_plane_mask,
+    image_to_array,
+)
 from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.frames import BODY_TFORM_HOUSING_XYZ_RPY
 from spot_bow_ros.sim.geometry import quat_from_rpy
 from spot_bow_ros.sim.robot import SimRobot
-from sim_client import sdk_robot
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse
@@ -243,8 +250,12 @@ def test_colour_body_cameras(robot):
 
 def test_real_image_client_fails_the_whole_call_for_one_bad_source():
     """As bosdyn's client does with a real robot: one refused source raises for all."""
-    from bosdyn.client.image import (ImageClient, UnknownImageSourceError, UnsupportedPixelFormatRequestedError,
-                                     build_image_request)
+    from bosdyn.client.image import (
+        ImageClient,
+        UnknownImageSourceError,
+        UnsupportedPixelFormatRequestedError,
+        build_image_request,
+    )
 
     from spot_bow_ros.sim import SimulatedSpot
     with SimulatedSpot(arm=False) as spot:

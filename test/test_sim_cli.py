@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 REPO = Path(__file__).resolve().parents[1]
 KEYS = {"hostname", "port", "ca_cert", "username", "password", "payload_guid", "payload_secret"}

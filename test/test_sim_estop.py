@@ -10,13 +10,12 @@ from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client import power as bd_power
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive, MotorsOnError
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, RobotCommandClient,
-                                         blocking_stand)
+from bosdyn.client.robot_command import BehaviorFaultError, NotClearedError, RobotCommandClient, blocking_stand
 from bosdyn.client.robot_state import RobotStateClient
-
 from sim_client import sdk_robot
-from spot_bow_ros.sim import SimulatedSpot
 from waiting import wait_until
+
+from spot_bow_ros.sim import SimulatedSpot
 
 PS = robot_state_pb2.PowerState
 BF = robot_state_pb2.BehaviorFault
@@ -188,3 +187,28 @@ def test_sim_cli_has_the_estop_switch():
     parser = add_arguments(argparse.ArgumentParser())
     assert parser.parse_args([]).estop is True
     assert parser.parse_args(["--no-estop"]).estop is False
+
+
+def test_slow_power_takes_as_long_as_asked_and_level_changes_are_logged():
+    """`SimulatedSpot(power_on_s, power_off_s)` (`spot-bow-ros sim --slow-power`): the motors stay
+    POWERING_ON / POWERING_OFF that long; every level change of an endpoint is in `level_log`."""
+    import argparse
+
+    from spot_bow_ros.sim.cli import add_arguments
+    assert add_arguments(argparse.ArgumentParser()).parse_args(["--slow-power", "6"]).slow_power == 6.0
+    with SimulatedSpot(arm=False, power_on_s=1.5, power_off_s=1.0) as spot:
+        with sdk_robot(spot, "sim-estop-test") as robot:
+            ep = EstopEndpoint(robot.ensure_client(EstopClient.default_service_name), "tablet", 5.0)
+            ep.force_simple_setup()
+            with EstopKeepAlive(ep) as ka, LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name),
+                                                          must_acquire=True, return_at_exit=True):
+                t0 = time.monotonic()
+                robot.power_on(timeout_sec=10)
+                assert time.monotonic() - t0 >= 1.4 and spot.robot.power.motor_state() == PS.STATE_ON
+                t_stop = time.time_ns()
+                ka.stop()
+                assert [e[1:] for e in spot.robot.estop.level_log] == [("tablet", NONE), ("tablet", CUT)]
+                assert spot.robot.estop.level_log[-1][0] >= t_stop
+                assert spot.robot.power.motor_state() == PS.STATE_OFF      # CUT: at once, however slow
+                ka.allow()
+            ep.deregister()

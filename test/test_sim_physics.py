@@ -7,9 +7,17 @@ import math
 import pytest
 
 from spot_bow_ros.sim.geometry import Pose, quat_from_rpy, quat_rotate, rpy_from_quat
-from spot_bow_ros.sim.physics import (ARM_STOW, GRAVITY, GRIPPER_OPEN_ANGLE, LEG_JOINT_NAMES, SIT_HEIGHT,
-                                      STAND_HEIGHT, SpotPhysics, arm_forward_kinematics,
-                                      arm_inverse_kinematics)
+from spot_bow_ros.sim.physics import (
+    ARM_STOW,
+    GRAVITY,
+    GRIPPER_OPEN_ANGLE,
+    LEG_JOINT_NAMES,
+    SIT_HEIGHT,
+    STAND_HEIGHT,
+    SpotPhysics,
+    arm_forward_kinematics,
+    arm_inverse_kinematics,
+)
 
 DT_NS = 5_000_000  # 200 Hz
 

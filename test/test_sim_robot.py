@@ -10,18 +10,26 @@ import math
 import time
 
 import pytest
-from bosdyn.api import (arm_command_pb2, basic_command_pb2, estop_pb2, header_pb2, lease_pb2, power_pb2, robot_command_pb2, robot_state_pb2)
+import sim_client
+from bosdyn.api import (
+    arm_command_pb2,
+    basic_command_pb2,
+    estop_pb2,
+    header_pb2,
+    lease_pb2,
+    power_pb2,
+    robot_command_pb2,
+    robot_state_pb2,
+)
 from bosdyn.client.estop import response_from_challenge
 from bosdyn.client.frame_helpers import get_a_tform_b
 from bosdyn.client.lease import Lease
 from bosdyn.client.robot_command import RobotCommandBuilder
-
-import sim_client
+from waiting import wait_until
 
 from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES, POLLED_ARM_JOINT_NAMES, STAND_HEIGHT
 from spot_bow_ros.sim.robot import SimRobot
-from waiting import wait_until
 
 OFFSET_S = 100.0
 PS = robot_state_pb2.PowerState

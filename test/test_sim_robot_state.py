@@ -1,6 +1,6 @@
-"""What the simulated Spot's robot state says, read through the real bosdyn clients (REAL_SPOT.md
-sections 1 and 6): joint lists with and without arm (polled 20/12, streamed 19/12 in JointIndex
-order at 333 Hz), the unlicensed stream, battery drain, WiFi, feet, motor temperatures, system
+"""What the simulated Spot's robot state says, read through the real bosdyn clients
+(docs/spot_facts.md, "Joint names and order" and "Robot state"): joint lists with and without
+arm (polled 20/12, streamed 19/12 in JointIndex order at 333 Hz), the unlicensed stream, battery drain, WiFi, feet, motor temperatures, system
 faults (injected, cleared, historical) and behavior faults that block commands until cleared.
 """
 
@@ -10,14 +10,18 @@ import time
 
 import grpc
 import pytest
+import sim_client
 from bosdyn.api import robot_state_pb2 as RS
 from bosdyn.api.spot import spot_constants_pb2
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from bosdyn.client.robot_command import (BehaviorFaultError, NotClearedError, NotPoweredOnError,
-                                         RobotCommandBuilder, RobotCommandClient)
+from bosdyn.client.robot_command import (
+    BehaviorFaultError,
+    NotClearedError,
+    NotPoweredOnError,
+    RobotCommandBuilder,
+    RobotCommandClient,
+)
 from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClient
-
-import sim_client
 
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES

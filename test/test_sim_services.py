@@ -10,22 +10,32 @@ import bosdyn.client
 import grpc
 import numpy as np
 import pytest
-from bosdyn.api import (directory_pb2, directory_service_pb2_grpc, header_pb2, image_pb2,
-                        image_service_pb2_grpc, payload_pb2, service_fault_pb2)
+from bosdyn.api import (
+    directory_pb2,
+    directory_service_pb2_grpc,
+    header_pb2,
+    image_pb2,
+    image_service_pb2_grpc,
+    payload_pb2,
+    service_fault_pb2,
+)
 from bosdyn.client.auth import AuthClient, InvalidLoginError, InvalidTokenError
 from bosdyn.client.directory import DirectoryClient, NonexistentServiceError
-from bosdyn.client.directory_registration import (DirectoryRegistrationClient,
-                                                 DirectoryRegistrationKeepAlive,
-                                                 ServiceAlreadyExistsError, ServiceDoesNotExistError)
+from bosdyn.client.directory_registration import (
+    DirectoryRegistrationClient,
+    DirectoryRegistrationKeepAlive,
+    ServiceAlreadyExistsError,
+    ServiceDoesNotExistError,
+)
 from bosdyn.client.exceptions import RpcError, UnauthenticatedError
-from bosdyn.client.fault import (FaultClient, ServiceFaultAlreadyExistsError,
-                                 ServiceFaultDoesNotExistError)
+from bosdyn.client.fault import FaultClient, ServiceFaultAlreadyExistsError, ServiceFaultDoesNotExistError
 from bosdyn.client.image import ImageClient
-from bosdyn.client.image_service_helpers import (CameraBaseImageServicer, CameraInterface,
-                                                 VisualImageSource)
-from bosdyn.client.payload_registration import (InvalidPayloadCredentialsError,
-                                                PayloadNotAuthorizedError,
-                                                PayloadRegistrationClient)
+from bosdyn.client.image_service_helpers import CameraBaseImageServicer, CameraInterface, VisualImageSource
+from bosdyn.client.payload_registration import (
+    InvalidPayloadCredentialsError,
+    PayloadNotAuthorizedError,
+    PayloadRegistrationClient,
+)
 
 from spot_bow_ros.convert import time as tconv
 from spot_bow_ros.sim import SimulatedSpot

@@ -10,9 +10,14 @@ import bosdyn.client
 import pytest
 from bosdyn.api import header_pb2, robot_command_pb2, time_sync_pb2
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from bosdyn.client.robot_command import (NoTimeSyncError, RobotCommandBuilder, RobotCommandClient,
-                                         _robot_command_error, _robot_command_value)
-from bosdyn.client.time_sync import TimeSyncClient, TimedOutError
+from bosdyn.client.robot_command import (
+    NoTimeSyncError,
+    RobotCommandBuilder,
+    RobotCommandClient,
+    _robot_command_error,
+    _robot_command_value,
+)
+from bosdyn.client.time_sync import TimedOutError, TimeSyncClient
 
 from spot_bow_ros.convert import time as tconv
 from spot_bow_ros.sim import SimulatedSpot

@@ -9,14 +9,25 @@ import numpy as np
 import pytest
 from bosdyn.api import image_pb2
 from bosdyn.client.image import ImageClient
+from test_spot_cameras_e2e import IMG, Rig
 
 from spot_bow_ros.convert.images import array_from_image_msg
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.cameras import decode_source_id, depth_plane_distance_m, depth_plane_mask
-from spot_bow_ros.spot.cameras import (DEPTH, DROP, FALLBACK, VISUAL, CameraFetcher, SourceRequest,
-                                       depth_request, depth_to_millimetres, status_action, visual_request)
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
-from test_spot_cameras_e2e import IMG, Rig
+from spot_bow_ros.spot.cameras import (
+    DEPTH,
+    DROP,
+    FALLBACK,
+    VISUAL,
+    CameraFetcher,
+    SourceRequest,
+    depth_request,
+    depth_to_millimetres,
+    status_action,
+    visual_request,
+)
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 Image = image_pb2.Image
 Status = image_pb2.ImageResponse

@@ -11,7 +11,7 @@ from bosdyn.client.lease import Lease, LeaseWallet
 from bosdyn.client.math_helpers import SE2Pose
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from spot_bow_ros.convert.motor import BodyPose, MotionLimits, Se2Goal, VelocityCommand
+from spot_bow_ros.convert.motion import BodyPose, MotionLimits, Se2Goal, VelocityCommand
 from spot_bow_ros.spot import commander as c
 
 LIMITS = MotionLimits(max_linear_velocity=0.4, max_angular_velocity=0.5)

@@ -10,8 +10,13 @@ import pytest
 
 from spot_bow_ros.convert import time as tconv
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import (CONNECTION_PARAMS, ConnectionConfig, ConnectionConfigError, SpotUnreachableError,
-                                          NotConnectedError, SpotAuthenticationError, SpotConnection)
+from spot_bow_ros.spot.connection import (
+    NotConnectedError,
+    SpotAuthenticationError,
+    SpotConnection,
+    SpotUnreachableError,
+)
+from spot_bow_ros.spot.connection_config import CONNECTION_PARAMS, ConnectionConfig, ConnectionConfigError
 
 OFFSET_S = 100.0
 
@@ -127,7 +132,7 @@ def test_wrong_password_fails_fast(sim):
         conn.connect()
     assert time.monotonic() - start < 3
     with pytest.raises(NotConnectedError):
-        conn.robot
+        _ = conn.robot
     conn.shutdown()
 
 

@@ -1,18 +1,32 @@
-"""spot/estop.py: the pure helpers (status lines, power-on refusal lines) and SoftwareEstop
-against the simulated Spot (registration, reconnection-safe start level, shutdown)."""
+"""spot/estop.py: the pure helpers (status lines, power-on refusal lines, foreign endpoints) and
+SoftwareEstop against the simulated Spot (registered stopped, never over a foreign endpoint live
+or lapsed, explicit take-over, latched lapse and health gate, shutdown)."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client import power as bd_power
+from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
+from waiting import wait_until
 
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
-from spot_bow_ros.spot.estop import (CUT, NONE, SETTLE_THEN_CUT, SoftwareEstop, active_foreign_endpoints,
-                                     level_name, power_refusal, status_summary)
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
+from spot_bow_ros.spot.estop import (
+    CUT,
+    NONE,
+    SETTLE_THEN_CUT,
+    Foreign,
+    SoftwareEstop,
+    foreign_endpoints,
+    level_name,
+    power_refusal,
+    status_summary,
+)
 
 BF = robot_state_pb2.BehaviorFault
 
@@ -35,9 +49,11 @@ def test_level_names_and_summary():
     assert status_summary(_status(NONE)) == "NONE; no endpoints configured"
 
 
-def test_active_foreign_endpoints_are_those_checking_in_within_their_timeout():
+def test_foreign_endpoints_are_every_registered_endpoint_live_or_lapsed():
     st = _status(NONE, endpoints=[("tablet", NONE, 0.5, 5.0), ("dead", CUT, 30.0, 5.0), ("", CUT, None, 9.0)])
-    assert active_foreign_endpoints(st) == ["tablet"]
+    assert foreign_endpoints(st) == [Foreign("tablet", True, 0.5), Foreign("dead", False, 30.0)]
+    assert [str(f) for f in foreign_endpoints(st)] == ["tablet live", "dead lapsed 30 s ago"]
+    assert foreign_endpoints(_status(CUT, endpoints=[("", CUT, None, 9.0)])) == []   # nobody registered
 
 
 def _err(cls):
@@ -82,7 +98,8 @@ def test_software_estop_registers_keeps_the_asked_level_and_deregisters(conn):
     estop = SoftwareEstop(conn, logging.getLogger("t"), name="unit", timeout=3.0, cut_power_timeout=5.0)
     assert estop.start()
     assert estop.registered and estop.keepalive_alive
-    assert sim.robot.estop.stop_level() == NONE
+    assert sim.robot.estop.stop_level() == SETTLE_THEN_CUT     # registered stopped
+    assert estop.release().ok and sim.robot.estop.stop_level() == NONE
     (ep,) = sim.robot.estop.status().endpoints
     assert (ep.endpoint.name, ep.endpoint.timeout.seconds, ep.endpoint.cut_power_timeout.seconds) == ("unit", 3, 5)
     r = estop.hard()
@@ -105,3 +122,59 @@ def test_disabled_software_estop_registers_nothing(conn):
     assert estop.problem == "parameter estop: none"
     assert not estop.hard().ok
     assert conn.sim.robot.estop.stop_level() == CUT
+
+
+def _tablet(conn, timeout=1.0):
+    ep = EstopEndpoint(conn.ensure_client(EstopClient.default_service_name), "tablet", timeout)
+    ep.force_simple_setup()
+    return ep
+
+
+def test_a_lapsed_tablet_is_never_taken_over_automatically_only_on_request(conn):
+    """The reproduced hazard: a tablet stops checking in (robot SETTLE_THEN_CUT); the software
+    E-Stop must not replace its configuration on the next poll, only on an explicit take-over."""
+    sim = conn.sim
+    tablet = _tablet(conn, timeout=1.0)
+    ka = EstopKeepAlive(tablet)
+    lines: list[str] = []
+    log = type("Log", (), {"info": lambda s, m: None, "warning": lambda s, m: lines.append(m),
+                           "error": lambda s, m: lines.append(m)})()
+    estop = SoftwareEstop(conn, log, name="bridge", timeout=3.0, release_at_start=True)
+    assert not estop.start() and "E-Stop held by someone else (tablet live)" in estop.problem
+    refused = estop.takeover()
+    assert not refused.ok and refused.text.startswith("estop_takeover refused: tablet live is checking in")
+    ka.shutdown()                                                     # the tablet lapses
+    assert wait_until(lambda: sim.robot.estop.stop_level() != NONE, 3.0)
+    for _ in range(3):
+        estop.poll()
+    assert not estop.registered and "tablet lapsed" in estop.problem and "estop_takeover" in estop.problem
+    assert [ln for ln in lines if "lapsed" in ln] == [lines[-1]]       # one line, not one per poll
+    assert [e.endpoint.name for e in sim.robot.estop.status().endpoints] == ["tablet"]   # still the tablet's
+    assert sim.robot.estop.stop_level() != NONE
+    taken = estop.takeover()                                          # operator request
+    assert taken.ok and "SETTLE_THEN_CUT" in taken.text
+    assert [e.endpoint.name for e in sim.robot.estop.status().endpoints] == ["bridge"]
+    assert sim.robot.estop.stop_level() == SETTLE_THEN_CUT             # taken over stopped, not released
+    assert estop.release().ok and sim.robot.estop.stop_level() == NONE
+    estop.shutdown()
+
+
+def test_lapse_and_stale_health_are_latched_at_settle_then_cut(conn):
+    sim = conn.sim
+    causes: list[str] = []
+    stale = {"why": ""}
+    estop = SoftwareEstop(conn, logging.getLogger("t"), name="unit", timeout=1.0, release_at_start=True,
+                          health=lambda: stale["why"], on_stop=causes.append)
+    assert estop.start() and sim.robot.estop.stop_level() == NONE
+    stale["why"] = "driver stalled: no heartbeat for 5.0 s"           # stuck executor
+    assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE_THEN_CUT, 2.0)
+    assert causes == ["driver stalled: no heartbeat for 5.0 s: the software E-Stop asks SETTLE_THEN_CUT"]
+    stale["why"] = ""                                                  # healthy again: stays stopped
+    time.sleep(0.8)
+    assert sim.robot.estop.stop_level() == SETTLE_THEN_CUT and estop.desired == SETTLE_THEN_CUT
+    assert estop.release().ok and sim.robot.estop.stop_level() == NONE
+    estop._keepalive.last_ok_mono = time.monotonic() - 5.0            # as after a link loss / SIGSTOP
+    assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE_THEN_CUT, 2.0)
+    assert causes[-1].startswith("software E-Stop keep-alive lapsed: no check-in for 5.")
+    estop.shutdown()
+    assert sim.robot.estop.level_log[-1][1:] == ("unit", SETTLE_THEN_CUT)   # exit asked SETTLE_THEN_CUT

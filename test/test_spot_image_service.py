@@ -13,13 +13,17 @@ import grpc
 import numpy as np
 import pytest
 from bosdyn.api import image_pb2
-from bosdyn.client.image import (ImageClient, ImageDataError, ImageResponseError, UnknownImageSourceError,
-                                 build_image_request)
+from bosdyn.client.image import (
+    ImageClient,
+    ImageDataError,
+    ImageResponseError,
+    UnknownImageSourceError,
+    build_image_request,
+)
 
 from spot_bow_ros.ros.messages import messages_for
 from spot_bow_ros.spot import image_service_frames as frames
-from spot_bow_ros.spot.image_service import (ImageServiceServer, LatestFrameCamera, RosImageServicer,
-                                             resolve_request)
+from spot_bow_ros.spot.image_service import ImageServiceServer, LatestFrameCamera, RosImageServicer, resolve_request
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse

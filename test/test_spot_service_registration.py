@@ -14,7 +14,8 @@ import pytest
 from bosdyn.client.directory_registration import DirectoryRegistrationClient
 
 from spot_bow_ros.sim import SimulatedSpot
-from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+from spot_bow_ros.spot.connection import SpotConnection
+from spot_bow_ros.spot.connection_config import ConnectionConfig
 from spot_bow_ros.spot.service_registration import LiveClient, ServiceRegistration
 
 NAME = "test-payload-service"

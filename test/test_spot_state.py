@@ -18,8 +18,14 @@ from spot_bow_ros.bow.frames import AxisConvention
 from spot_bow_ros.sim.frames import fill_frame_tree
 from spot_bow_ros.sim.physics import SpotPhysics
 from spot_bow_ros.sim.state import build_robot_state, build_stream_response
-from spot_bow_ros.spot.state import (StateError, _frame_pose, proprioception_from_sample, sample_from_robot_state,
-                                     sample_from_stream, sensor_frame_from_capture)
+from spot_bow_ros.spot.state import (
+    StateError,
+    _frame_pose,
+    proprioception_from_sample,
+    sample_from_robot_state,
+    sample_from_stream,
+    sensor_frame_from_capture,
+)
 
 
 def walking_snapshot(arm=True):
@@ -96,7 +102,7 @@ def test_polled_state_drops_hr0_and_keeps_unknown_joints_by_name():
 
 
 def test_stream_checked_against_the_learned_layout():
-    from spot_bow_ros.convert.joints import SPOT_LEG_JOINTS
+    from spot_bow_ros.convert.spot_catalogue import SPOT_LEG_JOINTS
     snap = walking_snapshot(arm=True)
     resp = build_stream_response(snap, [snap])
     with pytest.raises(StateError, match="this robot has 12"):

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from spot_bow_ros.nodes.webcam_capture import Frame, TestPattern, pattern_frame_number
 from spot_bow_ros.convert.images import array_from_image_msg
 from spot_bow_ros.nodes.webcam import WebcamBridge
+from spot_bow_ros.nodes.webcam_capture import Frame, TestPattern, pattern_frame_number
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
 from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode

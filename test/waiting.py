@@ -1,7 +1,8 @@
 """Polling helpers for tests that wait on other threads or processes (DDS, servers)."""
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

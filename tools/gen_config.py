@@ -56,7 +56,8 @@ def _section(lines: list[str], key: str, specs: list[ParamSpec], values: dict | 
     lines.append("  ros__parameters:")
     for spec in specs:
         if spec.name in SECRET:
-            lines.append(f"    # {spec.name}: (secret: use BOSDYN_CLIENT_PASSWORD, password_file or a payload credentials file)")
+            lines.append(f"    # {spec.name}: (secret: use BOSDYN_CLIENT_PASSWORD, password_file or a payload "
+                         "credentials file)")
             continue
         lines.append(f"    # {_describe(spec)}")
         dumped = yaml.safe_dump({spec.name: _value(spec, values.get(spec.name))},

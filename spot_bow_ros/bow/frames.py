@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from . import bow_data_pb2 as bow
 
@@ -52,7 +52,7 @@ class AxisConvention(enum.Enum):
     ROS = "ros"                        # X forward, Y left, Z up (REP 103)
 
     @classmethod
-    def parse(cls, value: "AxisConvention | str") -> "AxisConvention":
+    def parse(cls, value: AxisConvention | str) -> AxisConvention:
         """From a parameter string ('bow_documented' | 'ros', case-insensitive) or a member."""
         if isinstance(value, AxisConvention):
             return value

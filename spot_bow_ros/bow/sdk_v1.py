@@ -39,7 +39,7 @@ def load_v1() -> ModuleType:
     (or a different module named `bow_data` shadows it).
     """
     try:
-        import bow_data  # noqa: PLC0415  (optional dependency, loaded only for sdk_v1)
+        import bow_data
     except ImportError as exc:
         raise BowSdkMissing(f"bow_messages: sdk_v1 needs the BOW SDK's message classes (module bow_data "
                             f"of the bow-api package), which cannot be imported ({exc}); install them "

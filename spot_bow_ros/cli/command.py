@@ -8,27 +8,22 @@
 
 Each subcommand lives in its own module exposing `add_parser(subparsers)` and `run(args) -> int`.
 
-Exit codes: 0 success, 1 runtime failure (one line), 2 usage error (argparse's one line), 130
-interrupted. Only `--log-level debug` shows tracebacks of unexpected errors.
+Exit codes: 0 success (also `run` and `record` stopped with Ctrl-C, their normal end), 1 runtime
+failure (one line), 2 usage error (argparse's one line, with a "did you mean" for a mistyped
+option), 130 interrupted before a command could handle Ctrl-C. Only `--log-level debug` shows
+tracebacks of unexpected errors.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
+from types import ModuleType
 
 from .. import __version__
-
-#: subcommand modules, in help order
-SUBCOMMAND_MODULES = (
-    "spot_bow_ros.cli.run",
-    "spot_bow_ros.sim.cli",
-    "spot_bow_ros.ros.topic_cli",
-    "spot_bow_ros.ros.service_cli",
-)
+from ..ros.cli_args import option_hint
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 
@@ -37,7 +32,11 @@ class OneLineParser(argparse.ArgumentParser):
     """Usage errors in one line (`spot-bow-ros run: error: ... (see --help)`), exit code 2."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        hint = ""
+        if message.startswith("unrecognized arguments: "):  # `--durration`: "did you mean --duration?"
+            known = [o for sub in _all_parsers(self) for a in sub._actions for o in a.option_strings]
+            hint = option_hint(message.split(": ", 1)[1].split(), known)
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
 
 
 def _add_log_level(parser: argparse.ArgumentParser, default: object) -> None:
@@ -54,6 +53,15 @@ def _all_parsers(parser: argparse.ArgumentParser):
                 yield from _all_parsers(sub)
 
 
+def subcommand_modules() -> tuple[ModuleType, ...]:
+    """The subcommand modules, in help order (imported here, when the parser is built)."""
+    from ..ros import service_cli, topic_cli
+    from ..sim import cli as sim_cli
+    from . import run
+
+    return (run, sim_cli, topic_cli, service_cli)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="spot-bow-ros",
@@ -61,8 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_log_level(parser, "info")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        module = importlib.import_module(name)
+    for module in subcommand_modules():
         before = set(subparsers.choices)
         module.add_parser(subparsers)
         for command in set(subparsers.choices) - before:
@@ -103,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_broken_pipe()
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+    except Exception as exc:
         log = logging.getLogger("spot_bow_ros")
         if level == "debug":
             log.exception(f"{args.command} failed")

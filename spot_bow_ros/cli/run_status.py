@@ -17,8 +17,9 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
 
 #: widest line of the table (an 80-column terminal wraps a line of exactly 80 on some terminals)
 WIDTH = 79
@@ -83,7 +84,7 @@ def _wrap(parts: Iterable[str], width: int = WIDTH, sep: str = " | ") -> list[st
 class _AboveTableHandler(logging.Handler):
     """Writes log records above the live table (through the board), formatted as before."""
 
-    def __init__(self, board: "StatusBoard", replaced: logging.Handler):
+    def __init__(self, board: StatusBoard, replaced: logging.Handler):
         super().__init__(replaced.level)
         self.board = board
         self.replaced = replaced
@@ -164,7 +165,7 @@ class StatusBoard:
             counts = getattr(motor, "counts", {})
             if counts:
                 parts.append(f"commands sent {counts.get('sent', 0)}, rejected {counts.get('rejected', 0)}")
-        sources = [getattr(b, "compact_status") for b in self._bridges.values()
+        sources = [b.compact_status for b in self._bridges.values()
                    if callable(getattr(b, "compact_status", None))] + self._sources
         for source in sources:
             try:

@@ -15,7 +15,7 @@ def share_dirs() -> list[Path]:
         from ament_index_python.packages import get_package_share_directory
 
         dirs.append(Path(get_package_share_directory(PACKAGE)))
-    except Exception:  # not a ROS install, or the package is not in the ament index
+    except Exception:  # noqa: BLE001 - not a ROS install, or the package is not in the ament index
         pass
     dirs.append(Path(sys.prefix) / "share" / PACKAGE)           # pip install (data_files)
     dirs.append(Path(__file__).resolve().parents[2])             # source checkout

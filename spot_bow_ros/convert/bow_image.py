@@ -30,8 +30,9 @@ What the BOW document says, and the choices made where it says nothing:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -45,8 +46,8 @@ Stamp = tuple[int, int]
 
 Compression = bow.ImageSample.CompressionFormatEnum
 ImageType = bow.ImageSample.ImageTypeEnum
-DESIGNATION_NAMES = {bow.NONE: "", bow.LEFT: "left", bow.RIGHT: "right"}
-DESIGNATION_VALUES = {v: k for k, v in DESIGNATION_NAMES.items()}
+DESIGNATION_VALUES: dict[str, bow.StereoDesignationEnum] = {"": bow.NONE, "left": bow.LEFT, "right": bow.RIGHT}
+DESIGNATION_NAMES: dict[int, str] = {v: k for k, v in DESIGNATION_VALUES.items()}
 
 
 class BowImageError(ValueError):
@@ -183,8 +184,9 @@ def ros_image_from_sample(make: MessageFactory, sample: bow.ImageSample, stamp: 
     if sample.HasField("HFOV") and sample.HasField("VFOV") and 0 < sample.HFOV < 180 and 0 < sample.VFOV < 180:
         info = ci.camera_info_msg(make, width, height, pinhole_from_fov(width, height, sample.HFOV, sample.VFOV),
                                   [0.0] * 5, ci.PLUMB_BOB, stamp=stamp, frame_id=fid)
-    common = dict(frame_id=fid, frame_number=frame_number, designation=DESIGNATION_NAMES.get(designation, ""),
-                  new_data=bool(sample.NewDataFlag), camera_info=info)
+    common: dict[str, Any] = dict(frame_id=fid, frame_number=frame_number,
+                                  designation=DESIGNATION_NAMES.get(designation, ""),
+                                  new_data=bool(sample.NewDataFlag), camera_info=info)
     compression = sample.Compression if sample.HasField("Compression") else Compression.RAW
     if compression == Compression.JPG:
         try:
@@ -195,10 +197,10 @@ def ros_image_from_sample(make: MessageFactory, sample: bow.ImageSample, stamp: 
         if not decode_jpeg and desired_encoding == imconv.PASSTHROUGH:
             msg = imconv.compressed_msg_from_jpeg(make, sample.Data, enc, stamp, fid)
             return RosImage(msg=msg, compressed=True, **common)
-        pixels = imconv.decode_jpeg(sample.Data)
+        decoded = imconv.decode_jpeg(sample.Data)
         if desired_encoding not in (imconv.PASSTHROUGH, enc):
-            pixels, enc = imconv.convert_encoding(pixels, enc, desired_encoding), desired_encoding
-        return RosImage(msg=imconv.image_msg_from_array(make, pixels, enc, stamp, fid), compressed=False, **common)
+            decoded, enc = imconv.convert_encoding(decoded, enc, desired_encoding), desired_encoding
+        return RosImage(msg=imconv.image_msg_from_array(make, decoded, enc, stamp, fid), compressed=False, **common)
     if compression != Compression.RAW:
         raise BowImageError(f"ImageSample '{sample.Source}': {Compression.Name(compression)} is a video stream "
                             "codec; only RAW and JPG images can be converted")
@@ -221,8 +223,9 @@ def _as_array(data: bytes, width: int, height: int, encoding: str) -> np.ndarray
 
 # -- ROS -> BOW --------------------------------------------------------------------------------
 
-def _sample(source: str, data: bytes, width: int, height: int, channels: int | None, compression: int,
-            image_type: int, frame_number: int | None, designation: int, fov: tuple[float, float] | None
+def _sample(source: str, data: bytes, width: int, height: int, channels: int | None,
+            compression: bow.ImageSample.CompressionFormatEnum, image_type: bow.ImageSample.ImageTypeEnum,
+            frame_number: int | None, designation: bow.StereoDesignationEnum, fov: tuple[float, float] | None
             ) -> bow.ImageSample:
     sample = bow.ImageSample(Source=source, Data=data, DataShape=[width, height] + ([channels] if channels else []),
                              Compression=compression, ImageType=image_type, Designation=designation,
@@ -234,18 +237,21 @@ def _sample(source: str, data: bytes, width: int, height: int, channels: int | N
     return sample
 
 
-def _source_and_designation(frame_id: str, source: str | None, designation: int | str) -> tuple[str, int]:
+def _source_and_designation(frame_id: str, source: str | None,
+                            designation: int | str) -> tuple[str, bow.StereoDesignationEnum]:
     if isinstance(designation, str):
         try:
-            designation = DESIGNATION_VALUES[designation]
+            value = DESIGNATION_VALUES[designation]
         except KeyError:
             raise BowImageError(f"designation must be '', 'left' or 'right', got {designation!r}") from None
+    else:
+        value = cast(bow.StereoDesignationEnum, designation)  # an int of the schema's enum
     if source is None:
         source = frame_id
-        suffix = DESIGNATION_NAMES.get(designation, "")
+        suffix = DESIGNATION_NAMES.get(value, "")
         if suffix and source.endswith(f"_{suffix}"):
             source = source[: -len(suffix) - 1]
-    return source, designation
+    return source, value
 
 
 def grey_to_uyvy(grey: np.ndarray) -> bytes:

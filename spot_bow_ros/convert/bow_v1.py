@@ -2,9 +2,9 @@
 
 The v1 message module is passed in as `v1` (never imported here), so this module loads without
 the BOW SDK. Axes and angles: `frames.SDK_V1_CONVENTION` (REP 103: X forward, Y left, Z up;
-radians; Euler angles are roll/pitch/yaw). Every motor conversion ends in the same
-`convert.motor.MotorCommand` as the documented schema, so the same limits, expiry and motion
-gate apply (`apply_limits` here, the rest in `nodes.motor_command`).
+radians; Euler angles are roll/pitch/yaw), except `GazeTarget.GazeVector` (angle offsets, below).
+Every motor conversion ends in the same `convert.motor.MotorCommand` as the documented schema,
+so the same limits, expiry and motion gate apply (`apply_limits` here, the rest in `nodes.motor_command`).
 
 MotorSample v1 -> Spot (`motor_sample_v1_to_command`):
 
@@ -15,10 +15,11 @@ MotorSample v1 -> Spot (`motor_sample_v1_to_command`):
   `arm_sh0` or `sh0`; radians) -> `ArmJointMove` (all six arm joints sh0..wr1 needed; out of
   range = rejected, never clamped); `arm0.f1x` -> claw (0 closed .. -1.5708 rad open). Leg joints
   are refused: Spot's legs are driven by its own balance controller, not joint by joint.
-- `GazeTarget.GazeVector`: a direction (X forward, Y left, Z up) to look along -> body
-  orientation: yaw = atan2(Y, X), pitch = -atan2(Z, hypot(X, Y)) (looking up = nose up =
-  negative ROS pitch), roll 0. ABSOLUTE: relative to the footprint; RELATIVE: added to the
-  current body orientation.
+- `GazeTarget.GazeVector`: angle offsets in radians, as the BOW SDK's own example applications
+  use them (docs/bow.md, "Evidence"): X + = look right, Y + = look down (Y -0.2 is "look up"),
+  Z + = tilt right -> body orientation roll = Z, pitch = Y (ROS pitch: nose down +), yaw = -X
+  (ROS yaw: left +). ABSOLUTE (the default): relative to the footprint, so a zero vector
+  levels the body; RELATIVE: added to the current body orientation.
 - `GripperObjective` in PERCENTAGE_MODE: `HandMapPercentage` digits are the fraction closed
   [0, 1] (as in the documented schema); the most-closed digit closes Spot's one-jaw claw.
 - `Objectives`: an `Enabled` objective on the arm effector (`ARM_EFFECTORS`) with a
@@ -32,8 +33,9 @@ MotorSample v1 -> Spot (`motor_sample_v1_to_command`):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
@@ -41,9 +43,19 @@ from google.protobuf.message import DecodeError, Message
 from ..bow import frames
 from ..bow.frames import SDK_V1_CONVENTION
 from .joints import spot_joint_name
-from .motor import (ArmPose, BodyPose, BodyPoseUpdate, ConvertedSample, GripperCommand, InvalidMotorSample,
-                    MotionLimits, MotorCommand, MotorConfig, SPOT_ARM_JOINTS, VelocityCommand, apply_limits,
-                    arm_joint_move, validate_message)
+from .motion import (
+    ArmPose,
+    BodyPose,
+    BodyPoseUpdate,
+    GripperCommand,
+    InvalidMotorSample,
+    MotionLimits,
+    MotorCommand,
+    VelocityCommand,
+    apply_limits,
+)
+from .motor import ConvertedSample, MotorConfig, arm_joint_move, is_repeated, validate_message
+from .spot_catalogue import SPOT_ARM_JOINT_FIELDS
 from .spot_urdf import GRIPPER_OPEN_ANGLE, joint_facts
 
 Vec3 = tuple[float, float, float]
@@ -94,17 +106,22 @@ def velocity_target_to_command(target: Any, notes: list[str]) -> VelocityCommand
     return VelocityCommand(v_x=lin[0], v_y=lin[1], v_rot=ang[2])
 
 
-def gaze_to_body_orientation(gaze: Any, current: BodyPose, relative_value: int) -> Vec3 | None:
-    """v1 GazeTarget -> body (roll, pitch, yaw) rad as `BodyPose` defines them; None for a zero
-    vector (no direction). `relative_value`: the GazeTarget RELATIVE enum number."""
-    x, y, z = frames.position_bow_to_ros(vector3_tuple(gaze.GazeVector), SDK_V1_CONVENTION)
-    if math.hypot(x, y, z) < 1e-9:
-        return None
-    yaw = math.atan2(y, x)
-    pitch = -math.atan2(z, math.hypot(x, y))
+def gaze_to_body_orientation(gaze: Any, current: BodyPose, relative_value: int) -> Vec3:
+    """v1 GazeTarget -> body (roll, pitch, yaw) rad as `BodyPose` defines them (REP 103).
+
+    `GazeVector` holds angle offsets (rad) in the BOW SDK examples' sense: X look right +,
+    Y look down +, Z tilt right +. `relative_value`: the GazeTarget RELATIVE enum number."""
+    x_right, y_down, z_tilt_right = vector3_tuple(gaze.GazeVector)
+    roll, pitch, yaw = z_tilt_right, y_down, -x_right
     if gaze.VectorType == relative_value:
-        return (current.roll, current.pitch + pitch, current.yaw + yaw)
-    return (0.0, pitch, yaw)
+        return (current.roll + roll, current.pitch + pitch, current.yaw + yaw)
+    return (roll, pitch, yaw)
+
+
+def body_orientation_to_gaze(orientation: Vec3) -> Vec3:
+    """Body (roll, pitch, yaw) rad (REP 103) -> ABSOLUTE GazeVector (X right, Y down, Z tilt right)."""
+    roll, pitch, yaw = orientation
+    return (-yaw, pitch, roll)
 
 
 def raw_joints_to_commands(joints: Sequence[Any], duration_s: float, notes: list[str]
@@ -119,7 +136,7 @@ def raw_joints_to_commands(joints: Sequence[Any], duration_s: float, notes: list
         spot = _spot_name(joint.Name)
         if spot is None:
             raise InvalidMotorSample(f"RawJoints[{i}] '{joint.Name}' is not a Spot joint (arm joints: "
-                                     f"{', '.join('arm0.' + j for j in SPOT_ARM_JOINTS)}, arm0.f1x)")
+                                     f"{', '.join('arm0.' + j for j in SPOT_ARM_JOINT_FIELDS)}, arm0.f1x)")
         if not spot.startswith("arm0."):
             raise InvalidMotorSample(f"RawJoints[{i}] '{joint.Name}': Spot's legs cannot be commanded joint by "
                                      f"joint (its balance controller drives them); use Locomotion and "
@@ -137,11 +154,11 @@ def raw_joints_to_commands(joints: Sequence[Any], duration_s: float, notes: list
             arm[short] = float(joint.Position)
     move = None
     if arm:
-        missing = [j for j in SPOT_ARM_JOINTS if j not in arm]
+        missing = [j for j in SPOT_ARM_JOINT_FIELDS if j not in arm]
         if missing:
             raise InvalidMotorSample(f"RawJoints moves Spot's arm but lacks {', '.join(missing)}: an arm "
-                                     f"joint move needs all of {', '.join(SPOT_ARM_JOINTS)}")
-        move = arm_joint_move([arm[j] for j in SPOT_ARM_JOINTS], duration_s, "RawJoints")
+                                     f"joint move needs all of {', '.join(SPOT_ARM_JOINT_FIELDS)}")
+        move = arm_joint_move([arm[j] for j in SPOT_ARM_JOINT_FIELDS], duration_s, "RawJoints")
     return move, gripper
 
 
@@ -198,8 +215,8 @@ def objective_to_arm_pose(obj: Any, index: int, v1: ModuleType, config: MotorCon
     position = frames.position_bow_to_ros(vector3_tuple(t.Position), SDK_V1_CONVENTION)
     quat = frames.euler_bow_to_quaternion_ros(vector3_tuple(t.EulerAngles), SDK_V1_CONVENTION)
     norm = math.sqrt(sum(c * c for c in quat))
-    quat = tuple(c / norm for c in quat)
-    return ArmPose(frame=frame, position=tuple(float(c) for c in position), quaternion=quat,
+    quat = (quat[0] / norm, quat[1] / norm, quat[2] / norm, quat[3] / norm)
+    return ArmPose(frame=frame, position=(float(position[0]), float(position[1]), float(position[2])), quaternion=quat,
                    duration_s=float(duration))
 
 
@@ -212,11 +229,8 @@ def motor_sample_v1_to_command(sample: Any, v1: ModuleType, config: MotorConfig 
     locomotion = velocity_target_to_command(sample.Locomotion, notes) if sample.HasField("Locomotion") else None
     body = None
     if sample.HasField("GazeTarget"):
-        orientation = gaze_to_body_orientation(sample.GazeTarget, current_body, v1.GazeTarget.RELATIVE)
-        if orientation is None:
-            notes.append("GazeTarget with a zero GazeVector ignored")
-        else:
-            body = BodyPoseUpdate(orientation=orientation)
+        body = BodyPoseUpdate(orientation=gaze_to_body_orientation(sample.GazeTarget, current_body,
+                                                                   v1.GazeTarget.RELATIVE))
     arm = gripper = None
     direct = sample.ControlMode == v1.MotorSample.USE_DIRECT_JOINTS
     if len(sample.RawJoints):
@@ -258,14 +272,9 @@ def motor_sample_v1_to_command(sample: Any, v1: ModuleType, config: MotorConfig 
 def _present(msg: Message, name: str) -> bool:
     fd = msg.DESCRIPTOR.fields_by_name[name]
     value = getattr(msg, name)
-    if fd.message_type is not None and not _repeated(fd):
-        return msg.HasField(name)
-    return bool(len(value)) if _repeated(fd) else bool(value)
-
-
-def _repeated(fd: Any) -> bool:
-    flag = getattr(fd, "is_repeated", None)
-    return bool(flag) if flag is not None else fd.label == fd.LABEL_REPEATED
+    if fd.message_type is not None and not is_repeated(fd):
+        return bool(msg.HasField(name))
+    return bool(len(value)) if is_repeated(fd) else bool(value)
 
 
 def convert_motor_sample_v1(sample: Any, v1: ModuleType, config: MotorConfig, limits: MotionLimits,
@@ -279,8 +288,8 @@ def convert_motor_sample_v1(sample: Any, v1: ModuleType, config: MotorConfig, li
 
 def motor_sample_v1_from_command(cmd: MotorCommand, v1: ModuleType) -> Message:
     """What a BOW app sends for `cmd` (inverse of `motor_sample_v1_to_command` for walking and
-    body orientation): VelocityCommand -> Locomotion; body (pitch, yaw) -> ABSOLUTE GazeTarget
-    (body roll has no v1 gaze equivalent and is dropped). Used by the --demo-motion script."""
+    body orientation): VelocityCommand -> Locomotion; body (roll, pitch, yaw) -> ABSOLUTE
+    GazeTarget angle offsets. Used by the --demo-motion script."""
     out = v1.MotorSample()
     if isinstance(cmd.locomotion, VelocityCommand):
         loc = cmd.locomotion
@@ -291,9 +300,7 @@ def motor_sample_v1_from_command(cmd: MotorCommand, v1: ModuleType) -> Message:
     elif cmd.locomotion is not None:
         raise ValueError("v1 MotorSamples carry velocities only (no relative goals)")
     if cmd.body is not None and cmd.body.orientation is not None:
-        _, pitch, yaw = cmd.body.orientation
-        direction = (math.cos(yaw) * math.cos(pitch), math.sin(yaw) * math.cos(pitch), -math.sin(pitch))
         g = out.GazeTarget
-        g.GazeVector.X, g.GazeVector.Y, g.GazeVector.Z = frames.position_ros_to_bow(direction, SDK_V1_CONVENTION)
+        g.GazeVector.X, g.GazeVector.Y, g.GazeVector.Z = body_orientation_to_gaze(cmd.body.orientation)
         g.VectorType = v1.GazeTarget.ABSOLUTE
     return out

@@ -10,8 +10,9 @@ angles: `frames.SDK_V1_CONVENTION` (REP 103, radians, roll/pitch/yaw Euler angle
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 from google.protobuf.message import Message

@@ -13,9 +13,12 @@ An uncalibrated camera has `k[0] == 0` (image_geometry and camera_info_manager t
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import yaml
+
+from .yaml_errors import yaml_error_line
 
 MessageFactory = Callable[..., Any]
 Stamp = tuple[int, int]
@@ -99,7 +102,7 @@ def calibration_from_yaml(text: str, source: str = "calibration") -> dict[str, A
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CameraInfoError(f"{source} is not valid YAML: {exc}") from None
+        raise CameraInfoError(f"{source} is not valid YAML: {yaml_error_line(exc)}") from None
     if not isinstance(doc, Mapping):
         raise CameraInfoError(f"{source}: a camera calibration must be a YAML mapping")
     for key in ("image_width", "image_height"):
@@ -136,7 +139,7 @@ def camera_info_to_yaml(info: Any, camera_name: str = "camera") -> str:
            "camera_matrix": matrix(3, 3, info.k), "distortion_model": str(info.distortion_model),
            "distortion_coefficients": matrix(1, len(d), d),
            "rectification_matrix": matrix(3, 3, info.r), "projection_matrix": matrix(3, 4, info.p)}
-    return yaml.safe_dump(doc, sort_keys=False)
+    return str(yaml.safe_dump(doc, sort_keys=False))
 
 
 # -- Spot ImageSource camera models -------------------------------------------------------------

@@ -27,7 +27,8 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -148,7 +149,7 @@ def _channels_of(array: np.ndarray) -> int:
     if array.ndim == 2:
         return 1
     if array.ndim == 3:
-        return array.shape[2]
+        return int(array.shape[2])
     raise ImageEncodingError(f"an image array must have 2 or 3 dimensions, got shape {array.shape}")
 
 
@@ -158,8 +159,8 @@ def array_from_image_msg(msg: Any, desired_encoding: str = PASSTHROUGH) -> np.nd
     """Pixels of a `sensor_msgs/Image` (cv_bridge `imgmsg_to_cv2`).
 
     `passthrough` gives a view of the message data (no copy; read-only when the data is
-    `bytes`; rows padded beyond `width` are cut off by a strided view). Any other `desired_encoding` converts as cv_bridge
-    does and returns a new array. Shape `(height, width)` for one channel, else
+    `bytes`; rows padded beyond `width` are cut off by a strided view). Any other
+    `desired_encoding` converts as cv_bridge does and returns a new array. Shape `(height, width)` for one channel, else
     `(height, width, channels)`; values in the message's units (e.g. `16UC1` millimetres).
     """
     encoding = str(msg.encoding)
@@ -177,6 +178,7 @@ def array_from_image_msg(msg: Any, desired_encoding: str = PASSTHROUGH) -> np.nd
         raise ImageEncodingError(
             f"image data has {buf.size} bytes, {height} rows of step {step} need {step * height}")
     shape = (height, width) if channels == 1 else (height, width, channels)
+    image: np.ndarray
     if step == row_bytes:
         image = buf[:height * step].view(dtype).reshape(shape)
     else:  # padded rows: a strided view that skips the padding
@@ -223,7 +225,8 @@ def _header(make: MessageFactory, stamp: Stamp, frame_id: str) -> Any:
                 frame_id=frame_id)
 
 
-def image_msg_from_buffer(make: MessageFactory, data: bytes, height: int, width: int, encoding: str,
+def image_msg_from_buffer(make: MessageFactory, data: bytes | bytearray | memoryview, height: int, width: int,
+                          encoding: str,
                           stamp: Stamp = (0, 0), frame_id: str = "", step: int | None = None,
                           is_bigendian: bool = False) -> Any:
     """`sensor_msgs/Image` around pixel bytes as they are (no copy: e.g. a robot's RAW image).
@@ -269,7 +272,7 @@ def image_msg_from_array(make: MessageFactory, array: np.ndarray, encoding: str 
     height = array.shape[0]
     data: bytes | memoryview
     if not copy and array.flags.c_contiguous:
-        data = memoryview(array).cast("B")
+        data = array.data.cast("B")
     else:
         data = array.tobytes()
     return make("sensor_msgs/msg/Image", header=_header(make, stamp, frame_id), height=int(height),
@@ -285,7 +288,7 @@ def convert_encoding(array: np.ndarray, src_encoding: str, dst_encoding: str) ->
     Raises ImageEncodingError for conversions cv_bridge refuses (e.g. `16UC1` -> `bgr8`).
     """
     if src_encoding == dst_encoding:
-        return array.copy()
+        return np.array(array, copy=True)
     src_dtype, src_channels = encoding_info(src_encoding)
     dst_dtype, dst_channels = encoding_info(dst_encoding)
     src_fmt, dst_fmt = _FORMAT.get(src_encoding), _FORMAT.get(dst_encoding)
@@ -329,7 +332,7 @@ def _convert_to(image: np.ndarray, dtype: np.dtype, scale: float) -> np.ndarray:
     for integer targets (OpenCV's saturate_cast)."""
     dtype = np.dtype(dtype)
     if scale == 1.0 and image.dtype == dtype:
-        return image.copy()
+        return np.array(image, copy=True)
     values = image.astype(np.float64) * scale if scale != 1.0 or np.issubdtype(dtype, np.integer) else image
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
@@ -364,8 +367,8 @@ def encode_jpeg(array: np.ndarray, encoding: str, quality: int = 90) -> bytes:
     return buf.tobytes()
 
 
-def compressed_msg_from_jpeg(make: MessageFactory, jpeg: bytes, encoding: str, stamp: Stamp = (0, 0),
-                             frame_id: str = "") -> Any:
+def compressed_msg_from_jpeg(make: MessageFactory, jpeg: bytes | bytearray | memoryview, encoding: str,
+                             stamp: Stamp = (0, 0), frame_id: str = "") -> Any:
     """`sensor_msgs/CompressedImage` carrying `jpeg` untouched (no decode, no re-encode).
 
     `encoding` is the encoding of the image the JPEG holds (`bgr8` for colour, `mono8` for grey).

@@ -22,13 +22,25 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
 
 from ..bow import bow_data_pb2 as bow
-from ..bow.frames import (DEFAULT_CONVENTION, AxisConvention, angular_velocity_bow_to_ros,
-                          angular_velocity_ros_to_bow, position_bow_to_ros, position_ros_to_bow,
-                          quaternion_bow_to_ros, quaternion_ros_to_bow)
-from .rosmsg import NOT_PROVIDED9, ZERO9, builder_for
+from ..bow.frames import (
+    DEFAULT_CONVENTION,
+    AxisConvention,
+    Quat,
+    Vec3,
+    angular_velocity_bow_to_ros,
+    angular_velocity_ros_to_bow,
+    position_bow_to_ros,
+    position_ros_to_bow,
+    quaternion_bow_to_ros,
+    quaternion_ros_to_bow,
+)
+from .rosmsg import NOT_PROVIDED9, ZERO9, MessageBuilder, builder_for
 
 MessageFactory = Callable[..., Any]
 
@@ -36,7 +48,7 @@ MessageFactory = Callable[..., Any]
 
 # -- Spot -> BOW ---------------------------------------------------------------------------------
 
-def imu_location_tag(link_name: str) -> int | None:
+def imu_location_tag(link_name: str) -> bow.RelativeToEnum | None:
     """BOW `RelativeToEnum` of an IMU mounted on `link_name`, or None when none fits.
 
     `body` (or no name) -> TORSO; `head` -> HEAD; `hand`, `arm0.*`/`arm_*` links, grippers ->
@@ -110,10 +122,13 @@ def imu_topic(index: int, imu: bow.IMU) -> str:
     return f"imu/{token}"
 
 
-def imu_vectors_from_bow(imu: bow.IMU, convention: AxisConvention = DEFAULT_CONVENTION):
+def imu_vectors_from_bow(imu: bow.IMU, convention: AxisConvention = DEFAULT_CONVENTION,
+                         ) -> tuple[Quat | None, Vec3 | None, Vec3 | None]:
     """(orientation (x, y, z, w) | None, angular_velocity | None, linear_acceleration | None) in ROS
     axes. Orientation is normalised; an all-zero quaternion counts as not provided."""
-    orientation = angular = linear = None
+    orientation: Quat | None = None
+    angular: Vec3 | None = None
+    linear: Vec3 | None = None
     if imu.HasField("Transform") and imu.Transform.HasField("Quaternion"):
         q = imu.Transform.Quaternion
         values = (q.QuatX, q.QuatY, q.QuatZ, q.QuatW)
@@ -152,7 +167,7 @@ def imu_msg(make: MessageFactory, stamp: tuple[int, int], frame_id: str,
                  linear_acceleration_covariance=a_cov)
 
 
-def _vector3(b, v: Sequence[float] | None):
+def _vector3(b: MessageBuilder, v: Sequence[float] | None) -> tuple[Any, np.ndarray]:
     if v is None:
         return b.vector3((0.0, 0.0, 0.0)), NOT_PROVIDED9.copy()
     return b.vector3(v), ZERO9.copy()

@@ -18,14 +18,21 @@ not a torque, and never goes into `effort`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..bow import bow_data_pb2 as bow
 from ..bow.frames import UnitError, angle_to_radians, torques_to_newton_metres
 from .rosmsg import builder_for
+from .spot_catalogue import SPOT_ARM_JOINTS, SPOT_LEG_JOINTS
+
+# The joint tables (JointIndex order: the state stream's unnamed values are legs, then arm) live in
+# `convert.spot_catalogue`. `SPOT_ARM_HR0` is listed by polled RobotState without data; the Spot
+# URDF (spot_description) makes `arm_hr0` a fixed joint, so it is left out of JointState: a joint
+# entry without a position is dropped (`spot.state.sample_from_robot_state`).
 
 MessageFactory = Callable[..., Any]
 
@@ -34,14 +41,6 @@ _LEG_JOINTS = {"hx": "hip_x", "hy": "hip_y", "kn": "knee"}
 _LEGS_INV = {v: k for k, v in _LEGS.items()}
 _LEG_JOINTS_INV = {v: k for k, v in _LEG_JOINTS.items()}
 
-#: `bosdyn.api.spot.JointIndex` order (FL_HX=0 ... HR_KN=11, A0_SH0=12 ... A0_F1X=18): the order
-#: of the state *stream*'s unnamed CombinedJointStates: 12 leg joints, then 7 arm joints.
-SPOT_LEG_JOINTS = tuple(f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn"))
-SPOT_ARM_JOINTS = ("arm0.sh0", "arm0.sh1", "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1", "arm0.f1x")
-#: Listed by polled RobotState on arm robots without data (between sh1 and el0). The Spot URDF
-#: (spot_description) makes `arm_hr0` a fixed joint, so it is left out of JointState: a joint
-#: entry without a position is dropped (`spot.state.sample_from_robot_state`).
-SPOT_ARM_HR0 = "arm0.hr0"
 
 
 class ProprioceptionError(ValueError):

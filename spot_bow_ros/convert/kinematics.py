@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -109,7 +109,7 @@ class KinematicModel:
         self.root = roots[0]
 
     @classmethod
-    def from_urdf(cls, xml_text: str) -> "KinematicModel":
+    def from_urdf(cls, xml_text: str) -> KinematicModel:
         try:
             robot = ET.fromstring(xml_text)
         except ET.ParseError as exc:
@@ -137,12 +137,14 @@ class KinematicModel:
             norm = math.sqrt(sum(a * a for a in axis))
             if kind != "fixed" and not norm > 0:
                 raise UrdfError(f"joint {name}: zero axis")
-            axis = tuple(a / norm for a in axis) if norm > 0 else axis
+            unit = (axis[0] / norm, axis[1] / norm, axis[2] / norm) if norm > 0 else (axis[0], axis[1], axis[2])
             limit = el.find("limit")
-            lower = float(limit.get("lower")) if limit is not None and limit.get("lower") else None
-            upper = float(limit.get("upper")) if limit is not None and limit.get("upper") else None
+            lower_text = limit.get("lower") if limit is not None else None
+            upper_text = limit.get("upper") if limit is not None else None
+            lower = float(lower_text) if lower_text else None
+            upper = float(upper_text) if upper_text else None
             joints.append(Joint(name, kind, parent.get("link", ""), child.get("link", ""),
-                                (xyz, quat_from_rpy(*rpy)), axis, lower, upper))
+                                ((xyz[0], xyz[1], xyz[2]), quat_from_rpy(*rpy)), unit, lower, upper))
         return cls(robot.get("name", ""), joints, links)
 
     # -- transforms ---------------------------------------------------------------------------

@@ -12,7 +12,8 @@ twist of body in the *body* frame (nav_msgs convention), converted from Spot's
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ..bow.frames import quaternion_conjugate as quat_conjugate
 from ..bow.frames import quaternion_multiply as quat_multiply

@@ -14,6 +14,8 @@ from typing import Any
 
 from bosdyn.api import robot_state_pb2 as rs
 
+from .time import ns_to_ros_stamp, robot_timestamp_to_ros_stamp
+
 #: diagnostic_msgs/DiagnosticStatus levels
 OK, WARN, ERROR, STALE = 0, 1, 2, 3
 
@@ -62,6 +64,15 @@ def battery_state_fields(battery: rs.BatteryState) -> dict[str, Any]:
     }
 
 
+def battery_stamp(battery: rs.BatteryState, skew_ns: int, received_local_ns: int) -> tuple[int, int]:
+    """ROS stamp (sec, nanosec, local clock) of a battery reading: the robot's `timestamp` of the
+    reading converted through time sync (`skew_ns` = robot - local clock), as every other stamp
+    of the package; `received_local_ns` (when the state arrived) if the robot sent no timestamp."""
+    if battery.HasField("timestamp") and (battery.timestamp.seconds or battery.timestamp.nanos):
+        return robot_timestamp_to_ros_stamp(battery.timestamp, skew_ns)
+    return ns_to_ros_stamp(received_local_ns)
+
+
 @dataclass
 class StatusEntry:
     """One DiagnosticStatus: `name` (after the node prefix), level, message, key/values."""
@@ -74,7 +85,7 @@ class StatusEntry:
 
 def _enum(enum_type: Any, number: int) -> str:
     try:
-        return enum_type.Name(number)
+        return str(enum_type.Name(number))
     except ValueError:
         return str(number)
 
@@ -119,7 +130,7 @@ def faults_entry(state: rs.RobotState) -> StatusEntry:
         sev = _enum(rs.SystemFault.Severity, f.severity).replace("SEVERITY_", "")
         values[f.name or f"code {f.code}"] = f"{sev}: {f.error_message}"
         level = max(level, ERROR if f.severity == rs.SystemFault.SEVERITY_CRITICAL else WARN)
-    for f in getattr(state, "service_fault_state").faults:
+    for f in state.service_fault_state.faults:
         values[f"service {f.fault_id.fault_name}"] = f.error_message
         level = max(level, WARN)
     n = len(values)
@@ -130,8 +141,9 @@ def behavior_faults_entry(state: rs.RobotState) -> StatusEntry:
     values, level = {}, OK
     for f in state.behavior_fault_state.faults:
         clearable = f.status == rs.BehaviorFault.STATUS_CLEARABLE
-        values[f"fault {f.behavior_fault_id}"] = (f"{_enum(rs.BehaviorFault.Cause, f.cause).replace('CAUSE_', '')}, "
-                                                  f"{'clearable (clear_behavior_fault)' if clearable else 'not clearable'}")
+        cause = _enum(rs.BehaviorFault.Cause, f.cause).replace("CAUSE_", "")
+        values[f"fault {f.behavior_fault_id}"] = (
+            f"{cause}, {'clearable (clear_behavior_fault)' if clearable else 'not clearable'}")
         level = max(level, WARN if clearable else ERROR)
     n = len(values)
     return StatusEntry("behavior_faults", level, "none" if not n else f"{n} behavior fault{'s' if n > 1 else ''}",

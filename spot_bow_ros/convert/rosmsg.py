@@ -11,7 +11,8 @@ calls the factory with the same fields.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,10 +45,10 @@ class MessageBuilder:
                         stamp=self.new("builtin_interfaces/msg/Time", sec=int(stamp[0]), nanosec=int(stamp[1])),
                         frame_id=frame_id)
 
-    def vector3(self, v) -> Any:
+    def vector3(self, v: Sequence[float]) -> Any:
         return self.new("geometry_msgs/msg/Vector3", x=float(v[0]), y=float(v[1]), z=float(v[2]))
 
-    def quaternion(self, q) -> Any:
+    def quaternion(self, q: Sequence[float]) -> Any:
         return self.new("geometry_msgs/msg/Quaternion", x=float(q[0]), y=float(q[1]), z=float(q[2]),
                         w=float(q[3]))
 

@@ -1,5 +1,6 @@
-"""Spot joint facts from the Spot URDFs (REAL_SPOT.md §7): type, position range, velocity and
-effort limits per joint, keyed by Spot joint name (`fl.hx` ... `arm0.f1x`).
+"""Spot joint facts from the Spot URDFs (docs/spot_facts.md, "Kinematics and joint limits"):
+type, position range, velocity and effort limits per joint, keyed by Spot joint name
+(`fl.hx` ... `arm0.f1x`).
 
 Units: rad, rad/s, N·m. None = not documented. Knee ranges differ per leg (the SD xacro values).
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .motor import SPOT_ARM_JOINT_LIMITS
+from .motion import SPOT_ARM_JOINT_LIMITS
+from .spot_catalogue import SPOT_LEGS
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class JointFacts:
 _KNEE_UPPER = {"fl": -0.254801, "fr": -0.247563, "hl": -0.267153, "hr": -0.257725}
 
 SPOT_JOINT_FACTS: dict[str, JointFacts] = {}
-for _leg in ("fl", "fr", "hl", "hr"):
+for _leg in SPOT_LEGS:
     SPOT_JOINT_FACTS[f"{_leg}.hx"] = JointFacts(-0.785398, 0.785398, 17.647, 45.0)
     SPOT_JOINT_FACTS[f"{_leg}.hy"] = JointFacts(-0.898845, 2.295108, 17.647, 45.0)
     SPOT_JOINT_FACTS[f"{_leg}.kn"] = JointFacts(-2.7929, _KNEE_UPPER[_leg], 12.0, 115.0)

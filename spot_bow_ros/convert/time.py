@@ -76,3 +76,36 @@ def robot_timestamp_to_ros_stamp(timestamp: Timestamp, skew_ns: int) -> tuple[in
 def ros_stamp_to_robot_timestamp(stamp, skew_ns: int) -> Timestamp:
     """ROS stamp on the local clock ((sec, nanosec) or .sec/.nanosec) -> robot-clock Timestamp."""
     return local_ns_to_robot_timestamp(ros_stamp_to_ns(stamp), skew_ns)
+
+
+class RateLimiter:
+    """Lets through at most `rate_hz` samples per second of a faster stream, by their stamps.
+
+    Time is cut into periods of 1/`rate_hz` on the stamps' own clock; the first sample of each
+    period passes. A 333 Hz robot stream limited to 100 Hz gives 100 samples per second on
+    average (never two in one period), each unchanged. `rate_hz` 0: every sample passes.
+    A stamp in another period than the last one passed (also an earlier one: a time-sync
+    correction) passes.
+    """
+
+    def __init__(self, rate_hz: float = 0.0):
+        self._period_ns = 0
+        self._last: int | None = None
+        self.set_rate(rate_hz)
+
+    def set_rate(self, rate_hz: float) -> None:
+        """Change the rate (Hz, >= 0; 0: no limit); the next sample passes."""
+        if rate_hz < 0:
+            raise ValueError(f"rate must be >= 0 Hz, got {rate_hz}")
+        self._period_ns = round(NS_PER_S / rate_hz) if rate_hz > 0 else 0
+        self._last = None
+
+    def due(self, stamp_ns: int) -> bool:
+        """True if the sample stamped `stamp_ns` (ns) is to be published."""
+        if not self._period_ns:
+            return True
+        period = stamp_ns // self._period_ns
+        if period == self._last:
+            return False
+        self._last = period
+        return True

@@ -1,13 +1,17 @@
 """Spot's URDF from primitive shapes, generated here (no xacro, no meshes): `spot_urdf(arm)`.
 
-Kinematic dimensions and joint limits are those of REAL_SPOT.md §7 (spot_description /
-Boston Dynamics' URDFs); link and joint names are those of `spot_description` and of the
-`joint_states` this package publishes (`front_left_hip_x` ... `rear_right_knee`, `arm_sh0` ...
-`arm_f1x`; `arm_hr0` is fixed, as in spot_description: the robot reports it without data).
+Kinematic dimensions and joint limits are those of spot_description (docs/spot_facts.md,
+"Kinematics"); link and joint names, and the positions of named frames, are spot_description's
+too, so RViz configs and tools built on it line up: the `joint_states` this package publishes
+(`front_left_hip_x` ... `rear_right_knee`, `arm_sh0` ... `arm_f1x`; `arm_hr0` is fixed, as in
+spot_description: the robot reports it without data).
 
 Frames: `body` is the root (origin at the centre of the hips, x forward, z up); `base_link` is
-fixed at `body`; every leg ends in a fixed `<leg>_foot` link at the foot centre (0.3365 m down
-the lower leg); the arm ends in `arm_link_fngr` (the finger, joint `arm_f1x`). The frames the
+fixed at `body`; every leg ends in `<leg>_foot`, 0.35 m down the lower leg through the fixed joint
+`<leg>_ankle` (spot_description with `feet:=true`), and has `<leg>_foot_center`, the centre of
+the foot sphere 0.3365 m down the lower leg (spot_description's frame of that name; the sphere
+of radius 0.036 touches the ground 0.3725 m down); the arm ends in `arm_link_fngr` (the
+finger, joint `arm_f1x`, lower limit -1.57 as in spot_description's arm macro). The frames the
 robot reports itself (`odom`, `vision`, `hand`, camera frames) are not in the URDF, so the
 URDF and the robot's own transforms never give a frame two parents.
 
@@ -17,6 +21,7 @@ URDF and the robot's own transforms never give a frame two parents.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
@@ -25,7 +30,8 @@ HIP_X_OFFSET = 0.29785      # body -> hip x joint, |x|
 HIP_Y_OFFSET = 0.055        # body -> hip x joint, |y|
 UPPER_LEG_Y = 0.110945      # hip -> hip y joint, |y|
 KNEE_ORIGIN = (0.025, 0.0, -0.3205)   # upper leg -> knee
-FOOT_Z = -0.3365            # lower leg -> foot centre
+FOOT_Z = -0.35              # lower leg -> <leg>_foot (spot_description spot_feet_macro.urdf)
+FOOT_CENTER_Z = -0.3365     # lower leg -> <leg>_foot_center, the foot sphere's centre (spot_macro.xacro)
 FOOT_RADIUS = 0.036
 # knee upper limits differ per leg in spot_description
 KNEE_UPPER = {"front_left": -0.254801, "front_right": -0.247563, "rear_left": -0.267153, "rear_right": -0.257725}
@@ -44,7 +50,7 @@ class JointSpec:
 
 
 def leg_joints() -> list[JointSpec]:
-    """The 12 leg joints plus the fixed feet."""
+    """The 12 leg joints plus the fixed feet (`<leg>_ankle`) and foot centres."""
     out: list[JointSpec] = []
     for leg, sx, sy in LEGS:
         out += [
@@ -54,13 +60,15 @@ def leg_joints() -> list[JointSpec]:
                       (0.0, 1.0, 0.0), (-0.898845, 2.295108, 45.0, 17.647)),
             JointSpec(f"{leg}_knee", f"{leg}_upper_leg", f"{leg}_lower_leg", KNEE_ORIGIN,
                       (0.0, 1.0, 0.0), (-2.7929, KNEE_UPPER[leg], 115.0, 12.0)),
-            JointSpec(f"{leg}_foot_joint", f"{leg}_lower_leg", f"{leg}_foot", (0.0, 0.0, FOOT_Z)),
+            JointSpec(f"{leg}_ankle", f"{leg}_lower_leg", f"{leg}_foot", (0.0, 0.0, FOOT_Z)),
+            JointSpec(f"{leg}_foot_center_joint", f"{leg}_lower_leg", f"{leg}_foot_center",
+                      (0.0, 0.0, FOOT_CENTER_Z)),
         ]
     return out
 
 
-# Arm velocity limits are not in REAL_SPOT.md (BD's URDF gives efforts only): 10 rad/s is a
-# placeholder that robot_state_publisher and RViz ignore.
+# Arm velocity limits: BD's URDF gives efforts only; 10 rad/s is spot_description's value ("for
+# kinematic planning. The motors might move faster"), which robot_state_publisher and RViz ignore.
 ARM_VELOCITY = 10.0
 
 
@@ -81,7 +89,7 @@ def arm_joints() -> list[JointSpec]:
         JointSpec("arm_wr1", "arm_link_wr0", "arm_link_wr1", (0.0, 0.0, 0.0), (1.0, 0.0, 0.0),
                   (-2.8798, 2.8798, 30.3, v)),
         JointSpec("arm_f1x", "arm_link_wr1", "arm_link_fngr", (0.11745, 0.0, 0.01482), (0.0, 1.0, 0.0),
-                  (-1.5708, 0.0, 15.32, v)),
+                  (-1.57, 0.0, 15.32, v)),
     ]
 
 
@@ -95,13 +103,16 @@ def fixed_joints() -> list[JointSpec]:
 _YELLOW, _BLACK, _GREY = "yellow", "black", "grey"
 
 
-def _visuals(arm: bool) -> dict[str, list[tuple[str, tuple, tuple, tuple, str]]]:
-    v: dict[str, list] = {"body": [("box", (0.85, 0.24, 0.18), (0.0, 0.0, -0.015), (0, 0, 0), _YELLOW)]}
+Visual = tuple[str, tuple[float, ...], tuple[float, ...], tuple[float, ...], str]
+
+
+def _visuals(arm: bool) -> dict[str, list[Visual]]:
+    v: dict[str, list[Visual]] = {"body": [("box", (0.85, 0.24, 0.18), (0.0, 0.0, -0.015), (0, 0, 0), _YELLOW)]}
     for leg, _sx, sy in LEGS:
         v[f"{leg}_hip"] = [("cylinder", (0.05, 0.09), (0.0, sy * 0.04, 0.0), (1.5708, 0, 0), _BLACK)]
         v[f"{leg}_upper_leg"] = [("box", (0.06, 0.05, 0.34), (0.0125, 0.0, -0.16), (0, 0, 0), _YELLOW)]
         v[f"{leg}_lower_leg"] = [("cylinder", (0.016, 0.33), (0.0, 0.0, -0.165), (0, 0, 0), _BLACK)]
-        v[f"{leg}_foot"] = [("sphere", (FOOT_RADIUS,), (0, 0, 0), (0, 0, 0), _GREY)]
+        v[f"{leg}_foot_center"] = [("sphere", (FOOT_RADIUS,), (0, 0, 0), (0, 0, 0), _GREY)]
     if arm:
         v["arm_link_sh0"] = [("cylinder", (0.05, 0.1), (0.0, 0.0, -0.03), (0, 0, 0), _BLACK)]
         v["arm_link_hr0"] = [("cylinder", (0.035, 0.3385), (0.169, 0.0, 0.0), (0, 1.5708, 0), _YELLOW)]
@@ -119,11 +130,11 @@ def _num(x: float) -> str:
     return repr(float(x)) if x != 0 else "0"
 
 
-def _vec(v) -> str:
+def _vec(v: Iterable[float]) -> str:
     return " ".join(_num(x) for x in v)
 
 
-def _geometry(shape: str, size: tuple) -> str:
+def _geometry(shape: str, size: tuple[float, ...]) -> str:
     if shape == "box":
         return f'<box size="{_vec(size)}"/>'
     if shape == "cylinder":
@@ -143,7 +154,8 @@ def spot_urdf(arm: bool = False, name: str | None = None) -> str:
     visuals = _visuals(arm)
     lines = ['<?xml version="1.0"?>',
              "<!-- Generated by tools/gen_urdf.py from spot_bow_ros/convert/urdf.py: do not edit. -->",
-             "<!-- Spot from primitive shapes; dimensions and limits: REAL_SPOT.md section 7. -->",
+             "<!-- Spot from primitive shapes; names, dimensions and limits of spot_description "
+             "(docs/spot_facts.md). -->",
              f"<robot name={quoteattr(robot)}>"]
     for colour, rgba in _COLOURS.items():
         lines.append(f'  <material name="{colour}"><color rgba="{rgba}"/></material>')
@@ -168,6 +180,7 @@ def spot_urdf(arm: bool = False, name: str | None = None) -> str:
         lines.append(f'    <origin xyz="{_vec(j.xyz)}" rpy="0 0 0"/>')
         if j.axis is not None:
             lines.append(f'    <axis xyz="{_vec(j.axis)}"/>')
+            assert j.limits is not None, f"revolute joint {j.name} without limits"
             lo, hi, effort, vel = j.limits
             lines.append(f'    <limit lower="{_num(lo)}" upper="{_num(hi)}" effort="{_num(effort)}" '
                          f'velocity="{_num(vel)}"/>')

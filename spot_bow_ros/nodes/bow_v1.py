@@ -64,7 +64,7 @@ class MotorV1Handler:
     """v1 MotorSamples for a `MotorCommandBridge` (its lock, limits, gate and commander)."""
 
     @classmethod
-    def create(cls, bridge: Any, node: Any, values: dict[str, Any]) -> "MotorV1Handler | None":
+    def create(cls, bridge: Any, node: Any, values: dict[str, Any]) -> MotorV1Handler | None:
         v1 = bow_message_set(node, values)
         return None if v1 is None else cls(bridge, v1)
 
@@ -91,7 +91,7 @@ class ProprioceptionV1:
     """v1 samples out of Spot state and v1 input -> ROS for a `ProprioceptionBridge`."""
 
     @classmethod
-    def create(cls, bridge: Any, node: Any, values: dict[str, Any]) -> "ProprioceptionV1 | None":
+    def create(cls, bridge: Any, node: Any, values: dict[str, Any]) -> ProprioceptionV1 | None:
         v1 = bow_message_set(node, values)
         return None if v1 is None else cls(bridge, node, v1)
 

@@ -30,7 +30,7 @@ from ..convert import bow_image
 from ..convert import bow_v1_sensors as sensors
 from ..convert import images as imconv
 from ..ros.node_api import NodeHandle, stamp_from_ns
-from ..ros.params import ParamSpec, ParameterError
+from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import SENSOR_DATA, SENSOR_PUBLISHER
 from .bow_messages import WarnOnce, bow_message_set
 from .bow_v1 import payload_of

@@ -14,9 +14,10 @@ params file under `spot_bow:` or `/**:`, or `-p enable_webcam:=false`).
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from types import ModuleType
+from typing import Any
 
 from ..ros.node_api import NodeHandle
 from ..ros.params import ParamSpec, validate_all
@@ -24,12 +25,32 @@ from ..ros.params import ParamSpec, validate_all
 NODE_NAME = "spot_bow"
 
 
+def bridge_module(name: str) -> ModuleType:
+    """The module of bridge `name`, imported when that bridge is used (ordinary imports, so tools
+    see the edges): the bridges pull in bosdyn, OpenCV, ... which a disabled bridge need not cost."""
+    if name == "webcam":
+        from . import webcam as module
+    elif name == "spot_cameras":
+        from . import spot_cameras as module
+    elif name == "proprioception":
+        from . import proprioception as module
+    elif name == "motor_command":
+        from . import motor_command as module
+    elif name == "image_service":
+        from . import image_service as module
+    elif name == "bow_vision":
+        from . import bow_vision as module
+    else:
+        raise KeyError(f"no bridge named {name!r}")
+    return module
+
+
 @dataclass(frozen=True)
 class BridgeEntry:
-    """One bridge of the composed process: its node name and where its class lives."""
+    """One bridge of the composed process: its node name (= its module in `nodes/`), its class
+    and the module attribute holding its parameters."""
 
     name: str
-    module: str
     class_name: str
     params_attr: str
     uses_robot: bool
@@ -38,27 +59,26 @@ class BridgeEntry:
     uses_bow: bool = False
 
     def build(self, node: NodeHandle) -> Any:
-        cls = getattr(importlib.import_module(self.module), self.class_name)
+        cls = getattr(bridge_module(self.name), self.class_name)
         return cls(node)
 
     def param_specs(self) -> list[ParamSpec]:
         """The bridge's own parameters (the connection parameters come on top when `uses_robot`)."""
-        return list(getattr(importlib.import_module(self.module), self.params_attr))
+        return list(getattr(bridge_module(self.name), self.params_attr))
 
 
 BRIDGES: tuple[BridgeEntry, ...] = (
-    BridgeEntry("webcam", "spot_bow_ros.nodes.webcam", "WebcamBridge", "PARAMS", False,
+    BridgeEntry("webcam", "WebcamBridge", "PARAMS", False,
                 "webcam / video file / test pattern to webcam/image_raw"),
-    BridgeEntry("spot_cameras", "spot_bow_ros.nodes.spot_cameras", "SpotCamerasBridge", "PARAMS", True,
+    BridgeEntry("spot_cameras", "SpotCamerasBridge", "PARAMS", True,
                 "Spot cameras to spot/camera/<name>/image"),
-    BridgeEntry("proprioception", "spot_bow_ros.nodes.proprioception", "ProprioceptionBridge",
-                "PROPRIOCEPTION_PARAMS", True,
+    BridgeEntry("proprioception", "ProprioceptionBridge", "PROPRIOCEPTION_PARAMS", True,
                 "Spot state / BOW ProprioceptionSample to joint_states, imu, odometry, TF", uses_bow=True),
-    BridgeEntry("motor_command", "spot_bow_ros.nodes.motor_command", "MotorCommandBridge", "MOTOR_PARAMS", True,
+    BridgeEntry("motor_command", "MotorCommandBridge", "MOTOR_PARAMS", True,
                 "BOW MotorSample and cmd_vel to Spot robot commands", uses_bow=True),
-    BridgeEntry("image_service", "spot_bow_ros.nodes.image_service", "ImageServiceBridge", "PARAMS", True,
+    BridgeEntry("image_service", "ImageServiceBridge", "PARAMS", True,
                 "ROS image topics re-served to Spot as an ImageService"),
-    BridgeEntry("bow_vision", "spot_bow_ros.nodes.bow_vision", "BowVisionBridge", "PARAMS", False,
+    BridgeEntry("bow_vision", "BowVisionBridge", "PARAMS", False,
                 "ROS camera images to BOW ImageSamples on bow/vision/out, BOW ImageSamples to ROS images",
                 uses_bow=True),
 )
@@ -102,7 +122,7 @@ def node_param_specs(bridges: Sequence[BridgeEntry]) -> dict[str, list[ParamSpec
     """Parameters each node of a composed process declares: `spot_bow`, then each bridge's own
     (plus the connection parameters of the bridges that use the robot and `bow_messages` of the
     bridges that speak BOW)."""
-    from ..spot.connection import CONNECTION_PARAMS
+    from ..spot.connection_config import CONNECTION_PARAMS
     from .bow_messages import BOW_PARAMS
 
     specs = {NODE_NAME: list(COMPOSED_PARAMS)}

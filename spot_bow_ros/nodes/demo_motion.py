@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..bow import bow_data_pb2 as bow
 from ..bow import frames
@@ -57,11 +57,13 @@ def head_sample(yaw_right_rad: float, pitch_up_rad: float = 0.0) -> bow.MotorSam
 
 def demo_script(side_m: float = 0.4, speed: float = 0.5, turn_rate: float = 0.8,
                 convention: frames.AxisConvention = frames.DEFAULT_CONVENTION) -> list[Step]:
-    """The demo: claim, power on, stand, a square of `side_m` at `speed` (m/s) turning left at
+    """The demo: claim, enable motion, release the software E-Stop (explicitly: it registers
+    stopped), power on, stand, a square of `side_m` at `speed` (m/s) turning left at
     `turn_rate` (rad/s), an explicit zero-velocity stop (so the motor bridge's watchdog never has
     to step in), head right/left/centre, sit. About 17 s with the defaults (within the motor
     bridge's default limits of 0.5 m/s and 0.8 rad/s), so the README's 20 s run sees it end."""
-    steps = [Step(0.3, verb="claim"), Step(0.2, verb="enable_motion"), Step(1.5, verb="power_on"),
+    steps = [Step(0.3, verb="claim"), Step(0.2, verb="enable_motion"), Step(0.2, verb="estop_release"),
+             Step(1.5, verb="power_on"),
              Step(1.2, verb="stand")]
     for side in range(4):
         steps.append(Step(side_m / speed, sample=velocity_sample(forward=speed, convention=convention),
@@ -119,7 +121,11 @@ class DemoMotion:
         step = self.steps[self._index]
         self._step_end = now + step.duration_s
         if step.verb:
-            self.log.info(f"demo motion: {step.verb}")
+            if step.verb == "estop_release":
+                self.log.warning("demo motion: estop_release - the demo releases the software E-Stop "
+                                 "explicitly (it registers stopped) so that the robot may power on")
+            else:
+                self.log.info(f"demo motion: {step.verb}")
             self._control.publish(self.node.msg("std_msgs/msg/String", data=step.verb))
         else:
             self.log.info(f"demo motion: {step.label}")
@@ -130,3 +136,27 @@ class DemoMotion:
             cmd = motor.motor_sample_to_command(sample, motor.MotorConfig())
             sample = bow_v1.motor_sample_v1_from_command(cmd, self.v1)
         self._samples.publish(self.node.msg("std_msgs/msg/UInt8MultiArray", data=sample.SerializeToString()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m spot_bow_ros.nodes.demo_motion [--help]`: list the script's steps (it runs with
+    `spot-bow-ros run --demo-motion`; it is not a node of its own)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m spot_bow_ros.nodes.demo_motion", description=__doc__,
+        epilog="The demo runs with `spot-bow-ros run --demo-motion` (it enables motion on the motor bridge "
+               "it runs beside); this module on its own only lists the steps.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args(argv)
+    steps = demo_script()
+    elapsed = 0.0
+    for step in steps:
+        print(f"{elapsed:6.1f} s  {step.label or step.verb}")
+        elapsed += step.duration_s
+    print(f"{elapsed:6.1f} s  done ({len(steps)} steps)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -27,8 +27,14 @@ from typing import Any
 from ..ros.node_api import NodeHandle
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import QoS, Reliability
-from ..spot.image_service import (DEFAULT_AUTHORITY, DEFAULT_SERVICE_NAME, SERVICE_TYPE,
-                                  ImageServiceServer, LatestFrameCamera, RosImageServicer)
+from ..spot.image_service import (
+    DEFAULT_AUTHORITY,
+    DEFAULT_SERVICE_NAME,
+    SERVICE_TYPE,
+    ImageServiceServer,
+    LatestFrameCamera,
+    RosImageServicer,
+)
 from ..spot.image_service_frames import FrameError, frame_from_compressed, frame_from_image
 from ..spot.service_registration import LiveClient, ServiceRegistration
 
@@ -147,7 +153,8 @@ class ImageServiceBridge:
     def __init__(self, node: NodeHandle, connection: Any = None):
         self.node = node
         self.log = LoggerAdapter(node.get_logger())
-        from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection
+        from ..spot.connection import SpotConnection
+        from ..spot.connection_config import CONNECTION_PARAMS, ConnectionConfig
 
         specs = PARAMS if connection is not None else PARAMS + list(CONNECTION_PARAMS)
         p = node.declare_parameters(specs)

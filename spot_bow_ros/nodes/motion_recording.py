@@ -22,8 +22,8 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..bow import bow_data_pb2 as bow
 
@@ -64,7 +64,7 @@ def load_recording(directory: str | Path, name: str) -> bow.MotorArray:
     array = bow.MotorArray()
     try:
         array.ParseFromString(data)
-    except Exception as exc:  # DecodeError and friends: the file is not a MotorArray
+    except Exception as exc:  # noqa: BLE001 - DecodeError and friends: the file is not a MotorArray
         raise RecordingError(f"recording {path} is not a MotorArray: {exc}") from None
     if len(array.Samples) != len(array.Tstamp):
         raise RecordingError(f"recording {path} has {len(array.Samples)} samples but "

@@ -32,6 +32,11 @@ Published:
   (std_msgs/String, transient local), every joint state's link transforms on `/tf` (forward
   kinematics, body -> ... -> feet and arm links) and the fixed joints on `/tf_static`.
 
+Rates: the robot streams state at ~333 Hz and every sample is published by default.
+`publish_rate` (Hz, live) thins what is published from the robot (joint_states, imu, odometry,
+BOW out: the first sample of each 1/rate period, unchanged, stamps as they were) and `tf_rate`
+(Hz, live) thins /tf further (world frames and link transforms); 0 means every sample.
+
 `bow_messages: sdk_v1` (`/**`): the same topics carry the BOW SDK's messages v1, plus
 `bow/exteroception/out` (IMU) and `bow/interoception/out` (battery); see `nodes.bow_v1`.
 """
@@ -50,6 +55,7 @@ from ..bow.frames import AXIS_CHOICES, AxisConvention
 from ..convert.imu import imu_frame_id, imu_msg_from_bow, imu_topic
 from ..convert.joints import ProprioceptionError, joint_state_from_proprioception
 from ..convert.odometry import odometry_msg, robot_tf_edges, tf_message, transform_stamped_msg
+from ..convert.time import RateLimiter
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
 from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
@@ -69,6 +75,11 @@ PROPRIOCEPTION_PARAMS: list[ParamSpec] = [
     ParamSpec("axis_convention", "bow_documented", "Axes of BOW vectors: bow_documented (X right, Y up, Z forward) "
               "or ros (X forward, Y left, Z up)", choices=list(AXIS_CHOICES)),
     ParamSpec("default_imu_frame", "body", "Frame id (without prefix) of BOW IMUs that name no mounting link"),
+    ParamSpec("publish_rate", 0.0, "Most robot samples per second published on joint_states, imu, odometry and "
+              "bow/proprioception/out (Hz; 0: every sample the robot sends, ~333 Hz when streaming; applied live); "
+              "BOW input topics are not limited", min=0.0, max=1000.0, live=True),
+    ParamSpec("tf_rate", 0.0, "Most /tf messages per second from the published robot samples: world frames and "
+              "link transforms (Hz; 0: with every published sample; applied live)", min=0.0, max=1000.0, live=True),
     ParamSpec("publish_odometry", True, "Publish odometry (nav_msgs/Odometry, odom -> body)"),
     ParamSpec("publish_tf", True, "Publish the robot's world frames on /tf"),
     ParamSpec("tf_root", "odom", "Root of the robot's TF tree: odom or vision", choices=["odom", "vision"]),
@@ -104,6 +115,11 @@ class ProprioceptionBridge:
         self._errors: dict[str, tuple[float, int]] = {}
         self.published = 0
         self.rejected = 0
+        # the robot's stream (~333 Hz) thinned to what the user asked for, by the samples' stamps
+        self._state_limit = RateLimiter(values["publish_rate"])
+        self._tf_limit = RateLimiter(values["tf_rate"])
+        if hasattr(node, "on_parameters_set"):
+            node.on_parameters_set(self._on_parameters_set)
 
         self.pub_joints = node.create_publisher("sensor_msgs/msg/JointState", "joint_states", SENSOR_PUBLISHER)
         self.pub_imu = {"imu": node.create_publisher("sensor_msgs/msg/Imu", "imu", SENSOR_PUBLISHER)}
@@ -223,25 +239,37 @@ class ProprioceptionBridge:
 
         conn = self.connection
         stamp_ns = conn.robot_to_local_ns(sample.robot_ns)
+        if not self._state_limit.due(stamp_ns):  # `publish_rate`: nothing of this sample is built
+            return
+        tf = self._tf_limit.due(stamp_ns)
         imu_ns = conn.robot_to_local_ns(sample.imu.robot_ns)
         kin_ns = conn.robot_to_local_ns(sample.kinematics_robot_ns or sample.robot_ns)
         if self.v1 is not None:
             self.v1.on_spot_sample(sample, stamp_ns, imu_ns)
-            self._publish_kinematics(sample, stamp_from_ns(kin_ns))
+            self._publish_kinematics(sample, stamp_from_ns(kin_ns), tf)
             return
         bow_sample = proprioception_from_sample(sample, convention=self.convention)
         if self.pub_bow is not None:
             self.pub_bow.publish(self.make("std_msgs/msg/UInt8MultiArray", data=bow_sample.SerializeToString()))
-        self.publish_bow_sample(bow_sample, stamp_ns, [imu_ns])
-        self._publish_kinematics(sample, stamp_from_ns(kin_ns))
+        self.publish_bow_sample(bow_sample, stamp_ns, [imu_ns], links=tf)
+        self._publish_kinematics(sample, stamp_from_ns(kin_ns), tf)
 
-    def _publish_kinematics(self, sample: Any, stamp: tuple[int, int]) -> None:
+    def _on_parameters_set(self, changes: dict[str, Any]) -> str | None:
+        """Live `publish_rate` / `tf_rate` (`ros2 param set`); the others are read-only."""
+        if "publish_rate" in changes:
+            self._state_limit.set_rate(changes["publish_rate"])
+        if "tf_rate" in changes:
+            self._tf_limit.set_rate(changes["tf_rate"])
+        self.params = {**self.params, **changes}
+        return None
+
+    def _publish_kinematics(self, sample: Any, stamp: tuple[int, int], tf: bool = True) -> None:
         make, p = self.make, self.prefix
         if self.pub_odom is not None:
             linear, angular = sample.body_twist()
             self.pub_odom.publish(odometry_msg(make, stamp, p + "odom", p + "body", sample.odom_tform_body,
                                                linear, angular))
-        if self.pub_tf is not None:
+        if self.pub_tf is not None and tf:
             root = self.params["tf_root"]
             try:
                 edges = robot_tf_edges(root, sample.odom_tform_body, sample.vision_tform_body)
@@ -255,8 +283,9 @@ class ProprioceptionBridge:
 
     # -- BOW -> ROS -------------------------------------------------------------------------
     def publish_bow_sample(self, sample: bow.ProprioceptionSample, stamp_ns: int,
-                           imu_stamps_ns: list[int] | None = None) -> bool:
-        """Publish joint_states and imu topics for one BOW sample; False (and one log line) if malformed."""
+                           imu_stamps_ns: list[int] | None = None, links: bool = True) -> bool:
+        """Publish joint_states and imu topics for one BOW sample (and, with `robot_model` and
+        `links`, the link transforms on /tf); False (and one log line) if malformed."""
         make = self.make
         stamp = stamp_from_ns(stamp_ns)
         try:
@@ -282,7 +311,7 @@ class ProprioceptionBridge:
                                                                            SENSOR_PUBLISHER)
                 pub.publish(msg)
             self.published += 1
-        if self.pub_links is not None and len(joints.name):
+        if self.pub_links is not None and links and len(joints.name):
             self._publish_links(joints.name, joints.position, stamp)
         return True
 

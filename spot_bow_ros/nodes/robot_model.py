@@ -14,9 +14,9 @@ arm joints (`arm_*`), else the leg-only one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ..convert.kinematics import KinematicModel, UrdfError
 from ..convert.odometry import Pose
@@ -49,7 +49,7 @@ class RobotModel:
     kinematics: KinematicModel
 
     @classmethod
-    def load(cls, model: str, urdf_file: str = "") -> "RobotModel":
+    def load(cls, model: str, urdf_file: str = "") -> RobotModel:
         """The package's model `model` ('spot' | 'spot_with_arm'; the text of urdf/<model>.urdf), or
         `urdf_file` when given."""
         if not urdf_file:
@@ -75,3 +75,25 @@ class RobotModel:
 
     def fixed(self) -> list[tuple[str, str, Pose]]:
         return self.kinematics.fixed_transforms()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m spot_bow_ros.nodes.robot_model [spot|spot_with_arm]`: print the package's URDF
+    (what the proprioception bridge publishes on `robot_description`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m spot_bow_ros.nodes.robot_model", description=__doc__,
+        epilog="Not a node: the proprioception bridge publishes this model (parameters: "
+               "`python -m spot_bow_ros.nodes.proprioception --help`). Example: "
+               "python -m spot_bow_ros.nodes.robot_model spot_with_arm > spot.urdf",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", nargs="?", default="spot_with_arm", choices=("spot", "spot_with_arm"),
+                        help="which model to print (default spot_with_arm)")
+    args = parser.parse_args(argv)
+    print(spot_urdf(arm=args.model == "spot_with_arm"), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -47,15 +47,38 @@ from ..convert import camera_info as ci
 from ..convert import images as imconv
 from ..convert import pointcloud as pc
 from ..convert.camera_info import camera_model_of_source
+from ..convert.spot_catalogue import BODY_CAMERAS
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParameterError, ParamSpec
 from ..ros.qos import QoS
-from ..spot.cameras import (BODY_CAMERAS, CAMERA_SOURCES, DEPTH, DEPTH_REGISTERED, VISUAL, CameraFetcher,
-                            FetchSchedule, Image, SourceRequest, SpotImage, ThrottledErrors, camera_model,
-                            depth_request, registered_depth_request, source_name, visual_request)
-from ..spot.depth_clouds import (BODY_FRAME, CloudMerger, DepthClouds, RegisteredPairs, body_tform, depth_array,
-                                 rgb_pixels)
-from ..spot.connection import CONNECTION_PARAMS, ConnectionConfig, SpotConnection, SpotConnectionError
+from ..spot.cameras import (
+    CAMERA_SOURCES,
+    DEPTH,
+    DEPTH_REGISTERED,
+    VISUAL,
+    CameraFetcher,
+    FetchSchedule,
+    Image,
+    SourceRequest,
+    SpotImage,
+    ThrottledErrors,
+    camera_model,
+    depth_request,
+    registered_depth_request,
+    source_name,
+    visual_request,
+)
+from ..spot.connection import SpotConnection, SpotConnectionError
+from ..spot.connection_config import CONNECTION_PARAMS, ConnectionConfig
+from ..spot.depth_clouds import (
+    BODY_FRAME,
+    CloudMerger,
+    DepthClouds,
+    RegisteredPairs,
+    body_tform,
+    depth_array,
+    rgb_pixels,
+)
 
 NODE_NAME = "spot_cameras"
 _PIXEL_FORMATS = {"auto": Image.PIXEL_FORMAT_UNKNOWN, "rgb": Image.PIXEL_FORMAT_RGB_U8,
@@ -74,7 +97,7 @@ def decode_threads(param: int, cores: int | None = None) -> int:
 
 
 PARAMS = [
-    ParamSpec("cameras", ["frontleft", "frontright", "left", "right", "back", "hand"],
+    ParamSpec("cameras", [*BODY_CAMERAS, "hand"],
               f"Cameras to bridge (any of {', '.join(CAMERA_SOURCES)}); ones the robot lacks are skipped "
               "with a warning"),
     ParamSpec("rate", 15.0, "Fetch rate in Hz for every camera (applied live)", min=0.1, max=60.0, live=True),
@@ -199,13 +222,14 @@ class _FrameMessages:
         return ci.restamp(self.make, info, stamp)
 
 
-def _outputs(node: Any, base: str, qos: Any, compressed: bool = False, points: bool = False) -> "_Outputs":
+def _outputs(node: Any, base: str, qos: Any, compressed: bool = False, points: bool = False) -> _Outputs:
     """The publishers of one stream: `base`/image and /camera_info, with `compressed`
     /image/compressed, with `points` /points."""
     return _Outputs(
         node.create_publisher("sensor_msgs/msg/Image", f"{base}/image", qos),
         node.create_publisher("sensor_msgs/msg/CameraInfo", f"{base}/camera_info", qos),
-        node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos) if compressed else None,
+        (node.create_publisher("sensor_msgs/msg/CompressedImage", f"{base}/image/compressed", qos)
+         if compressed else None),
         node.create_publisher("sensor_msgs/msg/PointCloud2", f"{base}/points", qos) if points else None)
 
 
@@ -395,7 +419,7 @@ class SpotCamerasBridge:
                     pairs = self.fetcher.request_images(requests)
                     offset_ns = time.time_ns() - time.monotonic_ns()
                     to_local = self.connection.robot_to_local_ns
-                    fresh, dups = sched.sort(pairs, sent_at, lambda ns: (to_local(ns) - offset_ns) * 1e-9)
+                    fresh, dups = sched.sort(pairs, sent_at, lambda ns: (to_local(ns) - offset_ns) * 1e-9)  # noqa: B023 - called here
                     for future in pending:  # bounded backlog: one batch decoding at a time
                         future.result()
                     pending = self.fetcher.deliver_async(fresh)

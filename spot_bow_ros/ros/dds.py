@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import dataclasses
 import logging
 import os
 import threading
@@ -31,7 +30,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import numpy as np
 from cyclonedds._clayer import ddspy_take, ddspy_write
 from cyclonedds.builtin import BuiltinDataReader, BuiltinTopicDcpsPublication
 from cyclonedds.core import (DDSException, GuardCondition, InstanceState, Policy, Qos, ReadCondition,
@@ -41,6 +39,7 @@ from cyclonedds.pub import DataWriter, Publisher
 from cyclonedds.sub import DataReader, Subscriber
 from cyclonedds.topic import Topic
 
+from .cdr_encoder import CdrEncoder, pad_cdr, trailing_uint8_sequence
 from .dds_cdr import CdrApi
 from .dds_config import SHIPPED_CONFIG, cyclone_config, ros_distro  # noqa: F401 (SHIPPED_CONFIG re-exported)
 from .distro import profile as distro_profile
@@ -120,7 +119,7 @@ def _ensure_domain(domain_id: int, distro: str, config_xml: str | None) -> None:
 
     `dds_config.cyclone_config`: the discovery fragment of ROS_AUTOMATIC_DISCOVERY_RANGE /
     ROS_STATIC_PEERS / ROS_LOCALHOST_ONLY, then `config_xml`, else CYCLONEDDS_URI, else the
-    shipped tuning. Said in one log line (debug when the shipped file is used as is).
+    shipped tuning. Said in one debug log line (`--log-level debug`).
     """
     with _domains_lock:
         if domain_id in _domains:
@@ -129,10 +128,7 @@ def _ensure_domain(domain_id: int, distro: str, config_xml: str | None) -> None:
         config = cyclone_config(distro, config_xml=config_xml)
         for note in config.options.notes:
             _log.warning(note)
-        if config.source != str(SHIPPED_CONFIG) or config.options.range != "SUBNET" or config.options.static_peers:
-            _log.info(config.describe())
-        else:
-            _log.debug(config.describe())
+        _log.debug(config.describe())  # --log-level debug shows it; not a line on every command
         try:
             _domains[domain_id] = Domain(domain_id, config.xml)
         except DDSException as exc:
@@ -189,34 +185,6 @@ def ros_qos_of(dds: Qos | None) -> QoS:
     return QoS(depth=depth, reliability=reliability, durability=durability, history=history)
 
 
-def pad_cdr(cdr: np.ndarray) -> np.ndarray:
-    """CDR bytes padded to a multiple of 4 with the pad count in the header options (XTypes 7.6.3.1.2)."""
-    pad = -len(cdr) % 4
-    if not pad:
-        return cdr
-    out = np.zeros(len(cdr) + pad, dtype=np.uint8)
-    out[:len(cdr)] = cdr
-    out[3] = (out[3] & 0xFC) | pad
-    return out
-
-
-_EMPTY_U8 = np.empty(0, dtype=np.uint8)
-
-
-def _trailing_uint8_sequence(messages: RosbagsMessages, type_name: str) -> str | None:
-    """Name of the last field of `type_name` if it is an unbounded uint8[]/byte[] sequence."""
-    from rosbags.typesys.base import Nodetype
-
-    fields = messages.typestore.fielddefs[type_name][1]
-    if not fields:
-        return None
-    name, (kind, rest) = fields[-1]
-    if kind == Nodetype.SEQUENCE and rest[0][0] == Nodetype.BASE and rest[0][1][0] in ("uint8", "byte") \
-            and not rest[1]:
-        return name
-    return None
-
-
 def _only_byte_arrays(messages: RosbagsMessages, type_name: str) -> bool:
     """True if no array/sequence in `type_name` (recursively) has elements wider than one byte.
 
@@ -264,10 +232,9 @@ class DdsWriter:
         self._dw = DataWriter(transport._publisher, transport._topic(topic, type_name),
                               dds_qos(qos, transport._user_data(type_name)))
         self._ref = self._dw._ref
-        self._serialize = transport.messages.typestore.serialize_cdr
+        self._encoder = CdrEncoder(transport.messages, type_name)
         self.gid = self._dw.guid.bytes
         self._closed = False
-        self._blob = _trailing_uint8_sequence(transport.messages, type_name)
         self._cdr_api = transport.cdr_api
         self._sertype = self._cdr_api.sertype(self._ref) if self._cdr_api else None
 
@@ -276,23 +243,10 @@ class DdsWriter:
 
     def serialize(self, msg: Any) -> Any:
         """Wire CDR of `msg`: a bytes-like object, or a tuple of buffers to be sent back to back
-        (see `_serialize_with_blob`); padded to 4, identical to rosbags' bytes + padding."""
-        if self._blob is not None:
-            blob = getattr(msg, self._blob)
-            if isinstance(blob, np.ndarray) and blob.dtype == np.uint8 and blob.ndim == 1 and len(blob) > 4096:
-                return self._serialize_with_blob(msg, blob)
-        return pad_cdr(self._serialize(msg, self.type_name))
-
-    def _serialize_with_blob(self, msg: Any, blob: np.ndarray) -> tuple:
-        """Messages ending in a big uint8[] (Image, CompressedImage, UInt8MultiArray): encode the
-        rest with rosbags, then length + bytes, as (head, pixels, padding): no copy of the pixels."""
-        head = self._serialize(dataclasses.replace(msg, **{self._blob: _EMPTY_U8}), self.type_name)
-        size = len(head) + len(blob)  # head ends with the (aligned) uint32 length 0 of the empty blob
-        pad = -size % 4
-        prefix = bytearray(head[:-4].tobytes())
-        prefix[3] = (prefix[3] & 0xFC) | pad
-        prefix += len(blob).to_bytes(4, "little")
-        return (prefix, np.ascontiguousarray(blob), b"\0" * pad)
+        (a message ending in a big uint8[]: head, its pixel buffer, padding; no copy of the
+        pixels); padded to 4, identical to rosbags' bytes + padding (`cdr_encoder`)."""
+        chunks = self._encoder.chunks(msg, pad=True)
+        return chunks[0] if len(chunks) == 1 else chunks
 
     def write_cdr(self, cdr: Any) -> None:
         """Write already-serialized CDR: bytes-like, or a tuple of buffers sent back to back
@@ -381,7 +335,7 @@ class DdsReader(ReceiveEndpoint):
         self._view = not raw and _only_byte_arrays(transport.messages, self._type)
         # Cyclone's serdata calls for types that carry big byte blobs (images): no copy of the
         # blob. Small messages are cheaper through cyclonedds-python's batched take (~1 us vs ~7).
-        self._cdr_api = transport.cdr_api if _trailing_uint8_sequence(transport.messages, self._type) else None
+        self._cdr_api = transport.cdr_api if trailing_uint8_sequence(transport.messages, self._type) else None
 
     def drain(self) -> None:
         """Take every available sample and deliver it (receive thread)."""
@@ -455,8 +409,11 @@ class DdsTransport:
     """`Transport` (see ros.standalone) over Cyclone DDS, one participant for all its nodes."""
 
     def __init__(self, domain_id: int | None = None, distro: str | None = None, config_xml: str | None = None,
-                 messages: RosbagsMessages | None = None):
-        """`distro`: the ROS 2 wire conventions (default: `ROS_DISTRO`, else Jazzy)."""
+                 messages: RosbagsMessages | None = None, receive_batch_s: float = 0.0):
+        """`distro`: the ROS 2 wire conventions (default: `ROS_DISTRO`, else Jazzy).
+        `receive_batch_s`: after a wake-up the receive thread waits this long before taking,
+        so that one pass over the readers takes many samples (recording: fewer wake-ups and
+        empty takes per message; keep-last depths must hold that many seconds of samples)."""
         self.domain_id = default_domain_id() if domain_id is None else int(domain_id)
         if distro is None:
             distro, note = ros_distro()
@@ -483,6 +440,7 @@ class DdsTransport:
         self._taps: list[RawCallback] = []
         self._listening: list[RawCallback] = []
         self._closed = False
+        self._receive_batch_s = float(receive_batch_s)
         self._waitset = WaitSet(self._participant)
         self._guard = GuardCondition(self._participant)
         self._waitset.attach(self._guard)
@@ -683,6 +641,15 @@ class DdsTransport:
             _log.warning(f"reading DCPSPublication failed: {exc}")
             return []
 
+    def publications_changed(self) -> bool:
+        """True if writers appeared or went since the last call (cheap: only unread
+        DCPSPublication samples are read); `discovered_topics` then lists them."""
+        try:
+            return bool(self._publications.read(N=100_000, condition=ReadCondition(
+                self._publications, SampleState.NotRead | ViewState.Any | InstanceState.Any)))
+        except DDSException:  # pragma: no cover
+            return True
+
     def _add_reader(self, reader: DdsReader) -> DdsReader:
         with self._lock:
             self._readers.append(reader)
@@ -719,6 +686,8 @@ class DdsTransport:
                 time.sleep(0.1)
             if self._closed:
                 return
+            if self._receive_batch_s:
+                time.sleep(self._receive_batch_s)
             self._guard.set(False)
             for reader in self.readers:
                 reader.drain()

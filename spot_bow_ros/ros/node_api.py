@@ -60,7 +60,9 @@ class NodeHandle(Protocol):
     def create_publisher(self, type_name: str, topic: str, qos: QoS) -> Publisher: ...
 
     def create_subscription(self, type_name: str, topic: str, callback: Callable[[Any], None],
-                            qos: QoS) -> Subscription: ...
+                            qos: QoS, callback_group: str | None = None) -> Subscription:
+        """`callback_group`: a name; callbacks of a named group run on their own thread / rclpy
+        callback group, beside the executor and the services (the E-Stop path)."""
 
     # -- time -----------------------------------------------------------------------------
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Timer:
@@ -82,10 +84,11 @@ class NodeHandle(Protocol):
 
     # -- services -------------------------------------------------------------------------
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
-                       parameters: bool = False) -> Any:
+                       parameters: bool = False, callback_group: str | None = None) -> Any:
         """Serve `name` (resolved like a topic) of type `srv_type` (e.g. `std_srvs/srv/Trigger`):
         `callback(request)` returns the response fields as a dict. Callbacks run off the node's
-        topic/timer executor (their own thread / callback group), one call at a time."""
+        topic/timer executor (their own thread / callback group), one call at a time; a named
+        `callback_group` has its own thread / group beside those."""
 
     # -- logging & lifecycle --------------------------------------------------------------
     def get_logger(self) -> Logger: ...

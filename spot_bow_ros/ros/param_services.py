@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .params import ParamSpec
+from .params import ParamSpec, descriptor_fields
 from .qos import QoS
 
 #: rcl_interfaces/msg/ParameterType
@@ -69,8 +69,6 @@ def from_parameter_value(pv: Any) -> Any:
 
 def descriptor_msg(make: Make, spec: ParamSpec) -> Any:
     """`rcl_interfaces/msg/ParameterDescriptor` of a spec (same fields as the rclpy route)."""
-    from .rclpy_backend import descriptor_fields
-
     f = descriptor_fields(spec)
     fields: dict[str, Any] = {"name": spec.name, "type": spec_type(spec), "description": f["description"],
                               "read_only": f["read_only"]}

@@ -10,11 +10,14 @@ standalone backend resolves values from overrides and ROS params YAML files
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
+
+from ..convert.yaml_errors import yaml_error_line
 
 
 class ParameterError(ValueError):
@@ -127,7 +130,7 @@ def load_params_file(path: str | Path, node_name: str, namespace: str = "") -> d
     except OSError as exc:
         raise ParameterError(f"cannot read params file {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise ParameterError(f"params file {path} is not valid YAML: {exc}") from exc
+        raise ParameterError(f"params file {path} is not valid YAML: {yaml_error_line(exc)}") from exc
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -233,8 +236,10 @@ def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path
     source = Path(path)
     try:
         doc = yaml.safe_load(source.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParameterError(f"cannot read params file {source}: {exc}") from exc
+    except OSError as exc:
+        raise ParameterError(f"cannot read params file {source}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"params file {source} is not valid YAML: {yaml_error_line(exc)}") from exc
     if not isinstance(doc, dict):
         raise ParameterError(f"params file {source}: top level must be a mapping of node names")
     target_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="spot_bow_ros_params_"))
@@ -338,3 +343,40 @@ def format_parameters(node_name: str, specs: Sequence[ParamSpec], width: int = 7
         lines += textwrap.wrap(spec.description.strip(), width, initial_indent="      ",
                                subsequent_indent="      ")
     return "\n".join(lines)
+
+
+#: `rclpy.Parameter.Type` member names of the scalar parameter types
+_PARAM_TYPE_NAMES = {bool: "BOOL", int: "INTEGER", float: "DOUBLE", str: "STRING"}
+_INT64 = (-(2**63), 2**63 - 1)
+_DOUBLE_MAX = sys.float_info.max
+
+
+def parameter_type_name(spec: ParamSpec) -> str:
+    """The `rclpy.Parameter.Type` member name of `spec` (`DOUBLE`, `STRING_ARRAY`, ...)."""
+    if isinstance(spec.default, (list, tuple)):
+        return _PARAM_TYPE_NAMES[spec.element_type] + "_ARRAY"
+    return _PARAM_TYPE_NAMES[type(spec.default)]
+
+
+def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
+    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only,
+    additional_constraints `applied live` for a live parameter, and its bounds as one
+    `floating_point_range` / `integer_range` (from_value, to_value, step 0 = continuous; an
+    open side is the type's limit). `type` is left to rclpy (from the default)."""
+    text = spec.description
+    if spec.choices:
+        text += f" (one of: {', '.join(map(str, spec.choices))})"
+    out: dict[str, Any] = {"description": text, "read_only": bool(spec.is_read_only)}
+    if not spec.is_read_only:  # what `ros2 param describe` shows under "Additional constraints"
+        out["additional_constraints"] = "applied live"
+    if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
+        return out
+    if isinstance(spec.default, float):
+        out["floating_point_range"] = [{
+            "from_value": float(spec.min) if spec.min is not None else -_DOUBLE_MAX,
+            "to_value": float(spec.max) if spec.max is not None else _DOUBLE_MAX, "step": 0.0}]
+    elif isinstance(spec.default, int):
+        out["integer_range"] = [{
+            "from_value": math.ceil(spec.min) if spec.min is not None else _INT64[0],
+            "to_value": math.floor(spec.max) if spec.max is not None else _INT64[1], "step": 0}]
+    return out

@@ -4,7 +4,13 @@ Nothing is re-implemented: real nodes, real message classes (imported by type na
 own ROS-argument handling (`--ros-args -p/-r/--params-file` reach rcl through `rclpy.init`),
 parameter descriptors, QoS profiles, timers, clock and logger.
 
-Message fields are filled with setattr, converted first to what the generated (rosidl_generator_py)
+Messages: with the rosbags package (a dependency of the standalone runtime) the bridges build
+messages with the same rosbags factory as on the standalone route (`node.msg` is
+`ros.messages.RosbagsMessages` of `ROS_DISTRO`), and publishers hand their CDR bytes to rclpy
+(`Publisher.publish(bytes)`, `ros.cdr_encoder`): on the wire byte-identical to the rclpy message,
+at a fraction of the Python work per message (no field-by-field construction, no conversion
+to C). Without rosbags (or with `SPOT_BOW_ROS_SERIALIZED=0`) messages are rclpy's own classes
+(`make_message`): fields filled with setattr, converted first to what the generated (rosidl_generator_py)
 setters take without a per-element check: uint8[] and other numeric sequences as `array.array`
 (from bytes, numpy arrays or lists: one memcpy; `bytes` or a numpy array go through the setter's
 `__debug__` element loop instead, ~0.3 s for a 1280x720 bgr8 image), fixed numeric arrays as numpy
@@ -25,7 +31,7 @@ from __future__ import annotations
 import array
 import importlib
 import logging
-import math
+import os
 import threading
 from typing import Any, Callable, Iterable, Sequence
 
@@ -33,7 +39,7 @@ import numpy as np
 
 from .names import UnknownMessageType, normalize_type_name
 from .srv_types import normalize_srv_type as normalize_service_type
-from .params import ParameterError, ParamSpec, read_only_reason
+from .params import ParameterError, ParamSpec, descriptor_fields, parameter_type_name, read_only_reason
 from .qos import Durability, History, QoS, Reliability
 
 try:  # ROS 2 (sourced); without it only the pure conversions below are usable
@@ -53,6 +59,8 @@ except ImportError:  # pragma: no cover
         pass
 
 _log = logging.getLogger("spot_bow_ros")
+#: `SPOT_BOW_ROS_SERIALIZED=0`: bridges build rclpy message objects (`make_message`) instead
+SERIALIZED_ENV = "SPOT_BOW_ROS_SERIALIZED"
 
 #: rosidl field type -> array.array typecode (numeric sequences; rosidl_generator_py's
 #: SPECIAL_NESTED_BASIC_TYPES: their setters take an array.array of this typecode as is)
@@ -63,9 +71,6 @@ _DTYPES = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "uint16": np.u
            "int32": np.int32, "uint32": np.uint32, "int64": np.int64, "uint64": np.uint64,
            "float": np.float32, "double": np.float64}
 _FLOATS = ("float", "double")
-_PARAM_TYPE_NAMES = {bool: "BOOL", int: "INTEGER", float: "DOUBLE", str: "STRING"}
-_INT64 = (-(2**63), 2**63 - 1)
-_DOUBLE_MAX = float(np.finfo(np.float64).max)
 
 
 def _require_rclpy() -> None:
@@ -169,37 +174,6 @@ def qos_profile(qos: QoS) -> Any:
                       durability=DurabilityPolicy[f["durability"]])
 
 
-def parameter_type_name(spec: ParamSpec) -> str:
-    """The `rclpy.Parameter.Type` member name of `spec` (`DOUBLE`, `STRING_ARRAY`, ...)."""
-    if isinstance(spec.default, (list, tuple)):
-        return _PARAM_TYPE_NAMES[spec.element_type] + "_ARRAY"
-    return _PARAM_TYPE_NAMES[type(spec.default)]
-
-
-def descriptor_fields(spec: ParamSpec) -> dict[str, Any]:
-    """`ParameterDescriptor` fields of `spec`: description (with the choices), read_only,
-    additional_constraints `applied live` for a live parameter, and its bounds as one
-    `floating_point_range` / `integer_range` (from_value, to_value, step 0 = continuous; an
-    open side is the type's limit). `type` is left to rclpy (from the default)."""
-    text = spec.description
-    if spec.choices:
-        text += f" (one of: {', '.join(map(str, spec.choices))})"
-    out: dict[str, Any] = {"description": text, "read_only": bool(spec.is_read_only)}
-    if not spec.is_read_only:  # what `ros2 param describe` shows under "Additional constraints"
-        out["additional_constraints"] = "applied live"
-    if spec.min is None and spec.max is None or isinstance(spec.default, (bool, list, tuple)):
-        return out
-    if isinstance(spec.default, float):
-        out["floating_point_range"] = [{
-            "from_value": float(spec.min) if spec.min is not None else -_DOUBLE_MAX,
-            "to_value": float(spec.max) if spec.max is not None else _DOUBLE_MAX, "step": 0.0}]
-    elif isinstance(spec.default, int):
-        out["integer_range"] = [{
-            "from_value": math.ceil(spec.min) if spec.min is not None else _INT64[0],
-            "to_value": math.floor(spec.max) if spec.max is not None else _INT64[1], "step": 0}]
-    return out
-
-
 def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = False) -> Any:
     """`ParameterDescriptor` with description, read_only and the numeric range of `spec`
     (`writable`: read_only off, to give a declared-by-type parameter its first value; `typed`:
@@ -239,11 +213,37 @@ def fill_response(response: Any, fields: dict[str, Any]) -> None:
 
 
 # -- the node -------------------------------------------------------------------------------
+def serialized_messages() -> Any:
+    """The rosbags message factory (`ros.messages`) of this ROS distribution (`ROS_DISTRO`), with
+    which bridges build messages that publishers hand to rclpy already serialized; None (rclpy
+    message classes, `make_message`) without the rosbags package, for a distribution rosbags does
+    not know, with an rclpy that cannot publish serialized messages, or with
+    `SPOT_BOW_ROS_SERIALIZED=0`."""
+    if os.environ.get(SERIALIZED_ENV, "1").strip() == "0":
+        return None
+    try:  # an rclpy whose publishers take serialized bytes (`publish_raw`)
+        from rclpy.impl.implementation_singleton import rclpy_implementation
+
+        if not hasattr(rclpy_implementation.Publisher, "publish_raw"):
+            return None
+        from .messages import messages_for
+
+        return messages_for(os.environ.get("ROS_DISTRO", "jazzy").strip().lower() or "jazzy")
+    except (ImportError, ValueError):
+        return None
+
+
 class _Publisher:
-    def __init__(self, pub: Any, topic: str):
-        self._pub, self.topic = pub, topic
+    """An rclpy publisher. Messages of the rosbags factory (the bridges' on this route when
+    `serialized_messages()` is available) are published as their CDR bytes
+    (`Publisher.publish(bytes)`: rcl_publish_serialized_message); rclpy message objects as they are."""
+
+    def __init__(self, pub: Any, topic: str, encoder: Any = None):
+        self._pub, self.topic, self._encoder = pub, topic, encoder
 
     def publish(self, msg: Any) -> None:
+        if self._encoder is not None and hasattr(msg, "__msgtype__"):
+            msg = self._encoder.encode(msg)  # TypeError for a message of another type
         self._pub.publish(msg)
 
     def get_subscription_count(self) -> int:
@@ -270,7 +270,8 @@ def guarded(callback: Callable[..., None], logger: Any) -> Callable[..., None]:
 class RclpyNode:
     """`NodeHandle` backed by a real `rclpy.node.Node` (available as `.node`)."""
 
-    def __init__(self, name: str, namespace: str | None = None, context: Any = None):
+    def __init__(self, name: str, namespace: str | None = None, context: Any = None,
+                 serialized: bool | None = None):
         _require_rclpy()
         kwargs = {"context": context} if context is not None else {}
         self.node = Node(name, namespace=namespace, **kwargs) if namespace else Node(name, **kwargs)
@@ -279,18 +280,26 @@ class RclpyNode:
         self._on_shutdown: list[Callable[[], None]] = []
         self._specs: dict[str, ParamSpec] = {}
         self._destroyed = False
-
-    def msg(self, type_name: str, **fields: Any) -> Any:
-        return make_message(type_name, **fields)
+        #: The node's message factory (`NodeHandle.msg`): rosbags messages, published serialized,
+        #: when available (`serialized_messages`; pass `serialized=False` for rclpy's classes).
+        self.messages = serialized_messages() if serialized is not False else None
+        self.msg = self.messages if self.messages is not None else make_message
 
     def create_publisher(self, type_name: str, topic: str, qos: QoS) -> _Publisher:
         pub = self.node.create_publisher(message_class(type_name), topic, qos_profile(qos))
-        return _Publisher(pub, pub.topic_name)
+        encoder = None
+        if self.messages is not None:
+            from .cdr_encoder import CdrEncoder
+
+            encoder = CdrEncoder(self.messages, type_name)
+        return _Publisher(pub, pub.topic_name, encoder)
 
     def create_subscription(self, type_name: str, topic: str, callback: Callable[[Any], None],
-                            qos: QoS) -> _Subscription:
+                            qos: QoS, callback_group: str | None = None) -> _Subscription:
+        """`callback_group`: a named MutuallyExclusiveCallbackGroup of its own (E-Stop first)."""
         sub = self.node.create_subscription(message_class(type_name), topic,
-                                            guarded(callback, self.node.get_logger()), qos_profile(qos))
+                                            guarded(callback, self.node.get_logger()), qos_profile(qos),
+                                            callback_group=self._group(callback_group))
         return _Subscription(sub, sub.topic_name)
 
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
@@ -410,13 +419,25 @@ class RclpyNode:
             out.append(p)
         return out
 
+    def _group(self, name: str | None) -> Any:
+        """The named MutuallyExclusiveCallbackGroup (None: the node's default group)."""
+        if name is None:
+            return None
+        from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+
+        groups = self.__dict__.setdefault("_groups", {})
+        if name not in groups:
+            groups[name] = MutuallyExclusiveCallbackGroup()
+        return groups[name]
+
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
-                       parameters: bool = False) -> Any:
+                       parameters: bool = False, callback_group: str | None = None) -> Any:
         """A real rclpy service; `callback(request)` returns the response's fields (dict) or a
         response. Services of a node share one mutually exclusive callback group of their own:
         with the MultiThreadedExecutor they run beside the node's subscriptions and timers
         (a robot RPC behind a service never stalls them; the bridges guard shared state with
-        their own locks), one service call at a time."""
+        their own locks), one service call at a time. `callback_group`: a named group of its own
+        instead (E-Stop services beside a blocking power call)."""
         from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 
         pkg, _, type_name = normalize_service_type(srv_type).split("/")
@@ -441,7 +462,8 @@ class RclpyNode:
                     pass
             return response
 
-        return self.node.create_service(cls, name, serve, callback_group=self._service_group)
+        group = self._group(callback_group) or self._service_group
+        return self.node.create_service(cls, name, serve, callback_group=group)
 
     def get_logger(self) -> Any:
         return self.node.get_logger()
@@ -498,7 +520,9 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
     stop = stop or threading.Event()
     nodes: list[RclpyNode] = []
     unroute: Callable[[], None] = lambda: None  # noqa: E731
-    executor = MultiThreadedExecutor(num_threads=max(2, len(builders) + 1))
+    # two threads per node and two more: a blocking service, a timer and a named group (E-Stop)
+    # of one node all run at once
+    executor = MultiThreadedExecutor(num_threads=2 * len(builders) + 2)
     code, running = 0, False
     with shutdown_signals(stop):
         try:

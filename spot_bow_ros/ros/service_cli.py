@@ -13,11 +13,14 @@ Exit codes: 0 reply received / published, 1 service not available or no reply, 2
 from __future__ import annotations
 
 import argparse
+import difflib
 import threading
 import time
 from typing import Any
 
 import yaml
+
+from ..convert.yaml_errors import yaml_error_line
 
 from .names import expand_topic_name
 from .topic_cli import (CliError, add_list_verb, dds_transport, format_message,  # CliError: exit code 2
@@ -51,6 +54,8 @@ def add_topic_pub(verbs: Any) -> None:
     p.add_argument("-1", "--once", action="store_true", help="publish one message and exit")
     p.add_argument("-r", "--rate", type=float, default=1.0, help="publishing rate in Hz (default 1)")
     p.add_argument("-t", "--times", type=int, default=0, help="exit after N messages (0: Ctrl-C)")
+    p.add_argument("-p", "--print", type=int, default=1, metavar="N", dest="print_every",
+                   help="print every N-th message published (default 1; 0: none)")
     p.add_argument("--wait-matching-subscriptions", type=int, default=1, metavar="N",
                    help="with --once/--times: wait up to 2 s for N subscribers first (default 1)")
 
@@ -70,7 +75,7 @@ def parse_fields(text: str) -> dict[str, Any]:
     try:
         value = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise CliError(f"values are not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise CliError(f"values are not valid YAML: {yaml_error_line(exc)}") from None
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -91,17 +96,13 @@ def _call(args: argparse.Namespace) -> int:
 
     name = expand_topic_name(args.name, "/")
     fields = parse_fields(args.values)
-    srv_type = known_service_type(args.type) if args.type else None
+    given = known_service_type(args.type) if args.type else None
     transport = dds_transport()
     try:
-        if srv_type is None:
-            deadline = time.monotonic() + args.timeout
-            while srv_type is None:
-                srv_type = transport.discovered_services().get(name)
-                if srv_type is None and time.monotonic() >= deadline:
-                    raise CallFailed(f"service {name} is not available on DDS domain {transport.domain_id}")
-                time.sleep(0.05)
-            srv_type = known_service_type(srv_type)
+        srv_type = known_service_type(served_type(transport, name, args.timeout, given))
+        if given is not None and given != srv_type:
+            raise CliError(f"service {name} is {srv_type}, not {given}: call it as "
+                           f"`spot-bow-ros service call {name} {srv_type}` (see `spot-bow-ros service list -t`)")
         request = build(transport.messages.make, request_type(srv_type), fields)
         client = DdsServiceClient(transport, name, srv_type)
         print(f"requester: making request: {format_short(request)}", flush=True)
@@ -116,6 +117,22 @@ def _call(args: argparse.Namespace) -> int:
     finally:
         transport.close()
     return 0
+
+
+def served_type(transport: Any, name: str, timeout_s: float, expected: str | None = None) -> str:
+    """The type of service `name` as discovered on DDS within `timeout_s`; CallFailed (with a
+    "did you mean" among the services seen) when nobody serves it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        services = transport.discovered_services()
+        if name in services:
+            return services[name]
+        if time.monotonic() >= deadline:
+            close = difflib.get_close_matches(name, sorted(services), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            shown = f"{name} ({expected})" if expected else name
+            raise CallFailed(f"service {shown} is not available on DDS domain {transport.domain_id}{hint}")
+        time.sleep(0.05)
 
 
 def run_topic_pub(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -139,11 +156,14 @@ def run_topic_pub(args: argparse.Namespace, stop: threading.Event) -> int:
             deadline = time.monotonic() + 2.0
             while pub.get_subscription_count() < args.wait_matching_subscriptions and time.monotonic() < deadline:
                 time.sleep(0.02)
-        print(f"publisher: beginning loop\npublishing #1: {format_short(msg)}", flush=True)
+        print("publisher: beginning loop", flush=True)
+        text = format_short(msg)
         sent = 0
         while not stop.is_set():
             pub.publish(msg)
             sent += 1
+            if args.print_every > 0 and (sent - 1) % args.print_every == 0:
+                print(f"publishing #{sent}: {text}", flush=True)
             if count and sent >= count:
                 time.sleep(0.2)  # let reliable delivery finish before the participant goes
                 break

@@ -202,17 +202,61 @@ class _StandalonePublisher:
         return self._writer.matched_count()
 
 
+class _CallbackGroup:
+    """A named callback group of a `StandaloneNode`: its own thread, one callback at a time, beside
+    the node's executor and service thread (rclpy: a MutuallyExclusiveCallbackGroup of its own)."""
+
+    def __init__(self, node_name: str, name: str):
+        self._items: collections.deque = collections.deque()
+        self._cv = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name=f"{name}:{node_name}", daemon=True)
+        self._thread.start()
+
+    def post(self, work: Callable[[], None]) -> None:
+        with self._cv:
+            self._items.append(work)
+            self._cv.notify()
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._items and not self._closed:
+                    self._cv.wait()
+                if self._closed:
+                    return
+                work = self._items.popleft()
+            work()
+
+
 class _StandaloneSubscription:
     def __init__(self, node: "StandaloneNode", topic: str, type_name: str, qos: QoS,
-                 callback: MessageCallback):
+                 callback: MessageCallback, group: _CallbackGroup | None = None):
         self.node, self.topic, self.type_name, self.callback = node, topic, type_name, callback
         self.queue: collections.deque = collections.deque(maxlen=max(1, qos.depth))
         self.reader: Reader | None = None
+        self.group = group
 
     def deliver(self, msg: Any) -> None:
-        """Called from transport threads: queue (keep-last) and wake the executor."""
+        """Called from transport threads: queue (keep-last) and wake the executor (or the
+        subscription's callback group)."""
         self.queue.append(msg)
-        self.node._wake(self)
+        if self.group is None:
+            self.node._wake(self)
+        else:
+            self.group.post(self._take)
+
+    def _take(self) -> None:
+        try:
+            msg = self.queue.popleft()
+        except IndexError:
+            return  # dropped by keep-last while queued
+        self.node._run(self.callback, msg)
 
 
 class _StandaloneTimer:
@@ -265,6 +309,7 @@ class StandaloneNode:
         self._service_queue: collections.deque = collections.deque()
         self._service_cv = threading.Condition()
         self._service_thread: threading.Thread | None = None
+        self._groups: dict[str, _CallbackGroup] = {}
         self._closed = False
         self.publishers: list[_StandalonePublisher] = []
         transport.add_node(self)
@@ -296,35 +341,49 @@ class StandaloneNode:
         return pub
 
     def create_subscription(self, type_name: str, topic: str, callback: MessageCallback,
-                            qos: QoS) -> _StandaloneSubscription:
+                            qos: QoS, callback_group: str | None = None) -> _StandaloneSubscription:
+        """`callback_group`: run on that named group's own thread instead of the executor."""
         full = self.resolve_topic(topic)
         type_name = self._messages.resolve(type_name)
-        sub = _StandaloneSubscription(self, full, type_name, qos, callback)
+        sub = _StandaloneSubscription(self, full, type_name, qos, callback, self._group(callback_group))
         sub.qos = qos
         self._subscriptions.append(sub)
         sub.reader = self.transport.create_reader(self, full, type_name, qos, sub.deliver)
         return sub
 
     # -- services -------------------------------------------------------------------------
+    def _group(self, name: str | None) -> _CallbackGroup | None:
+        if name is None:
+            return None
+        if name not in self._groups:
+            self._groups[name] = _CallbackGroup(self.name, name)
+        return self._groups[name]
+
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
-                       parameters: bool = False) -> Any:
+                       parameters: bool = False, callback_group: str | None = None) -> Any:
         """Serve `name` (relative names resolve like topics): `callback(request)` returns the
         response's fields as a dict (or a response message). Callbacks run one at a time on the
         node's service thread, not its executor: a robot RPC behind a service never delays the
         node's timers and subscriptions (rclpy: a separate callback group). A callback that
-        raises is answered with `success=False` and the error where the response has them."""
+        raises is answered with `success=False` and the error where the response has them.
+        `callback_group`: served on that named group's own thread instead."""
         from .srv_types import PARAMETERS_QOS, SERVICES_QOS, known_service_type, response_type
 
         srv_type = known_service_type(srv_type)
         full = self.resolve_topic(name)
         resp_type = response_type(srv_type)
 
+        group = self._group(callback_group)
+
         def handler(request: Any, respond: Callable[[Any], None]) -> None:
+            if group is not None:
+                group.post(lambda: self._serve_one(callback, resp_type, request, respond, full))
+                return
             with self._service_cv:
                 self._service_queue.append((callback, resp_type, request, respond, full))
                 self._service_cv.notify()
 
-        if self._service_thread is None:
+        if self._service_thread is None and group is None:
             self._service_thread = threading.Thread(target=self._serve, name=f"srv:{self.name}", daemon=True)
             self._service_thread.start()
         qos = PARAMETERS_QOS if parameters else SERVICES_QOS
@@ -333,8 +392,6 @@ class StandaloneNode:
         return service
 
     def _serve(self) -> None:
-        from .srv_types import response_defaults
-
         while True:
             with self._service_cv:
                 while not self._service_queue and not self._closed:
@@ -342,16 +399,22 @@ class StandaloneNode:
                 if self._closed:
                     return
                 callback, resp_type, request, respond, name = self._service_queue.popleft()
-            try:
-                out = callback(request)
-                response = self._messages.make(resp_type, **out) if isinstance(out, dict) else out
-            except Exception as exc:
-                self._logger.error(f"service {name} failed: {type(exc).__name__}: {exc}")
-                response = response_defaults(self._messages.make, resp_type, f"{type(exc).__name__}: {exc}")
-            try:
-                respond(response)
-            except Exception as exc:
-                self._logger.error(f"replying on service {name} failed: {type(exc).__name__}: {exc}")
+            self._serve_one(callback, resp_type, request, respond, name)
+
+    def _serve_one(self, callback: Callable[[Any], Any], resp_type: str, request: Any,
+                   respond: Callable[[Any], None], name: str) -> None:
+        from .srv_types import response_defaults
+
+        try:
+            out = callback(request)
+            response = self._messages.make(resp_type, **out) if isinstance(out, dict) else out
+        except Exception as exc:
+            self._logger.error(f"service {name} failed: {type(exc).__name__}: {exc}")
+            response = response_defaults(self._messages.make, resp_type, f"{type(exc).__name__}: {exc}")
+        try:
+            respond(response)
+        except Exception as exc:
+            self._logger.error(f"replying on service {name} failed: {type(exc).__name__}: {exc}")
 
     # -- time -----------------------------------------------------------------------------
     def create_timer(self, period_s: float, callback: Callable[[], None]) -> _StandaloneTimer:
@@ -447,6 +510,8 @@ class StandaloneNode:
             self._cv.notify_all()
         with self._service_cv:
             self._service_cv.notify_all()
+        for group in self._groups.values():
+            group.close()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=5.0)
         for service in self._services:

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import difflib
 import logging
 import sys
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from .backend import setup_logging, shutdown_signals
+from .cli_args import byte_size, format_bytes, non_negative_seconds
+from .disk_space import DEFAULT_MIN_FREE_BYTES, RUN_ALL_TOPICS_BYTES_PER_S, DiskSpaceGuard, LowDiskSpace
 from .names import TopicNameError, UnknownMessageType, expand_topic_name  # rosbags-free (lazy)
 
 _log = logging.getLogger("spot_bow_ros.topic")
@@ -59,13 +63,17 @@ def add_parser(subparsers: Any) -> None:
     rec.add_argument("-a", "--all", action="store_true", help="record every topic (also ones that appear later)")
     rec.add_argument("-o", "--output", help="bag directory (default rosbag2_YYYY_MM_DD-HH_MM_SS)")
     rec.add_argument("-s", "--storage", choices=("mcap", "sqlite3"), default="mcap", help="storage (default mcap)")
-    rec.add_argument("--duration", "-d", type=float, default=0.0, help="stop after S seconds (0: Ctrl-C)")
+    rec.add_argument("--duration", "-d", type=non_negative_seconds, default=0.0, metavar="S",
+                     help="stop after S seconds (default 0: until Ctrl-C)")
+    rec.add_argument("--min-free-space", type=byte_size, default=DEFAULT_MIN_FREE_BYTES, metavar="SIZE",
+                     help="stop (bag complete) when free disk space under the bag falls below SIZE "
+                          f"(e.g. 500M, 2G; default {format_bytes(DEFAULT_MIN_FREE_BYTES)})")
     rec.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed `topic ...` or `record` command. Returns the exit code."""
-    return run_guarded(args, _dispatch)
+    return run_guarded(args, _dispatch, failures=(LowDiskSpace,))
 
 
 def _dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -121,12 +129,12 @@ def list_discovered(args: argparse.Namespace, discover: Callable[[Any], dict[str
     return 0
 
 
-def dds_transport() -> Any:
-    """A DDS transport on `ROS_DOMAIN_ID` for the detected ROS distro."""
+def dds_transport(**options: Any) -> Any:
+    """A DDS transport on `ROS_DOMAIN_ID` for the detected ROS distro (`options`: DdsTransport's)."""
     from .dds import DdsTransport
     from .backend import default_distro
 
-    return DdsTransport(distro=default_distro())
+    return DdsTransport(distro=default_distro(), **options)
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -265,6 +273,11 @@ def _hz(args: argparse.Namespace, stop: threading.Event) -> int:
     return 0
 
 
+#: `record` takes received samples every 5 ms (not one by one): fewer wake-ups per message
+#: (subscriptions keep 100 samples, ~0.3 s of a 333 Hz topic)
+RECORD_RECEIVE_BATCH_S = 0.005
+
+
 def _record(args: argparse.Namespace, stop: threading.Event) -> int:
     from .recorder import BagRecorder, bag_output
 
@@ -273,40 +286,99 @@ def _record(args: argparse.Namespace, stop: threading.Event) -> int:
     wanted = [_topic_name(t) for t in args.topics]
     output = args.output or datetime.datetime.now().strftime("rosbag2_%Y_%m_%d-%H_%M_%S")
     output_path, note = bag_output(output)
+    guard = DiskSpaceGuard(output_path, args.min_free_space)
+    guard.check_before_start()  # LowDiskSpace: one line, exit 1
     if note:
         _log.info(f"-o {note}")
     output = str(output_path)
-    transport = dds_transport()
+    transport = dds_transport(receive_batch_s=RECORD_RECEIVE_BATCH_S)
     recorder = None
+    stopped_by: str | None = None
     try:
         recorder = BagRecorder(output, storage=args.storage, messages=transport.messages).start()
-        subscribed: set[str] = set()
-        skipped: set[str] = set()
-        end = time.monotonic() + args.duration if args.duration > 0 else None
         print(f"recording to {output} ({args.storage}); Ctrl-C to stop", file=sys.stderr)
+        if args.all:  # what `spot-bow-ros run`'s topics take; the measured rate follows after 5 s
+            _log.info(guard.rate_note(RUN_ALL_TOPICS_BYTES_PER_S, "all topics of the Spot bridges are"))
+        else:
+            _log.info(f"{format_bytes(guard.free_bytes())} free under {output}; recording stops below "
+                      f"--min-free-space {format_bytes(guard.min_free_bytes)} (the measured rate follows in 5 s)")
+        watch = _RecordWatch(transport, recorder, wanted, args.all, guard)
+        end = time.monotonic() + args.duration if args.duration > 0 else None
         while not stop.is_set():
-            for name, info in transport.discovered_topics().items():
-                if name in subscribed or name in skipped or not (args.all or name in wanted):
-                    continue
-                try:
-                    transport.subscribe_raw(name, info.type_name, recorder.record)
-                except UnknownMessageType:
-                    skipped.add(name)
-                    _log.warning(f"not recording {name}: message type {info.type_name} is unknown here")
-                    continue
-                subscribed.add(name)
-                _log.info(f"subscribed to {name} [{info.type_name}]")
-            timeout = 0.25 if end is None else max(0.0, min(0.25, end - time.monotonic()))
+            try:
+                watch.step()
+            except LowDiskSpace as exc:
+                stopped_by = str(exc)
+                break
             if end is not None and time.monotonic() >= end:
                 break
-            stop.wait(timeout)
+            stop.wait(0.25 if end is None else max(0.0, min(0.25, end - time.monotonic())))
     finally:
         transport.close()
         if recorder is not None:
             recorder.close()
             counts = ", ".join(f"{t}: {n}" for t, n in sorted(recorder.counts.items())) or "no messages"
             print(f"recorded {output}: {counts}", file=sys.stderr)
+    if stopped_by:
+        print(f"error: {stopped_by}", file=sys.stderr)
+        return 1
     return 0
+
+
+class _RecordWatch:
+    """One step of `record`'s loop: subscribe to new topics, say once which named topics have no
+    publisher (with a "did you mean"), say the measured data rate once, watch the disk."""
+
+    #: seconds of discovery before a named topic without publisher is reported
+    MISSING_AFTER_S = 3.0
+    #: seconds of recording before the measured rate is reported
+    RATE_AFTER_S = 5.0
+
+    def __init__(self, transport: Any, recorder: Any, wanted: list[str], record_all: bool,
+                 guard: DiskSpaceGuard):
+        self.transport, self.recorder, self.wanted, self.all = transport, recorder, wanted, record_all
+        self.guard = guard
+        self.subscribed: set[str] = set()
+        self.skipped: set[str] = set()
+        self.started = time.monotonic()
+        self.missing_reported = False
+        self.rate_reported = False
+
+    def step(self) -> None:
+        elapsed = time.monotonic() - self.started
+        due_missing = not self.missing_reported and elapsed >= self.MISSING_AFTER_S
+        # publications_changed() is cheap (only unread DCPSPublication samples); the full topic
+        # list is built only when writers came or went, or for the one missing-topic report
+        changed = self.transport.publications_changed()
+        discovered = self.transport.discovered_topics() if changed or due_missing else {}
+        for name, info in discovered.items():
+            if name in self.subscribed or name in self.skipped or not (self.all or name in self.wanted):
+                continue
+            try:
+                self.transport.subscribe_raw(name, info.type_name, self.recorder.record)
+            except UnknownMessageType:
+                self.skipped.add(name)
+                _log.warning(f"not recording {name}: message type {info.type_name} is unknown here")
+                continue
+            self.subscribed.add(name)
+            _log.info(f"subscribed to {name} [{info.type_name}]")
+        if due_missing:
+            self.missing_reported = True
+            for name in self.wanted:
+                if name not in discovered:
+                    _log.warning(missing_topic_line(name, discovered, self.transport.domain_id))
+        if not self.rate_reported and elapsed >= self.RATE_AFTER_S:
+            self.rate_reported = True
+            size = sum(f.stat().st_size for f in Path(self.recorder.output).rglob("*") if f.is_file())
+            _log.info(self.guard.rate_note(max(size / elapsed, 1.0), "measured: this recording is"))
+        self.guard.poll()
+
+
+def missing_topic_line(name: str, discovered: Iterable[str], domain_id: int) -> str:
+    """'no publisher of /joint_state on DDS domain 0 (yet): did you mean /joint_states?'"""
+    close = difflib.get_close_matches(name, sorted(discovered), n=1, cutoff=0.6)
+    hint = f": did you mean {close[0]}?" if close else ": it is recorded when one appears"
+    return f"no publisher of {name} on DDS domain {domain_id} (yet){hint}"
 
 
 def _wait(stop: threading.Event) -> None:

@@ -1,4 +1,4 @@
-"""The simulated Spot's image-source catalogue: a real Spot's sources (REAL_SPOT.md §2).
+"""The simulated Spot's image-source catalogue: a real Spot's sources (docs/spot_facts.md, "Image sources").
 
 Body (every robot), for cam in frontleft, frontright, left, right, back:
 - `<cam>_fisheye_image`: 640x480 visual, GREYSCALE_U8 (or RGB_U8 on a robot with colour body
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 from bosdyn.api import image_pb2
 
-from .frames import BODY_CAMERAS, SENSOR_FRAMES
+from ..convert.spot_catalogue import BODY_CAMERAS
+from .frames import SENSOR_FRAMES
 from .geometry import Pose, quat_rotate
 
 Image = image_pb2.Image

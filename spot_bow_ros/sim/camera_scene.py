@@ -8,9 +8,11 @@ complement. Visual cells are 25/230 grey, depth cells 1000/3000 units. The cells
 and resizing; `decode_frame_counter(img)` / `decode_source_id(img)` read them back.
 
 Visual scenes: a multi-scale noise texture with hard-edged "structures", fixed per source and
-panning sideways 3 px per frame (so frames differ and 640x480 JPEGs at quality 75 are tens of
-kilobytes, as a real camera's). Textures are computed once per source and process; a frame is a
-slice copy plus the code band, so rendering costs ~0.1 ms.
+panning sideways 3 px per frame over a ring of `SCENE_RING_FRAMES` frames, then starting over
+(so consecutive frames differ and 640x480 JPEGs at quality 75 are tens of kilobytes, as a real
+camera's; `scene_phase` is the position in the ring). Only the frame code is new in every frame:
+the simulator encodes the rows below the code band once per phase (`jpeg_splice.py`). Textures
+are computed once per source and process; a frame is a slice copy plus the code band.
 
 Depth scenes: outside the code band every pixel shows a fronto-parallel plane at
 `depth_plane_distance_m(source)` metres (value = round(distance * units per metre)), except two
@@ -35,6 +37,7 @@ GRID_COLS, GRID_ROWS = 32, 24         # the image is divided in this grid; the b
 _U8_BITS = (25, 230)
 _U16_BITS = (1000, 3000)              # depth units
 PAN_PX_PER_FRAME = 3
+SCENE_RING_FRAMES = 32           # the scene repeats after this many frames (~2 s at 15 Hz)
 
 
 def _cell(shape, col: int, row: int) -> tuple[slice, slice]:
@@ -116,20 +119,48 @@ def _depth_base(spec: CameraSpec) -> np.ndarray:
     return img
 
 
-def render_frame(spec: CameraSpec, counter: int, base: np.ndarray | None = None) -> np.ndarray:
+def scene_phase(spec: CameraSpec, counter: int) -> int:
+    """Position of frame `counter` in the scene's ring: frames of equal phase differ only in
+    the code band (depth scenes are still: always 0)."""
+    return 0 if spec.kind == "depth" else counter % SCENE_RING_FRAMES
+
+
+def band_rows(spec: CameraSpec) -> int:
+    """Rows (from the top) that hold the frame code of `spec`'s images."""
+    return code_band((spec.rows, spec.cols))[0].stop
+
+
+def render_frame(spec: CameraSpec, counter: int, base: np.ndarray | None = None,
+                 top_rows: int | None = None) -> np.ndarray:
     """Pixels of frame `counter` of `spec` (uint8 HxW grey, HxWx3 RGB, or uint16 HxW depth units).
-    `base`: an explicit background (else the source's scene)."""
+    `base`: an explicit background (else the source's scene); `top_rows`: only that many rows
+    from the top (the same pixels as those rows of the whole frame)."""
+    rows = spec.rows if top_rows is None else top_rows
     if base is not None:
-        img = base.copy()
+        img = base[:rows].copy()
     elif spec.kind == "depth":
-        img = _depth_base(spec).copy()
+        img = _depth_base(spec)[:rows].copy()
     else:
-        off = (counter * PAN_PX_PER_FRAME) % spec.cols
-        img = scene_texture(spec)[:, off:off + spec.cols].copy()
+        off = (scene_phase(spec, counter) * PAN_PX_PER_FRAME) % spec.cols
+        img = scene_texture(spec)[:rows, off:off + spec.cols].copy()
     lo, hi = _U16_BITS if spec.kind == "depth" else _U8_BITS
-    for col, row, bit in _bits_cells(counter, spec.source_id):
-        img[_cell(img.shape, col, row)] = hi if bit else lo
+    band = _band_pixels((spec.rows, spec.cols) if base is None else base.shape, counter, spec.source_id,
+                        lo, hi, img.dtype)
+    img[:band.shape[0], :band.shape[1]] = band if img.ndim == 2 else band[..., None]
     return img
+
+
+def _band_pixels(shape, counter: int, source_id: int, lo: int, hi: int, dtype) -> np.ndarray:
+    """The code band of an image of `shape` (the cells of `_bits_cells` at `_cell`), built in
+    one go: each cell's value repeated over its rows and columns."""
+    h, w = shape[:2]
+    bits = np.zeros((CODE_ROWS, CODE_COLS), bool)
+    for col, row, bit in _bits_cells(counter, source_id):
+        bits[row, col] = bit
+    vals = np.where(bits, hi, lo).astype(dtype)
+    heights = np.diff([r * h // GRID_ROWS for r in range(CODE_ROWS + 1)])
+    widths = np.diff([c * w // GRID_COLS for c in range(CODE_COLS + 1)])
+    return np.repeat(np.repeat(vals, heights, axis=0), widths, axis=1)
 
 
 def _cell_means(img: np.ndarray, row: int, n: int) -> list[float]:

@@ -3,7 +3,7 @@ that encode a frame counter, depth planes at known distances.
 
 Catalogue (`camera_catalogue.py`): 15 body sources (`<cam>_fisheye_image`, `<cam>_depth`,
 `<cam>_depth_in_visual_frame`) plus 5 hand sources with the arm; sizes, pixel formats, pinhole
-intrinsics, depth scales and sensor frames as on a real robot (REAL_SPOT.md §2).
+intrinsics, depth scales and sensor frames as on a real robot (docs/spot_facts.md, "Image sources").
 Pixels (`camera_scene.py`): textured panning scenes (640x480 JPEGs of tens of kB), depth planes
 (`depth_plane_distance_m`), and a frame code in the top-left band of every image
 (`decode_frame_counter`, `decode_source_id`).
@@ -17,7 +17,9 @@ greyscale robot) is STATUS_UNSUPPORTED_PIXEL_FORMAT_REQUESTED unless a fallback 
 (body, odom, vision, head, housing, sensor; hand sensors under `arm0.link_wr1`).
 
 Every camera produces frame n at robot time `t0 + n / rate_hz` (a pure function of time, so
-fetching is cheap). JPEG encodes are cached per frame and prepared ahead for recently
+fetching is cheap). A visual JPEG is encoded anew only in its top rows (the frame code), the
+rows below once per scene phase (`jpeg_splice.py`; a restart marker after every MCU row,
+otherwise the JPEG a full encode gives). JPEG encodes are cached per frame and prepared ahead for recently
 requested sources, so `get_image` mostly copies cached bytes. `.served` logs every image sent.
 """
 
@@ -27,17 +29,28 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from bosdyn.api import image_pb2, image_service_pb2_grpc
 
-from .camera_catalogue import (ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec,  # noqa: F401
-                               catalogue, depth_plane_distance_m)
-from .camera_scene import (code_band, decode_frame_counter, decode_source_id,  # noqa: F401
-                           depth_plane_mask, image_to_array, invalid_patches, render_frame)
+from . import jpeg_splice
+from .camera_catalogue import ALL_CAMERAS, BODY_DEPTH_SCALE, DEPTH_SCALE, CameraSpec, catalogue, depth_plane_distance_m
+from .camera_scene import (
+    SCENE_RING_FRAMES,
+    band_rows,
+    code_band,
+    decode_frame_counter,
+    decode_source_id,
+    depth_plane_mask,
+    image_to_array,
+    invalid_patches,
+    render_frame,
+    scene_phase,
+)
 from .clock import RobotClock
 from .frames import fill_frame_tree
 from .headers import fill_response_header
@@ -56,6 +69,8 @@ ImageSource = image_pb2.ImageSource
 ImageResponse = image_pb2.ImageResponse
 AUTHORITY = "api.spot.robot"
 DEFAULT_JPEG_QUALITY = 75
+#: most cached rows-below per source (~30 kB per JPEG entry): 4 requests' worth of scene phases
+REST_CACHE_MAX = 4 * SCENE_RING_FRAMES
 
 
 # ----- service ------------------------------------------------------------------------------
@@ -83,13 +98,15 @@ class _SourceState:
         self.pixels: np.ndarray | None = None
         self.encoded: dict[tuple, bytes] = {}
         self.recent: dict[tuple, float] = {}   # key -> monotonic time of last request
+        #: (key, scene phase) -> JPEG rows below the code strip (`jpeg_splice.continuation`)
+        self.rest: dict[tuple, bytes] = {}
 
 
 class SimCameras:
     """The robot's ImageService. `arm`: add the hand sources; `colour_body`: RGB_U8 body cameras
     (default greyscale); `rate_hz`: camera frame rate; `served_maxlen`: log length."""
 
-    def __init__(self, robot: "SimRobot", clock: RobotClock, arm: bool = True, rate_hz: float = 15.0,
+    def __init__(self, robot: SimRobot, clock: RobotClock, arm: bool = True, rate_hz: float = 15.0,
                  served_maxlen: int = 5000, prepare_ahead: bool = True, colour_body: bool = False):
         self.robot = robot
         self.clock = clock
@@ -146,15 +163,54 @@ class SimCameras:
             else:
                 pixels = None
         # render/encode outside the lock (a concurrent duplicate encode is harmless)
-        if pixels is None:
-            pixels = render_frame(st.spec, counter)
-        out = self._encode(st.spec, pixels, fmt, quality, resize, pixel_format)
+        if pixels is None and self._splices(st.spec, fmt, resize):
+            out = self._spliced(st, counter, key)
+        else:
+            if pixels is None:
+                pixels = render_frame(st.spec, counter)
+            out = self._encode(st.spec, pixels, fmt, quality, resize, pixel_format)
         with st.lock:
             if counter > st.counter:
                 st.counter, st.pixels, st.encoded = counter, pixels, {}
             if counter == st.counter:
                 st.encoded[key] = out
         return out
+
+    @staticmethod
+    def _splices(spec: CameraSpec, fmt: int, resize: float) -> bool:
+        """Whether a request is served by `_spliced` (JPEG of a visual source, or RAW; full size)."""
+        return (fmt == Image.FORMAT_RAW or spec.kind != "depth") and not 0 < resize < 1
+
+    def _spliced(self, st: _SourceState, counter: int, key: tuple) -> tuple[bytes, int, int]:
+        """Frame `counter` at full size made anew only in its top strip (the frame code), the
+        rows below taken from the cache of its scene phase: a JPEG through `jpeg_splice` (the
+        same bytes as `jpeg_splice.encode` of the whole frame), RAW bytes joined (the same bytes
+        as the whole frame's)."""
+        spec, (fmt, quality, _, pixel_format) = st.spec, key
+        jpeg = fmt == Image.FORMAT_JPEG
+        q = max(1, min(100, quality if quality > 0 else DEFAULT_JPEG_QUALITY))
+        strip = jpeg_splice.strip_rows(band_rows(spec))
+        phase_key = (key, scene_phase(spec, counter))
+        rest = st.rest.get(phase_key)
+        if rest is None:
+            if len(st.rest) >= REST_CACHE_MAX:   # many qualities / formats asked for: start over
+                st.rest.clear()
+            below = self._as_sent(render_frame(spec, counter)[strip:], pixel_format, jpeg)
+            rest = jpeg_splice.continuation(below, q, strip) if jpeg else below.tobytes()
+            st.rest[phase_key] = rest
+        top = self._as_sent(render_frame(spec, counter, top_rows=strip), pixel_format, jpeg)
+        data = jpeg_splice.splice(jpeg_splice.encode(top, q), rest, spec.rows) if jpeg else top.tobytes() + rest
+        return data, spec.cols, spec.rows
+
+    @staticmethod
+    def _as_sent(img: np.ndarray, pixel_format: int, jpeg: bool) -> np.ndarray:
+        """Rendered pixels as encoded / sent: greyscale when asked for, BGR for the JPEG
+        encoder, little-endian depth units, contiguous for RAW bytes."""
+        if pixel_format == Image.PIXEL_FORMAT_GREYSCALE_U8 and img.ndim == 3:
+            img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+        if jpeg:
+            return img[..., ::-1] if img.ndim == 3 else img
+        return np.ascontiguousarray(img.astype("<u2", copy=False) if img.dtype == np.uint16 else img)
 
     def latest(self, name: str, counter: int, fmt: int, quality: float,
                resize: float, pixel_format: int = 0) -> tuple[bytes, int, int, int]:

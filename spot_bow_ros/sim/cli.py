@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--estop", action=argparse.BooleanOptionalAction, default=True,
                         help="as a real Spot, motor power needs a registered E-Stop endpoint that "
                              "allows it (default); --no-estop: power on without one (quick demos)")
+    parser.add_argument("--exit-with-parent", type=int, default=0, metavar="PID",
+                        help="stop cleanly when process PID (the one that started this simulator) is gone "
+                             "(`spot-bow-ros run` passes its own; 0: never)")
+    parser.add_argument("--slow-power", type=float, default=0.0, metavar="SECONDS",
+                        help="motor power-on and power-off take this long (default: about 1 s as on "
+                             "Spot); several seconds show what waits behind a blocking power call")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                         help="logging level (default: info)")
     return parser
@@ -84,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
                         clock_drift_ppm=args.clock_drift_ppm, username=args.username,
                         password=args.password, state_dir=args.state_dir or None, body=args.body,
                         colour_cameras=args.rgb_cameras, camera_rate_hz=args.camera_rate,
-                        streaming_licence=args.streaming_licence, estop_required=args.estop)
+                        streaming_licence=args.streaming_licence, estop_required=args.estop,
+                        **({"power_on_s": args.slow_power, "power_off_s": args.slow_power}
+                           if args.slow_power > 0 else {}))
     try:
         try:
             sim.start(wait_body=False)  # listening now; calls needing the body wait for it
@@ -103,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
             log.info("simulated Spot ready" + ("" if args.estop else
                                               " (--no-estop: motors power on without an E-Stop)"))
         while not stop.wait(0.5):
-            pass
+            if args.exit_with_parent and not _alive(args.exit_with_parent):
+                log.warning(f"process {args.exit_with_parent} that started this simulator is gone: stopping")
+                break
         log.info("stopping simulated Spot")
         if info_path is not None:
             info_path.unlink(missing_ok=True)
@@ -112,6 +122,19 @@ def run(args: argparse.Namespace) -> int:
         sim.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` still exists (a parent killed with SIGKILL cannot stop its simulator)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

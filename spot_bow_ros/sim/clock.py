@@ -23,7 +23,7 @@ class RobotClock:
     epoch_ns: int = 0
 
     @classmethod
-    def starting_now(cls, offset_s: float = 0.0, drift_ppm: float = 0.0) -> "RobotClock":
+    def starting_now(cls, offset_s: float = 0.0, drift_ppm: float = 0.0) -> RobotClock:
         return cls(offset_s, drift_ppm, time.time_ns())
 
     def robot_ns(self, local_ns: int | None = None) -> int:

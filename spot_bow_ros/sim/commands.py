@@ -20,21 +20,27 @@ import itertools
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
 
-from bosdyn.api import (arm_command_pb2, basic_command_pb2, gripper_command_pb2, lease_pb2, power_pb2,
-                        robot_command_pb2, robot_command_service_pb2_grpc)
-from bosdyn.api import robot_state_pb2
+from bosdyn.api import (
+    arm_command_pb2,
+    basic_command_pb2,
+    gripper_command_pb2,
+    lease_pb2,
+    power_pb2,
+    robot_command_pb2,
+    robot_command_service_pb2_grpc,
+    robot_state_pb2,
+)
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from google.protobuf import any_pb2, descriptor
 
+from ..convert.spot_catalogue import SPOT_ARM_JOINT_FIELDS
+from .body import RobotBody
 from .geometry import Pose, rpy_from_quat
 from .headers import CODE_INVALID_REQUEST, fill_response_header
 from .physics import ARM_STOW, GRIPPER_OPEN_ANGLE, VISION_TFORM_ODOM
-
-if TYPE_CHECKING:
-    from .robot import SimRobot
 
 Resp = robot_command_pb2.RobotCommandResponse
 FB = basic_command_pb2.RobotCommandFeedbackStatus
@@ -43,7 +49,6 @@ NAMED_ARM = {
     arm_command_pb2.NamedArmPositionsCommand.POSITIONS_READY: (0.0, -0.9, 1.8, 0.0, -0.9, 0.0),
     arm_command_pb2.NamedArmPositionsCommand.POSITIONS_CARRY: (0.0, -2.3, 2.6, 0.0, -0.3, 0.0),
 }
-ARM_JOINT_FIELDS = ("sh0", "sh1", "el0", "el1", "wr0", "wr1")
 SE2_GOAL_FRAMES = ("odom", "vision", "body", "flat_body", "gpe")
 #: Velocity frames: the SDK helper's "body" (real robots accept it) and the proto's documented
 #: vision/odom/flat_body; vision and odom velocities are held in that frame while the robot turns.
@@ -138,7 +143,7 @@ class _Entry:
 class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceServicer):
     """bosdyn.api.RobotCommandService acting on a `SimRobot`."""
 
-    def __init__(self, robot: "SimRobot"):
+    def __init__(self, robot: RobotBody):
         self.robot = robot
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -399,7 +404,7 @@ class RobotCommandServicer(robot_command_service_pb2_grpc.RobotCommandServiceSer
             if not points:
                 raise Rejected(Resp.STATUS_INVALID_REQUEST, "arm joint move without points")
             pos = points[-1].position
-            goal = tuple(getattr(pos, f).value if pos.HasField(f) else None for f in ARM_JOINT_FIELDS)
+            goal = tuple(getattr(pos, f).value if pos.HasField(f) else None for f in SPOT_ARM_JOINT_FIELDS)
             duration = _dur_s(points[-1].time_since_reference)
             if duration <= 0:
                 current = physics.arm_q

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from bosdyn.api import directory_pb2, directory_registration_pb2 as dreg
-from bosdyn.api import directory_registration_service_pb2_grpc, directory_service_pb2_grpc
+from bosdyn.api import directory_pb2, directory_registration_service_pb2_grpc, directory_service_pb2_grpc
+from bosdyn.api import directory_registration_pb2 as dreg
 
 from .clock import RobotClock
 from .headers import CODE_INVALID_REQUEST, fill_response_header

@@ -1,4 +1,4 @@
-"""E-Stop service of the simulated Spot, as a real Spot behaves (REAL_SPOT.md section 3).
+"""E-Stop service of the simulated Spot, as a real Spot behaves (docs/spot_facts.md, "E-Stop").
 
 - A robot nobody configured holds a configuration with one `PDB_rooted` endpoint slot that
   nobody registered: stop level ESTOP_LEVEL_CUT, "Not all endpoints are registered", so
@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import collections
 import secrets
 import threading
 import time
@@ -88,6 +89,9 @@ class EstopSystem:
         #: unique ids of endpoints whose keep-alive policy expired (see the module docstring).
         self.lapsed_policies: set[str] = set()
         self.motors_on = lambda: False
+        #: (local ns, endpoint name, level) of every valid check-in that changed an endpoint's
+        #: level, the newest 10000 (tests and the E-Stop latency bench read when a stop arrived).
+        self.level_log: collections.deque[tuple[int, str, int]] = collections.deque(maxlen=10000)
 
     # ----- state ----------------------------------------------------------------------------
     def stop_level_details(self, now_ns: int | None = None) -> tuple[int, str]:
@@ -192,8 +196,11 @@ class EstopSystem:
             reg.challenge = new_challenge
             if expected is None or response != expected:
                 return Resp.STATUS_INCORRECT_CHALLENGE_RESPONSE, new_challenge
+            now = time.time_ns()
+            if level != reg.level:
+                self.level_log.append((now, reg.endpoint.name, level))
             reg.level = level
-            reg.last_valid_ns = time.time_ns()
+            reg.last_valid_ns = now
             self.lapsed_policies.discard(endpoint.unique_id)
             return Resp.STATUS_OK, new_challenge
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 
-from bosdyn.api import fault_service_pb2_grpc, service_fault_pb2 as sf
+from bosdyn.api import fault_service_pb2_grpc
+from bosdyn.api import service_fault_pb2 as sf
 
 from .clock import RobotClock
 from .headers import fill_response_header

@@ -2,7 +2,7 @@
 
 As on the robot the tree is rooted at `body`: `odom`, `vision`, `flat_body`, `head` and (with the
 arm) `hand` and `arm0.link_wr1` hang off `body`; `gpe` off `odom`. Camera frames as on a real
-Spot (REAL_SPOT.md §2): the housings `frontleft` ... `back` (the depth sensors' frames) hang off
+Spot (docs/spot_facts.md, "Image sources"): the housings `frontleft` ... `back` (the depth sensors' frames) hang off
 `head` at the real robot's body->housing poses; each `<cam>_fisheye` (visual sensor frame) is
 0.077 m along its housing's x axis, same orientation; the gripper's `hand_color_image_sensor`
 and `hand_depth_sensor` hang off `arm0.link_wr1` (hand = wr1 + 0.19557 m along x).
@@ -24,7 +24,6 @@ WR1 = "arm0.link_wr1"
 #: hand = arm0.link_wr1 + 0.19557 m along x, same orientation (SDK arm_concepts.md)
 WR1_TFORM_HAND = Pose((0.19557, 0.0, 0.0))
 FISHEYE_OFFSET_M = 0.077
-BODY_CAMERAS = ("frontleft", "frontright", "left", "right", "back")
 
 #: body -> camera housing on one real robot: (x, y, z) m, (roll, pitch, yaw) degrees
 BODY_TFORM_HOUSING_XYZ_RPY: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {

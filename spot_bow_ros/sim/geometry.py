@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 # The REP 103 quaternion/Euler algebra lives once, in bow.frames; the simulator reuses it.
-from ..bow.frames import quaternion_conjugate as quat_conj  # noqa: F401 (re-exported)
+from ..bow.frames import quaternion_conjugate as quat_conj
 from ..bow.frames import quaternion_from_rpy as quat_from_rpy
 from ..bow.frames import quaternion_multiply as quat_mul
 from ..bow.frames import rpy_from_quaternion as rpy_from_quat  # noqa: F401 (re-exported)
@@ -61,12 +61,12 @@ class Pose:
     position: Vec3 = (0.0, 0.0, 0.0)
     rotation: Quat = IDENTITY_Q
 
-    def __mul__(self, other: "Pose") -> "Pose":
+    def __mul__(self, other: Pose) -> Pose:
         p = quat_rotate(self.rotation, other.position)
         return Pose((self.position[0] + p[0], self.position[1] + p[1], self.position[2] + p[2]),
                     quat_mul(self.rotation, other.rotation))
 
-    def inverse(self) -> "Pose":
+    def inverse(self) -> Pose:
         qi = quat_conj(self.rotation)
         p = quat_rotate(qi, self.position)
         return Pose((-p[0], -p[1], -p[2]), qi)
@@ -77,7 +77,7 @@ class Pose:
 
     @staticmethod
     def from_xyz_rpy(x: float, y: float, z: float, roll: float = 0.0, pitch: float = 0.0,
-                     yaw: float = 0.0) -> "Pose":
+                     yaw: float = 0.0) -> Pose:
         return Pose((x, y, z), quat_from_rpy(roll, pitch, yaw))
 
 

@@ -12,8 +12,8 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bosdyn.api import lease_pb2, lease_service_pb2_grpc
 from bosdyn.client.lease import Lease, test_active_lease

@@ -12,7 +12,8 @@ import hmac
 import threading
 from dataclasses import dataclass
 
-from bosdyn.api import payload_pb2, payload_registration_pb2 as preg, payload_registration_service_pb2_grpc
+from bosdyn.api import payload_pb2, payload_registration_service_pb2_grpc
+from bosdyn.api import payload_registration_pb2 as preg
 
 from .clock import RobotClock
 from .headers import CODE_INVALID_REQUEST, fill_response_header

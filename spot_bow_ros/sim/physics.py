@@ -20,20 +20,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..convert.spot_catalogue import SPOT_ARM_HR0, SPOT_ARM_JOINTS, SPOT_LEG_JOINTS, SPOT_LEGS
 from .geometry import Pose, Quat, Vec3, quat_conj, quat_from_rpy, quat_mul, quat_rotate, rpy_from_quat, wrap_angle
 
 GRAVITY = 9.80665
 
-LEG_JOINT_NAMES = tuple(f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn"))
-#: The arm joints that carry data, in `bosdyn.api.spot.JointIndex` order (A0_SH0=12 ... A0_F1X=18):
-#: what a `Snapshot` holds and what the state stream sends (12 or 19 unnamed values).
-ARM_JOINT_NAMES = ("arm0.sh0", "arm0.sh1", "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1", "arm0.f1x")
+#: The joints a `Snapshot` holds, in `bosdyn.api.spot.JointIndex` order (the catalogue's tables;
+#: the sim's names for them): what the state stream sends (12 or 19 unnamed values).
+LEG_JOINT_NAMES = SPOT_LEG_JOINTS
+ARM_JOINT_NAMES = SPOT_ARM_JOINTS
+ARM_HR0 = SPOT_ARM_HR0
 #: Polled `RobotState` lists one more arm joint, `arm0.hr0`, with a name and no data (20 entries
-#: with an arm), in this order (REAL_SPOT.md section 1).
-ARM_HR0 = "arm0.hr0"
+#: with an arm), in this order (docs/spot_facts.md, "Joint names and order").
 POLLED_ARM_JOINT_NAMES = ("arm0.sh0", "arm0.sh1", ARM_HR0, "arm0.el0", "arm0.el1", "arm0.wr0", "arm0.wr1",
                           "arm0.f1x")
-FEET = ("fl", "fr", "hl", "hr")
+FEET = SPOT_LEGS
 #: Hip (hx joint) positions in the body frame and the lateral offset of the leg (m), Spot URDF.
 _HIP_XY = {"fl": (0.29785, 0.055), "fr": (0.29785, -0.055), "hl": (-0.29785, 0.055), "hr": (-0.29785, -0.055)}
 _LEG_Y = 0.110945

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from bosdyn.api import lease_pb2, power_pb2, power_service_pb2_grpc, robot_state_pb2
 

@@ -28,11 +28,17 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from bosdyn.api import (estop_service_pb2_grpc, lease_service_pb2_grpc, power_service_pb2_grpc,
-                        robot_command_service_pb2_grpc, robot_state_service_pb2_grpc)
+from bosdyn.api import (
+    estop_service_pb2_grpc,
+    lease_service_pb2_grpc,
+    power_service_pb2_grpc,
+    robot_command_service_pb2_grpc,
+    robot_state_service_pb2_grpc,
+)
 
 from .clock import RobotClock
 from .commands import RobotCommandServicer
@@ -75,7 +81,8 @@ class SimRobot:
     `rate_hz`: physics, state-stream and IMU rate. `history_s`: how much truth is kept.
     `autostart=False` leaves the loop stopped: call `tick(local_ns)` to advance by hand.
     `faults`: optional object with `.active()` -> list of ServiceFault for robot state.
-    `lease_stale_s`: a lease unused this long can be acquired over; `power_on_s`: motor power-on time.
+    `lease_stale_s`: a lease unused this long can be acquired over; `power_on_s` / `power_off_s`: motor power-on /
+    power-off time (s).
     `streaming_licence`: False makes the robot-state stream fail (no joint-level licence).
     `battery_percent`, `battery_drain_scale`: initial charge and drain speed-up (1 = real time).
     `estop_required`: as a real Spot, motor power needs a registered E-Stop endpoint that allows it
@@ -90,7 +97,7 @@ class SimRobot:
                  history_s: float = 30.0, autostart: bool = True, faults: Any = None,
                  lease_stale_s: float = 5.0, power_on_s: float = 1.0, streaming_licence: bool = True,
                  battery_percent: float = 87.5, battery_drain_scale: float = 1.0, estop_required: bool = True,
-                 settle_max_s: float = 3.0):
+                 settle_max_s: float = 3.0, power_off_s: float = 0.5):
         self.clock = clock
         self.arm = arm
         self.rate_hz = rate_hz
@@ -107,7 +114,7 @@ class SimRobot:
         self.physics = SpotPhysics(time.time_ns(), arm=arm)
         self.leases = LeaseManager(arm=arm, stale_after_s=lease_stale_s)
         self.estop = EstopSystem(required=estop_required)
-        self.power = PowerSystem(self.estop, on_duration_s=power_on_s)
+        self.power = PowerSystem(self.estop, on_duration_s=power_on_s, off_duration_s=power_off_s)
         self.estop.motors_on = lambda: self.power.motor_state() != 1  # anything but STATE_OFF
         self.power.faulted = self.behavior_faults.unclearable
         self.settle_max_ns = int(settle_max_s * 1e9)
@@ -154,7 +161,7 @@ class SimRobot:
 
     close = stop
 
-    def __enter__(self) -> "SimRobot":
+    def __enter__(self) -> SimRobot:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import grpc
 from google.protobuf import descriptor_pool
@@ -85,7 +85,7 @@ def _kind_from_descriptors(method: str) -> tuple[bool, bool] | None:
 def call_authority(context) -> str | None:
     """The `:authority` of the call behind a server `context` (None if gRPC hides it)."""
     try:
-        host = context._rpc_event.call_details.host  # noqa: SLF001 (see module docstring)
+        host = context._rpc_event.call_details.host
     except AttributeError:
         return None
     if isinstance(host, bytes):

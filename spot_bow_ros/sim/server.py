@@ -22,10 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from bosdyn.api import (auth_service_pb2_grpc, directory_registration_service_pb2_grpc,
-                        directory_service_pb2_grpc, fault_service_pb2_grpc, payload_pb2,
-                        payload_registration_service_pb2_grpc, robot_id_service_pb2_grpc,
-                        time_sync_service_pb2_grpc)
+from bosdyn.api import (
+    auth_service_pb2_grpc,
+    directory_registration_service_pb2_grpc,
+    directory_service_pb2_grpc,
+    fault_service_pb2_grpc,
+    payload_pb2,
+    payload_registration_service_pb2_grpc,
+    robot_id_service_pb2_grpc,
+    time_sync_service_pb2_grpc,
+)
 
 from .auth import AuthServicer
 from .certs import generate_certificates
@@ -78,17 +84,10 @@ def _load_state(state_dir: Path, username: str, password: str | None, payload_gu
 
 
 def _import_body():
-    """SimRobot and SimCameras classes, or None for a part not written/installed."""
-    parts = []
-    for module, cls in (("robot", "SimRobot"), ("cameras", "SimCameras")):
-        try:
-            mod = __import__(f"{__package__}.{module}", fromlist=[cls])
-            parts.append(getattr(mod, cls))
-        except ModuleNotFoundError as err:
-            if err.name != f"{__package__}.{module}":
-                raise
-            parts.append(None)
-    return parts
+    """The SimRobot and SimCameras classes (imported when a simulator starts its body)."""
+    from .cameras import SimCameras
+    from .robot import SimRobot
+    return SimRobot, SimCameras
 
 
 class SimulatedSpot:
@@ -105,6 +104,8 @@ class SimulatedSpot:
     fails (see sim/state.py). Faults are injected through `robot` (`SimRobot.inject_*`).
     `estop_required` (default True, as a real Spot): motor power needs a registered E-Stop
     endpoint that allows it; False is the permissive robot of `spot-bow-ros sim --no-estop`.
+    `power_on_s` / `power_off_s`: how long motor power-on / power-off take (s; a real Spot about
+    1 s; several seconds to test what waits behind a blocking power call, `--slow-power`).
     `camera_rate_hz`: frame rate of every camera (default 15 Hz, as a real Spot's body cameras).
     `time_sync_ready_after_s`: time sync answers STATUS_MORE_SAMPLES_NEEDED for that long after
     start (a robot that has just booted); RobotCommands with an end_time need a synced clock.
@@ -117,7 +118,8 @@ class SimulatedSpot:
                  max_workers: int = 32, host: str = "127.0.0.1", body: bool = True,
                  colour_cameras: bool = False, camera_rate_hz: float = 15.0,
                  streaming_licence: bool = True, estop_required: bool = True,
-                 time_sync_ready_after_s: float = 0.0):
+                 time_sync_ready_after_s: float = 0.0, power_on_s: float = 1.0,
+                 power_off_s: float = 0.5):
         self.requested_port = int(port)
         self.arm = bool(arm)
         self.colour_cameras = bool(colour_cameras)
@@ -133,6 +135,7 @@ class SimulatedSpot:
         self._max_workers = max_workers
         self._body = bool(body)
         self.estop_required = bool(estop_required)
+        self.power_on_s, self.power_off_s = float(power_on_s), float(power_off_s)
         self.time_sync = TimeSyncServicer(self.clock, ready_after_s=time_sync_ready_after_s)
         self._body_thread: threading.Thread | None = None
         #: Exception that stopped the body from starting (None if fine).
@@ -153,7 +156,7 @@ class SimulatedSpot:
         self._state: dict[str, Any] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
-    def __enter__(self) -> "SimulatedSpot":
+    def __enter__(self) -> SimulatedSpot:
         self.start()
         return self
 
@@ -164,7 +167,7 @@ class SimulatedSpot:
     def running(self) -> bool:
         return self._server is not None
 
-    def start(self, wait_body: bool = True) -> "SimulatedSpot":
+    def start(self, wait_body: bool = True) -> SimulatedSpot:
         """Listen and serve. Returns once every service is mounted, or with `wait_body=False`
         as soon as the endpoint listens (the body mounts in the background; calls that need it
         wait for it, see router.py). `wait_ready()` waits for the body.
@@ -196,7 +199,7 @@ class SimulatedSpot:
             for part in (self.robot, self.cameras):
                 if part is not None and hasattr(part, "start"):
                     part.start()
-        except Exception as err:  # noqa: BLE001 - the infrastructure keeps serving
+        except Exception as err:
             self.body_error = err
             _LOGGER.exception("sim: the robot body failed to start; only infrastructure services run")
         finally:
@@ -279,7 +282,8 @@ class SimulatedSpot:
         robot_cls, cameras_cls = _import_body()
         if robot_cls is not None:
             self.robot = robot_cls(self.clock, arm=self.arm, streaming_licence=self.streaming_licence,
-                                   estop_required=self.estop_required)
+                                   estop_required=self.estop_required, power_on_s=self.power_on_s,
+                                   power_off_s=self.power_off_s)
             if hasattr(self.robot, "fault_store"):
                 self.robot.fault_store = self.faults
             if hasattr(self.robot, "command_servicer"):   # commands with end_time need time sync
@@ -308,7 +312,7 @@ class SimulatedSpot:
             if part is not None and hasattr(part, "stop"):
                 try:
                     part.stop()
-                except Exception:  # noqa: BLE001 - stopping must go on
+                except Exception:
                     _LOGGER.exception("sim: error stopping %s", type(part).__name__)
         if self.router is not None:
             self.router.close()

@@ -2,8 +2,9 @@
 
 Both serve the physics `Snapshot`s of a `SimRobot`. All timestamps are on the robot clock.
 
-Polled `RobotState` (as a real Spot, REAL_SPOT.md sections 1 and 6): joints `fl.hx` ... `hr.kn`
-and, with an arm, `arm0.sh0, arm0.sh1, arm0.hr0, arm0.el0, arm0.el1, arm0.wr0, arm0.wr1, arm0.f1x`
+Polled `RobotState` (as a real Spot, docs/spot_facts.md "Joint names and order", "Robot state"):
+joints `fl.hx` ... `hr.kn` and, with an arm,
+`arm0.sh0, arm0.sh1, arm0.hr0, arm0.el0, arm0.el1, arm0.wr0, arm0.wr1, arm0.f1x`
 (20 entries; `arm0.hr0` has a name and no data) with position/velocity/load; the frame tree and
 body velocities; power state and a battery that drains with the power drawn; E-Stop states;
 WiFi (`comms_states`); system faults (active and historical) and behavior faults; 4 feet with
@@ -21,19 +22,15 @@ PERMISSION_DENIED is the gRPC code for a caller that lacks the right to a call.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import grpc
 from bosdyn.api import robot_state_pb2, robot_state_service_pb2_grpc
 
+from .body import RobotBody
 from .estop import LEVEL_NONE
 from .frames import fill_frame_tree
 from .geometry import Pose
 from .headers import fill_response_header
 from .physics import ARM_JOINT_NAMES, FEET, LEG_JOINT_NAMES, POLLED_ARM_JOINT_NAMES, Snapshot
-
-if TYPE_CHECKING:
-    from .robot import SimRobot
 
 RS = robot_state_pb2
 PowerState = RS.PowerState
@@ -83,7 +80,7 @@ def _fill_kinematic_state(ks: RS.KinematicState, snap: Snapshot) -> None:
     set_vec(ks.velocity_of_body_in_vision.angular, snap.velocity_angular_vision)
 
 
-def build_robot_state(robot: "SimRobot", snap: Snapshot) -> RS.RobotState:
+def build_robot_state(robot: RobotBody, snap: Snapshot) -> RS.RobotState:
     """The full `RobotState` at snapshot `snap`."""
     state = RS.RobotState()
     now_robot = snap.robot_ns
@@ -199,7 +196,7 @@ def build_stream_response(snap: Snapshot, imu_snaps: list[Snapshot]) -> RS.Robot
 class RobotStateServicer(robot_state_service_pb2_grpc.RobotStateServiceServicer):
     """get_robot_state: the latest snapshot (cached per snapshot, shared by all callers)."""
 
-    def __init__(self, robot: "SimRobot"):
+    def __init__(self, robot: RobotBody):
         self.robot = robot
         self._cache: tuple[tuple[int, int], RS.RobotState] | None = None
         self._errors: list[tuple[int, str]] = []
@@ -238,7 +235,7 @@ class RobotStateServicer(robot_state_service_pb2_grpc.RobotStateServiceServicer)
 class RobotStateStreamingServicer(robot_state_service_pb2_grpc.RobotStateStreamingServiceServicer):
     """GetRobotStateStream: one message per physics step with every IMU packet since the last."""
 
-    def __init__(self, robot: "SimRobot"):
+    def __init__(self, robot: RobotBody):
         self.robot = robot
         #: (CommonError code, message): streams send only header errors while set (tests).
         self.error: tuple[int, str] | None = None

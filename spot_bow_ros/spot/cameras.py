@@ -27,9 +27,10 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -40,6 +41,7 @@ from bosdyn.client.image import ImageClient, build_image_request
 
 from ..convert import images as imconv
 from ..convert.camera_info import camera_model_of_source
+from ..convert.spot_catalogue import BODY_CAMERAS
 
 Image = image_pb2.Image
 
@@ -52,7 +54,6 @@ CAMERA_SOURCES: dict[str, tuple[str, str]] = {
     "back": ("back_fisheye_image", "back_depth"),
     "hand": ("hand_color_image", "hand_depth"),
 }
-BODY_CAMERAS = ("frontleft", "frontright", "left", "right", "back")
 #: ROS camera name -> the robot's depth source registered to (resampled into) the visual camera
 REGISTERED_DEPTH_SOURCES: dict[str, str] = {
     **{cam: f"{cam}_depth_in_visual_frame" for cam in BODY_CAMERAS},

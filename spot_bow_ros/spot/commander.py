@@ -26,8 +26,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from bosdyn.client import exceptions as bd_exc
 from bosdyn.client import lease as bd_lease
@@ -40,9 +41,18 @@ from bosdyn.client.robot_command import RobotCommandBuilder, RobotCommandClient
 from bosdyn.client.robot_state import RobotStateClient
 from bosdyn.geometry import EulerZXY
 
+from ..convert.motion import (
+    ArmJointMove,
+    ArmPose,
+    BodyPose,
+    GripperCommand,
+    MotionLimits,
+    MotorCommand,
+    Se2Goal,
+    VelocityCommand,
+    describe,
+)
 from .connection import SpotConnectionError
-from ..convert.motor import (ArmJointMove, ArmPose, BodyPose, GripperCommand, MotionLimits,
-                             MotorCommand, Se2Goal, VelocityCommand, describe)
 
 
 class CommanderError(Exception):
@@ -502,33 +512,48 @@ class SpotCommander:
     def send(self, command, what: str, local_ns: int | None = None) -> CommandResult:
         """Send one RobotCommand (end times already set). Raises nothing; returns the result."""
         now = self._clock_ns() if local_ns is None else local_ns
+
+        def refused(exc: Exception) -> str | None:
+            if isinstance(exc, bd_command.BehaviorFaultError):
+                return "refused: the robot has a behavior fault: call clear_behavior_fault"
+            return None  # the robot answered and refused (not powered, expired, ...): its own text
+
+        with self._lock:
+            return self._guarded(what, now,
+                                 lambda: self.command_client.robot_command(command, timeout=self.rpc_timeout),
+                                 lambda command_id: CommandResult(True, what, command_id=command_id, local_ns=now),
+                                 refused)
+
+    def _call(self, what: str, fn: Callable[[], Any], powered: bool | None) -> CommandResult:
+        """A power call (`fn`); on success the motors are `powered` (None: unchanged)."""
+        now = self._clock_ns()
+
+        def refused(exc: Exception) -> str | None:
+            if not isinstance(exc, bd_power.PowerResponseError):
+                return None  # power errors, timeouts (bosdyn raises several kinds): their own text
+            explain = self.explain_power_refusal  # the robot refused (E-Stop, keep-alive, fault)
+            detail = explain(exc) if explain is not None else f"{type(exc).__name__}: {exc}"
+            if powered:
+                self.powered = False   # a refused power-on leaves the motors off
+            return f"refused: {detail}"
+
+        def succeeded(_: Any) -> CommandResult:
+            if powered is not None:
+                self.powered = powered
+            return CommandResult(True, what, local_ns=now)
+
+        return self._guarded(what, now, fn, succeeded, refused)
+
+    def _guarded(self, what: str, now: int, fn: Callable[[], Any], succeeded: Callable[[Any], CommandResult],
+                 refused: Callable[[Exception], str | None]) -> CommandResult:
+        """The one place a robot call meets the lease and robot-error handling: not sent without
+        the lease and a healthy robot; a lost lease or a robot failure updates the state; any other
+        error becomes a failed result (`refused(exc)` may word it). Records and returns the result."""
         if not self.ready:
             reason = self.lease_lost_reason or ("no body lease" if not self.lease_held else self.robot_error)
             return self._record(CommandResult(False, what, f"not forwarded: {reason}", local_ns=now))
-        with self._lock:
-            try:
-                command_id = self.command_client.robot_command(command, timeout=self.rpc_timeout)
-            except _LEASE_ERRORS as exc:
-                if self._lease_really_lost(exc):
-                    self._lease_lost(_lease_error_text(exc))
-                return self._record(CommandResult(False, what, f"lease: {_lease_error_text(exc)}", local_ns=now))
-            except _ROBOT_ERRORS as exc:
-                self._robot_failed(exc)
-                return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
-            except bd_command.BehaviorFaultError:
-                return self._record(CommandResult(False, what, "refused: the robot has a behavior fault: "
-                                                  "call clear_behavior_fault", local_ns=now))
-            except bd_exc.Error as exc:  # the robot answered and refused (not powered, expired, ...)
-                return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
-        return self._record(CommandResult(True, what, command_id=command_id, local_ns=now))
-
-    def _call(self, what: str, fn: Callable[[], Any], powered: bool | None) -> CommandResult:
-        now = self._clock_ns()
-        if not self.ready:
-            return self._record(CommandResult(False, what, "not forwarded: no body lease" if not self.lease_held
-                                              else f"not forwarded: {self.robot_error}", local_ns=now))
         try:
-            fn()
+            value = fn()
         except _LEASE_ERRORS as exc:
             if self._lease_really_lost(exc):
                 self._lease_lost(_lease_error_text(exc))
@@ -536,17 +561,10 @@ class SpotCommander:
         except _ROBOT_ERRORS as exc:
             self._robot_failed(exc)
             return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
-        except bd_power.PowerResponseError as exc:  # the robot refused (E-Stop, keep-alive, fault)
-            explain = self.explain_power_refusal
-            detail = explain(exc) if explain is not None else f"{type(exc).__name__}: {exc}"
-            if powered:
-                self.powered = False   # a refused power-on leaves the motors off
-            return self._record(CommandResult(False, what, f"refused: {detail}", local_ns=now))
-        except (bd_exc.Error, Exception) as exc:  # power errors, timeouts (bosdyn raises several kinds)
-            return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
-        if powered is not None:
-            self.powered = powered
-        return self._record(CommandResult(True, what, local_ns=now))
+        except Exception as exc:  # noqa: BLE001 - every failure of a robot call becomes a result
+            detail = refused(exc) or f"{type(exc).__name__}: {exc}"
+            return self._record(CommandResult(False, what, detail, local_ns=now))
+        return self._record(succeeded(value))
 
     def _record(self, result: CommandResult) -> CommandResult:
         self.last_result = result

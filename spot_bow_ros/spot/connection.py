@@ -14,28 +14,26 @@ Bridges should fetch clients through `connection.ensure_client(name)` when they 
 rather than caching them across reconnections.
 
 Credentials (password, payload secret, tokens) never appear in logs or in `repr(config)`.
+The parameters and `ConnectionConfig` live in `spot.connection_config`, the one-line failure
+diagnosis in `spot.connection_diagnosis`.
 Log calls use preformatted strings (rclpy loggers take one message argument).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Mapping
+from collections.abc import Callable
+from typing import Any
 
 import bosdyn.client
-import grpc
-from bosdyn.api import time_sync_pb2
 from bosdyn.client.auth import InvalidLoginError, InvalidTokenError
 from bosdyn.client.exceptions import Error as BosdynError
-from bosdyn.client.exceptions import ProxyConnectionError, UnableToConnectToRobotError
-from bosdyn.client.payload_registration import (InvalidPayloadCredentialsError,
-                                                PayloadNotAuthorizedError,
-                                                PayloadRegistrationClient)
+from bosdyn.client.payload_registration import (
+    InvalidPayloadCredentialsError,
+    PayloadNotAuthorizedError,
+    PayloadRegistrationClient,
+)
 from bosdyn.client.robot import UnregisteredServiceNameError
 from bosdyn.client.robot_id import RobotIdClient
 from bosdyn.client.robot_state import RobotStateStreamingClient
@@ -44,37 +42,35 @@ from bosdyn.client.time_sync import TimedOutError as TimeSyncTimedOutError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..convert import time as tconv
-from ..ros.params import ParamSpec
+from .connection_config import (
+    AUTH_METHODS,
+    CONNECTION_PARAMS,
+    ENV_PASSWORD,
+    ENV_USERNAME,
+    ConnectionConfig,
+    ConnectionConfigError,
+    read_password_file,
+    read_payload_credentials,
+)
+from .connection_diagnosis import (
+    LOGIN_LOCKOUT_ATTEMPTS,
+    TimeSyncNotEstablished,
+    diagnose_endpoint,
+    error_reason,
+    is_transport_failure,
+    time_sync_status,
+)
 
-ENV_USERNAME = "BOSDYN_CLIENT_USERNAME"
-ENV_PASSWORD = "BOSDYN_CLIENT_PASSWORD"
-AUTH_METHODS = ("auto", "password", "payload")
-
-CONNECTION_PARAMS: list[ParamSpec] = [
-    ParamSpec("hostname", "", "Robot address (IP or DNS name); empty with sim_info_file."),
-    ParamSpec("port", 443, "Robot TLS gRPC port (443 on a real Spot).", min=1, max=65535),
-    ParamSpec("ca_cert", "", "Robot CA certificate (PEM path); empty = bosdyn's bundled "
-              "Boston Dynamics robot CA."),
-    ParamSpec("username", "", f"Robot user; empty = environment {ENV_USERNAME}."),
-    ParamSpec("password", "", f"Robot password; empty = environment {ENV_PASSWORD} or password_file "
-              "(a parameter can be read back with `ros2 param get`: prefer those two)."),
-    ParamSpec("password_file", "", f"File whose first line is the robot password (instead of "
-              f"{ENV_PASSWORD}); keep it readable by this user only."),
-    ParamSpec("payload_credentials_file", "", "File with the payload GUID (line 1) and secret "
-              "(line 2), as the Spot SDK examples use; authenticates as that payload."),
-    ParamSpec("auth_method", "auto", "password, payload, or auto (payload if a payload "
-              "credentials file is set, else username/password).", choices=list(AUTH_METHODS)),
-    ParamSpec("sim_info_file", "", "JSON info file of `spot-bow-ros sim --info-file`: gives "
-              "hostname, port, ca_cert and credentials (re-read on every reconnection)."),
-    ParamSpec("time_sync_interval", 10.0, "Seconds between time-sync updates.", min=0.1, max=3600.0),
-    ParamSpec("connect_timeout", 10.0, "Seconds to connect (TLS, auth, first time sync).",
-              min=0.5, max=600.0),
-    ParamSpec("health_check_interval", 1.0, "Seconds between connection checks.", min=0.1, max=60.0),
-    ParamSpec("reconnect_max_backoff", 2.0, "Longest wait between reconnection attempts (s).",
-              min=0.1, max=300.0),
-    ParamSpec("client_name", "spot_bow_ros", "Client name sent to the robot in request headers."),
+# TODO phase 2 (issue 22): the configuration names are re-exported for callers still importing them
+# from here (nodes/motor_command.py, nodes/proprioception.py, cli/run.py in flight on other
+# branches); new code imports them from `spot.connection_config`.
+__all__ = [
+    "EXTRA_CLIENTS", "SDK_LOGGER_NAME", "NotConnectedError", "SpotAuthenticationError", "SpotConnection",
+    "SpotConnectionError", "SpotUnreachableError", "TimeSyncUnavailableError",
+    # re-exported from spot.connection_config
+    "AUTH_METHODS", "CONNECTION_PARAMS", "ENV_PASSWORD", "ENV_USERNAME", "ConnectionConfig",
+    "ConnectionConfigError", "read_password_file", "read_payload_credentials",
 ]
-
 
 #: bosdyn clients registered on every connection in addition to the SDK's standard ones.
 EXTRA_CLIENTS: tuple[type, ...] = (RobotStateStreamingClient,)
@@ -102,262 +98,6 @@ class NotConnectedError(SpotConnectionError):
 
 class TimeSyncUnavailableError(SpotConnectionError):
     """The robot clock skew is not known (time sync never established)."""
-
-
-class ConnectionConfigError(ValueError):
-    """The connection parameters are incomplete or wrong; the message says which."""
-
-
-def read_payload_credentials(path: str | os.PathLike) -> tuple[str, str]:
-    """(GUID, secret) from a payload credentials file (GUID line 1, secret line 2).
-
-    Unlike bosdyn's helper, error messages never contain the secret.
-    """
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as err:
-        raise ConnectionConfigError(f"cannot read payload credentials file {path}: {err.strerror}") from err
-    guid = lines[0].strip() if lines else ""
-    secret = lines[1].strip() if len(lines) > 1 else ""
-    if not guid or not secret:
-        raise ConnectionConfigError(
-            f"payload credentials file {path} needs the GUID on line 1 and the secret on line 2")
-    return guid, secret
-
-
-def read_password_file(path: str | os.PathLike) -> str:
-    """The robot password from the first line of `path` (errors never contain the password)."""
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as err:
-        raise ConnectionConfigError(f"cannot read password file {path}: {err.strerror}") from err
-    password = lines[0].strip() if lines else ""
-    if not password:
-        raise ConnectionConfigError(f"password file {path} is empty (the password goes on line 1)")
-    return password
-
-
-def _read_sim_info(source: str | os.PathLike | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(source, Mapping):
-        return dict(source)
-    try:
-        info = json.loads(Path(source).read_text())
-    except OSError as err:
-        raise ConnectionConfigError(f"cannot read sim info file {source}: {err.strerror}") from err
-    except ValueError as err:
-        raise ConnectionConfigError(f"sim info file {source} is not valid JSON: {err}") from err
-    if not isinstance(info, dict):
-        raise ConnectionConfigError(f"sim info file {source} does not hold a JSON object")
-    return info
-
-
-@dataclass(frozen=True)
-class ConnectionConfig:
-    """Where and how to connect. Secrets are excluded from repr()."""
-
-    hostname: str
-    port: int = 443
-    ca_cert: str = ""
-    username: str = ""
-    password: str = field(default="", repr=False)
-    payload_guid: str = ""
-    payload_secret: str = field(default="", repr=False)
-    auth_method: str = "auto"
-    time_sync_interval: float = 10.0
-    connect_timeout: float = 10.0
-    health_check_interval: float = 1.0
-    reconnect_max_backoff: float = 2.0
-    client_name: str = "spot_bow_ros"
-    sim_info_file: str = ""
-
-    @property
-    def uses_payload_credentials(self) -> bool:
-        if self.auth_method == "payload":
-            return True
-        return self.auth_method == "auto" and bool(self.payload_guid)
-
-    @property
-    def address(self) -> str:
-        return f"{self.hostname}:{self.port}"
-
-    def validate(self) -> "ConnectionConfig":
-        """Return self, or raise ConnectionConfigError naming what is missing."""
-        if not self.hostname:
-            raise ConnectionConfigError("no robot hostname: set the 'hostname' (or 'sim_info_file') parameter")
-        if not 0 < int(self.port) < 65536:
-            raise ConnectionConfigError(f"port {self.port} is out of range 1..65535")
-        if self.auth_method not in AUTH_METHODS:
-            raise ConnectionConfigError(f"auth_method '{self.auth_method}' is not one of {AUTH_METHODS}")
-        if self.ca_cert and not Path(self.ca_cert).is_file():
-            raise ConnectionConfigError(f"robot CA certificate {self.ca_cert} does not exist")
-        if self.uses_payload_credentials:
-            if not (self.payload_guid and self.payload_secret):
-                raise ConnectionConfigError("payload authentication needs a payload GUID and secret "
-                                            "('payload_credentials_file')")
-        elif not (self.username and self.password):
-            raise ConnectionConfigError(
-                f"no robot credentials: set 'username'/'password' (or {ENV_USERNAME}/{ENV_PASSWORD}), "
-                "'payload_credentials_file' or 'sim_info_file'")
-        return self
-
-    @classmethod
-    def from_params(cls, values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> "ConnectionConfig":
-        """Config from declared parameter values (names of CONNECTION_PARAMS; missing = default).
-
-        A `sim_info_file` fills hostname, port, ca_cert and credentials. Otherwise an empty
-        username/password falls back to BOSDYN_CLIENT_USERNAME/BOSDYN_CLIENT_PASSWORD.
-        """
-        env = os.environ if env is None else env
-        defaults = {p.name: p.default for p in CONNECTION_PARAMS}
-        v = {**defaults, **{k: values[k] for k in defaults if k in values}}
-        tuning = dict(auth_method=str(v["auth_method"]),
-                      time_sync_interval=float(v["time_sync_interval"]),
-                      connect_timeout=float(v["connect_timeout"]),
-                      health_check_interval=float(v["health_check_interval"]),
-                      reconnect_max_backoff=float(v["reconnect_max_backoff"]),
-                      client_name=str(v["client_name"]))
-        if v["sim_info_file"]:
-            return cls.from_sim_info(str(v["sim_info_file"]), **tuning)
-        guid = secret = ""
-        if v["payload_credentials_file"]:
-            guid, secret = read_payload_credentials(v["payload_credentials_file"])
-        password = str(v["password"])
-        if not password and v["password_file"]:
-            password = read_password_file(str(v["password_file"]))
-        return cls(hostname=str(v["hostname"]), port=int(v["port"]), ca_cert=str(v["ca_cert"]),
-                   username=str(v["username"]) or env.get(ENV_USERNAME, ""),
-                   password=password or env.get(ENV_PASSWORD, ""),
-                   payload_guid=guid, payload_secret=secret, **tuning).validate()
-
-    @classmethod
-    def from_sim_info(cls, source: str | os.PathLike | Mapping[str, Any], **overrides) -> "ConnectionConfig":
-        """Config from a simulator info file (path) or its dict (`SimulatedSpot.info`).
-
-        Uses username/password unless `auth_method="payload"` is given.
-        """
-        info = _read_sim_info(source)
-        missing = [k for k in ("hostname", "port", "ca_cert") if not info.get(k)]
-        if missing:
-            raise ConnectionConfigError(f"sim info {source if not isinstance(source, Mapping) else ''} "
-                                        f"lacks {', '.join(missing)}")
-        fields = dict(hostname=str(info["hostname"]), port=int(info["port"]), ca_cert=str(info["ca_cert"]),
-                      username=str(info.get("username", "")), password=str(info.get("password", "")),
-                      payload_guid=str(info.get("payload_guid", "")),
-                      payload_secret=str(info.get("payload_secret", "")),
-                      sim_info_file="" if isinstance(source, Mapping) else str(source))
-        fields.update(overrides)
-        if fields.get("auth_method", "auto") == "auto":
-            fields["auth_method"] = "password"  # the info file has both; payload only if asked
-        return cls(**fields).validate()
-
-    def reload(self) -> "ConnectionConfig":
-        """This config with the sim info file re-read (unchanged without a sim info file)."""
-        if not self.sim_info_file or not Path(self.sim_info_file).is_file():
-            return self  # no file, or a simulator between runs: keep the last known settings
-        keep = {k: getattr(self, k) for k in ("auth_method", "time_sync_interval", "connect_timeout",
-                                              "health_check_interval", "reconnect_max_backoff",
-                                              "client_name")}
-        return ConnectionConfig.from_sim_info(self.sim_info_file, **keep)
-
-    def sharing_key(self) -> tuple:
-        """Configs with the same key may share one connection."""
-        import hashlib
-        secret = hashlib.sha256(f"{self.password}\0{self.payload_secret}".encode()).hexdigest()
-        return (self.hostname, self.port, self.ca_cert, self.username, self.payload_guid,
-                self.auth_method, self.sim_info_file, self.client_name, secret)
-
-
-def _reason(err: BaseException) -> str:
-    """A one-line description of an error (bosdyn errors carry long multi-line texts)."""
-    text = str(err).strip().splitlines()
-    first = text[0] if text else ""
-    name = type(err).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in str(err):
-        first = "TLS certificate not trusted (wrong ca_cert?)"
-    if first.startswith(name):
-        first = first[len(name):].lstrip(": ")
-    return f"{name}: {first[:200]}" if first else name
-
-
-def _time_sync_status(thread) -> str:
-    """The robot's last TimeSyncState status name (e.g. STATUS_MORE_SAMPLES_NEEDED)."""
-    try:
-        response = thread.endpoint.response
-    except Exception:  # noqa: BLE001 - only for a message
-        response = None
-    if response is None:
-        return "no answer yet"
-    return time_sync_pb2.TimeSyncState.Status.Name(response.state.status)
-
-
-class TimeSyncNotEstablished(TimeSyncError):
-    """Time sync did not reach STATUS_OK in time (one line: the robot's last status)."""
-
-    def __init__(self, status: str, waited_s: float):
-        super().__init__(f"time sync with the robot not established within {waited_s:.1f} s "
-                         f"(robot: {status}); the robot may still be booting")
-
-
-#: Failed logins a robot tolerates before it locks its login (for about a minute).
-LOGIN_LOCKOUT_ATTEMPTS = 6
-
-
-def _is_transport_failure(err: BaseException) -> bool:
-    """True when the robot was not reached at all: bosdyn's connection errors, or any bosdyn error
-    whose gRPC status is UNAVAILABLE. bosdyn names an UNAVAILABLE error TooManyRequestsError (or
-    ServiceUnavailableError) when its details merely contain "429" ("502"), e.g. a port such as
-    42909 in "failed to connect to 127.0.0.1:42909", so the class alone cannot be trusted."""
-    if isinstance(err, (UnableToConnectToRobotError, ProxyConnectionError)):
-        return True
-    code = getattr(getattr(err, "error", None), "code", None)
-    try:
-        return callable(code) and code() is grpc.StatusCode.UNAVAILABLE
-    except Exception:  # noqa: BLE001 - a foreign error object: not a transport failure we know
-        return False
-
-
-def diagnose_endpoint(config: "ConnectionConfig", ca_pem: bytes | None, timeout: float = 3.0) -> str | None:
-    """Why the robot at `config.address` cannot be reached, in one line, or None if it answers TLS.
-
-    bosdyn reports every failure below as "the robot may be offline"; this tells them apart
-    with plain sockets: the host name does not resolve, nothing listens on the port (or it
-    times out), or the robot's certificate is not signed by `ca_pem` (the configured CA).
-    """
-    import socket
-    import ssl
-
-    host, port = config.hostname, int(config.port)
-    try:
-        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as err:
-        return f"cannot resolve robot host '{host}' (port {port}): {err.strerror or err}"
-    try:
-        sock = socket.create_connection(addresses[0][4][:2], timeout=timeout)
-    except socket.timeout:
-        return f"robot at {host}:{port} does not answer (no reply within {timeout:g} s; wrong address or port?)"
-    except OSError as err:
-        return f"robot at {host}:{port} does not answer: {(err.strerror or str(err)).lower()}"
-    if ca_pem is None:
-        sock.close()
-        return None
-    ca_name = f"CA certificate {config.ca_cert}" if config.ca_cert else \
-        "bundled Boston Dynamics robot CA (ca_cert not set)"
-    try:
-        context = ssl.create_default_context(cadata=ca_pem.decode("ascii", "replace"))
-    except ssl.SSLError:
-        sock.close()
-        return f"the {ca_name} is not a PEM certificate"
-    context.check_hostname = False  # the robot's names are *.spot.robot, not the address we dial
-    try:
-        with context.wrap_socket(sock, server_hostname="api.spot.robot"):
-            return None
-    except ssl.SSLCertVerificationError:
-        return (f"robot at {host}:{port} presented a TLS certificate that the {ca_name} "
-                "does not trust (wrong ca_cert?)")
-    except (ssl.SSLError, OSError) as err:
-        return f"TLS handshake with the robot at {host}:{port} failed: {err}"
-    finally:
-        sock.close()
 
 
 #: bosdyn clients log every request and response at DEBUG under their Sdk's logger, including
@@ -421,7 +161,7 @@ class SpotConnection:
 
     # -- sharing ----------------------------------------------------------------------------
     @classmethod
-    def shared(cls, config: ConnectionConfig, logger=None) -> "SpotConnection":
+    def shared(cls, config: ConnectionConfig, logger=None) -> SpotConnection:
         """The process-wide connection for `config` (created on first use, reference counted).
 
         Each caller calls `shutdown()` once; the last one really shuts it down.
@@ -596,13 +336,13 @@ class SpotConnection:
                                           "authorize it in the robot's admin console") from err
         except (BosdynError, TimeSyncError) as err:
             session.close()
-            if _is_transport_failure(err):
+            if is_transport_failure(err):
                 why = diagnose_endpoint(config, getattr(sdk, "cert", None),
                                         timeout=max(0.5, min(3.0, deadline - time.monotonic())))
                 if why is not None:
                     raise SpotUnreachableError(why) from err
             thread_err = getattr(getattr(robot, "_time_sync_thread", None), "thread_exception", None)
-            raise SpotConnectionError(_reason(thread_err or err)) from err
+            raise SpotConnectionError(error_reason(thread_err or err)) from err
         except BaseException:
             session.close()
             raise
@@ -618,13 +358,13 @@ class SpotConnection:
             return
         except TimeSyncTimedOutError:
             if time.monotonic() >= deadline - 0.05:
-                raise TimeSyncNotEstablished(_time_sync_status(thread), time.monotonic() - t0) from None
+                raise TimeSyncNotEstablished(time_sync_status(thread), time.monotonic() - t0) from None
         self._log.info(f"time sync with Spot at {config.address} not established yet (robot: "
-                       f"{_time_sync_status(thread)}); waiting up to {deadline - time.monotonic():.0f} s")
+                       f"{time_sync_status(thread)}); waiting up to {deadline - time.monotonic():.0f} s")
         try:
             thread.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
         except TimeSyncTimedOutError:
-            raise TimeSyncNotEstablished(_time_sync_status(thread), time.monotonic() - t0) from None
+            raise TimeSyncNotEstablished(time_sync_status(thread), time.monotonic() - t0) from None
 
     def _install(self, session: _Session, config: ConnectionConfig, recovered_after: float | None) -> bool:
         """Make `session` current and log it; False if shut down meanwhile. Callers then run
@@ -665,19 +405,20 @@ class SpotConnection:
             callback(*args)
         except Exception as err:  # noqa: BLE001 - one bridge must not break the others
             self._log.error(f"connection callback {getattr(callback, '__qualname__', callback)} failed: "
-                            f"{_reason(err)}")
+                            f"{error_reason(err)}")
 
     # -- monitoring -------------------------------------------------------------------------
     def _check(self, session: _Session) -> str | None:
         """None if the robot answers and time sync runs; else the reason."""
         thread = session.time_sync
         if thread.stopped:
-            return f"time sync stopped ({_reason(thread.thread_exception) if thread.thread_exception else 'no reason'})"
+            why = error_reason(thread.thread_exception) if thread.thread_exception else "no reason"
+            return f"time sync stopped ({why})"
         try:
             client = session.robot.ensure_client(RobotIdClient.default_service_name)
             client.get_id(timeout=max(1.0, self.config.health_check_interval))
         except BosdynError as err:
-            return _reason(err)
+            return error_reason(err)
         try:
             self._last_skew_ns = tconv.duration_to_ns(thread.endpoint.clock_skew)
         except NotEstablishedError:
@@ -810,7 +551,7 @@ class SpotConnection:
         if was_connected:
             self._log.info(f"disconnected from Spot at {self.config.address}")
 
-    def __enter__(self) -> "SpotConnection":
+    def __enter__(self) -> SpotConnection:
         self.connect()
         return self
 

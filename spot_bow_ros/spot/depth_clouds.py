@@ -14,7 +14,7 @@ camera delivers twice before the others: a failing camera never blocks the merge
 from __future__ import annotations
 
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 from bosdyn.client import frame_helpers

@@ -1,40 +1,43 @@
 """Software E-Stop: an `EstopEndpoint` kept alive by bosdyn's `EstopKeepAlive`, plus the one-line
-explanations of a refused power-on.
+explanations of a refused power-on. Policy (docs/estop.md):
 
-A Spot whose E-Stop nobody holds reports ESTOP_LEVEL_CUT ("Not all endpoints are registered")
-and refuses power-on. `SoftwareEstop.start()` does what spot_ros2's `start_estop` does, more
-carefully:
+- **Never take an E-Stop that is not ours.** Any registered endpoint other than ours, live or
+  lapsed, means "held by someone else": one line, shown in diagnostics, no set-up, and no
+  automatic retry while one exists. `takeover()` (the `estop_takeover` verb) replaces a
+  configuration whose other endpoints all lapsed, on an explicit operator request only, and
+  refuses while any other endpoint is checking in.
+- **Registered stopped.** `start()` registers (`force_simple_setup`: motors off only) and checks
+  in at SETTLE_THEN_CUT: the robot cannot power on until an operator calls `release()`
+  (`estop_release`), unless `release_at_start` (parameter `estop_release_at_start`) says so.
+- **Stops are latched.** A keep-alive that could not check in for longer than the timeout (link
+  loss, process stall) finds the robot settled; its next check-in asks SETTLE_THEN_CUT instead
+  of silently releasing, and `on_stop(cause)` tells the supervisor. Only `release()` lowers it.
+- **Tied to the driver's health.** Before each periodic check-in `health()` is asked; a stale
+  heartbeat (stuck executor, deadlock) makes the keep-alive ask SETTLE_THEN_CUT at once (latched).
+  If the check-in thread itself hangs, the robot's own timeout settles and cuts.
+- **E-Stop first.** `hard()`/`gentle()` take no lock that set-up, polling or power calls hold:
+  only the keep-alive's own check-in lock (held for one check-in RPC at most).
+- `hard()` = CUT, `gentle()` = SETTLE_THEN_CUT, `release()` = NONE; they return one line.
+- `settle_and_stop()` (exit): ask SETTLE_THEN_CUT, stop checking in, deregister.
 
-- It never takes the E-Stop away from somebody else: if another endpoint (the tablet, an
-  E-Stop app) checked in within its timeout, it leaves the configuration alone and says so.
-  Otherwise it runs `force_simple_setup` (one `PDB_rooted` endpoint named `name`: refused by the
-  robot while the motors are on) and keeps the endpoint alive at the level the user last asked
-  for (NONE at start, so the robot can power on).
-- The keep-alive thread checks in every `timeout / 3`. If it dies, the process hangs or the
-  network goes away, the robot does what a real E-Stop does: after `timeout` it sits and cuts
-  power (SETTLE_THEN_CUT), after `cut_power_timeout` it cuts power at once. That is the point.
-- `hard()` = CUT (motor power cut at once), `gentle()` = SETTLE_THEN_CUT (sit, then cut),
-  `release()` = NONE (allow power-on again). They return one line saying what happened.
-- On a reconnection the endpoint continues on the new channel at the level asked for; if the
-  robot forgot it (restarted), `poll()` sets it up again with that level once motors are off.
-- `shutdown()` stops the keep-alive and deregisters the endpoint (the robot refuses that while
-  the motors are on: then the endpoint simply times out and the robot settles and cuts).
-
-Pure helpers (`level_name`, `status_summary`, `power_refusal`) are tested without a robot.
+Pure helpers (`level_name`, `status_summary`, `power_refusal`, `foreign_endpoints`) are tested
+without a robot.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bosdyn.api import estop_pb2
 from bosdyn.client import exceptions as bd_exc
 from bosdyn.client import power as bd_power
-from bosdyn.client.estop import (EstopClient, EstopEndpoint, EstopKeepAlive, MotorsOnError,
-                                 StopLevel)
+from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive, MotorsOnError, StopLevel
 
 from .connection import SpotConnectionError
 
@@ -62,18 +65,31 @@ def _seconds(duration) -> float:
     return duration.seconds + duration.nanos * 1e-9
 
 
-def active_foreign_endpoints(status: estop_pb2.EstopSystemStatus, own_id: str | None = None) -> list[str]:
-    """Names of endpoints other than ours that checked in within their timeout (alive holders)."""
-    names = []
+@dataclass(frozen=True)
+class Foreign:
+    """A registered endpoint that is not ours; `live`: it checked in within its timeout."""
+
+    name: str
+    live: bool
+    quiet_s: float
+
+    def __str__(self) -> str:
+        return f"{self.name} {'live' if self.live else f'lapsed {self.quiet_s:.0f} s ago'}"
+
+
+def foreign_endpoints(status: estop_pb2.EstopSystemStatus, own_id: str | None = None) -> list[Foreign]:
+    """Every endpoint other than ours that is registered (has checked in at least once), live
+    or lapsed. Configured slots nobody registered are not endpoints of anybody."""
+    out = []
     for e in status.endpoints:
         ep = e.endpoint
         if own_id and ep.unique_id == own_id:
             continue
-        if not e.HasField("time_since_valid_response") or _seconds(ep.timeout) <= 0:
+        if not e.HasField("time_since_valid_response"):
             continue  # configured slot nobody registered
-        if _seconds(e.time_since_valid_response) < _seconds(ep.timeout):
-            names.append(ep.name or ep.unique_id or ep.role)
-    return names
+        quiet = _seconds(e.time_since_valid_response)
+        out.append(Foreign(ep.name or ep.unique_id or ep.role, quiet < _seconds(ep.timeout), quiet))
+    return out
 
 
 def status_summary(status: estop_pb2.EstopSystemStatus) -> str:
@@ -123,18 +139,55 @@ def _fault_text(fault: Any) -> str:
     return f"behavior fault {fault.behavior_fault_id} {cause}, {status}"
 
 
-class _KeepAlive(EstopKeepAlive):
-    """EstopKeepAlive whose first check-in (in the constructor) is at `level`, not NONE, so a
-    re-established endpoint never silently releases a stop the user asked for."""
+_SEVERITY = {NONE: 0, SETTLE_THEN_CUT: 1, CUT: 2}
+_KEEPALIVE_LOG = logging.getLogger("spot_bow_ros.estop_keepalive")
 
-    def __init__(self, endpoint: EstopEndpoint, level: int, **kwargs):
-        self._start_level = level
-        super().__init__(endpoint, **kwargs)
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else ""
+
+
+
+
+class _KeepAlive(EstopKeepAlive):
+    """EstopKeepAlive that first checks in at `level` (a re-established endpoint never silently
+    releases), lets its owner raise the level before each periodic check-in (lapse, stale
+    heartbeat: `SoftwareEstop._periodic_level`) and keeps its last error for diagnostics."""
+
+    def __init__(self, owner: SoftwareEstop, endpoint: EstopEndpoint, level: int, **kwargs: Any):
+        self._owner = owner
+        self._start_level: int | None = level
+        self.last_ok_mono: float | None = None   # monotonic time of the last valid check-in
+        self.last_error = ""
+        super().__init__(endpoint, keep_running_cb=lambda: not owner.closed, **kwargs)
 
     def _check_in(self, rpc_timeout=None):
-        if self._start_level is not None:
-            self._desired_stop_level, self._start_level = self._start_level, None
+        periodic = threading.current_thread() is getattr(self, "_thread", None)
+        with self._lock:
+            if self._start_level is not None:
+                self._desired_stop_level, self._start_level = self._start_level, None
+            elif periodic:
+                self._desired_stop_level = self._owner._periodic_level(self, self._desired_stop_level)
         super()._check_in(rpc_timeout)
+        self.last_ok_mono = time.monotonic()
+
+    def _error(self, msg, exception=None, disable=False):
+        line = (f"{type(exception).__name__}: {_first_line(exception)}" if exception is not None
+                else str(msg).strip().splitlines()[0] if str(msg).strip() else "check-in failed")
+        self._update_status(self.KeepAliveStatus.ERROR, msg)
+        if line != self.last_error:
+            self._owner.log.error(f"software E-Stop keep-alive: check-in failed: {line}")
+        self.last_error = line
+        if disable:
+            self._end_periodic_check_in()
+            self._update_status(self.KeepAliveStatus.DISABLED, msg)
+
+    def _ok(self):
+        self._update_status(self.KeepAliveStatus.OK)
+        if self.last_error:
+            self._owner.log.info("software E-Stop keep-alive: check-ins succeed again")
+            self.last_error = ""
 
     @property
     def alive(self) -> bool:
@@ -148,15 +201,20 @@ class EstopResult:
 
 
 class SoftwareEstop:
-    """The package's E-Stop endpoint on one connection (see the module docstring).
+    """The package's E-Stop endpoint on one connection (policy: the module docstring).
 
     `timeout` (s): the robot settles then cuts when no check-in arrived for this long;
     `cut_power_timeout` (s, 0 = robot default timeout + ~4 s): then it cuts at once.
+    `release_at_start`: register at NONE instead of SETTLE_THEN_CUT (explicit configuration).
+    `health()`: "" while the driver's command path is alive, else why not (checked before each
+    periodic check-in). `on_stop(cause)`: the keep-alive raised the level on its own (latched
+    stop); called on the keep-alive thread, must not block.
     """
 
     def __init__(self, connection: Any, logger: Logger, *, name: str = "spot_bow_ros",
                  timeout: float = 9.0, cut_power_timeout: float = 0.0, rpc_timeout: float = 2.0,
-                 enabled: bool = True):
+                 enabled: bool = True, release_at_start: bool = False,
+                 health: Callable[[], str] | None = None, on_stop: Callable[[str], None] | None = None):
         if cut_power_timeout and cut_power_timeout < timeout:
             raise ValueError(f"estop_cut_power_timeout {cut_power_timeout:g} s is shorter than "
                              f"estop_timeout {timeout:g} s")
@@ -166,15 +224,19 @@ class SoftwareEstop:
         self.timeout = float(timeout)
         self.cut_power_timeout = float(cut_power_timeout) or None
         self.rpc_timeout = rpc_timeout
-        self._lock = threading.RLock()
+        self.health = health or (lambda: "")
+        self.on_stop = on_stop or (lambda cause: None)
+        self._setup_lock = threading.RLock()   # set-up, polling, take-over, shutdown (RPCs)
+        self._ref_lock = threading.Lock()      # the keep-alive reference only: never held over an RPC
         self._endpoint: EstopEndpoint | None = None
         self._keepalive: _KeepAlive | None = None
-        self.desired = NONE
+        self.desired = NONE if release_at_start else SETTLE_THEN_CUT
         self.enabled = enabled
         self.problem = "not set up" if enabled else "parameter estop: none"  # "" when registered
+        self.foreign: list[Foreign] = []
         self.last_status: estop_pb2.EstopSystemStatus | None = None
-        self._own_id: str | None = None   # our endpoint's unique id (ours even if it looks alive)
-        self._closed = False
+        self._own_id: str | None = None   # our endpoint's unique id (ours even if it lapsed)
+        self.closed = False
         if hasattr(connection, "on_connected"):
             connection.on_connected(self._connection_up)
 
@@ -188,6 +250,11 @@ class SoftwareEstop:
         ka = self._keepalive
         return ka is not None and ka.alive
 
+    @property
+    def keepalive_error(self) -> str:
+        ka = self._keepalive
+        return ka.last_error if ka is not None else ""
+
     def client(self) -> EstopClient:
         return self.connection.ensure_client(EstopClient.default_service_name)
 
@@ -195,25 +262,29 @@ class SoftwareEstop:
         """The robot's E-Stop status (None if it does not answer); kept as `last_status`."""
         try:
             self.last_status = self.client().get_status(timeout=self.rpc_timeout)
-        except (bd_exc.Error, SpotConnectionError):
+        except (bd_exc.Error, SpotConnectionError, ValueError):   # ValueError: channel closed meanwhile
             return None
         return self.last_status
 
     def summary(self) -> str:
-        """One line for diagnostics: our endpoint and the robot's stop level."""
-        ours = (f"software E-Stop '{self.name}' asks {level_name(self.desired)} (timeout {self.timeout:g} s)"
-                if self.registered else f"no software E-Stop ({self.problem})")
-        if self.registered and not self.keepalive_alive:
-            ours += " - KEEP-ALIVE STOPPED"
+        """One line for diagnostics: our endpoint, other holders and the robot's stop level."""
+        if self.registered:
+            ours = f"software E-Stop '{self.name}' asks {level_name(self.desired)} (timeout {self.timeout:g} s)"
+            if not self.keepalive_alive:
+                ours += " - KEEP-ALIVE STOPPED"
+            if self.keepalive_error:
+                ours += f" - keep-alive error: {self.keepalive_error}"
+        else:
+            ours = f"no software E-Stop ({self.problem})"
         robot = status_summary(self.last_status) if self.last_status is not None else "unknown"
         return f"{ours}; robot: {robot}"
 
     # -- set-up -------------------------------------------------------------------------------
     def start(self) -> bool:
-        """Register (unless somebody else holds the E-Stop) and check in at `desired`. True if
-        our endpoint is registered; otherwise `problem` says why (logged once)."""
-        with self._lock:
-            if self._closed or not self.enabled:
+        """Register unless any other endpoint is registered (live or lapsed), at `desired`.
+        True if our endpoint is registered; otherwise `problem` says why (logged once)."""
+        with self._setup_lock:
+            if self.closed or not self.enabled:
                 return False
             if self._keepalive is not None:
                 return True
@@ -221,56 +292,98 @@ class SoftwareEstop:
                 client = self.client()
                 status = client.get_status(timeout=self.rpc_timeout)
                 self.last_status = status
-                others = active_foreign_endpoints(status, own_id=self._own_id)
-                if others:
-                    return self._fail(f"E-Stop held by another endpoint ({', '.join(others)}); "
-                                      "the software E-Stop stays off: stop and release the robot there")
-                endpoint = EstopEndpoint(client, self.name, self.timeout,
-                                         estop_cut_power_timeout=self.cut_power_timeout)
-                endpoint.logger = logging.getLogger("spot_bow_ros.estop_keepalive")
-                endpoint.force_simple_setup()   # GetConfig, SetConfig, Register, check-in at CUT
-                self._keepalive = _KeepAlive(endpoint, self.desired, rpc_timeout_seconds=self.rpc_timeout)
-                self._endpoint = endpoint
-                self._own_id = endpoint.unique_id
+                self.foreign = foreign_endpoints(status, own_id=self._own_id)
+                if self.foreign:
+                    hint = ("stop and release the robot there" if any(f.live for f in self.foreign) else
+                            "release it there, or send estop_takeover (motors off) to take the lapsed "
+                            "E-Stop over")
+                    return self._fail(f"E-Stop held by someone else ({', '.join(map(str, self.foreign))}); "
+                                      f"the software E-Stop stays off: {hint}")
+                if self._endpoint is not None and self._own_registered(status):
+                    self._start_keepalive(self._endpoint)   # our endpoint lapsed: resume, latched
+                else:
+                    self._setup(client)
             except MotorsOnError:
                 return self._fail("the motors are on and the robot only changes its E-Stop "
                                   "configuration with motors off: power off, then it is set up")
             except (bd_exc.Error, SpotConnectionError) as exc:
                 return self._fail(f"E-Stop set-up failed: {type(exc).__name__}: {_first_line(exc)}")
             self.problem = ""
-            self.log.info(f"software E-Stop '{self.name}' registered (timeout {self.timeout:g} s, "
-                          f"cut power after {endpoint.estop_cut_power_timeout or 0:g} s), level "
-                          f"{level_name(self.desired)}")
             self.get_status()
             return True
 
+    def _own_registered(self, status: estop_pb2.EstopSystemStatus) -> bool:
+        return any(e.endpoint.unique_id == self._own_id and e.HasField("time_since_valid_response")
+                   for e in status.endpoints)
+
+    def _setup(self, client: EstopClient) -> None:
+        endpoint = EstopEndpoint(client, self.name, self.timeout, estop_cut_power_timeout=self.cut_power_timeout)
+        endpoint.logger = _KEEPALIVE_LOG
+        endpoint.force_simple_setup()   # GetConfig, SetConfig, Register, check-in at CUT
+        self._endpoint, self._own_id = endpoint, endpoint.unique_id
+        self._start_keepalive(endpoint)
+        self.log.info(f"software E-Stop '{self.name}' registered (timeout {self.timeout:g} s, cut power "
+                      f"after {endpoint.estop_cut_power_timeout or 0:g} s), level {level_name(self.desired)}"
+                      + ("" if self.desired == NONE else ": send estop_release to allow power-on"))
+
+    def _start_keepalive(self, endpoint: EstopEndpoint) -> None:
+        ka = _KeepAlive(self, endpoint, self.desired, rpc_timeout_seconds=self.rpc_timeout)
+        with self._ref_lock:
+            self._keepalive = ka
+
     def _fail(self, problem: str) -> bool:
-        if problem != self.problem:
+        """Record why we are not registered; logged once per kind (numbers such as "lapsed 12 s
+        ago" do not make a new kind)."""
+        if re.sub(r"\d+", "#", problem) != re.sub(r"\d+", "#", self.problem):
             self.log.warning(f"software E-Stop not registered: {problem}")
         self.problem = problem
         return False
 
     def _connection_up(self, robot: Any) -> None:
         """New channel after a reconnection: the endpoint goes on checking in over it."""
-        with self._lock:
+        with self._setup_lock:
             if self._endpoint is not None:
                 try:
                     self._endpoint.client = self.client()
                 except Exception as exc:  # noqa: BLE001 - poll() re-registers if needed
                     self.log.warning(f"software E-Stop: no E-Stop client after reconnecting: {exc}")
 
+    def _periodic_level(self, ka: _KeepAlive, level: int) -> int:
+        """The level of the next periodic check-in (keep-alive thread, its lock held): raised to
+        SETTLE_THEN_CUT, latched, after a lapse longer than the timeout or while `health()`
+        reports a stalled command path."""
+        now = time.monotonic()
+        cause = ""
+        if ka.last_ok_mono is not None and now - ka.last_ok_mono > self.timeout:
+            cause = (f"software E-Stop keep-alive lapsed: no check-in for {now - ka.last_ok_mono:.1f} s "
+                     f"(estop_timeout {self.timeout:g} s; link loss or process stall): the robot settles "
+                     f"and cuts power")
+        else:
+            why = self.health()
+            if why:
+                cause = f"{why}: the software E-Stop asks SETTLE_THEN_CUT"
+        if not cause or _SEVERITY[level] >= _SEVERITY[SETTLE_THEN_CUT]:
+            return level
+        self.desired = SETTLE_THEN_CUT
+        self.on_stop(cause)
+        return SETTLE_THEN_CUT
+
     def poll(self) -> None:
-        """Periodic check (diagnostics period): refresh the status; set up again if the robot
-        forgot our endpoint or the keep-alive stopped; retry a set-up that could not run."""
-        with self._lock:
-            if self._closed:
+        """Periodic check (diagnostics period): refresh the status; a keep-alive that stopped
+        (robot forgot the endpoint) is latched at SETTLE_THEN_CUT and set up again when no other
+        endpoint is registered; a set-up that could not run is retried."""
+        with self._setup_lock:
+            if self.closed:
                 return
             ka = self._keepalive
             if ka is not None and not ka.alive:
-                self.log.error("software E-Stop keep-alive stopped (robot no longer knows the endpoint?): "
-                               "the robot settles and cuts power; setting it up again")
-                self._keepalive, self._endpoint = None, None
+                with self._ref_lock:
+                    self._keepalive = None
                 self.problem = "keep-alive stopped"
+                if _SEVERITY[self.desired] < _SEVERITY[SETTLE_THEN_CUT]:
+                    self.desired = SETTLE_THEN_CUT
+                self.on_stop("software E-Stop keep-alive stopped (robot no longer knows the endpoint?): "
+                             "the robot settles and cuts power")
             if self._keepalive is None and self.enabled:
                 self.start()
             else:
@@ -287,47 +400,81 @@ class SoftwareEstop:
         return self._set(NONE, "estop_release", "E-Stop released: the robot may power on again")
 
     def _set(self, level: int, verb: str, effect: str) -> EstopResult:
-        with self._lock:
-            self.desired = level
-            if self._keepalive is None and not self.start():
-                return EstopResult(False, f"{verb} failed: no software E-Stop ({self.problem})")
+        """The E-Stop path: no set-up/poll lock; one check-in RPC at `level`."""
+        self.desired = level
+        with self._ref_lock:
             ka = self._keepalive
-            try:
-                if level == CUT:
-                    ka.stop()
-                elif level == SETTLE_THEN_CUT:
-                    ka.settle_then_cut()
-                else:
-                    ka.allow()
-            except (bd_exc.Error, SpotConnectionError) as exc:
-                return EstopResult(False, f"{verb} failed: {type(exc).__name__}: {_first_line(exc)} "
-                                          f"(the keep-alive keeps asking {level_name(level)})")
+        if ka is None and level == NONE and self.start():
+            ka = self._keepalive
+        if ka is None:
+            return EstopResult(False, f"{verb} failed: no software E-Stop ({self.problem})")
+        try:
+            if level == CUT:
+                ka.stop()
+            elif level == SETTLE_THEN_CUT:
+                ka.settle_then_cut()
+            else:
+                ka.allow()
+        except (bd_exc.Error, SpotConnectionError, ValueError) as exc:   # ValueError: gRPC channel closed
+            return EstopResult(False, f"{verb} failed: {type(exc).__name__}: {_first_line(exc)} "
+                                      f"(the keep-alive keeps asking {level_name(level)})")
         status = self.get_status()
         robot = f"; robot E-Stop {status_summary(status)}" if status is not None else ""
         return EstopResult(True, f"{verb}: {effect}{robot}")
 
+    def takeover(self) -> EstopResult:
+        """Operator request: replace a configuration whose other endpoints all lapsed (refused
+        while any of them checks in, or with motors on). Registers stopped (SETTLE_THEN_CUT)."""
+        verb = "estop_takeover"
+        with self._setup_lock:
+            if not self.enabled or self.closed:
+                return EstopResult(False, f"{verb} refused: the software E-Stop is off ({self.problem})")
+            if self._keepalive is not None:
+                return EstopResult(True, f"{verb}: the software E-Stop '{self.name}' already holds the E-Stop")
+            try:
+                client = self.client()
+                status = client.get_status(timeout=self.rpc_timeout)
+                foreign = foreign_endpoints(status, own_id=self._own_id)
+                live = [f for f in foreign if f.live]
+                if live:
+                    return EstopResult(False, f"{verb} refused: {', '.join(map(str, live))} is checking in: "
+                                              "stop and release the robot there")
+                self.desired = SETTLE_THEN_CUT
+                self.log.warning(f"{verb} (operator request): replacing the E-Stop configuration of "
+                                 f"{', '.join(map(str, foreign)) or 'nobody'}")
+                self._setup(client)
+            except MotorsOnError:
+                return EstopResult(False, f"{verb} refused: the motors are on (the robot changes its E-Stop "
+                                          "configuration with motors off only)")
+            except (bd_exc.Error, SpotConnectionError) as exc:
+                return EstopResult(False, f"{verb} failed: {type(exc).__name__}: {_first_line(exc)}")
+            self.problem, self.foreign = "", []
+            self.get_status()
+        return EstopResult(True, f"{verb}: the software E-Stop '{self.name}' holds the E-Stop at "
+                                 "SETTLE_THEN_CUT: send estop_release, then power_on")
+
     # -- shutdown -----------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop checking in and deregister (refused by the robot while motors are on: then the
-        endpoint times out and the robot settles and cuts power, as it should). Idempotent."""
-        with self._lock:
-            self._closed = True
-            ka, self._keepalive = self._keepalive, None
+        """Exit: ask SETTLE_THEN_CUT, stop checking in, deregister (refused by the robot while
+        motors are on: then the robot settles and cuts, as asked). Idempotent."""
+        with self._setup_lock:
+            self.closed = True
+            with self._ref_lock:
+                ka, self._keepalive = self._keepalive, None
             endpoint, self._endpoint = self._endpoint, None
         if ka is None:
             return
+        try:
+            ka.settle_then_cut()
+        except (bd_exc.Error, SpotConnectionError, ValueError) as exc:
+            self.log.warning(f"software E-Stop: SETTLE_THEN_CUT on exit failed ({type(exc).__name__})")
         ka.shutdown()
         try:
             endpoint.deregister(timeout=self.rpc_timeout)
             self.log.info(f"software E-Stop '{self.name}' deregistered")
         except MotorsOnError:
-            self.log.warning(f"software E-Stop '{self.name}' not deregistered (motors on): the robot "
-                             f"settles and cuts power within {self.timeout:g} s")
+            self.log.warning(f"software E-Stop '{self.name}' not deregistered (motors on): it asked "
+                             "SETTLE_THEN_CUT, the robot sits and cuts power")
         except (bd_exc.Error, SpotConnectionError) as exc:
             self.log.warning(f"software E-Stop '{self.name}' not deregistered ({type(exc).__name__}): "
                              f"it times out on the robot")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else ""

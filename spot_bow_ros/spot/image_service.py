@@ -32,8 +32,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent import futures
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import grpc
 from bosdyn.api import image_pb2, image_service_pb2_grpc
@@ -42,8 +43,17 @@ from bosdyn.client.image_service_helpers import CameraInterface, VisualImageSour
 from bosdyn.client.server_util import populate_response_header
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from .image_service_frames import (DEPTH_SCALE, Frame, FrameError, RenderRequest, Rendered,
-                                   image_formats_for, layout_kind, pixel_formats_for, render)
+from .image_service_frames import (
+    DEPTH_SCALE,
+    Frame,
+    FrameError,
+    Rendered,
+    RenderRequest,
+    image_formats_for,
+    layout_kind,
+    pixel_formats_for,
+    render,
+)
 from .image_service_wire import encode_get_image_response
 
 Image = image_pb2.Image
@@ -487,7 +497,7 @@ class ImageServiceServer:
     def stop(self, grace_s: float = 1.0) -> None:
         self.server.stop(grace_s).wait(grace_s + 2.0)
 
-    def __enter__(self) -> "ImageServiceServer":
+    def __enter__(self) -> ImageServiceServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -17,10 +17,14 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from bosdyn.client.directory_registration import (DirectoryRegistrationKeepAlive,
-                                                  ServiceAlreadyExistsError, ServiceDoesNotExistError)
+from bosdyn.client.directory_registration import (
+    DirectoryRegistrationKeepAlive,
+    ServiceAlreadyExistsError,
+    ServiceDoesNotExistError,
+)
 from bosdyn.client.error_callback_result import ErrorCallbackResult
 from bosdyn.client.exceptions import PermissionDeniedError, UnauthenticatedError
 

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from bosdyn.client.exceptions import Error as BosdynError
 from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClient
@@ -44,10 +45,23 @@ from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClien
 from ..bow import bow_data_pb2 as bow
 from ..bow.frames import DEFAULT_CONVENTION, AxisConvention
 from ..convert.imu import bow_imu_from_spot_packet
-from ..convert.joints import (ProprioceptionError, proprioception_from_spot_joints, robot_has_arm, stream_joint_names,
-                              stream_layout)
-from ..convert.odometry import (IDENTITY, Pose, body_twist_from_odom_velocity, pose_from_proto, pose_inverse,
-                                pose_multiply, quat_conjugate, rotate)
+from ..convert.joints import (
+    ProprioceptionError,
+    proprioception_from_spot_joints,
+    robot_has_arm,
+    stream_joint_names,
+    stream_layout,
+)
+from ..convert.odometry import (
+    IDENTITY,
+    Pose,
+    body_twist_from_odom_velocity,
+    pose_from_proto,
+    pose_inverse,
+    pose_multiply,
+    quat_conjugate,
+    rotate,
+)
 
 Vec3 = tuple[float, float, float]
 MODES = ("auto", "streaming", "polling")

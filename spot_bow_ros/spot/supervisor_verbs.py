@@ -1,0 +1,193 @@
+"""The motion supervisor's verbs: ONE table (`VERBS`) that the `motor_command/control` topic and
+the std_srvs services are both built from (spot_ros2's service names), and what each verb does.
+
+Each verb is a function of the `MotionSupervisor` (spot/supervisor.py) returning an `Outcome`.
+Which verb may act in which state is `safety_machine.ALLOWED`; the supervisor checks it before
+calling the function. E-Stop verbs (`estop=True`) run on the caller's thread at once: the node
+gives their services and the control topic their own thread / callback group, and they take no
+lock that a power or stand call holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .commander import CommanderError, CommandResult
+from .safety_machine import Event
+
+#: Outcome statuses that mean the verb did what it was asked.
+SUCCESS = frozenset({"sent", "control"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one input: status is one of sent, control, failed, refused, rejected,
+    disabled, not_ready, nothing, playback."""
+
+    status: str
+    detail: str = ""
+    result: CommandResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in SUCCESS
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One control verb. `service`: its std_srvs service name (relative), `srv`: Trigger or
+    SetBool (SetBool data false runs `off_verb`); `estop`: the E-Stop priority path."""
+
+    name: str
+    run: Callable[[Any], Outcome]
+    doc: str
+    service: str | None = None
+    srv: str = "Trigger"
+    off_verb: str = ""
+    estop: bool = False
+
+
+# -- motion gate, lease ----------------------------------------------------------------------------
+def _enable_motion(sup) -> Outcome:
+    sup.transition(Event.ENABLE)
+    sup.log.warning("motion ENABLED: motor commands are forwarded to Spot")
+    return Outcome("control", "motion enabled")
+
+
+def _disable_motion(sup) -> Outcome:
+    sup.transition(Event.DISABLE)
+    sup.log.info("motion disabled: commands are dropped; stopping")
+    return sup.stop_motion(send_stop=True) or Outcome("control", "motion disabled")
+
+
+def _claim(sup) -> Outcome:
+    try:
+        sup.commander.claim()
+    except CommanderError as exc:
+        sup.log.error(f"claim failed: {exc}")
+        return Outcome("failed", str(exc))
+    sup.not_ready_logged = False
+    return Outcome("control", "lease held")
+
+
+def _release(sup) -> Outcome:
+    sup.stop_motion(send_stop=True)
+    sup.commander.release()
+    sup.auto_claim = False  # an explicit release is not undone automatically
+    return Outcome("control", "lease released")
+
+
+# -- power ----------------------------------------------------------------------------------------
+def _power_on(sup) -> Outcome:
+    sup.expect_off = False
+    result = sup.commander.power_on()
+    if result.ok:
+        sup.powered_by_us = True
+        sup.transition(Event.POWER_ON_OK)
+        return sup.account(result)
+    if not result.detail.startswith("refused: "):
+        return sup.account(result)
+    sup.counts["failed"] += 1
+    line = "power_on refused: " + result.detail[len("refused: "):]
+    sup.last_reason = line
+    if not sup.fatal_refusal:
+        sup.log.error(line)
+    return Outcome("failed", line, result)
+
+
+def _power_off(sup) -> Outcome:
+    sup.expect_off = True
+    sup.stop_motion(send_stop=False)
+    outcome = sup.account(sup.commander.power_off())
+    if outcome.ok:
+        sup.powered_by_us = False
+        sup.transition(Event.POWER_OFF_OK)
+    return outcome
+
+
+def _clear_behavior_fault(sup) -> Outcome:
+    result = sup.commander.clear_behavior_faults()
+    outcome = sup.account(result)
+    text = f"clear_behavior_fault: {result.detail or ('ok' if result.ok else 'failed')}"
+    if result.ok:
+        sup.log.info(text)
+        sup.transition(Event.FAULT_CLEARED)
+    return Outcome(outcome.status if not result.ok else "control", text, result)
+
+
+# -- motion ---------------------------------------------------------------------------------------
+def _stand(sup) -> Outcome:
+    return sup.account(sup.commander.stand(sup.body))
+
+
+def _sit(sup) -> Outcome:
+    sup.stop_motion(send_stop=False)
+    return sup.account(sup.commander.sit())
+
+
+def _stop(sup) -> Outcome:
+    sup.stop_motion(send_stop=False)
+    return sup.account(sup.commander.stop())
+
+
+# -- E-Stop ---------------------------------------------------------------------------------------
+def _estop(sup, act: str, verb: str) -> Outcome:
+    estop = sup.estop
+    if estop is None or not estop.enabled:
+        line = f"{verb} failed: the software E-Stop is off (parameter estop: none); use the tablet's E-Stop"
+        sup.log.error(line)
+        return Outcome("failed", line)
+    if act in ("hard", "gentle") and not estop.registered:
+        sup.transition(Event.DISABLE)    # not ours to stop: at least nothing moves from us
+        sup.stop_motion(send_stop=True)
+        line = f"{verb} failed: no software E-Stop ({estop.problem}); motion disabled and stop sent: " \
+               "use the E-Stop of its holder"
+        sup.log.error(line)
+        return Outcome("failed", line)
+    if act in ("hard", "gentle"):
+        sup.expect_off = True
+        sup.transition(Event.ESTOP_OK)   # before the RPC: nothing moves from now on
+        sup.stop_motion(send_stop=False)
+    result = getattr(estop, act)()
+    if result.ok and act == "hard":
+        sup.commander.powered = False
+        sup.powered_by_us = False
+    elif result.ok and act == "release":
+        sup.transition(Event.RELEASE_OK)
+    elif result.ok and act == "takeover":
+        sup.transition(Event.TAKEOVER_OK)
+    sup.last_reason = result.text
+    if result.ok:  # one severity per line: rclpy's logger refuses a second one at a call site
+        sup.log.warning(result.text)
+    else:
+        sup.log.error(result.text)
+    return Outcome("control" if result.ok else "failed", result.text)
+
+
+VERBS: tuple[Verb, ...] = (
+    Verb("enable_motion", _enable_motion, "allow motor commands (motion gate open)",
+         service="enable_motion", srv="SetBool", off_verb="disable_motion"),
+    Verb("disable_motion", _disable_motion, "drop motor commands and stop"),
+    Verb("claim", _claim, "acquire (take_lease: take) the body lease", service="claim"),
+    Verb("release", _release, "stop and return the body lease", service="release"),
+    Verb("power_on", _power_on, "motor power on", service="power_on"),
+    Verb("power_off", _power_off, "sit, then cut motor power", service="power_off"),
+    Verb("stand", _stand, "stand up (needs motion enabled)", service="stand"),
+    Verb("sit", _sit, "sit down", service="sit"),
+    Verb("stop", _stop, "stop moving", service="stop"),
+    Verb("estop_hard", lambda sup: _estop(sup, "hard", "estop_hard"),
+         "E-Stop CUT: motor power cut at once", service="estop/hard", estop=True),
+    Verb("estop_gentle", lambda sup: _estop(sup, "gentle", "estop_gentle"),
+         "E-Stop SETTLE_THEN_CUT: sit, then cut", service="estop/gentle", estop=True),
+    Verb("estop_release", lambda sup: _estop(sup, "release", "estop_release"),
+         "our E-Stop to NONE: power-on allowed again", service="estop/release", estop=True),
+    Verb("estop_takeover", lambda sup: _estop(sup, "takeover", "estop_takeover"),
+         "take over a lapsed E-Stop configuration (operator request, motors off)",
+         service="estop/takeover"),
+    Verb("clear_behavior_fault", _clear_behavior_fault, "clear every clearable behavior fault",
+         service="clear_behavior_fault"),
+)
+#: name -> Verb
+VERB_TABLE: dict[str, Verb] = {v.name: v for v in VERBS}

@@ -1,0 +1,87 @@
+"""`spot-bow-ros run --processes 2` (cli/run_processes.py): the camera bridge in a worker process.
+
+The worker's parameters are the run's `spot_cameras` overrides (credentials in its environment,
+not in the file); end to end against the built-in simulated Spot, the bag written by the run
+process holds the worker's camera topics beside its own, the worker's log lines come through
+the run's log, and the worker is gone when `run` returns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from spot_bow_ros.cli.run_processes import forward_targets, worker_params
+
+DURATION_S = 12.0
+CAMERAS = ("frontleft", "frontright", "left", "right", "back", "hand")
+
+
+def test_worker_params_enable_only_the_camera_bridge_and_keep_secrets_out_of_the_file():
+    overrides = {"spot_bow": {}, "spot_cameras": {"rate": 10.0, "depth": True, "hostname": "10.0.0.3",
+                                                  "username": "user", "password": "s3cret", "bow_messages": "sdk_v1"}}
+    doc, env = worker_params(overrides, "/robot1")
+    assert doc["/robot1/spot_bow"]["ros__parameters"] == {
+        "enable_webcam": False, "enable_spot_cameras": True, "enable_proprioception": False,
+        "enable_motor_command": False, "enable_image_service": False, "enable_bow_vision": False}
+    cams = doc["/robot1/spot_cameras"]["ros__parameters"]
+    assert cams == {"rate": 10.0, "depth": True, "hostname": "10.0.0.3"}   # bow_messages: not its parameter
+    assert env == {"BOSDYN_CLIENT_USERNAME": "user", "BOSDYN_CLIENT_PASSWORD": "s3cret"}
+    assert "s3cret" not in yaml.safe_dump(doc)
+
+
+def test_worker_messages_are_forwarded_only_when_recorded_or_shown():
+    got = []
+
+    class Rec:
+        def record(self, *args):
+            got.append(("bag",) + args[:2])
+
+    assert forward_targets(lambda *a: got.append(a), [], (), None) == []
+    targets = forward_targets(lambda *a: got.append(("status",) + a[:2]), [Rec()], {"sensor_msgs/msg/Image"}, None)
+    for target in targets:
+        target("/a/image", "sensor_msgs/msg/Image", b"x", 1, None)
+        target("/a/info", "sensor_msgs/msg/CameraInfo", b"x", 1, None)
+    assert got == [("status", "/a/image", "sensor_msgs/msg/Image"), ("status", "/a/info", "sensor_msgs/msg/CameraInfo"),
+                   ("bag", "/a/info", "sensor_msgs/msg/CameraInfo")]   # --exclude-raw-images honoured
+
+
+@pytest.fixture(scope="module")
+def two_process_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run2")
+    bag = tmp / "bag"
+    cmd = [sys.executable, "-m", "spot_bow_ros.cli", "run", "--processes", "2", "--duration", str(DURATION_S),
+           "--record", str(bag), "--no-status"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION_S + 120,
+                         env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    return out, bag
+
+
+def test_two_process_run_records_the_workers_cameras_and_stops_it(two_process_run):
+    from rosbags.highlevel import AnyReader
+
+    out, bag = two_process_run
+    log = out.stderr + out.stdout
+    assert out.returncode == 0, log[-3000:]
+    pid = int(re.search(r"spot_cameras in worker process (\d+)", log).group(1))
+    assert "[spot_cameras]: running (standalone" in log          # the worker's own line, relayed
+    assert "bridges in this process: webcam, proprioception" in log and "spot_cameras" not in \
+        re.search(r"bridges in this process: webcam[^\n]*", log).group(0)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)                                           # the worker stopped with the run
+    with AnyReader([bag]) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        stamps = [reader.deserialize(raw, c.msgtype).header.stamp for c, _, raw in
+                  reader.messages(connections=[c for c in reader.connections
+                                               if c.topic == "/spot/camera/frontleft/camera_info"])]
+    for cam in CAMERAS:
+        for kind in ("image", "image/compressed", "camera_info"):
+            assert counts.get(f"/spot/camera/{cam}/{kind}", 0) >= 10, (cam, kind, counts)
+    assert counts["/joint_states"] >= 100 and counts["/webcam/image_raw"] >= 10
+    ns = [s.sec * 10**9 + s.nanosec for s in stamps]
+    assert ns == sorted(ns) and len(set(ns)) == len(ns)           # one stamp per frame, in order

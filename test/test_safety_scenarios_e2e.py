@@ -1,0 +1,571 @@
+"""The motion-safety scenario matrix (docs/estop.md) against the simulated Spot, on both backends:
+the standalone backend always, the rclpy backend when rclpy imports (a sourced ROS 2); without it
+`test_rclpy_matrix_via_ros2_jazzy` runs this file's rclpy cases in a subprocess with
+/opt/ros2-jazzy sourced, or skips with one reason.
+
+Every step asserts the ROBOT's state (the simulator: motor power, E-Stop stop level, registered
+endpoints, commands received), not only what the bridge says."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from bosdyn.api import estop_pb2, robot_state_pb2
+from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
+from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
+from waiting import wait_until
+
+from spot_bow_ros.nodes.motor_command import MotorCommandBridge
+from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.spot.connection import ConnectionConfig, SpotConnection
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+ON, OFF = robot_state_pb2.PowerState.STATE_ON, robot_state_pb2.PowerState.STATE_OFF
+CUT, SETTLE, NONE = estop_pb2.ESTOP_LEVEL_CUT, estop_pb2.ESTOP_LEVEL_SETTLE_THEN_CUT, estop_pb2.ESTOP_LEVEL_NONE
+ROS_SETUP = Path("/opt/ros2-jazzy/install/setup.bash")
+
+
+def _rclpy_importable() -> bool:
+    try:
+        import rclpy  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+BACKENDS = ["standalone", pytest.param("rclpy", marks=pytest.mark.skipif(
+    not _rclpy_importable(), reason="rclpy does not import here (test_rclpy_matrix_via_ros2_jazzy runs "
+                                    "these with /opt/ros2-jazzy)"))]
+
+
+# -- rigs: the bridge on one backend, a tester publishing/calling on the same backend -------------
+class Rig:
+    def __init__(self, backend: str, sim, tmp_path, **params):
+        overrides = dict(sim_info_file=sim.info_file, enable_motion=True, estop_release_at_start=True,
+                         auto_power_on=False, auto_stand=False, estop_timeout=1.5, heartbeat_timeout=4.0,
+                         diagnostics_period=0.2, cmd_timeout=0.5, cmd_duration=0.6,
+                         recordings_dir=str(tmp_path / "rec"))
+        overrides.update(params)
+        self.sim, self.backend = sim, backend
+        self._closed = False
+        if backend == "standalone":
+            from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+            self.bus = InProcessBus()
+            self.node = StandaloneNode("motor_command", self.bus, parameter_overrides=overrides)
+            self.bridge = MotorCommandBridge(self.node)
+            self.tester = StandaloneNode("tester", self.bus)
+            self._ctl = self.tester.create_publisher("std_msgs/msg/String", "motor_command/control", _qos())
+            self._twist = self.tester.create_publisher("geometry_msgs/msg/Twist", "cmd_vel", _qos())
+        else:
+            self._init_rclpy(overrides)
+
+    def _init_rclpy(self, overrides):
+        import rclpy
+        from geometry_msgs.msg import Twist
+        from rclpy.executors import MultiThreadedExecutor
+        from std_msgs.msg import String
+        from std_srvs.srv import Trigger
+
+        from spot_bow_ros.ros.rclpy_backend import RclpyNode
+        args = ["--ros-args"]
+        for k, v in overrides.items():
+            args += ["-p", f"motor_command:{k}:={str(v).lower() if isinstance(v, bool) else v}"]
+        self.ctx = rclpy.Context()
+        rclpy.init(args=args, context=self.ctx)
+        self.String, self.Twist, self.Trigger = String, Twist, Trigger
+        self.node = RclpyNode("motor_command", context=self.ctx)
+        self.bridge = MotorCommandBridge(self.node)
+        self.tester = rclpy.create_node("tester", context=self.ctx)
+        self._ctl = self.tester.create_publisher(String, "motor_command/control", 10)
+        self._twist = self.tester.create_publisher(Twist, "cmd_vel", 10)
+        self._clients: dict = {}
+        self.executor = MultiThreadedExecutor(num_threads=4, context=self.ctx)
+        self.executor.add_node(self.node.node)
+        self.executor.add_node(self.tester)
+        self._spin = threading.Thread(target=self.executor.spin, daemon=True)
+        self._spin.start()
+
+    # -- inputs ----------------------------------------------------------------------------
+    def control(self, verb: str) -> None:
+        if self.backend == "standalone":
+            self._ctl.publish(self.tester.msg("std_msgs/msg/String", data=verb))
+        else:
+            self._ctl.publish(self.String(data=verb))
+
+    def twist(self, vx: float = 0.3) -> None:
+        if self.backend == "standalone":
+            self._twist.publish(self.tester.msg("geometry_msgs/msg/Twist",
+                                                linear=self.tester.msg("geometry_msgs/msg/Vector3", x=vx)))
+        else:
+            msg = self.Twist()
+            msg.linear.x = vx
+            self._twist.publish(msg)
+
+    def call(self, service: str) -> dict:
+        """A std_srvs/Trigger call over the backend: {"success", "message"}."""
+        if self.backend == "standalone":
+            from spot_bow_ros.ros.srv_types import request_type
+            reply = self.bus.call_service("/" + service, self.bus.messages.make(
+                request_type("std_srvs/srv/Trigger")), timeout_s=30.0)
+        else:
+            client = self._clients.get(service) or self.tester.create_client(self.Trigger, service)
+            self._clients[service] = client
+            assert client.wait_for_service(timeout_sec=10.0)
+            future = client.call_async(self.Trigger.Request())
+            assert wait_until(future.done, 30.0)
+            reply = future.result()
+        return {"success": bool(reply.success), "message": str(reply.message)}
+
+    def walk(self, seconds: float, vx: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.twist(vx)
+            time.sleep(0.05)
+
+    # -- what the bridge says ------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self.bridge.sup.state.value
+
+    def diag(self) -> dict[str, str]:
+        status = self.bridge._diagnostics_msg().status[0]
+        level = status.level if isinstance(status.level, int) else status.level[0]
+        return {"_level": level, "_message": status.message, **{kv.key: kv.value for kv in status.values}}
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.backend == "standalone":
+            self.tester.destroy()
+            self.node.destroy()
+        else:
+            self.node.destroy()
+            self.executor.shutdown()
+            self.tester.destroy_node()
+            self.ctx.try_shutdown()
+
+
+def _qos(depth=10):
+    from spot_bow_ros.ros.qos import QoS
+    return QoS(depth=depth)
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with SimulatedSpot(arm=False) as spot:        # E-Stop required, as a real robot
+        spot.robot.power.on_duration_ns = int(0.3e9)
+        spot.info_file = str(spot.write_info(tmp_path / "sim.json"))
+        yield spot
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def rigs(backend, sim, tmp_path):
+    made = []
+
+    def make(**params):
+        made.append(Rig(backend, sim, tmp_path, **params))
+        return made[-1]
+    yield make
+    for rig in made:
+        rig.close()
+
+
+# -- the robot's state ---------------------------------------------------------------------------
+def power(sim) -> int:
+    return sim.robot.power.motor_state()
+
+
+def level(sim) -> int:
+    return sim.robot.estop.stop_level()
+
+
+def endpoints(sim) -> list[str]:
+    return [e.endpoint.name for e in sim.robot.estop.status().endpoints if e.HasField("time_since_valid_response")]
+
+
+def accepted_moves(sim, since_ns: int) -> list:
+    """Accepted RobotCommands that move (velocity / stand), received after `since_ns`."""
+    out = []
+    for r in sim.robot.commands("RobotCommand", accepted=True):
+        if r.local_ns < since_ns:
+            continue
+        sync = r.request.command.synchronized_command
+        if sync.HasField("mobility_command") and (sync.mobility_command.HasField("se2_velocity_request")
+                                                   or sync.mobility_command.HasField("stand_request")):
+            out.append(r)
+    return out
+
+
+def powered_standing(rig) -> None:
+    """estop_release was at start; power on and stand through the services, check the robot."""
+    assert rig.call("power_on")["success"]
+    assert wait_until(lambda: power(rig.sim) == ON, 5.0)
+    assert rig.call("stand")["success"]
+    assert wait_until(lambda: rig.sim.robot.latest().standing, 5.0)
+    assert rig.state == "POWERED"
+
+
+def tablet_endpoint(sim, timeout=1.0) -> tuple[SpotConnection, EstopEndpoint]:
+    conn = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="tablet"))
+    conn.connect()
+    ep = EstopEndpoint(conn.ensure_client(EstopClient.default_service_name), "tablet", timeout)
+    ep.force_simple_setup()
+    return conn, ep
+
+
+class LinkDown:
+    """E-Stop check-ins do not reach the robot while inside (the robot's E-Stop service answers
+    an error), as when the radio link drops; everything else still works."""
+
+    def __init__(self, sim):
+        self.system = sim.robot.estop
+
+    def __enter__(self):
+        def dropped(*args, **kwargs):
+            raise RuntimeError("link down (test)")
+        self.system.check_in = dropped
+        return self
+
+    def __exit__(self, *exc):
+        del self.system.check_in
+
+
+# -- the matrix ---------------------------------------------------------------------------------------
+def test_01_tablet_live_is_never_taken_and_its_stop_is_latched(rigs, sim):
+    conn, ep = tablet_endpoint(sim)
+    with EstopKeepAlive(ep) as tablet:
+        rig = rigs()
+        assert not rig.bridge.estop.registered and endpoints(sim) == ["tablet"]
+        assert "E-Stop held by someone else (tablet live)" in rig.diag()["estop"]
+        assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)
+        tablet.stop()                                                   # the operator hits the tablet's stop
+        assert power(sim) == OFF and level(sim) == CUT
+        assert wait_until(lambda: rig.state == "LATCHED", 3.0)
+        d = rig.diag()
+        assert d["_level"] == 2 and d["_message"].startswith("STOP LATCHED: robot E-Stop level CUT")
+        assert d["motion_enabled"] == "false"
+        tablet.allow()                                                  # released on the tablet
+        time.sleep(0.6)
+        assert power(sim) == OFF and rig.state == "LATCHED"              # nothing comes back by itself
+        rig.close()
+        assert endpoints(sim) == ["tablet"]                             # still the tablet's
+    ep.deregister()
+    conn.shutdown()
+
+
+def test_02_tablet_lapsed_is_held_by_someone_else_until_an_explicit_takeover(rigs, sim):
+    conn, ep = tablet_endpoint(sim, timeout=1.0)
+    EstopKeepAlive(ep).shutdown()                                       # checked in, then silent
+    assert wait_until(lambda: level(sim) != NONE, 3.0)
+    rig = rigs()
+    time.sleep(0.8)                                                     # several polls
+    assert not rig.bridge.estop.registered and endpoints(sim) == ["tablet"]
+    assert "tablet lapsed" in rig.diag()["estop"]
+    refused = rig.call("power_on")
+    assert not refused["success"] and "robot is E-Stopped" in refused["message"]
+    assert power(sim) == OFF and level(sim) != NONE
+    out = rig.call("estop/takeover")                                    # the operator asks
+    assert out["success"], out
+    assert endpoints(sim) == ["spot_bow_ros"] and level(sim) == SETTLE   # taken over stopped
+    assert rig.state == "ESTOPPED"
+    assert rig.call("estop/release")["success"] and level(sim) == NONE
+    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)
+    conn.shutdown()
+
+
+def test_03_tablet_at_cut_refuses_power_on_in_one_line(rigs, sim):
+    conn, ep = tablet_endpoint(sim)
+    with EstopKeepAlive(ep) as tablet:
+        tablet.stop()
+        rig = rigs()
+        assert not rig.bridge.estop.registered and level(sim) == CUT
+        mark = len(sim.robot.commands("PowerCommand", accepted=True))
+        out = rig.call("power_on")
+        assert not out["success"]
+        assert out["message"].startswith("power_on failed: power_on refused: robot is E-Stopped by another "
+                                         "endpoint (tablet): release it there")
+        assert len(sim.robot.commands("PowerCommand", accepted=True)) == mark and power(sim) == OFF
+        hard = rig.call("estop/hard")                                   # not ours to stop: says so
+        assert not hard["success"] and "no software E-Stop" in hard["message"]
+    ep.deregister()
+    conn.shutdown()
+
+
+def test_04_link_loss_shorter_than_the_timeout_changes_nothing(rigs, sim):
+    # check-ins every timeout/3: a 0.7 s loss leaves at most ~0.7 + 1.3 s without one, < 4 s
+    rig = rigs(estop_timeout=4.0)
+    powered_standing(rig)
+    with LinkDown(sim):
+        rig.walk(0.7)
+        assert level(sim) == NONE and power(sim) == ON
+    since = time.time_ns()
+    rig.walk(0.5)
+    assert level(sim) == NONE and power(sim) == ON and rig.state == "POWERED"
+    assert accepted_moves(sim, since)                                   # commands still reach it
+    assert rig.bridge.counts["latched_stops"] == 0
+
+
+def test_05_link_loss_longer_than_the_timeout_is_latched(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    with LinkDown(sim):
+        assert wait_until(lambda: level(sim) == SETTLE, 3.0)            # robot: our endpoint timed out
+        assert wait_until(lambda: power(sim) == OFF, 5.0)
+        assert sim.robot.latest().sitting
+        assert wait_until(lambda: "keep-alive error" in rig.diag()["estop"], 3.0)
+    # the link is back: the keep-alive must not release the robot on its own
+    assert wait_until(lambda: rig.state == "LATCHED", 3.0)
+    since = time.time_ns()
+    time.sleep(1.2)
+    assert level(sim) == SETTLE and power(sim) == OFF
+    assert [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
+    d = rig.diag()
+    # the cause: the robot's E-Stop seen by the probe, or our keep-alive noticing its own lapse
+    assert d["_level"] == 2 and d["_message"].startswith("STOP LATCHED: ") and d["motion_enabled"] == "false"
+    assert "timed out" in d["_message"] or "keep-alive lapsed" in d["_message"]
+    rig.walk(0.3)
+    assert accepted_moves(sim, since) == []
+    # the operator: release, power on, enable motion -> walking again
+    assert rig.call("estop/release")["success"] and level(sim) == NONE
+    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)
+    rig.control("enable_motion")
+    assert wait_until(lambda: rig.bridge.motion_enabled, 3.0)
+    since = time.time_ns()
+    rig.walk(0.4)
+    assert accepted_moves(sim, since)
+
+
+def test_06_hard_stop_during_a_slow_power_on(rigs, sim):
+    sim.robot.power.on_duration_ns = int(3e9)
+    rig = rigs()
+    box = {}
+    t = threading.Thread(target=lambda: box.update(r=rig.call("power_on")))
+    t.start()
+    assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 3.0)
+    t0 = time.time_ns()
+    assert rig.call("estop/hard")["success"]
+    applied = [ns for ns, name, lvl in sim.robot.estop.level_log if name == "spot_bow_ros" and lvl == CUT]
+    assert applied and (applied[-1] - t0) / 1e9 < 1.0                  # not behind the 3 s power-on
+    assert power(sim) == OFF and level(sim) == CUT
+    t.join(10)
+    assert not box["r"]["success"]
+    assert rig.state == "ESTOPPED"
+    refused = rig.call("power_on")
+    assert not refused["success"] and "send estop_release first" in refused["message"]
+    assert power(sim) == OFF
+
+
+def test_07_gentle_stop_during_a_slow_power_on(rigs, sim):
+    sim.robot.power.on_duration_ns = int(3e9)
+    rig = rigs()
+    t = threading.Thread(target=lambda: rig.call("power_on"))
+    t.start()
+    assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 3.0)
+    t0 = time.time_ns()
+    rig.control("estop_gentle")                                         # on the control topic
+    assert wait_until(lambda: level(sim) == SETTLE, 1.0)
+    assert (time.time_ns() - t0) / 1e9 < 1.0
+    assert wait_until(lambda: power(sim) == OFF, 5.0)
+    t.join(10)
+    assert rig.state == "ESTOPPED" and not rig.bridge.motion_enabled
+
+
+def test_08_hard_stop_during_a_walk(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    rig.walk(0.5)
+    assert sim.robot.latest().walking
+    rig.control("estop_hard")
+    assert wait_until(lambda: power(sim) == OFF and level(sim) == CUT, 1.0)
+    since = time.time_ns()
+    rig.walk(0.4)                                                       # the stream goes on: dropped
+    assert accepted_moves(sim, since) == [] and power(sim) == OFF
+    assert rig.state == "ESTOPPED" and rig.bridge.counts["dropped_stopped"] >= 1
+
+
+def test_09_gentle_stop_during_a_walk_sits_then_cuts(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    rig.walk(0.5)
+    t0 = time.time_ns()
+    assert rig.call("estop/gentle")["success"]
+    assert level(sim) == SETTLE
+    assert wait_until(lambda: power(sim) == OFF, 5.0)
+    assert sim.robot.latest().sitting
+    assert any(s.powered and s.sitting for s in sim.robot.history() if s.local_ns >= t0)   # sat first
+    since = time.time_ns()
+    rig.walk(0.3)
+    assert accepted_moves(sim, since) == []
+
+
+def test_10_behavior_fault_mid_walk(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    rig.walk(0.5)
+    fid = sim.robot.inject_behavior_fault("fall", clearable=True)
+    since = time.time_ns()
+    rig.walk(0.4)
+    assert wait_until(lambda: not sim.robot.latest().walking, 2.0)      # the fall stopped it
+    refused = [r for r in sim.robot.commands("RobotCommand") if r.local_ns >= since]
+    assert refused and all(r.status == "STATUS_BEHAVIOR_FAULT" for r in refused)
+    assert power(sim) == ON and level(sim) == NONE
+    out = rig.call("clear_behavior_fault")
+    assert out["success"] and out["message"] == f"clear_behavior_fault: cleared {fid} FALL"
+    assert rig.call("stand")["success"]
+    since = time.time_ns()
+    rig.walk(0.4)
+    assert accepted_moves(sim, since)
+
+
+def test_11_lease_taken_by_another_client(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    tablet = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="tablet"))
+    tablet.connect()
+    try:
+        lease_client = tablet.ensure_client(LeaseClient.default_service_name)
+        lease_client.take()
+        with LeaseKeepAlive(lease_client, must_acquire=False, return_at_exit=True, rpc_interval_seconds=0.5):
+            rig.walk(0.4)
+            assert wait_until(lambda: not rig.bridge.commander.lease_held, 3.0)
+            since = time.time_ns()
+            rig.walk(1.0)                                               # several diagnostics periods
+            ours = [r for r in sim.robot.commands() if r.local_ns >= since and r.rpc in ("RobotCommand", "TakeLease")
+                    and r.accepted]
+            assert ours == []                                           # nothing of ours moved it, no take-back
+            assert sim.robot.leases.holder("body").sequence == lease_client.lease_wallet.get_lease().lease_proto.sequence
+            assert rig.diag()["_level"] == 2 and rig.diag()["lease"].startswith("lost")
+    finally:
+        tablet.shutdown()
+
+
+def test_12_exit_with_our_estop_sits_powers_off_and_deregisters(rigs, sim, caplog):
+    rig = rigs()
+    powered_standing(rig)
+    with caplog.at_level("INFO"):
+        rig.close()
+    assert power(sim) == OFF and sim.robot.latest().sitting
+    assert endpoints(sim) == []                                         # deregistered
+    assert sim.robot.leases.holder("body") is None
+    assert any("exit: this driver powered the robot on: sitting and powering off" in r.getMessage()
+               for r in caplog.records) or rig.backend == "rclpy"
+    sit_then_off = [r for r in sim.robot.commands() if r.rpc in ("RobotCommand", "PowerCommand")][-2:]
+    assert sit_then_off and sit_then_off[-1].accepted
+
+
+def test_13_exit_without_our_estop_still_powers_off_what_we_powered(rigs, sim):
+    conn, ep = tablet_endpoint(sim)
+    with EstopKeepAlive(ep):
+        rig = rigs()
+        assert not rig.bridge.estop.registered
+        powered_standing(rig)
+        rig.close()
+        assert power(sim) == OFF and sim.robot.latest().sitting         # we powered it on: we power it off
+        assert endpoints(sim) == ["tablet"] and level(sim) == NONE       # the tablet's E-Stop untouched
+        assert sim.robot.leases.holder("body") is None
+    ep.deregister()
+    conn.shutdown()
+
+
+def test_14_watchdog_expiry_stops_the_robot(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    since = time.time_ns()
+    rig.twist(0.3)                                                      # one command, then silence
+    def stops():
+        return [r for r in sim.robot.commands("RobotCommand", accepted=True)
+                if r.local_ns >= since and r.request.command.full_body_command.HasField("stop_request")]
+    assert wait_until(stops, 3.0)
+    time.sleep(0.6)
+    assert len(stops()) == 1 and rig.bridge.counts["watchdog_stops"] == 1
+    assert wait_until(lambda: not sim.robot.latest().walking, 2.0)
+    assert power(sim) == ON and rig.state == "POWERED"                  # a watchdog stop is not an E-Stop
+
+
+def test_15_stuck_executor_settles_the_robot_latched(rigs, sim):
+    rig = rigs(heartbeat_timeout=1.5)
+    powered_standing(rig)
+    blocked = threading.Event()
+
+    def hang():                                                         # a callback that never returns soon
+        if not blocked.is_set():
+            blocked.set()
+            time.sleep(6.0)
+    timer = rig.node.create_timer(0.05, hang)                          # the bridge's own executor / group
+    assert wait_until(blocked.is_set, 2.0)
+    assert wait_until(lambda: level(sim) == SETTLE, 4.5)                # heartbeat_timeout 1.5 s, then settle
+    assert wait_until(lambda: power(sim) == OFF, 5.0)
+    assert wait_until(lambda: rig.state == "LATCHED", 3.0)
+    assert "driver stalled: no heartbeat" in rig.diag()["_message"]
+    timer.cancel()
+    time.sleep(2.0)                                                     # the executor runs again
+    assert level(sim) == SETTLE and power(sim) == OFF                   # stays stopped: latched
+
+
+# -- SIGSTOP / SIGCONT of the whole process -------------------------------------------------------------
+def _bridge_env(backend: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               PYTHONUNBUFFERED="1", SPOT_BOW_ROS_BACKEND=backend)
+    return env
+
+
+def test_16_sigstop_sigcont_is_reported_and_the_stop_stays_latched(backend, sim, tmp_path):
+    log_path = tmp_path / "bridge.log"
+    args = [sys.executable, "-m", "spot_bow_ros.nodes.motor_command", "--ros-args"]
+    for p in (f"sim_info_file:={sim.info_file}", "estop_release_at_start:=true", "auto_power_on:=true",
+              "enable_motion:=true", "auto_stand:=true", "estop_timeout:=1.5", "diagnostics_period:=0.3"):
+        args += ["-p", p]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(args, env=_bridge_env(backend), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            assert wait_until(lambda: sim.robot.latest().standing, 30), log_path.read_text()
+            os.kill(proc.pid, signal.SIGSTOP)
+            assert wait_until(lambda: level(sim) == SETTLE, 4.0)
+            assert wait_until(lambda: power(sim) == OFF, 5.0)
+            time.sleep(0.5)
+            since = time.time_ns()
+            os.kill(proc.pid, signal.SIGCONT)
+            assert wait_until(lambda: "STOP LATCHED" in log_path.read_text(), 5.0), log_path.read_text()
+            time.sleep(1.5)
+            assert level(sim) == SETTLE and power(sim) == OFF                # not released behind our back
+            assert [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
+            text = log_path.read_text()
+            assert "driver stalled for" in text and "keep-alive lapsed" in text, text
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, log_path.read_text()
+
+
+# -- the rclpy half through /opt/ros2-jazzy ------------------------------------------------------------
+def test_rclpy_matrix_via_ros2_jazzy():
+    if _rclpy_importable():
+        pytest.skip("rclpy imports in this process: the rclpy cases ran directly")
+    if not ROS_SETUP.exists():
+        pytest.skip(f"no ROS 2 at {ROS_SETUP.parent.parent}: the rclpy backend cases are not run")
+    cmd = (f"source {ROS_SETUP} >/dev/null 2>&1; export RMW_IMPLEMENTATION=rmw_cyclonedds_cpp "
+           f"ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST; exec {sys.executable} -m pytest -q -p no:cacheprovider "
+           f"{Path(__file__).name} -k 'rclpy and not via_ros2'")
+    out = subprocess.run(["bash", "-c", cmd], cwd=HERE, capture_output=True, text=True, timeout=900)
+    tail = (out.stdout + out.stderr)[-3000:]
+    assert out.returncode == 0, tail
+    assert " passed" in out.stdout and "skipped" not in out.stdout.splitlines()[-1], tail
