@@ -40,9 +40,12 @@ TOPICS = ["/spot/camera/frontleft/image", "/spot/camera/frontright/image", "/spo
           "/spot/camera/right/image", "/spot/camera/back/image", "/joint_states"]
 
 
-def _pythonpath() -> str:
-    """This checkout first, then the caller's PYTHONPATH (a sourced ROS 2's rclpy and messages)."""
-    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+def child_env(env: dict | None = None, **extra: str) -> dict:
+    """The children's environment: this checkout in front of PYTHONPATH, the sourced ROS 2 paths
+    (rclpy, message packages) kept behind it."""
+    env = dict(os.environ if env is None else env)
+    paths = [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return dict(env, PYTHONPATH=os.pathsep.join(paths), **extra)
 
 
 def _profile(pid: int, duration: float, out: Path) -> subprocess.Popen:
@@ -56,7 +59,7 @@ def _measure(backend: str, info: Path, duration: float, warmup: float, profile: 
     from spot_bow_ros.ros.dds import DdsTransport
     from spot_bow_ros.ros.qos import SENSOR_DATA
 
-    env = dict(os.environ, PYTHONPATH=_pythonpath(), SPOT_BOW_ROS_BACKEND=backend)
+    env = child_env(SPOT_BOW_ROS_BACKEND=backend)
     if backend == "rclpy":
         env["RMW_IMPLEMENTATION"] = "rmw_cyclonedds_cpp"
     proc = subprocess.Popen([sys.executable, "-m", "spot_bow_ros.nodes.composed", "--ros-args",

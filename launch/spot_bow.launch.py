@@ -22,7 +22,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from spot_bow_ros.ros.launch_actions import optional_package, start_checked
+from spot_bow_ros.ros.launch_actions import PASSED_ONLY, optional_package, passed_overrides, start_checked
 from spot_bow_ros.ros.launch_params import BridgesRobotModel, NamespacedParamsFile
 
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service", "bow_vision")
@@ -33,7 +33,7 @@ def _arguments():
     args = [
         DeclareLaunchArgument("hostname", default_value="",
                               description="Robot hostname or IP (empty: use sim_info_file)"),
-        DeclareLaunchArgument("port", default_value="443", description="Robot TLS port"),
+        DeclareLaunchArgument("port", default_value="", description="Robot TLS port (empty: config_file's, else 443)"),
         DeclareLaunchArgument("ca_cert", default_value="",
                               description="Robot CA certificate (empty: the SDK's bundled Spot CA)"),
         DeclareLaunchArgument("credentials_file", default_value="",
@@ -66,8 +66,9 @@ def _arguments():
         DeclareLaunchArgument("frame_prefix", default_value="", description="Prefix of every TF frame and joint"),
     ]
     for bridge in BRIDGES:
-        args.append(DeclareLaunchArgument(f"enable_{bridge}", default_value="true",
-                                          description=f"Run the {bridge} bridge"))
+        args.append(DeclareLaunchArgument(f"enable_{bridge}", default_value="",
+                                          description=f"Run the {bridge} bridge: true or false "
+                                                      "(empty: config_file's value, else true)"))
     return args
 
 
@@ -135,38 +136,33 @@ def _robot_state_publisher(context, *args, **kwargs):
     )]
 
 
-def generate_launch_description():
-    def text(name):  # empty strings must stay strings (launch YAML-parses substitutions)
-        return ParameterValue(LaunchConfiguration(name), value_type=str)
-
-    # Parameters given as a dict apply to every node of the process (`/**`): the composed
-    # executable hosts one node per bridge, so no `name=` here (it would rename all of them).
-    connection = {
-        "hostname": text("hostname"),
-        "port": ParameterValue(LaunchConfiguration("port"), value_type=int),
-        "ca_cert": text("ca_cert"),
-        "username": text("username"),
-        "password_file": text("password_file"),
-        "payload_credentials_file": text("credentials_file"),
-        "sim_info_file": text("sim_info_file"),
-        "frame_prefix": text("frame_prefix"),
-        # robot_state_publisher publishes the model; without it (not asked for, or not installed)
-        # the proprioception bridge does
-        "robot_model": ParameterValue(BridgesRobotModel(LaunchConfiguration("robot_state_publisher")),
-                                      value_type=str),
-    }
-    enables = {f"enable_{b}": ParameterValue(LaunchConfiguration(f"enable_{b}"), value_type=bool)
-               for b in BRIDGES}
+def _bridges(context, *args, **kwargs):
+    """The composed bridges. Connection and enable_* arguments become parameters only when the
+    user passed them (empty: config_file's value, else the node's default)."""
+    names = list(PASSED_ONLY) + [f"enable_{b}" for b in BRIDGES]
+    values = {name: LaunchConfiguration(name).perform(context) for name in names}
+    try:
+        overrides = passed_overrides(values, BRIDGES)
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None  # launch reports it in one line and stops
+    # robot_state_publisher publishes the model; without it (not asked for, or not installed)
+    # the proprioception bridge does
+    overrides["robot_model"] = ParameterValue(BridgesRobotModel(LaunchConfiguration("robot_state_publisher")),
+                                              value_type=str)
     # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
     config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
-    bridges = Node(
-        package="spot_bow_ros", executable="spot_bow",
-        namespace=LaunchConfiguration("namespace"), output="screen", emulate_tty=True,
-        parameters=[config, connection, enables],
-    )
+    # Parameters given as a dict apply to every node of the process (`/**`): the composed
+    # executable hosts one node per bridge, so no `name=` here (it would rename all of them).
+    # Strings stay strings (launch would YAML-parse them).
+    params = {k: (ParameterValue(v, value_type=str) if isinstance(v, str) else v) for k, v in overrides.items()}
+    return [Node(package="spot_bow_ros", executable="spot_bow", namespace=LaunchConfiguration("namespace"),
+                 output="screen", emulate_tty=True, parameters=[config, params])]
+
+
+def generate_launch_description():
     rviz = OpaqueFunction(function=_rviz, condition=IfCondition(LaunchConfiguration("rviz")))
     record = OpaqueFunction(function=_bag_record, condition=IfCondition(LaunchConfiguration("record")))
     # refuses password:=, sets CYCLONEDDS_URI (unless set) for all of them, then starts them
     return LaunchDescription(_arguments() + [start_checked([
-        bridges, OpaqueFunction(function=_robot_state_publisher), rviz, record,
+        OpaqueFunction(function=_bridges), OpaqueFunction(function=_robot_state_publisher), rviz, record,
     ])])

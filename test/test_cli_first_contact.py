@@ -365,4 +365,7 @@ def test_demo_motion_lists_its_steps():
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert "stand" in proc.stdout and "sit" in lines[-2] and lines[-1].endswith("done (17 steps)")
+    from spot_bow_ros.nodes.demo_motion import demo_script
+    assert "stand" in proc.stdout and "sit" in lines[-2] and lines[-1].endswith(f"done ({len(demo_script())} steps)")
+    # the software E-Stop starts stopped (docs/estop.md): the demo releases it before power_on
+    assert proc.stdout.index("estop_release") < proc.stdout.index("power_on")

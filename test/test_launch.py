@@ -95,7 +95,8 @@ def _node_calls(path):
                          and isinstance(n.value, (ast.Dict, ast.DictComp))]
             for d in dicts:
                 if isinstance(d, ast.DictComp):  # {f"enable_{b}": ParameterValue(..., value_type=bool) ...}
-                    params["enable_*"] = next(k.value.id for k in d.value.keywords if k.arg == "value_type")
+                    if isinstance(d.value, ast.Call):  # (spot_bow.launch.py's passed_overrides: see below)
+                        params["enable_*"] = next(k.value.id for k in d.value.keywords if k.arg == "value_type")
                     continue
                 for key, value in zip(d.keys, d.values):
                     vtype = None
@@ -137,6 +138,31 @@ def test_launch_parameters_are_declared_with_the_launch_value_type(path):
             assert vtype is not None, f"{path.name}: {name} needs ParameterValue(..., value_type=...)"
             # one type in every bridge that declares it: launch dicts reach every node (`/**`)
             assert specs[name] == {python_types[vtype]}, f"{path.name}: {name} is {specs[name]}"
+
+
+def test_spot_bow_launch_passes_only_the_arguments_the_user_gave():
+    """Launch arguments left empty never override config_file (issue 23, item 5); the ones given
+    are typed as the bridges declare them."""
+    from spot_bow_ros.nodes.composed import BRIDGES
+    from spot_bow_ros.ros.launch_actions import PASSED_ONLY, passed_overrides
+
+    specs = _declared_specs()
+    names = {bool: "bool", int: "integer", float: "double", str: "string"}
+    for arg, (param, kind) in PASSED_ONLY.items():
+        assert specs[param] == {names[kind]}, f"{arg}:= -> {param} is {specs[param]}"
+    bridges = tuple(b.name for b in BRIDGES)
+    assert passed_overrides({}, bridges) == {}
+    assert passed_overrides({"hostname": "", "port": "", "enable_webcam": ""}, bridges) == {}
+    assert passed_overrides({"hostname": "10.0.0.3", "port": "8443", "enable_webcam": "false",
+                             "enable_bow_vision": "True", "credentials_file": "/c.txt"}, bridges) == {
+        "hostname": "10.0.0.3", "port": 8443, "enable_webcam": False, "enable_bow_vision": True,
+        "payload_credentials_file": "/c.txt"}
+    with pytest.raises(ValueError, match=r"port:='x' is not a valid int"):
+        passed_overrides({"port": "x"}, bridges)
+    with pytest.raises(ValueError, match=r"enable_webcam:='yes' is not true or false"):
+        passed_overrides({"enable_webcam": "yes"}, bridges)
+    text = (ROOT / "launch" / "spot_bow.launch.py").read_text()
+    assert 'f"enable_{bridge}", default_value=""' in text and '"hostname", default_value=""' in text
 
 
 def test_launch_files_need_no_ros_at_import_beyond_launch():

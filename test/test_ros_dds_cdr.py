@@ -73,6 +73,52 @@ def test_serdata_api_loads_and_passes_its_self_test(transport):
     assert not api.verify(topic._ref, cdr[:4] + (10**6).to_bytes(4, "little") + cdr[8:])
 
 
+SECOND_CYCLONE = textwrap.dedent('''
+    """Another libddsc mapped before cyclonedds-python's (as rclpy's rmw_cyclonedds_cpp does)."""
+    import ctypes, json, os, sys
+    second = ctypes.CDLL(sys.argv[1])  # RTLD_LOCAL, like a dlopen'ed rmw
+    from cyclonedds.internal import DDS
+    from spot_bow_ros.ros.dds import DdsTransport
+    from spot_bow_ros.ros.dds_cdr import CdrApi, _mapped_libddsc
+    from spot_bow_ros.ros.messages import messages_for
+    transport = DdsTransport(domain_id=int(sys.argv[2]))
+    api = CdrApi.load()
+    check = messages_for()
+    cdr = bytes(check.serialize(check.make("std_msgs/msg/String", data="abc")))
+    cdr += b"\\0" * (-len(cdr) % 4)
+    topic = transport._topic("/cdr_test/second", "std_msgs/msg/String")
+    print(json.dumps({"mapped": _mapped_libddsc(), "bound": api and api.path,
+                      "cyclonedds_python": os.path.realpath(DDS._dll_handle._name),
+                      "verified": bool(api and api.verify(topic._ref, cdr))}))
+    transport.close()
+''')
+
+
+def test_serdata_api_binds_to_cyclonedds_pythons_library_with_a_second_cyclone_mapped(tmp_path):
+    from cyclonedds.internal import DDS
+
+    # A second copy of the library with another SONAME (same length, so the ELF stays valid),
+    # mapped first, as rclpy maps Cyclone 0.10's libddsc.so.0.
+    original = Path(DDS._dll_handle._name)
+    soname = original.name.encode()
+    other = b"libddsc-second" + soname[len(b"libddsc-second"):]
+    data = original.read_bytes()
+    assert data.count(soname + b"\0") == 1 and len(other) == len(soname) != other
+    second = tmp_path / other.decode()
+    second.write_bytes(data.replace(soname + b"\0", other + b"\0"))
+    script = tmp_path / "second.py"
+    script.write_text(SECOND_CYCLONE)
+    out = subprocess.run([sys.executable, str(script), str(second), str(DOMAIN)], capture_output=True,
+                         text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert out.returncode == 0, out.stderr
+    import json
+
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert str(second) in result["mapped"] and len(result["mapped"]) == 2
+    assert result["bound"] == result["cyclonedds_python"] != str(second)
+    assert result["verified"]
+
+
 def test_big_images_cross_processes_both_ways_against_plain_cyclonedds(tmp_path, transport):
     script = tmp_path / "plain_peer.py"
     script.write_text(PLAIN_PEER)

@@ -16,6 +16,7 @@ from spot_bow_ros.ros.dds_config import (
     cyclone_config,
     discovery_fragment,
     discovery_options,
+    host_interface,
     ros_distro,
 )
 
@@ -69,7 +70,7 @@ def _parse(fragment):
         "max_index": text("Discovery/MaxAutoParticipantIndex"),
         "tag": text("Discovery/Tag"),
         "peers": [p.get("address") for p in domain.iter("Peer")],
-        "interfaces": [i.get("address") for i in domain.iter("NetworkInterface")],
+        "interfaces": [i.get("address") or i.get("name") for i in domain.iter("NetworkInterface")],
     }
 
 
@@ -93,6 +94,19 @@ def test_localhost_keeps_the_interface_turns_multicast_off_and_adds_a_localhost_
     assert got == {"multicast": "false", "index": "auto", "max_index": "32", "tag": None,
                    "peers": ["localhost", "10.0.0.7"], "interfaces": []}
     assert _parse(_fragment({"ROS_LOCALHOST_ONLY": "1"}))["peers"] == ["localhost"]
+
+
+def test_standalone_adds_loopback_and_the_host_interface_unless_the_user_configures_cyclone():
+    """pip Cyclone (>= 0.11) accepts packets only on its interfaces; real ROS (Cyclone 0.10)
+    sends to the localhost peer from 127.0.0.1 (the tier in test/ros2_real checks the effect)."""
+    host_if = host_interface()
+    for range_ in ("LOCALHOST", "SUBNET"):
+        config = cyclone_config("jazzy", {"ROS_AUTOMATIC_DISCOVERY_RANGE": range_})
+        assert _parse(config.xml.split(",")[0])["interfaces"] == ["127.0.0.1"] + ([host_if] if host_if else [])
+        mine = cyclone_config("jazzy", {"ROS_AUTOMATIC_DISCOVERY_RANGE": range_, "CYCLONEDDS_URI": "file:///x.xml"})
+        assert _parse(mine.xml.split(",")[0])["interfaces"] == []
+    assert _parse(cyclone_config("jazzy", {"ROS_AUTOMATIC_DISCOVERY_RANGE": "OFF"}).xml.split(",")[0])["interfaces"] == []
+    assert cyclone_config("humble", {}).xml == SHIPPED_CONFIG.resolve().as_uri()
 
 
 def test_off_isolates_the_process_with_a_discovery_tag():
@@ -179,11 +193,11 @@ def _effective(tmp_path, env_extra):
 
 @pytest.mark.parametrize("env, expect, absent", [
     ({}, ["General/AllowMulticast/#text: default", "General/MaxMessageSize/#text: 65500 B",
-          "ParticipantIndex/#text: auto"],
+          "ParticipantIndex/#text: auto", "NetworkInterface[@address]: 127.0.0.1"],
      ["Peer[@Address]: localhost"]),
     ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"},
      ["General/AllowMulticast/#text: false", "Peers/Peer[@Address]: localhost", "ParticipantIndex/#text: auto",
-      "General/MaxMessageSize/#text: 65500 B"], ["NetworkInterface[@address]: 127.0.0.1"]),
+      "General/MaxMessageSize/#text: 65500 B", "NetworkInterface[@address]: 127.0.0.1"], []),
     ({"ROS_AUTOMATIC_DISCOVERY_RANGE": "OFF"},
      ["General/AllowMulticast/#text: false", "ParticipantIndex/#text: none", "Discovery/Tag/#text: ros_discovery_off_"],
      ["Peer[@Address]: localhost"]),

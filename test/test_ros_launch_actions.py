@@ -60,4 +60,4 @@ def test_bridges_publish_the_robot_model_unless_robot_state_publisher_runs(reque
 
 def test_spot_bow_launch_sets_robot_model_from_what_actually_runs():
     text = (ROOT / "launch" / "spot_bow.launch.py").read_text()
-    assert '"robot_model": ParameterValue(BridgesRobotModel(LaunchConfiguration("robot_state_publisher"))' in text
+    assert 'overrides["robot_model"] = ParameterValue(BridgesRobotModel(LaunchConfiguration("robot_state_publisher"))' in text

@@ -152,6 +152,21 @@ def test_missing_device_is_one_clear_error(bus, caplog):
     assert topics.images == [] and bridge.frames_captured == 0
 
 
+@pytest.mark.skipif(bool(__import__("glob").glob("/dev/video*")), reason="this machine has a camera")
+def test_camera_index_without_any_camera_shows_the_test_pattern_with_one_line(bus, caplog):
+    """The policy of `spot-bow-ros run` on every route (`ros2 launch` logged an ERROR per second)."""
+    caplog.set_level(logging.INFO)
+    topics = Topics(bus)
+    bridge = WebcamBridge(bus.start(device="0", width=320, height=240, fps=30.0, reconnect_interval=0.05))
+    assert topics.wait_for(5)
+    bridge.stop()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    lines = [r.getMessage() for r in caplog.records if "no camera" in r.getMessage()]
+    assert lines == ["no camera at device 0 (no /dev/video*): the webcam bridge shows its test pattern"]
+    numbers = [pattern_frame_number(array_from_image_msg(m)) for m in topics.images]
+    assert all(b > a for a, b in zip(numbers, numbers[1:])) and topics.images[0].width == 320
+
+
 def test_bad_calibration_url_is_one_error_and_uncalibrated(bus, caplog, tmp_path):
     caplog.set_level(logging.INFO)
     topics = Topics(bus)

@@ -10,7 +10,6 @@ same network sees them), optionally recorded to a rosbag2 (`--record`) and serve
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import logging
 import math
@@ -133,10 +132,12 @@ def robot_connection_plan(args: argparse.Namespace, overrides: dict[str, dict[st
 
 def webcam_overrides(values: dict[str, Any]) -> dict[str, Any]:
     """Use the moving test pattern when the configured camera does not exist on this machine."""
-    device = str(values.get("device", "0"))
-    if device.isdigit() and not glob.glob("/dev/video*"):
-        log.info(f"no camera at device {device} (no /dev/video*): the webcam bridge shows its test pattern")
-        return {**values, "device": "test_pattern"}
+    from ..nodes.webcam_capture import TEST_PATTERN, missing_camera_fallback  # the policy of every route
+
+    fallback = missing_camera_fallback(str(values.get("device", "0")))
+    if fallback:
+        log.info(fallback)
+        return {**values, "device": TEST_PATTERN}
     return values
 
 

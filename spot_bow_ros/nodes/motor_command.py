@@ -45,6 +45,7 @@ from ..spot.connection import SpotConnectionError
 from ..spot.estop import SoftwareEstop
 from ..spot.supervisor import MotionSupervisor
 from ..spot.supervisor_verbs import SUCCESS, VERBS, Outcome
+from .bow_messages import bow_message_set
 from .bow_v1 import MotorV1Handler
 from .motor_inputs import MotorInputs
 from .motor_params import MOTOR_PARAMS, config_from_params, limits_from_params
@@ -78,6 +79,7 @@ class MotorCommandBridge:
         limits = limits_from_params(values)
         self.config = config_from_params(values)
         self._owns_connection = False
+        v1_messages = bow_message_set(node, values)  # bow_messages: sdk_v1, checked before the robot
         if commander is None:
             if connection is None:
                 from ..spot.connection import SpotConnection, SpotConnectionError
@@ -108,7 +110,7 @@ class MotorCommandBridge:
                                     cmd_timeout=values["cmd_timeout"], heartbeat_timeout=values["heartbeat_timeout"])
         self.inputs = MotorInputs(self.sup, self.config, self.log, values["recordings_dir"],
                                   values["default_recording_name"])
-        self.inputs.v1 = MotorV1Handler.create(self.inputs, node, values)   # bow_messages: sdk_v1
+        self.inputs.v1 = None if v1_messages is None else MotorV1Handler(self.inputs, v1_messages)
         self.v1 = self.inputs.v1
         self.hostname = str(values.get("hostname", "")) or socket.gethostname()
         self._level_is_bytes: bool | None = None

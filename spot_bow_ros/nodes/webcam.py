@@ -20,7 +20,8 @@ import collections
 import threading
 from typing import Any
 
-from .webcam_capture import CaptureError, Frame, FrameSource, check_video_file, open_source, read_calibration
+from .webcam_capture import (TEST_PATTERN, CaptureError, Frame, FrameSource, check_video_file, missing_camera_fallback,
+                             open_source, read_calibration)
 from ..convert import camera_info as ci
 from ..convert import images
 from ..ros.node_api import NodeHandle, stamp_from_ns
@@ -88,9 +89,14 @@ class WebcamBridge:
                 self.log.error(f"{exc}; publishing an uncalibrated camera_info instead")
         self._size_warned = False
         self.loop: bool = p["loop"]
+        device = p["device"]
         if source is None:
-            check_video_file(p["device"])  # a missing or corrupt file: one line, before anything runs
-        self.source = source or open_source(p["device"], p["width"], p["height"], p["fps"], p["fourcc"])
+            check_video_file(device)  # a missing or corrupt file: one line, before anything runs
+            fallback = missing_camera_fallback(device)
+            if fallback:  # no camera on this machine: one line, then the test pattern
+                self.log.info(fallback)
+                device = TEST_PATTERN
+        self.source = source or open_source(device, p["width"], p["height"], p["fps"], p["fourcc"])
         # statistics
         self.frames_captured = 0
         self.frames_published = 0

@@ -14,6 +14,7 @@ time they were captured. Kinds of `device`:
 
 from __future__ import annotations
 
+import glob
 import os
 import time
 from dataclasses import dataclass
@@ -265,6 +266,16 @@ def check_video_file(device: str) -> None:
     if not ok or image is None:
         raise CaptureError(f"video file {text!r} cannot be decoded (corrupt, or a format this OpenCV "
                            "does not read)")
+
+
+def missing_camera_fallback(device: str) -> str | None:
+    """The one policy of every route (`spot-bow-ros run`, `ros2 run`, `ros2 launch`) for a camera
+    index on a machine without any camera: the line to log when `device` is an index and there
+    is no /dev/video* (the bridge then shows its test pattern), else None (open the device)."""
+    text = str(device).strip()
+    if text.isdigit() and not glob.glob("/dev/video*"):
+        return f"no camera at device {text} (no /dev/video*): the webcam bridge shows its test pattern"
+    return None
 
 
 def open_source(device: str, width: int, height: int, fps: float, fourcc: str = "") -> FrameSource:

@@ -146,7 +146,11 @@ def parse_ros_args(argv: Sequence[str]) -> RosArgs:
 def rclpy_available() -> bool:
     try:
         import rclpy  # noqa: F401
-    except Exception:
+    except Exception as exc:
+        if os.environ.get("AMENT_PREFIX_PATH"):  # a sourced ROS 2 whose rclpy fails: say why, once
+            logging.getLogger("spot_bow_ros").warning(
+                f"ROS 2 is sourced but rclpy does not import ({type(exc).__name__}: {exc}): "
+                "using the standalone runtime")
         return False
     return True
 

@@ -42,14 +42,13 @@ from cyclonedds.topic import Topic
 from .cdr_encoder import CdrEncoder, pad_cdr, trailing_uint8_sequence
 from .dds_cdr import CdrApi
 from .dds_config import SHIPPED_CONFIG, cyclone_config, ros_distro  # noqa: F401 (SHIPPED_CONFIG re-exported)
+from .distro import profile as distro_profile
 from .dds_types import dds_topic_name, idl_struct, ros_topic_name, ros_type_name
 from .discovery import GraphAnnouncer
 from .messages import RosbagsMessages, UnknownMessageType, messages_for
 from .names import validate_full_topic_name
 from .qos import Durability, History, QoS, Reliability
 
-#: Distros whose endpoints carry `typehash=` USER_DATA and 16-byte GIDs.
-TYPE_HASH_DISTROS = {"iron", "jazzy", "kilted", "rolling"}
 
 RawCallback = Callable[[str, str, bytes, int, QoS], None]  # topic, type, cdr, time_ns, offered qos
 _ANY = SampleState.Any | ViewState.Any | InstanceState.Any
@@ -422,8 +421,8 @@ class DdsTransport:
                 _log.warning(note)
         self.distro = distro
         self.messages = messages or messages_for(distro)
-        self.type_hashes = distro in TYPE_HASH_DISTROS
-        self.gid_size = 16 if self.type_hashes else 24
+        self.type_hashes = distro_profile(distro).type_hash
+        self.gid_size = distro_profile(distro).gid_size
         _ensure_domain(self.domain_id, distro, config_xml)
         try:
             self._participant = DomainParticipant(

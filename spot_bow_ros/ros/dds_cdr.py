@@ -15,10 +15,11 @@ image is 2.7 MB; each copy costs ~0.3 ms here):
   samples are copied into `bytes` at once (cheaper than tracking a view).
 
 Only functions that libddsc exports for this purpose are called, on the very library instance
-cyclonedds-python loaded (found in /proc/self/maps). `CdrApi.load()` returns None, and callers
-keep using cyclonedds-python, when the library or a symbol is missing, on non-Linux systems
-(iovec layout), when a serdata round trip fails its self-test, or with
-`SPOT_BOW_ROS_DDS_CDR_API=0`.
+cyclonedds-python loaded (its own ctypes handle, checked to be mapped in this process), never on
+another Cyclone in the same process (rclpy's rmw_cyclonedds_cpp brings Cyclone 0.10).
+`CdrApi.load()` returns None, and callers keep using cyclonedds-python, when that library
+instance cannot be identified (one warning) or a symbol is missing, on non-Linux systems (iovec
+layout), when a serdata round trip fails its self-test, or with `SPOT_BOW_ROS_DDS_CDR_API=0`.
 """
 
 from __future__ import annotations
@@ -60,20 +61,45 @@ class _SampleInfo(ctypes.Structure):
                 ("generation_rank", ctypes.c_uint32), ("absolute_generation_rank", ctypes.c_uint32)]
 
 
-def _loaded_libddsc() -> str | None:
-    """Path of the libddsc that cyclonedds-python's C layer is linked to, as mapped in this process."""
-    import cyclonedds._clayer  # noqa: F401  (maps libddsc into the process)
+def _mapped_libddsc() -> list[str]:
+    """Real paths of every libddsc mapped into this process (/proc/self/maps), in map order.
 
+    More than one when rclpy's rmw_cyclonedds_cpp (Cyclone 0.10) shares the process with
+    cyclonedds-python's own Cyclone."""
+    paths: list[str] = []
     try:
         with open("/proc/self/maps") as maps:
             for line in maps:  # address perms offset dev inode path
                 fields = line.split(maxsplit=5)
                 path = fields[5].strip() if len(fields) == 6 else ""
                 if "/libddsc" in path and ".so" in path:
-                    return path
+                    real = os.path.realpath(path)
+                    if real not in paths:
+                        paths.append(real)
     except OSError:
-        return None
-    return None
+        pass
+    return paths
+
+
+def _cyclonedds_python_lib() -> tuple[ctypes.CDLL | None, str]:
+    """(the libddsc handle cyclonedds-python itself calls, or None; why not, when None).
+
+    That is `cyclonedds.internal.DDS._dll_handle`, the very instance its entities live in; it
+    must also be the library its C layer (`_clayer`) is linked to, i.e. mapped in this process."""
+    import cyclonedds._clayer  # noqa: F401  (maps the libddsc the C layer is linked to)
+
+    try:
+        from cyclonedds.internal import DDS
+
+        lib = DDS._dll_handle
+        path = os.path.realpath(lib._name)
+    except (ImportError, AttributeError, TypeError) as exc:
+        return None, f"cyclonedds-python's library handle is not reachable ({exc})"
+    mapped = _mapped_libddsc()
+    if path not in mapped:
+        return None, (f"cyclonedds-python's libddsc {path} is not among the mapped ones "
+                      f"({', '.join(mapped) or 'none'})")
+    return lib, ""
 
 
 class CdrApi:
@@ -84,10 +110,11 @@ class CdrApi:
     _lock = threading.Lock()
 
     def __init__(self, lib: ctypes.CDLL):
+        self.path = os.path.realpath(lib._name)  # the libddsc these bindings call into
         c_void_p, c_int32, c_uint32, c_size_t = ctypes.c_void_p, ctypes.c_int32, ctypes.c_uint32, ctypes.c_size_t
 
         def fn(name: str, restype: Any, *argtypes: Any) -> Any:
-            f = getattr(lib, name)
+            f = lib[name]  # a function object of our own: cyclonedds-python's argtypes stay untouched
             f.restype, f.argtypes = restype, list(argtypes)
             return f
 
@@ -119,14 +146,14 @@ class CdrApi:
             return None
         if not sys.platform.startswith("linux"):
             return None
-        path = _loaded_libddsc()
-        if path is None:
-            _log.debug("libddsc not found in /proc/self/maps: using cyclonedds-python's write/take")
+        lib, why = _cyclonedds_python_lib()
+        if lib is None:  # loud: big messages then cost extra copies
+            _log.warning(f"Cyclone serdata fast path off: {why}; using cyclonedds-python's write/take")
             return None
         try:
-            return cls(ctypes.CDLL(path))
-        except (OSError, AttributeError) as exc:
-            _log.debug(f"Cyclone serdata API unavailable ({exc}): using cyclonedds-python's write/take")
+            return cls(lib)
+        except AttributeError as exc:
+            _log.warning(f"Cyclone serdata fast path off ({exc}); using cyclonedds-python's write/take")
             return None
 
     def verify(self, entity: int, cdr: bytes) -> bool:

@@ -20,12 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-#: The current ROS 2 LTS: what the standalone runtime speaks when `ROS_DISTRO` is not set.
-DEFAULT_DISTRO = "jazzy"
-#: Distros the standalone runtime knows the wire details (and message definitions) of.
-KNOWN_DISTROS = ("humble", "iron", "jazzy", "kilted")
-#: Distros with rcl discovery options (ROS_AUTOMATIC_DISCOVERY_RANGE, ROS_STATIC_PEERS).
-DISCOVERY_RANGE_DISTROS = frozenset({"iron", "jazzy", "kilted"})
+from .distro import DEFAULT_DISTRO, KNOWN_DISTROS, PROFILES  # noqa: F401 (re-exported)
+
 #: The rmw_cyclonedds_cpp discovery ranges (rmw/discovery_options.h).
 RANGES = ("SUBNET", "LOCALHOST", "OFF", "SYSTEM_DEFAULT")
 #: rmw_cyclonedds_cpp's MaxAutoParticipantIndex with a localhost or subnet peer list.
@@ -74,7 +70,7 @@ def discovery_options(distro: str, env: Mapping[str, str] | None = None) -> Disc
     """
     env = os.environ if env is None else env
     localhost_only = env.get("ROS_LOCALHOST_ONLY", "").strip() == "1"
-    if distro not in DISCOVERY_RANGE_DISTROS:
+    if distro not in PROFILES or not PROFILES[distro].discovery_range:
         return DiscoveryOptions(humble_localhost=localhost_only, ranged=False)
     notes: list[str] = []
     if localhost_only:
@@ -96,7 +92,33 @@ def discovery_options(distro: str, env: Mapping[str, str] | None = None) -> Disc
     return DiscoveryOptions(range=range_, static_peers=peers, notes=tuple(notes))
 
 
-def discovery_fragment(options: DiscoveryOptions, pid: int | None = None) -> str:
+def host_interface() -> str | None:
+    """Name of the interface Cyclone picks by default: the first one that is up, not loopback and
+    has an IPv4 address (None: only loopback). Linux only (SIOCGIFFLAGS / SIOCGIFADDR)."""
+    import fcntl
+    import socket
+    import struct
+
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    except OSError:
+        return None
+    with sock:
+        for name in names:
+            req = struct.pack("256s", name.encode()[:15])
+            try:
+                flags = struct.unpack_from("H", fcntl.ioctl(sock.fileno(), 0x8913, req), 16)[0]  # SIOCGIFFLAGS
+                fcntl.ioctl(sock.fileno(), 0x8915, req)  # SIOCGIFADDR: OSError without an IPv4 address
+            except OSError:
+                continue
+            if flags & 0x1 and not flags & 0x8:  # IFF_UP, not IFF_LOOPBACK
+                return name
+    return None
+
+
+def discovery_fragment(options: DiscoveryOptions, pid: int | None = None,
+                       interfaces: tuple[str, ...] = ()) -> str:
     """The Cyclone XML rmw_cyclonedds_cpp prepends for `options` ('' when it adds nothing).
 
     SUBNET: participant index auto (max 32: this process listens on a well-known unicast port,
@@ -106,6 +128,13 @@ def discovery_fragment(options: DiscoveryOptions, pid: int | None = None) -> str
     else matches); SYSTEM_DEFAULT: nothing. As `check_create_domain` does it: SUBNET and
     LOCALHOST set `add_static_peers`, so their fragment is written even without static peers.
     Humble's localhost-only binds the interface to 127.0.0.1 instead.
+
+    One addition for SUBNET and LOCALHOST (not in rmw's fragment): `interfaces` (addresses or
+    interface names; `cyclone_config` passes loopback and the default interface). Jazzy's rmw
+    links Cyclone 0.10, which accepts packets on any interface and sends to the `localhost` peer
+    from 127.0.0.1; the pip Cyclone (>= 0.11) accepts packets only on the interfaces it uses, so
+    with only the default interface it drops those (on a host with a network interface, real
+    ROS nodes in LOCALHOST would not see the standalone runtime at all).
     """
     if options.humble_localhost:
         return ('<CycloneDDS><Domain><General><Interfaces><NetworkInterface address="127.0.0.1"/>'
@@ -116,8 +145,13 @@ def discovery_fragment(options: DiscoveryOptions, pid: int | None = None) -> str
     static_peers = options.static_peers if options.range in ("SUBNET", "LOCALHOST") else ()
     no_multicast = options.range in ("LOCALHOST", "OFF")
     xml = "<CycloneDDS><Domain>"
-    if no_multicast:
-        xml += "<General><AllowMulticast>false</AllowMulticast></General>"
+    general = "<AllowMulticast>false</AllowMulticast>" if no_multicast else ""
+    if interfaces:
+        general += "<Interfaces>" + "".join(
+            f'<NetworkInterface {"address" if item[:1].isdigit() else "name"}="{_xml_attr(item)}"/>'
+            for item in interfaces) + "</Interfaces>"
+    if general:
+        xml += f"<General>{general}</General>"
     if options.range == "OFF":
         xml += ("<Discovery><ParticipantIndex>none</ParticipantIndex>"
                 f"<Tag>ros_discovery_off_{os.getpid() if pid is None else pid}</Tag>")
@@ -169,7 +203,13 @@ def cyclone_config(distro: str, env: Mapping[str, str] | None = None,
         source = f"CYCLONEDDS_URI={base}" if base else "Cyclone's defaults (CYCLONEDDS_URI is empty)"
     else:
         base, source = SHIPPED_CONFIG.resolve().as_uri(), str(SHIPPED_CONFIG)
-    fragment = discovery_fragment(options)
+    interfaces: tuple[str, ...] = ()
+    if source == str(SHIPPED_CONFIG) and options.ranged and options.range in ("SUBNET", "LOCALHOST"):
+        # Loopback and the default interface (see discovery_fragment); a user's CYCLONEDDS_URI
+        # or configuration argument chooses its own interfaces.
+        host_if = host_interface()
+        interfaces = ("127.0.0.1", host_if) if host_if else ("127.0.0.1",)
+    fragment = discovery_fragment(options, interfaces=interfaces)
     # Empty fragments are ignored by Cyclone; rmw_cyclonedds_cpp joins them with a comma too.
     return CycloneConfig(xml=f"{fragment},{base}" if fragment else base, source=source, options=options)
 

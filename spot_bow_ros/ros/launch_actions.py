@@ -7,6 +7,8 @@ spot_bow_ros launch file applies before it starts anything.
   password comes from BOSDYN_CLIENT_PASSWORD or `password_file:=`. `username:=` is accepted.
 - CYCLONEDDS_URI points at the package's Cyclone tuning for every process of the launch
   (the bridges, RViz, ros2 bag) unless the user set it; one log line says which is used.
+- `passed_overrides`: connection and `enable_*` arguments become parameters only when the user
+  passed them, so a default never overrides the `config_file`.
 - `optional_package(name)`: RViz, xacro and robot_state_publisher are not dependencies of the
   package (a headless payload needs none of them); launch files check before starting them.
 """
@@ -23,6 +25,40 @@ REFUSED_ARGUMENTS = {
                  "Export BOSDYN_CLIENT_PASSWORD before `ros2 launch`, or pass password_file:=FILE "
                  "(the password on its first line)"),
 }
+
+
+#: Launch arguments that become parameters of the bridges only when the user passes them, with
+#: their parameter name and type (an argument left at '' keeps config_file's value, else the
+#: node's default).
+PASSED_ONLY = {
+    "hostname": ("hostname", str), "port": ("port", int), "ca_cert": ("ca_cert", str),
+    "username": ("username", str), "password_file": ("password_file", str),
+    "credentials_file": ("payload_credentials_file", str), "sim_info_file": ("sim_info_file", str),
+    "frame_prefix": ("frame_prefix", str),
+}
+
+
+def passed_overrides(values: dict[str, str], bridges: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The parameters the user set through launch arguments: `values` maps an argument name to
+    its text ('' when not passed); `enable_<bridge>` arguments count for `bridges`.
+
+    Only non-empty values are returned, so a launch argument the user did not pass never
+    overrides the `config_file` (ValueError for a value of the wrong type)."""
+    out: dict[str, Any] = {}
+    for arg, (param, kind) in PASSED_ONLY.items():
+        text = values.get(arg, "").strip()
+        if text:
+            try:
+                out[param] = kind(text)
+            except ValueError:
+                raise ValueError(f"launch argument {arg}:={text!r} is not a valid {kind.__name__}") from None
+    for bridge in bridges:
+        text = values.get(f"enable_{bridge}", "").strip().lower()
+        if text:
+            if text not in ("true", "false", "1", "0"):
+                raise ValueError(f"launch argument enable_{bridge}:={text!r} is not true or false")
+            out[f"enable_{bridge}"] = text in ("true", "1")
+    return out
 
 
 def refused_arguments(configurations: Mapping[str, Any]) -> str | None:

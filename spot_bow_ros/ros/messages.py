@@ -21,6 +21,7 @@ except ImportError as _exc:
         "the standalone runtime needs the rosbags package: `pip install rosbags` "
         "(with ROS 2 sourced, use `ros2 topic` / `ros2 bag` instead)", name="rosbags") from _exc
 
+from .distro import DEFAULT_DISTRO, profile
 from .names import UnknownMessageType, normalize_type_name  # noqa: F401 (re-exported)
 
 
@@ -31,20 +32,15 @@ _DTYPES = {
 }
 _SCALAR_DEFAULTS = {"bool": False, "string": "", "float32": 0.0, "float64": 0.0}
 
-ROS_DISTROS = {"humble": Stores.ROS2_HUMBLE, "iron": Stores.ROS2_IRON, "jazzy": Stores.ROS2_JAZZY,
-               "kilted": Stores.ROS2_KILTED}
 
 
 class RosbagsMessages:
     """Message factory + CDR codec over a rosbags typestore for one ROS 2 distribution."""
 
-    def __init__(self, distro: str = "humble"):
-        try:
-            store = ROS_DISTROS[distro]
-        except KeyError:
-            raise ValueError(f"unknown ROS distro {distro!r} (expected one of {', '.join(ROS_DISTROS)})") from None
-        self.distro = distro
-        self.typestore = get_typestore(store)
+    def __init__(self, distro: str = DEFAULT_DISTRO):
+        distro_profile = profile(distro)  # ValueError for a distro not in ros/distro.py's table
+        self.distro = distro_profile.name
+        self.typestore = get_typestore(getattr(Stores, distro_profile.rosbags_store))
         from .srv_types import register_service_types
 
         register_service_types(self.typestore)  # std_srvs / rcl_interfaces request+response types
@@ -148,6 +144,6 @@ class RosbagsMessages:
 
 
 @lru_cache(maxsize=None)
-def messages_for(distro: str = "humble") -> RosbagsMessages:
+def messages_for(distro: str = DEFAULT_DISTRO) -> RosbagsMessages:
     """Shared factory per distro (building a typestore takes a few ms)."""
     return RosbagsMessages(distro)

@@ -102,7 +102,7 @@ class BagRecorder:
         if self.output.exists():
             raise RecorderError(f"output {self.output} already exists")
         self.storage = storage
-        self.messages = messages or messages_for("humble")
+        self.messages = messages or messages_for()
         self.flush_interval_s = flush_interval_s
         self.max_queue_bytes = max_queue_bytes
         self.batch_interval_s = batch_interval_s

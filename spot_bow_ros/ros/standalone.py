@@ -66,7 +66,7 @@ class InProcessBus:
     """Transport between nodes of this process: the message object itself is delivered."""
 
     def __init__(self, messages: RosbagsMessages | None = None):
-        self.messages = messages or messages_for("humble")
+        self.messages = messages or messages_for()
         self._lock = threading.Lock()
         self._readers: dict[str, list["_InProcReader"]] = collections.defaultdict(list)
         self._latched: dict[str, collections.deque] = {}
