@@ -3,12 +3,14 @@ PYTHONPATH (replacing it made rclpy unimportable in the rclpy half)."""
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_ros_route_cpu.py"
 
 
 def _bench():
+    sys.path.insert(0, str(BENCH.parent))  # as when run as a script: bench/ on sys.path (bench_common)
     spec = importlib.util.spec_from_file_location("bench_ros_route_cpu", BENCH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
