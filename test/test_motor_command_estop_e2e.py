@@ -15,7 +15,7 @@ import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from test_motor_command_e2e import Rig
-from waiting import wait_until
+from waiting import interrupt_and_reap, wait_until
 
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import SpotConnection
@@ -242,13 +242,7 @@ def test_starved_keepalive_stops_the_robot_within_the_timeout(sim, tmp_path):
         print(f"starved keep-alive: settle after {t_stop:.2f} s, motors off after {t_off:.2f} s "
               f"(estop_timeout {timeout_s} s)")
     finally:
-        os.kill(proc.pid, signal.SIGCONT)
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        interrupt_and_reap(proc)
         log.close()
 
 

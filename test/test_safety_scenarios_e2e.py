@@ -20,7 +20,7 @@ import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from waiting import wait_until
+from waiting import interrupt_and_reap, wait_until
 
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.sim import SimulatedSpot
@@ -547,13 +547,7 @@ def test_16_sigstop_sigcont_is_reported_and_the_stop_stays_latched(backend, sim,
             text = log_path.read_text()
             assert "driver stalled for" in text and "keep-alive lapsed" in text, text
         finally:
-            os.kill(proc.pid, signal.SIGCONT)
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            interrupt_and_reap(proc)
     assert proc.returncode == 0, log_path.read_text()
 
 

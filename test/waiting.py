@@ -1,5 +1,8 @@
 """Polling helpers for tests that wait on other threads or processes (DDS, servers)."""
 
+import os
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -27,3 +30,15 @@ def wait_for(produce: Callable[[], T], timeout: float = 8.0, what: str = "condit
             return value
         time.sleep(period)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def interrupt_and_reap(proc: subprocess.Popen, timeout: float = 20.0) -> int:
+    """Resume `proc` (it may be SIGSTOPped), send it SIGINT as Ctrl-C would, wait up to `timeout` s
+    (then kill it); its exit code."""
+    os.kill(proc.pid, signal.SIGCONT)
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
