@@ -13,6 +13,7 @@ from spot_bow_ros.spot.safety_machine import (
     ALLOWED,
     GATE_CLOSING,
     GATE_STATES,
+    LATCHING,
     NEEDS_GATE,
     TRANSITIONS,
     Event,
@@ -32,9 +33,9 @@ def test_every_listed_transition(pair):
     m = SafetyMachine(state)
     t = m.handle(event, cause="test cause")
     assert (t.before, t.after, m.state) == (state, TRANSITIONS[pair], TRANSITIONS[pair])
-    if m.state == S.LATCHED and state != S.LATCHED:
+    if m.state in LATCHING and state != m.state:
         assert m.cause == "test cause"
-    if state == S.LATCHED and m.state != S.LATCHED:
+    if state in LATCHING and m.state not in LATCHING:
         assert m.cause == ""
 
 
@@ -96,7 +97,7 @@ def test_verb_admission_per_state(state):
 
 def test_e_stop_verbs_act_in_every_live_state_and_power_on_waits_for_release():
     for verb in ("estop_hard", "estop_gentle", "estop_release"):
-        assert ALLOWED[verb] == {S.ESTOPPED, S.MOTORS_OFF, S.POWERED, S.LATCHED}
+        assert ALLOWED[verb] == {S.ESTOPPED, S.MOTORS_OFF, S.POWERED, S.LATCHED, S.FAULTED, S.LEASE_LOST}
     m = SafetyMachine(S.ESTOPPED)
     assert m.admits("power_on") == (False, "our software E-Stop stops the robot: send estop_release first")
     assert SafetyMachine(S.CLOSED).admits("estop_hard") == (False, "the driver is shutting down")
@@ -107,5 +108,49 @@ def test_one_verb_table_covers_the_admission_table():
     assert {v.name for v in VERBS} | {"command"} == set(ALLOWED)
     estop = {v.name for v in VERBS if v.estop}
     assert estop == {"estop_hard", "estop_gentle", "estop_release"}
+    assert {"take_lease", "claim", "clear_behavior_fault"} <= {v.name for v in VERBS if v.service}
     services = [v.service for v in VERBS if v.service]
     assert len(services) == len(set(services))
+
+
+def test_a_behavior_fault_is_latched_until_cleared_then_motion_needs_enable():
+    m = SafetyMachine(S.POWERED, motion_enabled=True)
+    t = m.handle(E.BEHAVIOR_FAULT, "behavior fault 1 FALL, clearable, motors on")
+    assert (m.state, m.motion_enabled, t.gate_closed) == (S.FAULTED, False, True)
+    assert m.admits("command") == (False, "the robot has a behavior fault (behavior fault 1 FALL, clearable, "
+                                          "motors on): send clear_behavior_fault first")
+    for verb in ("enable_motion", "power_on", "stand"):
+        assert m.admits(verb)[0] is False, verb
+    for event in (E.RELEASE_OK, E.POWER_ON_OK, E.OBSERVED_ON, E.ENABLE, E.LEASE_CLAIMED):
+        m.handle(event)                      # none of these unlatches a fault
+        assert (m.state, m.motion_enabled) == (S.FAULTED, False), event
+    m.handle(E.FAULT_CLEARED)
+    assert (m.state, m.motion_enabled, m.cause) == (S.MOTORS_OFF, False, "")
+    m.handle(E.OBSERVED_ON)
+    assert m.state == S.POWERED and m.admits("command") == (False, "motion is disabled")
+    m.handle(E.ENABLE)
+    assert m.admits("command") == (True, "")
+
+
+def test_a_lost_lease_is_latched_until_claimed_and_is_never_released_by_the_e_stop_verbs():
+    m = SafetyMachine(S.POWERED, motion_enabled=True)
+    m.handle(E.LEASE_LOST, "body lease lost: LeaseUseError STATUS_OLDER (held by tablet)")
+    assert (m.state, m.motion_enabled) == (S.LEASE_LOST, False)
+    assert "send claim (or take_lease" in m.admits("command")[1]
+    for event in (E.RELEASE_OK, E.POWER_ON_OK, E.FAULT_CLEARED, E.OBSERVED_ON, E.ENABLE):
+        assert m.handle(event).after == S.LEASE_LOST, event
+    assert m.admits("take_lease") == (True, "") and m.admits("claim") == (True, "")
+    m.handle(E.LEASE_CLAIMED)
+    assert (m.state, m.motion_enabled) == (S.MOTORS_OFF, False)
+
+
+def test_an_e_stop_stop_takes_priority_over_a_fault_or_a_lost_lease():
+    for state in (S.FAULTED, S.LEASE_LOST):
+        m = SafetyMachine(state)
+        m.handle(E.UNEXPECTED_STOP, "robot E-Stop level CUT")
+        assert (m.state, m.cause) == (S.LATCHED, "robot E-Stop level CUT")
+        assert m.handle(E.BEHAVIOR_FAULT).after == S.LATCHED      # the fault is seen again after release
+        assert m.handle(E.LEASE_LOST).after == S.LATCHED
+    m = SafetyMachine(S.FAULTED)
+    assert m.handle(E.LEASE_LOST, "body lease lost").after == S.LEASE_LOST   # cannot clear without the lease
+    assert SafetyMachine(S.LATCHED).handle(E.FAULT_CLEARED).after == S.LATCHED  # a clear does not release a stop

@@ -9,10 +9,10 @@ Topics (all keep-last 1, so stale commands never pile up):
 - `motor_command/binary` (std_msgs/UInt8MultiArray): a binary MotorSample (BOW clients).
 - `cmd_vel` (geometry_msgs/Twist): REP 103 body axes, same locomotion path.
 - `motor_command/control` (std_msgs/String): the verbs of `spot.supervisor_verbs.VERBS`
-  (enable_motion, disable_motion, claim, release, power_on, power_off, stand, sit, stop,
+  (enable_motion, disable_motion, claim, take_lease, release, power_on, power_off, stand, sit, stop,
   estop_hard, estop_gentle, estop_release, estop_takeover, clear_behavior_fault).
 - services from the same table (std_srvs/Trigger, relative names, spot_ros2's): `claim`,
-  `release`, `power_on`, `power_off`, `stand`, `sit`, `stop`, `estop/hard`, `estop/gentle`,
+  `take_lease`, `release`, `power_on`, `power_off`, `stand`, `sit`, `stop`, `estop/hard`, `estop/gentle`,
   `estop/release`, `estop/takeover`, `clear_behavior_fault`; `enable_motion` (std_srvs/SetBool).
 - E-Stop first: the control topic and the E-Stop services have their own callback group
   ("estop": own thread / rclpy callback group); E-Stop verbs run there at once, other topic

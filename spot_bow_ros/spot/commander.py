@@ -16,6 +16,12 @@ Rules this module enforces:
   the relative goal), ending when a walk at the velocity limits would have arrived, plus margin.
 - Losing the lease (keep-alive failure, lease errors on a command) or the robot (RPC errors)
   stops forwarding: `ready` turns false until `claim()` (lease) or `probe()` (robot) succeeds.
+  A lease another client took (LeaseUseResult STATUS_OLDER, naming its owner) or the robot revoked
+  (STATUS_REVOKED) sets `lease_taken` (the reason) and calls `on_lease_taken(reason)` (the
+  supervisor latches it and says it); only an explicit `claim()` clears it. A lease of an older
+  epoch (STATUS_WRONG_EPOCH: the robot restarted) is lost without `lease_taken`.
+- `clear_behavior_faults()` sends ClearBehaviorFault for the CLEARABLE faults only and names the
+  UNCLEARABLE ones it leaves.
 - No bosdyn exception leaves `execute`/`send`/`stand`/...: a robot that answers with an error
   (also the `get_robot_state` a POSITION_MODE goal needs, or a time-sync error) becomes a failed
   `CommandResult` whose detail is one line `ErrorType: message`.
@@ -186,6 +192,21 @@ def _robot_error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
+#: The start of a failed command's detail when the robot refused it for a behavior fault.
+BEHAVIOR_FAULT_REFUSAL = "refused: the robot has a behavior fault"
+
+
+def _lease_taken(exc: Exception) -> bool:
+    """True when a lease error means another client holds the lease or the robot revoked ours
+    (not: an older epoch after a robot restart)."""
+    result = getattr(getattr(exc, "response", None), "lease_use_result", None)
+    if result is not None and result.status:
+        return result.status != result.STATUS_WRONG_EPOCH
+    state = getattr(exc, "lease_state", None)   # LeaseNotOwnedByWallet: what the wallet learnt
+    status = getattr(state, "lease_status", None)
+    return status in (bd_lease.LeaseState.Status.OTHER_OWNER, bd_lease.LeaseState.Status.REVOKED)
+
+
 def _lease_error_text(exc: Exception) -> str:
     """Lease errors with the robot's LeaseUseResult status and owner, when there is one."""
     text = f"{type(exc).__name__}"
@@ -221,6 +242,11 @@ class SpotCommander:
         self.lease_held = False
         self.last_state: Any = None  # the RobotState of the last probe (status topics)
         self.lease_lost_reason = ""
+        #: why another client took our lease or the robot revoked it ("" if not): latched until claim()
+        self.lease_taken = ""
+        self.on_lease_taken: Callable[[str], None] | None = None
+        #: behavior_fault_ids this commander cleared (a robot state read before the clear may list them)
+        self.cleared_fault_ids: set[int] = set()
         self.robot_ok = True
         self.robot_error = ""
         self.powered: bool | None = None
@@ -274,9 +300,11 @@ class SpotCommander:
             self._stop_keepalive(return_lease=False)
             try:
                 lease = self.lease_client.take() if take else self.lease_client.acquire()
-            except bd_lease.ResourceAlreadyClaimedError:
-                raise CommanderError("the body lease is held by another client (tablet?); "
-                                     "set take_lease or release it there") from None
+            except bd_lease.ResourceAlreadyClaimedError as exc:
+                owner = getattr(getattr(exc, "response", None), "lease_owner", None)
+                who = f"'{owner.client_name}'" if owner is not None and owner.client_name else "(tablet?)"
+                raise CommanderError(f"the body lease is held by another client {who}: send take_lease to "
+                                     "take it (operator decision) or release it there") from None
             except _ROBOT_ERRORS as exc:
                 self._robot_failed(exc)
                 raise CommanderError(f"could not acquire the body lease: {exc}") from None
@@ -287,6 +315,7 @@ class SpotCommander:
             self._start_keepalive()
             self.lease_held = True
             self.lease_lost_reason = ""
+            self.lease_taken = ""
             self.robot_ok = True
             self.log.info(f"body lease acquired (sequence {list(lease.lease_proto.sequence)})")
 
@@ -348,7 +377,7 @@ class SpotCommander:
         if isinstance(exc, _ROBOT_ERRORS):
             self._robot_failed(exc)
         elif self._lease_really_lost(exc):
-            self._lease_lost(f"lease keep-alive failed: {_lease_error_text(exc)}")
+            self._lease_lost(f"{_lease_error_text(exc)} on the lease keep-alive", _lease_taken(exc))
 
     def _lease_really_lost(self, exc: Exception) -> bool:
         """False for the benign race of a keep-alive (or command) carrying a lease the wallet has
@@ -367,18 +396,26 @@ class SpotCommander:
         return current.compare(latest) not in (bd_lease.Lease.CompareResult.NEWER,
                                                bd_lease.Lease.CompareResult.SAME)
 
-    def _lease_lost(self, reason: str) -> None:
+    def _lease_lost(self, reason: str, taken: bool = False) -> None:
+        """Forwarding stops; `taken` (another client holds it, or revoked): `lease_taken` is set and
+        `on_lease_taken` says it (one line), else one line here."""
         with self._lock:
             if not self.lease_held:
                 return
             self.lease_held = False
             self.lease_lost_reason = reason
+            if taken:
+                self.lease_taken = reason
             keepalive, self._keepalive = self._keepalive, None
         if keepalive is not None:
             threading.Thread(target=keepalive.shutdown, daemon=True).start()  # may be its own thread
-        self.log.error(f"body lease lost ({reason}): command forwarding stopped until the lease is claimed again")
         if self.on_lost:
             self.on_lost(reason)
+        if taken and self.on_lease_taken is not None:
+            self.on_lease_taken(reason)
+        else:
+            self.log.error(f"body lease lost ({reason}): command forwarding stopped until the lease is "
+                           "claimed again")
 
     def _robot_failed(self, exc: Exception) -> None:
         was_ok, self.robot_ok = self.robot_ok, False
@@ -421,7 +458,8 @@ class SpotCommander:
                           powered=True)
 
     def clear_behavior_faults(self) -> CommandResult:
-        """ClearBehaviorFault for every active behavior fault in the robot state."""
+        """ClearBehaviorFault for every CLEARABLE behavior fault in the robot state; UNCLEARABLE
+        ones are named, not sent. ok: no fault is left (`detail` names what was cleared / left)."""
         now = self._clock_ns()
         if not self.ready:
             return self._call("clear behavior faults", lambda: None, powered=None)
@@ -431,20 +469,29 @@ class SpotCommander:
             self._robot_failed(exc)
             return self._record(CommandResult(False, "clear behavior faults", f"{type(exc).__name__}: {exc}",
                                               local_ns=now))
+        except bd_exc.Error as exc:
+            return self._record(CommandResult(False, "clear behavior faults", _robot_error_text(exc), local_ns=now))
         if not faults:
             return self._record(CommandResult(True, "clear behavior faults", "no active behavior fault", local_ns=now))
         cleared, kept = [], []
         for fault in faults:
             name = f"{fault.behavior_fault_id} {fault.Cause.Name(fault.cause).replace('CAUSE_', '')}"
+            if fault.status == fault.STATUS_UNCLEARABLE:
+                kept.append(f"{name} (unclearable: inspect the robot)")
+                continue
             try:
                 self.command_client.clear_behavior_fault(fault.behavior_fault_id, timeout=self.rpc_timeout)
                 cleared.append(name)
+                self.cleared_fault_ids.add(fault.behavior_fault_id)
+            except _LEASE_ERRORS as exc:
+                if self._lease_really_lost(exc):
+                    self._lease_lost(f"{_lease_error_text(exc)} on clear behavior fault", _lease_taken(exc))
+                kept.append(f"{name} (lease: {_lease_error_text(exc)})")
             except _ROBOT_ERRORS as exc:
                 self._robot_failed(exc)
                 kept.append(f"{name} ({type(exc).__name__})")
-            except (bd_exc.Error, bd_lease.Error) as exc:
-                why = "unclearable" if fault.status == fault.STATUS_UNCLEARABLE else type(exc).__name__
-                kept.append(f"{name} ({why})")
+            except bd_exc.Error as exc:
+                kept.append(f"{name} ({type(exc).__name__})")
         detail = "; ".join(t for t in (f"cleared {', '.join(cleared)}" if cleared else "",
                                        f"NOT cleared {', '.join(kept)}" if kept else "") if t)
         return self._record(CommandResult(not kept, "clear behavior faults", detail, local_ns=now))
@@ -515,7 +562,7 @@ class SpotCommander:
 
         def refused(exc: Exception) -> str | None:
             if isinstance(exc, bd_command.BehaviorFaultError):
-                return "refused: the robot has a behavior fault: call clear_behavior_fault"
+                return f"{BEHAVIOR_FAULT_REFUSAL}: call clear_behavior_fault"
             return None  # the robot answered and refused (not powered, expired, ...): its own text
 
         with self._lock:
@@ -556,7 +603,7 @@ class SpotCommander:
             value = fn()
         except _LEASE_ERRORS as exc:
             if self._lease_really_lost(exc):
-                self._lease_lost(_lease_error_text(exc))
+                self._lease_lost(f"{_lease_error_text(exc)} on {what}", _lease_taken(exc))
             return self._record(CommandResult(False, what, f"lease: {_lease_error_text(exc)}", local_ns=now))
         except _ROBOT_ERRORS as exc:
             self._robot_failed(exc)

@@ -126,12 +126,13 @@ def power_refusal(exc: BaseException, status: estop_pb2.EstopSystemStatus | None
         return ("robot's keep-alive policy keeps the motors off (an E-Stop or keep-alive endpoint "
                 "stopped checking in): register an E-Stop again (estop: software) or clear the policy")
     if isinstance(exc, bd_power.FaultedError):
-        faults = ", ".join(_fault_text(f) for f in (behavior_faults or [])) or "see the robot's fault state"
+        faults = ", ".join(fault_text(f) for f in (behavior_faults or [])) or "see the robot's fault state"
         return f"robot has a fault ({faults}): clear it (clear_behavior_fault) or inspect the robot"
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
 
 
-def _fault_text(fault: Any) -> str:
+def fault_text(fault: Any) -> str:
+    """'behavior fault 3 HARDWARE, unclearable' for a bosdyn BehaviorFault (id, cause, status)."""
     from bosdyn.api import robot_state_pb2
     BF = robot_state_pb2.BehaviorFault
     cause = BF.Cause.Name(fault.cause).replace("CAUSE_", "")

@@ -9,8 +9,12 @@ here: `nodes/motor_command.py` is the wiring). Policy and tables: docs/estop.md.
 - `admit_and_send(cmd, source)`: a converted motor command goes to the robot only with the motion
   gate open in MOTORS_OFF/POWERED, lease held and robot reachable.
 - Latched stops: the robot's stop level leaving NONE, motor power dropping without a command
-  from us, our keep-alive lapsing or the driver stalling move to LATCHED: one ERROR line naming
-  the cause, motion disabled, diagnostics ERROR until estop_release / power_on / clear_behavior_fault.
+  from us, our keep-alive lapsing or the driver stalling move to LATCHED (until estop_release /
+  power_on); a behavior fault (seen in the robot state, or a command refused with
+  STATUS_BEHAVIOR_FAULT) to FAULTED (until clear_behavior_fault cleared all); another client
+  taking the body lease or the robot revoking it to LEASE_LOST (until claim / take_lease; never
+  re-acquired automatically). Each: one ERROR line naming the cause and the verbs that release
+  it, motion disabled (enable_motion again afterwards), diagnostics ERROR.
 - Heartbeat: `watchdog_tick()` (the node's executor, every <= 50 ms) beats it; the software
   E-Stop asks SETTLE_THEN_CUT when it is older than `heartbeat_timeout` (stuck executor or
   deadlock), and a gap in it is reported as a stall (SIGSTOP/SIGCONT, blocked executor).
@@ -30,13 +34,19 @@ from typing import Any
 
 from ..convert.motion import BodyPose, MotionLimits, MotorCommand, VelocityCommand, describe
 from ..convert.robot_status import StatusEntry
-from .commander import CommanderError, CommandResult, Logger, SpotCommander
-from .estop import CUT, NONE, SoftwareEstop, level_name, power_refusal
-from .safety_machine import Event, SafetyMachine, State
+from .commander import BEHAVIOR_FAULT_REFUSAL, CommanderError, CommandResult, Logger, SpotCommander
+from .estop import CUT, NONE, SoftwareEstop, fault_text, level_name, power_refusal
+from .safety_machine import LATCHING, Event, SafetyMachine, State
 from .supervisor_verbs import VERB_TABLE, VERBS, Outcome
 
 #: A heartbeat gap longer than this (s) is reported as a stall of the driver.
 STALL_REPORT_S = 1.0
+#: What releases each latched state (the STOP LATCHED line names it).
+RELEASED_BY = {
+    State.LATCHED: "estop_release (if our E-Stop stopped it), power_on and enable_motion",
+    State.FAULTED: "clear_behavior_fault, then enable_motion",
+    State.LEASE_LOST: "claim (or take_lease to take it from its holder: an operator decision), then enable_motion",
+}
 
 
 class _VerbThread:
@@ -113,6 +123,7 @@ class MotionSupervisor:
         self.closing = False
         self._verbs = _VerbThread(self.control)
         commander.on_lost = self._forwarding_lost
+        commander.on_lease_taken = lambda reason: self.latch(Event.LEASE_LOST, f"body lease lost: {reason}")
         commander.explain_power_refusal = self._explain_power_refusal
         if estop is not None:
             estop.health = self.health
@@ -150,18 +161,27 @@ class MotionSupervisor:
     def unexpected_stop(self, cause: str) -> None:
         """The robot stopped without a command from us: latch (one ERROR line), motion off.
         Any thread (also the E-Stop keep-alive's): takes only the state lock."""
+        self.latch(Event.UNEXPECTED_STOP, cause)
+
+    def latch(self, event: Event, cause: str) -> None:
+        """A stop to hold until an operator acts (`event` UNEXPECTED_STOP, BEHAVIOR_FAULT or
+        LEASE_LOST): one ERROR line naming the cause and what releases it, motion off, playback
+        cancelled. Any thread: takes only the state lock."""
         with self._lock:
             before = self.machine.state
-            t = self.machine.handle(Event.UNEXPECTED_STOP, cause)
+            t = self.machine.handle(event, cause)
             self._motion_active = False
-        if t.after == State.LATCHED and before != State.LATCHED:
+            if t.before != t.after:
+                self._prev_level = self._prev_powered = None
+        if t.after in LATCHING and t.after != before:
             self.counts["latched_stops"] += 1
             self.last_reason = f"stop latched: {cause}"
-            self.log.error(f"STOP LATCHED: {cause}; motion disabled until an operator sends estop_release "
-                           f"(if our E-Stop stopped it), power_on and enable_motion")
+            self.log.error(f"STOP LATCHED: {cause}; motion disabled until an operator sends "
+                           f"{RELEASED_BY[t.after]}")
             self.on_motion_stopped()
         elif before not in (State.LATCHED, State.CLOSED):
             self.log.warning(f"robot stop: {cause} (state {before.value})")
+            self.on_motion_stopped()
 
     # -- verbs ----------------------------------------------------------------------------------
     def control(self, verb: str) -> Outcome:
@@ -259,6 +279,8 @@ class MotionSupervisor:
                 self._last_motion_mono = time.monotonic()
             return Outcome("sent", result.what, result)
         self.counts["failed"] += 1
+        if result.detail.startswith(BEHAVIOR_FAULT_REFUSAL) and self.machine.state != State.FAULTED:
+            self.check_faults()
         kind = re.sub(r"[-+]?\d[\d.]*", "#", result.detail)   # numbers (e.g. seconds late) aside
         if kind != self._failure_logged:   # a stream refused for one reason: one line
             self._failure_logged = kind
@@ -325,7 +347,7 @@ class MotionSupervisor:
         self.lease_owner = None if c.lease_held or not c.robot_ok else c.body_lease_owner()
         if self.estop is not None and c.robot_ok:
             self.estop.poll()
-        if self.auto_claim and not c.lease_held and c.robot_ok and not self.closing:
+        if self.auto_claim and not c.lease_held and not c.lease_taken and c.robot_ok and not self.closing:
             try:
                 c.claim(take=False)  # never take back a lease another client (tablet) took
                 self.log.info("body lease re-acquired: command forwarding resumes")
@@ -344,26 +366,55 @@ class MotionSupervisor:
         stopped = [e.name for e in state.estop_states if e.state == e.STATE_ESTOPPED]
         return (CUT if stopped else NONE), ", ".join(stopped)
 
+    def check_faults(self) -> None:
+        """A command was refused for a behavior fault: read the robot state now and latch it."""
+        if self.commander.probe():
+            self.observe()
+
+    def active_faults(self) -> list:
+        """The robot's behavior faults (last probe) that we have not cleared ourselves."""
+        state = self.commander.last_state
+        if state is None:
+            return []
+        cleared = self.commander.cleared_fault_ids
+        return [f for f in state.behavior_fault_state.faults if f.behavior_fault_id not in cleared]
+
     def observe(self) -> None:
-        """Compare the robot with what we expect: latch stops we did not command."""
+        """Compare the robot with what we expect: latch stops we did not command (E-Stop level,
+        power drop), and, level-triggered, a lost lease and behavior faults."""
         level, details = self.robot_stop_level()
-        powered = self.commander.powered
-        cause = ""
+        c = self.commander
+        powered = c.powered
+        faults = self.active_faults()
+        taken = c.lease_taken if not c.lease_held else ""
+        cause, event = "", Event.UNEXPECTED_STOP
         with self._lock:
             state = self.machine.state
             if state in (State.MOTORS_OFF, State.POWERED):
                 if self._prev_level == NONE and level not in (None, NONE):
                     cause = f"robot E-Stop level {level_name(level)}" + (f" ({details})" if details else "")
+                elif taken:
+                    cause, event = f"body lease lost: {taken}", Event.LEASE_LOST
+                elif faults:
+                    cause, event = self._fault_cause(faults, powered), Event.BEHAVIOR_FAULT
                 elif self._prev_powered and powered is False and not self.expect_off:
                     cause = "motor power dropped without a command from us (" + self._power_drop_guess(level) + ")"
+            elif state == State.FAULTED and taken:
+                cause, event = f"body lease lost: {taken}", Event.LEASE_LOST
             prev_powered = self._prev_powered
             self._prev_level, self._prev_powered = level, powered
         if cause:
-            self.unexpected_stop(cause)
+            self.latch(event, cause)
         elif powered and state == State.MOTORS_OFF:
             self.transition(Event.OBSERVED_ON)
         elif powered is False and prev_powered and state == State.POWERED:
             self.transition(Event.OBSERVED_OFF_EXPECTED)
+
+    def _fault_cause(self, faults: list, powered: bool | None) -> str:
+        text = "; ".join(fault_text(f) for f in faults)
+        if any(f.status == f.STATUS_UNCLEARABLE for f in faults):
+            text += " (an unclearable fault: clear_behavior_fault cannot clear it, inspect the robot)"
+        return text + (", motors on" if powered else ", motors off" if powered is False else "")
 
     def _power_drop_guess(self, level: int | None) -> str:
         state = self.commander.last_state
@@ -431,7 +482,7 @@ class MotionSupervisor:
         estop = self.estop
         state = self.machine.state
         level_now, _ = self.robot_stop_level()
-        if state == State.LATCHED:
+        if state in LATCHING:
             level, summary = 2, f"STOP LATCHED: {self.machine.cause}"
         elif not c.robot_ok or (not c.lease_held and c.lease_lost_reason):
             level, summary = 2, "forwarding stopped: " + self.not_ready_reason()

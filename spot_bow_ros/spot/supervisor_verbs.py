@@ -84,13 +84,20 @@ def _disable_motion(sup: Supervised) -> Outcome:
     return sup.stop_motion(send_stop=True) or Outcome("control", "motion disabled")
 
 
-def _claim(sup: Supervised) -> Outcome:
+def _claim(sup: Supervised, take: bool | None = None) -> Outcome:
+    """Acquire the body lease (`take`: take it from its holder, the take_lease verb; None: the
+    take_lease parameter). Releases a LEASE_LOST latch; motion stays disabled."""
+    verb = "take_lease" if take else "claim"
+    if take:
+        holder = sup.commander.body_lease_owner()
+        sup.log.warning(f"take_lease (operator request): taking the body lease from {holder or 'whoever holds it'}")
     try:
-        sup.commander.claim()
+        sup.commander.claim(take=take)
     except CommanderError as exc:
-        sup.log.error(f"claim failed: {exc}")
+        sup.log.error(f"{verb} failed: {exc}")
         return Outcome("failed", str(exc))
     sup.not_ready_logged = False
+    sup.transition(Event.LEASE_CLAIMED)
     return Outcome("control", "lease held")
 
 
@@ -130,13 +137,19 @@ def _power_off(sup: Supervised) -> Outcome:
 
 
 def _clear_behavior_fault(sup: Supervised) -> Outcome:
+    """ClearBehaviorFault for the clearable faults; FAULTED -> MOTORS_OFF only when none is left
+    (an unclearable fault stays latched). Motion stays disabled until enable_motion."""
     result = sup.commander.clear_behavior_faults()
-    outcome = sup.account(result)
     text = f"clear_behavior_fault: {result.detail or ('ok' if result.ok else 'failed')}"
+    sup.last_reason = text
     if result.ok:
+        sup.counts["sent"] += 1
         sup.log.info(text)
         sup.transition(Event.FAULT_CLEARED)
-    return Outcome(outcome.status if not result.ok else "control", text, result)
+        return Outcome("control", text, result)
+    sup.counts["failed"] += 1
+    sup.log.error(f"{text}: the stop stays latched")
+    return Outcome("failed", text, result)
 
 
 # -- motion ---------------------------------------------------------------------------------------
@@ -192,7 +205,9 @@ VERBS: tuple[Verb, ...] = (
     Verb("enable_motion", _enable_motion, "allow motor commands (motion gate open)",
          service="enable_motion", srv="SetBool", off_verb="disable_motion"),
     Verb("disable_motion", _disable_motion, "drop motor commands and stop"),
-    Verb("claim", _claim, "acquire (take_lease: take) the body lease", service="claim"),
+    Verb("claim", _claim, "acquire (parameter take_lease: take) the body lease", service="claim"),
+    Verb("take_lease", lambda sup: _claim(sup, take=True),
+         "take the body lease from its holder (operator decision)", service="take_lease"),
     Verb("release", _release, "stop and return the body lease", service="release"),
     Verb("power_on", _power_on, "motor power on", service="power_on"),
     Verb("power_off", _power_off, "sit, then cut motor power", service="power_off"),
