@@ -442,7 +442,7 @@ def test_control_verbs_and_lease_return_on_shutdown(sim, tmp_path):
     assert after[rpcs.index("RobotCommand")].request.command.full_body_command.HasField("stop_request")
 
 
-def test_lease_lost_stops_forwarding_until_reclaimed(sim, tmp_path):
+def test_lease_lost_is_latched_until_claimed(sim, tmp_path):
     rig = Rig(sim, tmp_path)
     try:
         # another client takes the lease (like the tablet)
@@ -462,18 +462,20 @@ def test_lease_lost_stops_forwarding_until_reclaimed(sim, tmp_path):
             time.sleep(0.2)
             accepted = [r for r in rig.commands_since(mark) if r.accepted]
             assert accepted == []
-            assert rig.bridge.counts["dropped_not_ready"] >= 1
+            assert rig.bridge.counts["dropped_stopped"] >= 1       # latched: LEASE_LOST
+            assert rig.bridge.sup.state.value == "LEASE_LOST"
+            time.sleep(0.3)
             diag = rig.diagnostics[-1].status[0]
             assert {kv.key: kv.value for kv in diag.values}["lease"].startswith("lost")
         finally:
             thief.ensure_client(LeaseClient.default_service_name).return_lease(
                 thief.robot.lease_wallet.get_lease())
             thief.shutdown()
-        # auto_claim re-acquires on the next diagnostics period; forwarding resumes
-        deadline = time.monotonic() + 3
-        while not rig.bridge.commander.lease_held and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert rig.bridge.commander.lease_held
+        # the lease is free again: no automatic re-claim; the operator claims and enables motion
+        time.sleep(0.6)
+        assert not rig.bridge.commander.lease_held
+        assert rig.bridge.control("claim").status == "control" and rig.bridge.commander.lease_held
+        assert rig.bridge.control("enable_motion").status == "control"
         mark = rig.mark()
         rig.send_json(velocity_sample(z=0.3))
         (rec,) = rig.wait_commands(mark)

@@ -45,7 +45,8 @@ def _diag(rig) -> dict[str, str]:
     rig.bridge.diagnostics_tick()
     msg = rig.bridge._diagnostics_msg()
     status = msg.status[0]
-    return {"_message": status.message, **{kv.key: kv.value for kv in status.values}}
+    level = status.level if isinstance(status.level, int) else status.level[0]
+    return {"_level": level, "_message": status.message, **{kv.key: kv.value for kv in status.values}}
 
 
 def test_default_software_estop_powers_on_and_shows_in_diagnostics(sim, tmp_path):
@@ -129,14 +130,47 @@ def test_clear_behavior_fault_verb(sim, tmp_path):
     try:
         assert wait_until(lambda: sim.robot.power.motor_state() == ON)
         assert bridge.control("clear_behavior_fault").detail == "clear_behavior_fault: no active behavior fault"
-        fid = sim.robot.behavior_faults.inject(BF.CAUSE_FALL, clearable=True)
+        fid = sim.robot.inject_behavior_fault("fall", clearable=True)
         assert sim.robot.wait_for_state(sim.robot.latest().robot_ns, 2.0)   # robot state shows it
         stand = bridge.control("stand")
         assert stand.status == "failed" and "behavior fault" in stand.detail and "clear_behavior_fault" in stand.detail
+        assert bridge.sup.state.value == "FAULTED" and not bridge.motion_enabled   # latched at once
+        diag = _diag(rig)
+        assert diag["_level"] == 2 and diag["_message"] == (f"STOP LATCHED: behavior fault {fid} FALL, clearable, "
+                                                            "motors on")
+        assert bridge.control("stand").status == "refused"              # nothing reaches the robot now
         out = bridge.control("clear_behavior_fault")
         assert (out.status, out.detail) == ("control", f"clear_behavior_fault: cleared {fid} FALL")
         assert sim.robot.commands("ClearBehaviorFault", accepted=True)[-1].request.behavior_fault_id == fid
+        assert bridge.control("stand").status == "disabled"             # motion needs enable_motion again
+        assert bridge.control("enable_motion").status == "control"
         assert bridge.control("stand").status == "sent"
+    finally:
+        rig.close()
+
+
+def test_an_unclearable_behavior_fault_says_so_and_stays_latched(sim, tmp_path, caplog):
+    rig = Rig(sim, tmp_path, auto_stand=False, diagnostics_period=0.2)
+    bridge = rig.bridge
+    try:
+        assert wait_until(lambda: sim.robot.power.motor_state() == ON)
+        with caplog.at_level("INFO"):
+            fid = sim.robot.inject_behavior_fault("hardware", clearable=False)   # motors stay on
+            assert wait_until(lambda: bridge.sup.state.value == "FAULTED", 3.0)
+            out = bridge.control("clear_behavior_fault")
+        assert out.status == "failed"
+        assert out.detail == f"clear_behavior_fault: NOT cleared {fid} HARDWARE (unclearable: inspect the robot)"
+        assert sim.robot.commands("ClearBehaviorFault") == []              # not even asked
+        assert bridge.sup.state.value == "FAULTED" and sim.robot.power.motor_state() == ON
+        latched = [r.getMessage() for r in caplog.records if "STOP LATCHED" in r.getMessage()]
+        assert latched == [f"STOP LATCHED: behavior fault {fid} HARDWARE, unclearable, motors on (an unclearable "
+                           "fault: clear_behavior_fault cannot clear it, inspect the robot); motion disabled until "
+                           "an operator sends clear_behavior_fault, then enable_motion"], latched
+        assert bridge.control("enable_motion").status == "refused"
+        sim.robot.clear_behavior_fault(fid, force=True)                     # repaired
+        out = bridge.control("clear_behavior_fault")
+        assert out.detail == "clear_behavior_fault: no active behavior fault" and out.status == "control"
+        assert bridge.sup.state.value == "POWERED" or wait_until(lambda: bridge.sup.state.value == "POWERED", 3.0)
     finally:
         rig.close()
 

@@ -1,7 +1,8 @@
 """Robot-side errors the motor_command bridge must survive (issue 12), end to end: real bosdyn
 clients against the simulated Spot with E-Stop required. Each test checks what the bridge shows
 (log lines, diagnostics, results) and what reached the robot (the simulator's command log):
-a tablet taking the lease (LeaseUseError; not taken back, even with take_lease), commands
+a tablet taking the lease (LeaseUseError: a latched stop, never taken back nor re-acquired by
+itself, even with take_lease; only the explicit claim / take_lease verbs), commands
 before power-on (NotPoweredOnError: one line for a whole stream), KeepaliveMotorsOffError at
 power-on, and time sync still at STATUS_MORE_SAMPLES_NEEDED at start-up."""
 
@@ -71,20 +72,27 @@ def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_
                 rig.send_json(velocity_sample(z=0.3))
                 time.sleep(0.2)
                 after = rig.sim.robot.commands()[mark:]
-                assert [r for r in after if r.rpc == "TakeLease"] == []      # never taken back
-                acquires = [r for r in after if r.rpc == "AcquireLease"]
-                assert acquires and all(r.status == "STATUS_RESOURCE_ALREADY_CLAIMED" for r in acquires)
+                assert [r for r in after if r.rpc in ("TakeLease", "AcquireLease")] == []   # never re-claimed
                 assert [r for r in after if r.rpc == "RobotCommand" and r.accepted] == []
                 assert sim.robot.leases.holder("body").sequence == \
                     lease_client.lease_wallet.get_lease().lease_proto.sequence      # still the tablet's
-                assert len(_messages(caplog, "body lease lost")) == 1
-                assert rig.bridge.counts["dropped_not_ready"] >= 1
+                lines = _messages(caplog, "STOP LATCHED")
+                assert len(lines) == 1 and lines[0].startswith("STOP LATCHED: body lease lost: LeaseUseError "
+                                                               "STATUS_OLDER (held by tablet"), lines
+                assert _messages(caplog, "Spot command failed") == []          # one line, not two
+                assert rig.bridge.sup.state.value == "LEASE_LOST" and not rig.bridge.motion_enabled
+                assert rig.bridge.counts["dropped_stopped"] >= 1
                 rig.bridge.diagnostics_tick()
-                diag = {kv.key: kv.value for kv in rig.bridge._diagnostics_msg().status[0].values}
-                assert diag["lease"].startswith("lost")
+                status = rig.bridge._diagnostics_msg().status[0]
+                diag = {kv.key: kv.value for kv in status.values}
+                assert diag["lease"].startswith("lost") and status.message.startswith("STOP LATCHED: body lease lost")
                 _nothing_escaped(caplog)
-        # the tablet returns the lease: auto_claim acquires it again; forwarding resumes
-        assert _wait(lambda: rig.bridge.commander.lease_held, 3.0)
+        # the tablet returns the lease: still latched (no automatic re-claim) until the operator claims
+        time.sleep(1.0)
+        assert not rig.bridge.commander.lease_held and rig.bridge.sup.state.value == "LEASE_LOST"
+        assert rig.bridge.control("claim").status == "control"
+        assert rig.bridge.commander.lease_held and rig.bridge.sup.state.value in ("MOTORS_OFF", "POWERED")
+        assert rig.bridge.control("enable_motion").status == "control"
         mark = rig.mark()
         rig.control("power_on")
         rig.wait_commands(mark, 1, rpc="PowerCommand", timeout=5)
@@ -92,6 +100,31 @@ def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_
         rig.send_json(velocity_sample(z=0.3))
         (rec,) = rig.wait_commands(mark)
         assert rec.accepted, rec.message
+    finally:
+        tablet.shutdown()
+        rig.close()
+
+
+def test_take_lease_takes_it_from_the_tablet_on_request_only(sim, tmp_path, caplog):
+    rig = Rig(sim, tmp_path, auto_stand=False, diagnostics_period=0.2)
+    tablet = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="tablet"))
+    tablet.connect()
+    try:
+        lease_client = tablet.ensure_client(LeaseClient.default_service_name)
+        lease_client.take()
+        with LeaseKeepAlive(lease_client, must_acquire=False, return_at_exit=True, rpc_interval_seconds=0.5):
+            assert _wait(lambda: rig.bridge.sup.state.value == "LEASE_LOST", 3.0)
+            out = rig.bridge.control("claim")                    # the tablet keeps it: claim cannot
+            assert out.status == "failed" and "held by another client 'tablet" in out.detail and ": send take_lease" in out.detail
+            assert rig.bridge.sup.state.value == "LEASE_LOST"
+            mark = rig.mark()
+            with caplog.at_level(logging.INFO):
+                assert rig.bridge.control("take_lease").status == "control"
+            assert _messages(caplog, "take_lease (operator request): taking the body lease from tablet")  # + host:script-pid
+            assert [r.rpc for r in rig.sim.robot.commands()[mark:] if r.accepted].count("TakeLease") == 1
+            assert sim.robot.leases.holder("body").client_names[-2:] == ["root", "spot_bow_ros"] or \
+                rig.bridge.commander.lease_held
+            assert rig.bridge.sup.state.value in ("MOTORS_OFF", "POWERED") and not rig.bridge.motion_enabled
     finally:
         tablet.shutdown()
         rig.close()
@@ -172,21 +205,31 @@ def test_time_sync_never_ready_installed_command_exits_1_with_one_line(tmp_path)
     assert len(lines) == 1 and "STATUS_MORE_SAMPLES_NEEDED" in lines[0], proc.stderr
 
 
-def test_behavior_fault_mid_stream_is_one_line_until_cleared(sim, tmp_path, caplog):
+def test_behavior_fault_mid_stream_is_one_latched_line_until_cleared(sim, tmp_path, caplog):
     from bosdyn.api import robot_state_pb2
     rig = Rig(sim, tmp_path, auto_stand=False)
     try:
         assert _wait(lambda: rig.bridge.commander.powered, 5.0)
         fid = sim.robot.inject_behavior_fault(robot_state_pb2.BehaviorFault.CAUSE_FALL, clearable=True)
         with caplog.at_level(logging.INFO):
-            recs = _send_walk_samples(rig, 4)
-        assert [r.status for r in recs] == ["STATUS_BEHAVIOR_FAULT"] * 4
+            mark = rig.mark()
+            for _ in range(4):
+                received = rig.bridge.counts["received"]
+                rig.send_json(velocity_sample(z=0.3))
+                rig.wait_handled(received)
+        # the first command meets the fault and latches; the others never reach the robot
+        assert [r.status for r in rig.commands_since(mark)] == ["STATUS_BEHAVIOR_FAULT"]
+        assert rig.bridge.counts["dropped_stopped"] == 3
         lines = _messages(caplog, "Spot command failed")
         assert len(lines) == 1 and "behavior fault" in lines[0] and "clear_behavior_fault" in lines[0]
+        latched = _messages(caplog, "STOP LATCHED")
+        assert latched == [f"STOP LATCHED: behavior fault {fid} FALL, clearable, motors on; motion disabled until "
+                           "an operator sends clear_behavior_fault, then enable_motion"]
         _nothing_escaped(caplog)
         assert rig.bridge.commander.ready
         out = rig.bridge.control("clear_behavior_fault")
         assert out.detail == f"clear_behavior_fault: cleared {fid} FALL"
+        assert rig.bridge.control("enable_motion").status == "control"
         mark = rig.mark()
         rig.send_json(velocity_sample(z=0.3))
         (rec,) = rig.wait_commands(mark)

@@ -603,7 +603,8 @@ class SpotCommander:
             value = fn()
         except _LEASE_ERRORS as exc:
             if self._lease_really_lost(exc):
-                self._lease_lost(f"{_lease_error_text(exc)} on {what}", _lease_taken(exc))
+                where = what if what in ("power on", "power off") else "a command"
+                self._lease_lost(f"{_lease_error_text(exc)} on {where}", _lease_taken(exc))
             return self._record(CommandResult(False, what, f"lease: {_lease_error_text(exc)}", local_ns=now))
         except _ROBOT_ERRORS as exc:
             self._robot_failed(exc)

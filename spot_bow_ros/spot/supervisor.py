@@ -268,6 +268,7 @@ class MotionSupervisor:
 
     def account(self, result: CommandResult, body: BodyPose | None = None,
                 cmd: MotorCommand | None = None) -> Outcome:
+        said = not result.ok and self.machine.state in LATCHING and self.last_reason.startswith("stop latched: ")
         self.last_reason = str(result)
         if result.ok:
             self._failure_logged = None
@@ -281,6 +282,8 @@ class MotionSupervisor:
         self.counts["failed"] += 1
         if result.detail.startswith(BEHAVIOR_FAULT_REFUSAL) and self.machine.state != State.FAULTED:
             self.check_faults()
+        if said:
+            return Outcome("failed", result.detail, result)   # the STOP LATCHED line said it
         kind = re.sub(r"[-+]?\d[\d.]*", "#", result.detail)   # numbers (e.g. seconds late) aside
         if kind != self._failure_logged:   # a stream refused for one reason: one line
             self._failure_logged = kind
@@ -412,9 +415,10 @@ class MotionSupervisor:
 
     def _fault_cause(self, faults: list, powered: bool | None) -> str:
         text = "; ".join(fault_text(f) for f in faults)
+        text += ", motors on" if powered else ", motors off" if powered is False else ""
         if any(f.status == f.STATUS_UNCLEARABLE for f in faults):
             text += " (an unclearable fault: clear_behavior_fault cannot clear it, inspect the robot)"
-        return text + (", motors on" if powered else ", motors off" if powered is False else "")
+        return text
 
     def _power_drop_guess(self, level: int | None) -> str:
         state = self.commander.last_state
