@@ -413,7 +413,12 @@ def test_09_gentle_stop_during_a_walk_sits_then_cuts(rigs, sim):
     assert accepted_moves(sim, since) == []
 
 
-def test_10_behavior_fault_mid_walk(rigs, sim):
+def moves_reaching(sim, since_ns: int) -> list:
+    """Every RobotCommand that reached the robot after `since_ns`, accepted or not."""
+    return [r for r in sim.robot.commands("RobotCommand") if r.local_ns >= since_ns]
+
+
+def test_10_behavior_fault_mid_walk_is_latched(rigs, sim):
     rig = rigs()
     powered_standing(rig)
     rig.walk(0.5)
@@ -421,37 +426,138 @@ def test_10_behavior_fault_mid_walk(rigs, sim):
     since = time.time_ns()
     rig.walk(0.4)
     assert wait_until(lambda: not sim.robot.latest().walking, 2.0)      # the fall stopped it
-    refused = [r for r in sim.robot.commands("RobotCommand") if r.local_ns >= since]
-    assert refused and all(r.status == "STATUS_BEHAVIOR_FAULT" for r in refused)
-    assert power(sim) == ON and level(sim) == NONE
+    assert wait_until(lambda: rig.state == "FAULTED", 3.0)
+    refused = moves_reaching(sim, since)
+    assert len(refused) <= 1 and all(r.status == "STATUS_BEHAVIOR_FAULT" for r in refused)   # then latched
+    assert power(sim) == ON and level(sim) == NONE                      # the motors stay on
+    d = rig.diag()
+    assert d["_level"] == 2 and d["_message"] == f"STOP LATCHED: behavior fault {fid} FALL, clearable, motors on"
+    assert d["motion_enabled"] == "false" and d["state"] == "FAULTED"
+    since = time.time_ns()
+    rig.walk(0.3)
+    assert moves_reaching(sim, since) == []                              # nothing is forwarded
+    assert not rig.call("power_on")["success"] and not rig.call("stand")["success"]
     out = rig.call("clear_behavior_fault")
     assert out["success"] and out["message"] == f"clear_behavior_fault: cleared {fid} FALL"
+    assert sim.robot.behavior_faults.active == {}
+    assert wait_until(lambda: rig.state == "POWERED", 3.0)
+    refused = rig.call("stand")                                         # motion needs enable_motion again
+    assert not refused["success"] and "motion is disabled" in refused["message"]
+    rig.control("enable_motion")
+    assert wait_until(lambda: rig.bridge.motion_enabled, 3.0)
     assert rig.call("stand")["success"]
     since = time.time_ns()
     rig.walk(0.4)
     assert accepted_moves(sim, since)
 
 
-def test_11_lease_taken_by_another_client(rigs, sim):
+def test_10b_behavior_fault_with_motors_on_is_seen_without_a_command(rigs, sim):
     rig = rigs()
     powered_standing(rig)
+    fid = sim.robot.inject_behavior_fault("command_failure", clearable=True)   # no fall: motors on, standing
+    assert wait_until(lambda: rig.state == "FAULTED", 3.0)              # by the diagnostics probe
+    assert power(sim) == ON and level(sim) == NONE
+    d = rig.diag()
+    assert d["_message"] == f"STOP LATCHED: behavior fault {fid} COMMAND_FAILURE, clearable, motors on"
+    since = time.time_ns()
+    rig.walk(0.4)
+    assert moves_reaching(sim, since) == [] and rig.bridge.counts["dropped_stopped"] >= 1
+    assert rig.call("estop/release")["success"] and rig.state == "FAULTED"   # not released by the E-Stop verbs
+    assert rig.call("clear_behavior_fault")["success"]
+    assert wait_until(lambda: rig.state == "POWERED", 3.0) and not rig.bridge.motion_enabled
+
+
+def test_10c_unclearable_behavior_fault_stays_latched(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    fid = sim.robot.inject_behavior_fault("hardware", clearable=False)
+    assert wait_until(lambda: rig.state == "FAULTED", 3.0)
+    assert "unclearable" in rig.diag()["_message"]
+    out = rig.call("clear_behavior_fault")
+    assert not out["success"]
+    assert f"NOT cleared {fid} HARDWARE (unclearable: inspect the robot)" in out["message"]
+    assert sim.robot.commands("ClearBehaviorFault") == []                # never asked to clear it
+    time.sleep(0.6)                                                     # several probes
+    assert rig.state == "FAULTED" and fid in sim.robot.behavior_faults.active
+    since = time.time_ns()
+    rig.walk(0.3)
+    assert moves_reaching(sim, since) == []
+    assert rig.call("power_off")["success"] and wait_until(lambda: power(sim) == OFF, 5.0)   # a safe power off works
+    assert rig.state == "FAULTED"
+    refused = rig.call("power_on")
+    assert not refused["success"] and "behavior fault" in refused["message"] and power(sim) == OFF
+
+
+def _tablet_lease(sim):
     tablet = SpotConnection(ConnectionConfig.from_sim_info(sim.info_file, client_name="tablet"))
     tablet.connect()
+    return tablet, tablet.ensure_client(LeaseClient.default_service_name)
+
+
+def test_11_lease_taken_by_another_client_is_latched(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    tablet, lease_client = _tablet_lease(sim)
     try:
-        lease_client = tablet.ensure_client(LeaseClient.default_service_name)
         lease_client.take()
         with LeaseKeepAlive(lease_client, must_acquire=False, return_at_exit=True, rpc_interval_seconds=0.5):
             rig.walk(0.4)
-            assert wait_until(lambda: not rig.bridge.commander.lease_held, 3.0)
+            assert wait_until(lambda: rig.state == "LEASE_LOST", 3.0)
             since = time.time_ns()
             rig.walk(1.0)                                               # several diagnostics periods
-            ours = [r for r in sim.robot.commands() if r.local_ns >= since and r.rpc in ("RobotCommand", "TakeLease")
-                    and r.accepted]
-            assert ours == []                                           # nothing of ours moved it, no take-back
+            ours = [r for r in sim.robot.commands() if r.local_ns >= since and r.rpc in
+                    ("RobotCommand", "TakeLease", "AcquireLease")]
+            assert ours == []                                           # nothing sent, no take-back, no re-acquire
             assert sim.robot.leases.holder("body").sequence == lease_client.lease_wallet.get_lease().lease_proto.sequence
-            assert rig.diag()["_level"] == 2 and rig.diag()["lease"].startswith("lost")
+            d = rig.diag()
+            assert d["_level"] == 2 and d["lease"].startswith("lost") and d["motion_enabled"] == "false"
+            assert d["_message"].startswith("STOP LATCHED: body lease lost: LeaseUseError STATUS_OLDER (held by tablet")
+            assert power(sim) == ON                                     # the tablet has the robot now
+            assert not rig.call("stand")["success"]                    # refused: LEASE_LOST
+        # the tablet returned the lease: still latched until the operator claims it
+        time.sleep(0.6)
+        assert rig.state == "LEASE_LOST" and not rig.bridge.commander.lease_held
+        assert rig.call("claim")["success"]
+        assert wait_until(lambda: rig.state == "POWERED", 3.0) and not rig.bridge.motion_enabled
+        rig.control("enable_motion")
+        assert wait_until(lambda: rig.bridge.motion_enabled, 3.0)
+        since = time.time_ns()
+        rig.walk(0.4)
+        assert accepted_moves(sim, since)
     finally:
         tablet.shutdown()
+
+
+def test_11b_lease_taken_back_only_by_take_lease(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    tablet, lease_client = _tablet_lease(sim)
+    try:
+        lease_client.take()
+        with LeaseKeepAlive(lease_client, must_acquire=False, return_at_exit=False, rpc_interval_seconds=0.5):
+            assert wait_until(lambda: rig.state == "LEASE_LOST", 3.0)   # seen by our lease keep-alive
+            out = rig.call("claim")
+            assert not out["success"] and "send take_lease" in out["message"]
+            assert rig.call("take_lease")["success"]                    # the operator's decision
+            assert rig.bridge.commander.lease_held and [r for r in sim.robot.commands("TakeLease") if r.accepted]
+            assert wait_until(lambda: rig.state == "POWERED", 3.0)
+            assert not rig.bridge.motion_enabled
+    finally:
+        tablet.shutdown()
+
+
+def test_11c_lease_revoked_by_the_robot_is_latched(rigs, sim):
+    rig = rigs()
+    powered_standing(rig)
+    assert sim.robot.leases.revoke("body")
+    assert wait_until(lambda: rig.state == "LEASE_LOST", 3.0)            # our keep-alive: STATUS_REVOKED
+    assert "STATUS_REVOKED" in rig.diag()["_message"]
+    since = time.time_ns()
+    rig.walk(1.0)
+    assert [r for r in sim.robot.commands() if r.local_ns >= since and r.rpc in
+            ("RobotCommand", "AcquireLease", "TakeLease")] == []        # the free lease is not re-acquired
+    assert sim.robot.leases.holder("body") is None
+    assert rig.call("claim")["success"] and sim.robot.leases.holder("body") is not None
 
 
 def test_12_exit_with_our_estop_sits_powers_off_and_deregisters(rigs, sim, caplog):

@@ -117,6 +117,12 @@ class LeaseManager:
             del self._holders[lease_proto.resource]
             return lease_pb2.ReturnLeaseResponse.STATUS_OK
 
+    def revoke(self, resource: str = "body") -> bool:
+        """The robot revokes the active lease of `resource` (as Spot does e.g. after its comms-loss
+        behavior): its holder's next use answers STATUS_REVOKED. True if one was active."""
+        with self._lock:
+            return self._holders.pop(resource, None) is not None
+
     def use(self, lease_proto: lease_pb2.Lease) -> LeaseUseResult:
         """Check a lease that accompanies a command (or a retain); OK refreshes its stale timer."""
         now = time.time_ns()
