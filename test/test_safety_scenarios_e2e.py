@@ -623,6 +623,60 @@ def test_15_stuck_executor_settles_the_robot_latched(rigs, sim):
     assert level(sim) == SETTLE and power(sim) == OFF                   # stays stopped: latched
 
 
+class SlowReconnect:
+    """The connection's health check fails once (an overloaded machine) and re-opening the
+    session (authenticate, time sync) takes `open_s`, longer than estop_timeout."""
+
+    def __init__(self, connection, open_s: float = 2.5):
+        self.conn, self.open_s = connection, open_s
+        self._check, self._open = connection._check, connection._open
+        self.failed = False
+
+    def __enter__(self):
+        def check(session):
+            if not self.failed:
+                self.failed = True
+                return "forced health-check failure (test)"
+            return self._check(session)
+
+        def slow_open(config, timeout):
+            time.sleep(self.open_s)
+            return self._open(config, timeout)
+        self.conn._check, self.conn._open = check, slow_open
+        return self
+
+    def __exit__(self, *exc):
+        self.conn._check, self.conn._open = self._check, self._open
+
+
+def test_17_health_check_reconnect_mid_walk_keeps_the_e_stop_and_the_lease(rigs, sim):
+    rig = rigs(health_check_interval=0.2, reconnect_max_backoff=0.3)
+    powered_standing(rig)
+    lease = sim.robot.leases.holder("body")
+    conn = rig.bridge.connection
+    with SlowReconnect(conn):
+        rig.walk(0.3)
+        assert wait_until(lambda: not conn.connected, 3.0)
+        while not conn.connected:                                       # 2.5 s > estop_timeout 1.5 s
+            rig.twist(0.3)
+            assert level(sim) == NONE and power(sim) == ON              # our check-ins go on: no settle
+            time.sleep(0.05)
+    assert rig.bridge.counts["dropped_not_ready"] >= 1                  # forwarding paused meanwhile
+    assert sim.robot.leases.holder("body").sequence[:1] == lease.sequence[:1]   # the same lease, retained
+    assert wait_until(lambda: rig.bridge.commander.ready, 3.0)
+    since = time.time_ns()
+    rig.walk(0.4)
+    assert accepted_moves(sim, since) and rig.state == "POWERED"
+    assert rig.bridge.counts["latched_stops"] == 0 and level(sim) == NONE
+    with SlowReconnect(conn):                                           # a stop during a reconnect
+        assert wait_until(lambda: not conn.connected, 3.0)
+        assert rig.call("estop/hard")["success"]
+        assert level(sim) == CUT and power(sim) == OFF
+    assert conn.wait_until_connected(10)
+    time.sleep(0.5)
+    assert level(sim) == CUT and rig.state == "ESTOPPED"                # stays stopped over the new channel
+
+
 # -- SIGSTOP / SIGCONT of the whole process -------------------------------------------------------------
 def _bridge_env(backend: str) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),

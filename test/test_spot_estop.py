@@ -178,3 +178,63 @@ def test_lapse_and_stale_health_are_latched_at_settle_then_cut(conn):
     assert causes[-1].startswith("software E-Stop keep-alive lapsed: no check-in for 5.")
     estop.shutdown()
     assert sim.robot.estop.level_log[-1][1:] == ("unit", SETTLE_THEN_CUT)   # exit asked SETTLE_THEN_CUT
+
+
+def _quiet_s(sim, name: str) -> float:
+    """Seconds since endpoint `name` last checked in validly (the robot's view)."""
+    (e,) = [e for e in sim.robot.estop.status().endpoints if e.endpoint.name == name]
+    return e.time_since_valid_response.seconds + e.time_since_valid_response.nanos * 1e-9
+
+
+def test_a_health_check_reconnect_keeps_the_e_stop_checking_in_and_stoppable(tmp_path, caplog):
+    """Under load the health check may fail once and the re-connection (authenticate, time sync)
+    take longer than estop_timeout. The E-Stop endpoint must go on checking in over the old channel
+    (no closed-channel ValueError, no spurious settle) and a stop must still reach the robot; once
+    reconnected it checks in over the new channel (said), and the old channels are closed."""
+    caplog.set_level(logging.INFO)
+    with SimulatedSpot(arm=False, body=True) as sim:
+        config = ConnectionConfig.from_params({"sim_info_file": str(sim.write_info(tmp_path / "sim.json")),
+                                               "health_check_interval": 0.2, "reconnect_max_backoff": 0.3})
+        conn = SpotConnection(config, logging.getLogger("test.connection"))
+        conn.connect()
+        estop = SoftwareEstop(conn, logging.getLogger("test.estop"), name="unit", timeout=1.5,
+                              release_at_start=True)
+        try:
+            assert estop.start() and sim.robot.estop.stop_level() == NONE
+            old_robot, old_client = conn.robot, estop._endpoint.client
+            real_check, real_open = conn._check, conn._open
+            failed = []
+
+            def check(session):
+                if not failed:
+                    failed.append(time.monotonic())
+                    return "forced health-check failure (test)"
+                return real_check(session)
+
+            def slow_open(cfg, timeout):
+                time.sleep(2.5)                    # longer than estop_timeout 1.5 s
+                return real_open(cfg, timeout)
+            conn._check, conn._open = check, slow_open
+            assert wait_until(lambda: not conn.connected, 3.0)
+            quiet = []
+            while not conn.connected and len(quiet) < 40:
+                quiet.append(_quiet_s(sim, "unit"))
+                time.sleep(0.05)
+            assert len(quiet) >= 20 and max(quiet) < 1.5, quiet      # check-ins never stopped
+            assert sim.robot.estop.stop_level() == NONE               # the robot did not settle
+            result = estop.hard()                                     # a stop during the reconnect
+            assert result.ok, result.text
+            assert sim.robot.estop.stop_level() == CUT
+            assert conn.wait_until_connected(10) and conn.robot is not old_robot
+            assert estop._endpoint.client is conn.ensure_client(EstopClient.default_service_name)
+            assert estop.release().ok and sim.robot.estop.stop_level() == NONE
+            time.sleep(1.0)
+            assert _quiet_s(sim, "unit") < 1.0 and sim.robot.estop.stop_level() == NONE
+            with pytest.raises(ValueError):                            # the old channels are closed now
+                old_client.get_status(timeout=1.0)
+        finally:
+            estop.shutdown()
+            conn.shutdown()
+    text = [r.getMessage() for r in caplog.records]
+    assert not [m for m in text if "closed channel" in m or "Generic exception" in m], text
+    assert [m for m in text if m.startswith("software E-Stop: checking in over the new connection")], text

@@ -348,31 +348,40 @@ class SpotCommander:
 
     # -- connection loss and recovery --------------------------------------------------------
     def _connection_lost(self) -> None:
+        """Forwarding stops. The lease keep-alive goes on over the old channel (kept open by the
+        connection until the new one is up: the robot keeps seeing our lease) and is replaced in
+        `_connection_up`."""
         with self._lock:
             self._command_client = self._lease_client = self._state_client = None
-            keepalive, self._keepalive = self._keepalive, None
-        if keepalive is not None:
-            threading.Thread(target=keepalive.shutdown, daemon=True).start()
         self._robot_failed(SpotConnectionError("connection to the robot lost"))
 
     def _connection_up(self, robot: Any) -> None:
-        """(Re)connected: fresh clients; the lease we held goes into the new wallet and is
-        kept alive again (if the robot revoked it meanwhile, the first command or retain fails
-        and the lease counts as lost)."""
+        """(Re)connected: fresh clients; the lease we held goes into the new wallet and a new
+        keep-alive retains it over the new channel (the old one is stopped; if the robot revoked
+        the lease meanwhile, the first command or retain fails and the lease counts as lost). The
+        lease carried over is the old wallet's newest (its sub-lease is what the robot accepts)."""
         with self._lock:
             self._command_client = self._lease_client = self._state_client = None
             was_down = not self.robot_ok
             self.robot_ok = True
             self.robot_error = ""
+            old, self._keepalive = self._keepalive, None
             if self._lease is not None and not self._released and self.lease_held:
                 try:
+                    if old is not None:   # the newest lease we used (commands advance it), not the
+                        self._lease = old.lease_wallet.get_lease()   # acquired one: that is OLDER now
                     robot.lease_wallet.add(self._lease)
                     self._start_keepalive()
                 except Exception as exc:  # noqa: BLE001 - any failure means: claim again
                     self.lease_held = False
                     self.lease_lost_reason = f"could not resume the lease after reconnecting: {exc}"
+        if old is not None:
+            threading.Thread(target=old.shutdown, daemon=True).start()
+            if self._keepalive is not None:
+                self.log.info("body lease keep-alive moved to the new connection")
         if was_down:
             self.log.info("robot connection back: command forwarding resumes")
+
     def _keepalive_failed(self, exc: Exception) -> None:
         if isinstance(exc, _ROBOT_ERRORS):
             self._robot_failed(exc)

@@ -13,6 +13,14 @@ back, calls every `on_connected(robot)` callback so bridges re-create their clie
 Bridges should fetch clients through `connection.ensure_client(name)` when they use them
 rather than caching them across reconnections.
 
+Make before break: a lost session's channels stay open until a new session is installed and
+every `on_connected` callback has moved its clients over; only then is the old one closed. A
+keep-alive running on an old client (the software E-Stop's check-ins, the lease keep-alive)
+therefore goes on over the old channel while the connection is re-established (or fails with the
+robot's own transport error if it is really gone), never with a closed-channel ValueError, and a
+stop still reaches the robot. The health check asks the robot twice before declaring it lost (one
+slow answer on a loaded machine does not tear the connection down).
+
 Credentials (password, payload secret, tokens) never appear in logs or in `repr(config)`.
 The parameters and `ConnectionConfig` live in `spot.connection_config`, the one-line failure
 diagnosis in `spot.connection_diagnosis`.
@@ -148,6 +156,8 @@ class SpotConnection:
         self._share_key: tuple | None = None
         self._connect_lock = threading.Lock()
         self._last_error: BaseException | None = None
+        #: lost sessions whose channels stay open until the next session's callbacks ran
+        self._retired: list[_Session] = []
 
     # -- sharing ----------------------------------------------------------------------------
     @classmethod
@@ -386,9 +396,18 @@ class SpotConnection:
                 done = len(self._connected_cbs)
                 if not pending:
                     self._connected_event.set()
-                    return
+            if not pending:
+                break
             for callback in pending:
                 self._run_callback(callback, session.robot)
+        self._close_retired()
+
+    def _close_retired(self) -> None:
+        """Close the lost sessions: every client has been moved to the current one (or shut down)."""
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for old in retired:
+            old.close()
 
     def _run_callback(self, callback: Callable, *args) -> None:
         try:
@@ -404,11 +423,14 @@ class SpotConnection:
         if thread.stopped:
             why = error_reason(thread.thread_exception) if thread.thread_exception else "no reason"
             return f"time sync stopped ({why})"
-        try:
-            client = session.robot.ensure_client(RobotIdClient.default_service_name)
-            client.get_id(timeout=max(1.0, self.config.health_check_interval))
-        except BosdynError as err:
-            return error_reason(err)
+        client = session.robot.ensure_client(RobotIdClient.default_service_name)
+        for attempt in (1, 2):   # one slow answer (a loaded machine) is not a lost robot
+            try:
+                client.get_id(timeout=max(1.0, self.config.health_check_interval))
+                break
+            except BosdynError as err:
+                if attempt == 2 or self._closed.is_set():
+                    return error_reason(err)
         try:
             self._last_skew_ns = tconv.duration_to_ns(thread.endpoint.clock_skew)
         except NotEstablishedError:
@@ -472,8 +494,8 @@ class SpotConnection:
             self._session = None
             self._connected_event.clear()
             callbacks = list(self._disconnected_cbs)
+            self._retired.append(session)   # closed once the next session took over (make before break)
         self._log.warning(f"lost connection to Spot at {self.config.address}: {reason}")
-        session.close()
         for callback in callbacks:
             self._run_callback(callback)
 
@@ -538,6 +560,7 @@ class SpotConnection:
             self._connected_event.clear()
         if session is not None:
             session.close()
+        self._close_retired()
         if was_connected:
             self._log.info(f"disconnected from Spot at {self.config.address}")
 

@@ -341,13 +341,18 @@ class SoftwareEstop:
         return False
 
     def _connection_up(self, robot: Any) -> None:
-        """New channel after a reconnection: the endpoint goes on checking in over it."""
+        """New channel after a reconnection: the endpoint goes on checking in over it (until now
+        it checked in over the old channel, which the connection keeps open until this ran)."""
         with self._setup_lock:
             if self._endpoint is not None:
                 try:
                     self._endpoint.client = self.client()
                 except Exception as exc:  # noqa: BLE001 - poll() re-registers if needed
                     self.log.warning(f"software E-Stop: no E-Stop client after reconnecting: {exc}")
+                    return
+                if self._keepalive is not None:
+                    self.log.info(f"software E-Stop: checking in over the new connection (level "
+                                  f"{level_name(self.desired)})")
 
     def _periodic_level(self, ka: _KeepAlive, level: int) -> int:
         """The level of the next periodic check-in (keep-alive thread, its lock held): raised to
