@@ -332,6 +332,9 @@ class SpotCommander:
             if not self.lease_held:
                 return
             self.lease_held = False
+            if taken and "held by" not in reason:   # the robot's answer did not name the holder
+                owner = self.body_lease_owner()
+                reason += f" (the lease service names '{owner}' as holder)" if owner else ""
             self.lease_lost_reason = reason
             if taken:
                 self.lease_taken = reason
