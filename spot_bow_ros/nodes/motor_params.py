@@ -17,7 +17,9 @@ _DEFAULT_LIMITS = MotionLimits()
 
 MOTOR_PARAMS: list[ParamSpec] = [
     ParamSpec("enable_motion", False, "Allow motion from start-up (else send the enable_motion verb)"),
-    ParamSpec("auto_claim", True, "Acquire the body lease at start-up and after losing it"),
+    ParamSpec("auto_claim", True, "Acquire the body lease at start-up, and again when it was lost without being "
+              "taken (robot restart, reconnection); a lease another client took or the robot revoked is "
+              "a latched stop: claim / take_lease"),
     ParamSpec("take_lease", False, "Take the lease at start-up and on the claim verb even if another "
               "client (tablet) holds it; a lease lost later is never taken back automatically"),
     ParamSpec("auto_power_on", False, "Power the motors on at start-up"),
