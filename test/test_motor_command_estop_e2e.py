@@ -133,7 +133,9 @@ def test_clear_behavior_fault_verb(sim, tmp_path):
         fid = sim.robot.inject_behavior_fault("fall", clearable=True)
         assert sim.robot.wait_for_state(sim.robot.latest().robot_ns, 2.0)   # robot state shows it
         stand = bridge.control("stand")
-        assert stand.status == "failed" and "behavior fault" in stand.detail and "clear_behavior_fault" in stand.detail
+        # refused by the robot (then latched at once), or by the latch if a probe saw the fault first
+        assert stand.status in ("failed", "refused")
+        assert "behavior fault" in stand.detail and "clear_behavior_fault" in stand.detail
         assert bridge.sup.state.value == "FAULTED" and not bridge.motion_enabled   # latched at once
         diag = _diag(rig)
         assert diag["_level"] == 2 and diag["_message"] == (f"STOP LATCHED: behavior fault {fid} FALL, clearable, "

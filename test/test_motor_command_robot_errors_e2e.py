@@ -136,7 +136,7 @@ def test_commands_before_power_on_are_refused_with_one_line_for_the_stream(sim, 
         with caplog.at_level(logging.INFO):
             recs = _send_walk_samples(rig, 5)
         assert [r.status for r in recs] == ["STATUS_NOT_POWERED_ON"] * 5
-        assert rig.bridge.counts["failed"] == 5
+        assert _wait(lambda: rig.bridge.counts["failed"] == 5, 3.0)   # the robot answered before we counted
         lines = _messages(caplog, "Spot command failed")
         assert len(lines) == 1 and "NotPoweredOnError" in lines[0] and "\n" not in lines[0]
         _nothing_escaped(caplog)
@@ -217,11 +217,14 @@ def test_behavior_fault_mid_stream_is_one_latched_line_until_cleared(sim, tmp_pa
                 received = rig.bridge.counts["received"]
                 rig.send_json(velocity_sample(z=0.3))
                 rig.wait_handled(received)
-        # the first command meets the fault and latches; the others never reach the robot
-        assert [r.status for r in rig.commands_since(mark)] == ["STATUS_BEHAVIOR_FAULT"]
-        assert rig.bridge.counts["dropped_stopped"] == 3
+        # the first command meets the fault and latches (or the diagnostics probe saw the fault
+        # first); the others never reach the robot
+        reached = [r.status for r in rig.commands_since(mark)]
+        assert reached in ([], ["STATUS_BEHAVIOR_FAULT"])
+        assert rig.bridge.counts["dropped_stopped"] == 4 - len(reached)
         lines = _messages(caplog, "Spot command failed")
-        assert len(lines) == 1 and "behavior fault" in lines[0] and "clear_behavior_fault" in lines[0]
+        assert len(lines) == len(reached)
+        assert all("behavior fault" in ln and "clear_behavior_fault" in ln for ln in lines)
         latched = _messages(caplog, "STOP LATCHED")
         assert latched == [f"STOP LATCHED: behavior fault {fid} FALL, clearable, motors on; motion disabled until "
                            "an operator sends clear_behavior_fault, then enable_motion"]
