@@ -68,3 +68,28 @@ def test_stale_keepalive_against_our_own_newer_lease_is_not_a_loss():
     assert cmd._lease_really_lost(_older_error([5, 2])) is False
     assert cmd._lease_really_lost(_older_error([6])) is True         # someone took a newer lease
     assert cmd._lease_really_lost(RuntimeError("other")) is True
+
+
+@pytest.mark.parametrize("status, taken", [
+    (lease_pb2.LeaseUseResult.STATUS_OLDER, True),          # another client took it
+    (lease_pb2.LeaseUseResult.STATUS_REVOKED, True),        # the robot revoked it
+    (lease_pb2.LeaseUseResult.STATUS_WRONG_EPOCH, False),   # the robot restarted: not a latched stop
+])
+def test_which_lease_errors_are_a_taken_lease(status, taken):
+    from bosdyn.api import robot_command_pb2
+    from bosdyn.client.exceptions import LeaseUseError
+    response = robot_command_pb2.RobotCommandResponse()
+    response.lease_use_result.status = status
+    response.lease_use_result.owner.client_name = "tablet"
+    exc = LeaseUseError(response, response.lease_use_result)
+    assert c._lease_taken(exc) is taken
+    text = c._lease_error_text(exc)
+    assert text.startswith(f"LeaseUseError {lease_pb2.LeaseUseResult.Status.Name(status)}")
+    assert text.endswith("(held by tablet)")
+
+
+def test_a_wallet_that_learnt_of_another_owner_is_a_taken_lease():
+    from bosdyn.client.lease import LeaseNotOwnedByWallet, LeaseState
+    other = LeaseNotOwnedByWallet("body", LeaseState(LeaseState.Status.OTHER_OWNER))
+    unowned = LeaseNotOwnedByWallet("body", LeaseState(LeaseState.Status.UNOWNED))
+    assert c._lease_taken(other) and not c._lease_taken(unowned)
