@@ -88,6 +88,8 @@ def _claim(sup: Supervised, take: bool | None = None) -> Outcome:
     """Acquire the body lease (`take`: take it from its holder, the take_lease verb; None: the
     take_lease parameter). Releases a LEASE_LOST latch; motion stays disabled."""
     verb = "take_lease" if take else "claim"
+    if sup.commander.lease_held:
+        return Outcome("control", "lease held")
     if take:
         holder = sup.commander.body_lease_owner()
         sup.log.warning(f"take_lease (operator request): taking the body lease from {holder or 'whoever holds it'}")
