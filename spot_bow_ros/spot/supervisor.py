@@ -374,7 +374,7 @@ class MotionSupervisor:
         if self.commander.probe():
             self.observe()
 
-    def active_faults(self) -> list:
+    def active_faults(self) -> list[Any]:
         """The robot's behavior faults (last probe) that we have not cleared ourselves."""
         state = self.commander.last_state
         if state is None:
@@ -413,7 +413,7 @@ class MotionSupervisor:
         elif powered is False and prev_powered and state == State.POWERED:
             self.transition(Event.OBSERVED_OFF_EXPECTED)
 
-    def _fault_cause(self, faults: list, powered: bool | None) -> str:
+    def _fault_cause(self, faults: list[Any], powered: bool | None) -> str:
         text = "; ".join(fault_text(f) for f in faults)
         text += ", motors on" if powered else ", motors off" if powered is False else ""
         if any(f.status == f.STATUS_UNCLEARABLE for f in faults):
