@@ -58,9 +58,9 @@ from ..convert.odometry import odometry_msg, robot_tf_edges, tf_message, transfo
 from ..convert.time import RateLimiter
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
-from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
 from ..ros.qos import LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
 from .bow_v1 import ProprioceptionV1
+from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
 
 NODE_NAME = "proprioception"
 TF_QOS = QoS(depth=100)  # what tf2_ros' TransformBroadcaster uses

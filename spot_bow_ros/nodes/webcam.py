@@ -20,13 +20,21 @@ import collections
 import threading
 from typing import Any
 
-from .webcam_capture import (TEST_PATTERN, CaptureError, Frame, FrameSource, check_video_file, missing_camera_fallback,
-                             open_source, read_calibration)
 from ..convert import camera_info as ci
 from ..convert import images
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
 from ..ros.qos import QoS
+from .webcam_capture import (
+    TEST_PATTERN,
+    CaptureError,
+    Frame,
+    FrameSource,
+    check_video_file,
+    missing_camera_fallback,
+    open_source,
+    read_calibration,
+)
 
 NODE_NAME = "webcam"
 #: Captured frames waiting for the publish thread; beyond this the oldest is dropped (counted),
@@ -205,7 +213,7 @@ class WebcamBridge:
                 continue
             try:
                 self.publish(frame)
-            except Exception as exc:  # one bad frame must not stop the bridge
+            except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the bridge
                 self.log.error(f"webcam: could not publish frame {frame.index}: {type(exc).__name__}: {exc}")
 
     def publish(self, frame: Frame) -> None:

@@ -300,7 +300,7 @@ def calibration_path(url: str) -> Path:
                                "(ament_index_python); use file:// or a path") from None
         try:
             return Path(get_package_share_directory(pkg)) / rel
-        except Exception as exc:  # PackageNotFoundError
+        except (LookupError, ValueError, OSError) as exc:  # not found, invalid name, no AMENT_PREFIX_PATH
             raise CaptureError(f"camera_info_url {url!r}: package {pkg!r} not found ({exc})") from None
     if url.startswith("file://"):
         return Path(unquote(urlparse(url).path))
