@@ -360,6 +360,8 @@ class ProprioceptionBridge:
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
+        """Stop the state source and the v1 threads; shut the Spot connection down if this bridge
+        created it (a shared one is left to its owner)."""
         if self.v1 is not None:
             self.v1.close()
         if self.source is not None:
@@ -371,6 +373,7 @@ class ProprioceptionBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `proprioception` node executable: run the bridge until shutdown; the exit code."""
     from ..ros.backend import run_node
 
     return run_node(NODE_NAME, lambda node: ProprioceptionBridge(node), argv)

@@ -127,9 +127,12 @@ class WebcamBridge:
 
     @property
     def running(self) -> bool:
+        """True while the capture thread runs: until `stop` or the end of a video file that is not
+        looped (a device that stops delivering is reopened meanwhile)."""
         return self._capture_thread.is_alive()
 
     def stop(self) -> None:
+        """Stop capturing and publishing (threads joined, up to 3 s each) and release the source."""
         self._stop.set()
         with self._cv:
             self._cv.notify_all()
@@ -253,6 +256,8 @@ class WebcamBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `webcam` node executable: run the bridge until shutdown (or the end of a video file);
+    the exit code."""
     from ..ros.backend import run_node
     return run_node(NODE_NAME, lambda node: WebcamBridge(node, exit_at_end=True), argv)
 
