@@ -50,7 +50,7 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "pytest-timeout>=2", "foxglove-sdk>=0.10", "ruff>=0.6", "mypy>=1.10",
-                 "colcon-core>=0.15", "colcon-ros>=0.4"],  # colcon: test_package_colcon.py
+                 "colcon-core>=0.15", "colcon-ros>=0.4"],  # colcon: test/package/test_colcon.py
         "foxglove": ["foxglove-sdk>=0.10"],
         # BOW SDK messages v1 (bow_messages: sdk_v1) come from `bow-api`, installed with
         # `pip install --no-deps bow-api` (.ci/run does): its pins (protobuf~=4.21, numpy<=1.24.4)

@@ -151,7 +151,7 @@ class FakeHandle:
 
 
 def test_proprioception_bridge_builds_rclpy_messages(msgs):
-    from test_proprioception_node import arm_sample
+    from nodes.test_proprioception import arm_sample
 
     from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
 

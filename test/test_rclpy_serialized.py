@@ -230,9 +230,9 @@ def test_proprioception_on_rclpy_publishes_the_robots_state_either_way(ros, tmp_
     """The proprioception bridge on a real rclpy node against the simulated Spot: an rclpy
     subscriber receives joint_states, /tf and odometry equal to the robot's state, stamped on
     the local clock, whether the bridge published serialized rosbags messages or rclpy's own."""
+    from nodes.test_proprioception_e2e import start_walking
     from rclpy.executors import SingleThreadedExecutor
     from sim_client import snapshot_with_joints
-    from test_proprioception_e2e import start_walking
 
     from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
     from spot_bow_ros.ros import rclpy_backend as rb

@@ -3,7 +3,7 @@
 ParamSpec declarations.
 
 Every parameter appears with its default and its description, so the shipped files and the
-parameter reference can never drift from what the nodes declare (test/test_config.py checks).
+parameter reference can never drift from what the nodes declare (test/package/test_config.py checks).
 
     python tools/gen_config.py          # rewrite config/*.yaml and docs/parameters.md
     python tools/gen_config.py --check  # exit 1 if a file would change

@@ -16,7 +16,7 @@ robot reports itself (`odom`, `vision`, `hand`, camera frames) are not in the UR
 URDF and the robot's own transforms never give a frame two parents.
 
 `tools/gen_urdf.py` writes `urdf/spot.urdf` and `urdf/spot_with_arm.urdf` from this module
-(test_convert_urdf.py checks that the shipped files are current).
+(test/convert/test_urdf.py checks that the shipped files are current).
 """
 
 from __future__ import annotations

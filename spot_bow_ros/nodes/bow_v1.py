@@ -65,6 +65,7 @@ class MotorV1Handler:
 
     @classmethod
     def create(cls, bridge: Any, node: Any, values: dict[str, Any]) -> MotorV1Handler | None:
+        """The handler when the node's `bow_message_set` parameter (in `values`) selects v1, else None."""
         v1 = bow_message_set(node, values)
         return None if v1 is None else cls(bridge, v1)
 
@@ -92,6 +93,8 @@ class ProprioceptionV1:
 
     @classmethod
     def create(cls, bridge: Any, node: Any, values: dict[str, Any]) -> ProprioceptionV1 | None:
+        """The v1 side (its publishers and subscriptions created on `node`) when the node's
+        `bow_message_set` parameter (in `values`) selects v1, else None."""
         v1 = bow_message_set(node, values)
         return None if v1 is None else cls(bridge, node, v1)
 
@@ -160,6 +163,9 @@ class ProprioceptionV1:
 
     # -- v1 -> ROS -------------------------------------------------------------------------
     def publish_joints(self, sample: Any, stamp_ns: int) -> bool:
+        """A v1 ProprioceptionSample -> sensor_msgs/JointState on joint_states (names: the bridge's
+        prefix + the sample's RawJoints names), stamped `stamp_ns` (ns since the epoch). False
+        (counted, logged once) when the sample is rejected."""
         b = self.bridge
         try:
             msg = sensors.joint_state_from_v1(b.make, sample, stamp_from_ns(stamp_ns), prefix=b.prefix)
@@ -174,6 +180,10 @@ class ProprioceptionV1:
         return True
 
     def publish_imus(self, sample: Any, stamp_ns: int) -> bool:
+        """A v1 ExteroceptionSample -> one sensor_msgs/Imu per IMU in ROS axes (`imu` for the first,
+        `imu/<name>` for further ones; frame id: the bridge's prefix + the IMU's link name, else the
+        default IMU frame), stamped `stamp_ns` (ns since the epoch). False (counted, logged once)
+        when the sample is rejected."""
         b = self.bridge
         try:
             msgs = sensors.imu_msgs_from_v1(b.make, sample, stamp_from_ns(stamp_ns), b.prefix, b.default_imu_frame)
@@ -204,4 +214,5 @@ class ProprioceptionV1:
         return self.publish_imus(sample, now) if extero else self.publish_joints(sample, now)
 
     def close(self) -> None:
+        """Stop the battery thread (it ends at its next wait, after a read in progress)."""
         self._stop.set()

@@ -134,6 +134,8 @@ class BowVisionBridge:
         return out if len(out.Samples) else None
 
     def tick(self) -> None:
+        """One timer tick: the latest image of each source as one binary ImageSamples on
+        bow/vision/out (nothing when no source has a new image)."""
         out = self.samples()
         if out is not None:
             self.pub_out.publish(self.make("std_msgs/msg/UInt8MultiArray", data=out.SerializeToString()))
@@ -174,6 +176,7 @@ class BowVisionBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `bow_vision` node executable: run the bridge until shutdown; the exit code."""
     from ..ros.backend import run_node
 
     return run_node(NODE_NAME, lambda node: BowVisionBridge(node), argv)

@@ -85,6 +85,7 @@ class SourceEntry:
 
     @property
     def msg_type(self) -> str:
+        """The ROS message type subscribed for this entry's transport."""
         return "sensor_msgs/msg/CompressedImage" if self.transport == "compressed" else "sensor_msgs/msg/Image"
 
 
@@ -120,7 +121,11 @@ def parse_sources(entries: list[str]) -> list[SourceEntry]:
 
 
 class LoggerAdapter:
-    """A node logger (one string argument) usable where bosdyn helpers log with %-args."""
+    """A node logger (one string argument) usable where bosdyn helpers log with %-args.
+
+    `debug`, `info`, `warning` (`warn`), `error` (`exception`) and `critical` take `logging.Logger`'s
+    arguments; the message is %-formatted with the args (joined with spaces when they do not fit)
+    and logged at that level (`critical` at error level)."""
 
     def __init__(self, logger: Any):
         self._logger = logger
@@ -268,6 +273,7 @@ class ImageServiceBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `image_service` node executable: run the bridge until shutdown; the exit code."""
     from ..ros.backend import run_node
 
     return run_node(NODE_NAME, lambda node: ImageServiceBridge(node), argv)

@@ -93,10 +93,13 @@ class MotionRecorder:
 
     @property
     def recording(self) -> bool:
+        """True from the first sample fed with `record` set until the recording is saved (a sample
+        without `record` or with another name, or `finish`)."""
         return self._array is not None
 
     @property
     def count(self) -> int:
+        """Samples in the recording in progress (0 when none is)."""
         return len(self._array.Samples) if self._array is not None else 0
 
     def feed(self, sample: bow.MotorSample, record: bool, name: str | None, t_ns: int) -> Path | None:
@@ -136,6 +139,7 @@ class MotionPlayer:
 
     @property
     def playing(self) -> bool:
+        """True while a playback thread is running."""
         return self._thread is not None and self._thread.is_alive()
 
     def is_current(self) -> bool:

@@ -58,9 +58,9 @@ from ..convert.odometry import odometry_msg, robot_tf_edges, tf_message, transfo
 from ..convert.time import RateLimiter
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
-from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
 from ..ros.qos import LATCHED, SENSOR_DATA, SENSOR_PUBLISHER, QoS
 from .bow_v1 import ProprioceptionV1
+from .robot_model import MODEL_CHOICES, RobotModel, RobotModelError, choose_model
 
 NODE_NAME = "proprioception"
 TF_QOS = QoS(depth=100)  # what tf2_ros' TransformBroadcaster uses
@@ -360,6 +360,8 @@ class ProprioceptionBridge:
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
+        """Stop the state source and the v1 threads; shut the Spot connection down if this bridge
+        created it (a shared one is left to its owner)."""
         if self.v1 is not None:
             self.v1.close()
         if self.source is not None:
@@ -371,6 +373,7 @@ class ProprioceptionBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `proprioception` node executable: run the bridge until shutdown; the exit code."""
     from ..ros.backend import run_node
 
     return run_node(NODE_NAME, lambda node: ProprioceptionBridge(node), argv)

@@ -74,6 +74,7 @@ class RobotModel:
         return self.kinematics.moving_transforms(names, positions, prefix)
 
     def fixed(self) -> list[tuple[str, str, Pose]]:
+        """(parent, child, pose) of the model's fixed joints (the proprioception bridge latches them on /tf_static)."""
         return self.kinematics.fixed_transforms()
 
 

@@ -20,13 +20,21 @@ import collections
 import threading
 from typing import Any
 
-from .webcam_capture import (TEST_PATTERN, CaptureError, Frame, FrameSource, check_video_file, missing_camera_fallback,
-                             open_source, read_calibration)
 from ..convert import camera_info as ci
 from ..convert import images
 from ..ros.node_api import NodeHandle, stamp_from_ns
 from ..ros.params import ParamSpec
 from ..ros.qos import QoS
+from .webcam_capture import (
+    TEST_PATTERN,
+    CaptureError,
+    Frame,
+    FrameSource,
+    check_video_file,
+    missing_camera_fallback,
+    open_source,
+    read_calibration,
+)
 
 NODE_NAME = "webcam"
 #: Captured frames waiting for the publish thread; beyond this the oldest is dropped (counted),
@@ -119,9 +127,12 @@ class WebcamBridge:
 
     @property
     def running(self) -> bool:
+        """True while the capture thread runs: until `stop` or the end of a video file that is not
+        looped (a device that stops delivering is reopened meanwhile)."""
         return self._capture_thread.is_alive()
 
     def stop(self) -> None:
+        """Stop capturing and publishing (threads joined, up to 3 s each) and release the source."""
         self._stop.set()
         with self._cv:
             self._cv.notify_all()
@@ -205,7 +216,7 @@ class WebcamBridge:
                 continue
             try:
                 self.publish(frame)
-            except Exception as exc:  # one bad frame must not stop the bridge
+            except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the bridge
                 self.log.error(f"webcam: could not publish frame {frame.index}: {type(exc).__name__}: {exc}")
 
     def publish(self, frame: Frame) -> None:
@@ -245,6 +256,8 @@ class WebcamBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `webcam` node executable: run the bridge until shutdown (or the end of a video file);
+    the exit code."""
     from ..ros.backend import run_node
     return run_node(NODE_NAME, lambda node: WebcamBridge(node, exit_at_end=True), argv)
 

@@ -37,12 +37,18 @@ class CaptureError(RuntimeError):
 
 @dataclass
 class Frame:
+    """One captured frame."""
+
     image: np.ndarray  # BGR uint8, HxWx3
     stamp_ns: int      # local (ROS) time of capture, ns since the epoch
     index: int         # frame index from this source (0, 1, ...)
 
 
 class FrameSource(Protocol):
+    """What the webcam bridge captures from: `open` before the first `read`; `read` blocks until
+    the next frame (None: no frame now, or none ever again when `finished`); `release` frees
+    the device."""
+
     description: str
     dropped: int       # frames the source knows it skipped (late reader)
     finished: bool     # True at the end of a video file (no more frames, do not retry)
@@ -103,12 +109,13 @@ class TestPattern:
         self._tile = (bars[cols][None, :, :] * (ramp / 255.0)).astype(np.uint8)  # H x 2W x 3
 
     def open(self) -> None:
+        """Start the pattern's clock: frame 0 is due now."""
         self._start_ns = time.monotonic_ns()
         self._wall0_ns = time.time_ns()
         self._next = 0
 
     def release(self) -> None:
-        pass
+        """Nothing to free (no device)."""
 
     def render(self, index: int) -> np.ndarray:
         """Frame `index` (BGR): bars scrolling 4 px per frame, counter in the top-left corner."""
@@ -119,6 +126,8 @@ class TestPattern:
         return image
 
     def read(self) -> Frame | None:
+        """The next frame, waiting until it is due; stamped at its capture instant (ns since the
+        epoch), not at read time."""
         period_ns = 1e9 / self.fps
         due = self._start_ns + int(self._next * period_ns)
         now = time.monotonic_ns()
@@ -145,6 +154,7 @@ def parse_device(device: str) -> int | str:
 
 
 def is_gstreamer_pipeline(device: str) -> bool:
+    """True for a GStreamer pipeline description (elements joined with `!`)."""
     return "!" in str(device)
 
 
@@ -206,6 +216,7 @@ class OpenCvCapture:
         self.finished = False
 
     def actual_size(self) -> tuple[int, int]:
+        """(width, height) in pixels that the device or file delivers ((0, 0) when not open)."""
         if self._cap is None:
             return 0, 0
         return int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
@@ -235,6 +246,7 @@ class OpenCvCapture:
         return frame
 
     def release(self) -> None:
+        """Release the device or file (idempotent)."""
         if self._cap is not None:
             self._cap.release()
             self._cap = None
@@ -300,7 +312,7 @@ def calibration_path(url: str) -> Path:
                                "(ament_index_python); use file:// or a path") from None
         try:
             return Path(get_package_share_directory(pkg)) / rel
-        except Exception as exc:  # PackageNotFoundError
+        except (LookupError, ValueError, OSError) as exc:  # not found, invalid name, no AMENT_PREFIX_PATH
             raise CaptureError(f"camera_info_url {url!r}: package {pkg!r} not found ({exc})") from None
     if url.startswith("file://"):
         return Path(unquote(urlparse(url).path))

@@ -6,7 +6,7 @@ simulator's CPU) is wasted on rows seen before. Baseline JPEGs with a restart ma
 every MCU row (DRI = MCUs per row) code each MCU row independently: the entropy-coded rows of
 the top strip (encoded per frame) and of the rest (encoded once per scene phase, restart
 markers renumbered) join into exactly the bytes a full encode of the whole frame gives
-(`encode` of the full frame; test/test_sim_jpeg_splice.py checks byte equality).
+(`encode` of the full frame; test/sim/test_jpeg_splice.py checks byte equality).
 
 Same quantisation and Huffman tables (libjpeg defaults for the quality) in both parts;
 colour is 4:2:0 (16x16 MCUs), greyscale 8x8. `STRIP_MULTIPLE` rows: the strip height is a

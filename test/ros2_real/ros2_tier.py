@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,6 +109,36 @@ def describe(out: subprocess.CompletedProcess, tmp_path: Path, *logs: str) -> st
 def values(out: str) -> dict[str, str]:
     """`KEY=value` lines of a script's stdout (the last one of each key wins)."""
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line and line.split("=", 1)[0].isupper())
+
+
+# -- the shipped config with a few parameters changed ----------------------------------------
+#: Bridges the comparison scripts do not need: left off, so the loaded machine runs only what is compared.
+UNUSED_BRIDGES = ("bow_vision", "image_service", "webcam")
+SHIPPED_CONFIG = REPO / "config" / "spot_bow.yaml"
+
+
+def write_config(path: Path, *, disable: Iterable[str] = (), **changes: dict[str, str]) -> Path:
+    """Write config/spot_bow.yaml to `path` with the bridges in `disable` off (`spot_bow:
+    enable_<name>: false`) and `changes` applied: per node section, parameter -> YAML value
+    (`spot_cameras={"cameras": "[frontleft]"}`). Each parameter must occur once in its section
+    of the shipped file, so a renamed parameter fails here instead of running with its default."""
+    todo = {("spot_bow", f"enable_{name}"): "false" for name in disable}
+    todo.update({(node, key): value for node, params in changes.items() for key, value in params.items()})
+    section, done, lines = None, set(), []
+    for line in SHIPPED_CONFIG.read_text().splitlines(keepends=True):
+        header = re.match(r"([^\s#][^:]*):\s*$", line)
+        param = re.match(r" {4}(\w+): ", line)
+        if header:
+            section = header.group(1)
+        elif param and (section, param.group(1)) in todo:
+            assert (section, param.group(1)) not in done, f"{SHIPPED_CONFIG}: {section}.{param.group(1)} twice"
+            done.add((section, param.group(1)))
+            line = f"    {param.group(1)}: {todo[section, param.group(1)]}\n"
+        lines.append(line)
+    missing = sorted(f"{node}.{key}" for node, key in todo.keys() - done)
+    assert not missing, f"{SHIPPED_CONFIG} has no parameter {', '.join(missing)}"
+    path.write_text("".join(lines))
+    return path
 
 
 # -- the package built with colcon, the README's ROS-route way ---------------------------------

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from ros2_real.ros2_tier import CLEARED_ENV, ENV_SH, REPO, describe, ns_run, values
+from ros2_real.ros2_tier import CLEARED_ENV, ENV_SH, UNUSED_BRIDGES, describe, ns_run, values, write_config
 from spot_bow_ros.convert.images import array_from_image_msg, image_msg_from_array
 
 pytestmark = pytest.mark.timeout(900)
@@ -23,12 +23,6 @@ PEERS = Path(__file__).with_name("peers")
 TOPICS = ("/spot/camera/frontleft/image", "/spot/camera/hand/image", "/spot/depth/frontleft/image")
 
 SCRIPT = f"""
-sed -e "s|^    enable_bow_vision: true|    enable_bow_vision: false|" \\
-    -e "s|^    enable_image_service: true|    enable_image_service: false|" \\
-    -e "s|^    enable_webcam: true|    enable_webcam: false|" \\
-    -e "s|^    cameras: \\[.*\\]|    cameras: [frontleft, hand]|" \\
-    -e "s|^    depth: false|    depth: true|" {REPO}/config/spot_bow.yaml > cfg.yaml
-grep -q "cameras: \\[frontleft, hand\\]" cfg.yaml && grep -q "depth: true" cfg.yaml || {{ echo "SED_FAILED"; exit 3; }}
 bg NODE "$SPOT_BOW_ROS" run --config cfg.yaml --no-status > node.log 2>&1
 wait_for 150 bash -c 'ros2 topic list --no-daemon | grep -qx /spot/depth/frontleft/image'
 python3 {PEERS}/image_dump.py dumps 2 {" ".join(TOPICS)}
@@ -63,6 +57,8 @@ def test_cv_bridge_equals_the_package_image_conversions(ros_env, tmp_path):
     assert probe.returncode == 0 and probe.stdout.startswith("4."), (
         f"cv_bridge needs Debian's python3-opencv (OpenCV 4) for /usr/bin/python3 (.ci/run installs it): "
         f"{probe.stdout.strip()} {probe.stderr.strip()[-300:]}")
+    write_config(tmp_path / "cfg.yaml", disable=UNUSED_BRIDGES,
+                 spot_cameras={"cameras": "[frontleft, hand]", "depth": "true"})
     out = ns_run(SCRIPT, tmp_path, timeout=400)
     detail = describe(out, tmp_path, "node.log")
     assert values(out.stdout).get("DUMPED") == str(2 * len(TOPICS)), detail

@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ros2_real.ros2_tier import REPO, describe, ns_run
+from ros2_real.ros2_tier import UNUSED_BRIDGES, describe, ns_run, write_config
 
 pytestmark = pytest.mark.timeout(900)
 PEERS = Path(__file__).with_name("peers")
 CAM = "frontleft"
 
 SCRIPT = f"""
-sed -e "s|^    enable_bow_vision: true|    enable_bow_vision: false|" \\
-    -e "s|^    enable_image_service: true|    enable_image_service: false|" \\
-    -e "s|^    enable_webcam: true|    enable_webcam: false|" \\
-    -e "s|^    cameras: \\[.*\\]|    cameras: [{CAM}]|" \\
-    -e "s|^    rate: 15.0|    rate: 5.0|" \\
-    -e "s|^    point_clouds: false|    point_clouds: true|" \\
-    -e "s|^    organized: false|    organized: true|" {REPO}/config/spot_bow.yaml > cfg.yaml
-grep -q "cameras: \\[{CAM}\\]" cfg.yaml && grep -q "organized: true" cfg.yaml || {{ echo "SED_FAILED"; exit 3; }}
 bg NODE "$SPOT_BOW_ROS" run --config cfg.yaml --no-status > node.log 2>&1
 wait_for 150 bash -c 'ros2 topic list --no-daemon | grep -qx /spot/depth/{CAM}/points'
 bg DIP ros2 run depth_image_proc point_cloud_xyz_node --ros-args \\
@@ -34,6 +26,8 @@ echo "COMPARE=$(python3 {PEERS}/cloud_compare.py /spot/depth/{CAM}/points /dip/p
 
 
 def test_depth_image_proc_point_cloud_xyz_matches_the_package_cloud(ros_env, tmp_path):
+    write_config(tmp_path / "cfg.yaml", disable=UNUSED_BRIDGES, spot_cameras={
+        "cameras": f"[{CAM}]", "rate": "5.0", "point_clouds": "true", "organized": "true"})
     out = ns_run(SCRIPT, tmp_path, timeout=400)
     detail = describe(out, tmp_path, "node.log", "dip.log")
     line = next((x for x in out.stdout.splitlines() if x.startswith("COMPARE={")), None)

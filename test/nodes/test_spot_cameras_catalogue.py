@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from bosdyn.api import image_pb2
 from bosdyn.client.image import ImageClient
-from test_spot_cameras_e2e import IMG, Rig
 
+from nodes.test_spot_cameras_e2e import IMG, Rig
 from spot_bow_ros.convert.images import array_from_image_msg
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.cameras import decode_source_id, depth_plane_distance_m, depth_plane_mask

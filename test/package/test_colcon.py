@@ -16,7 +16,7 @@ from setup_nodes import NODES  # setup.py's console scripts
 
 pytest.importorskip("colcon_ros", reason="colcon-ros not installed (pip install '.[test]')")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PACKAGE = "spot_bow_ros"
 
 

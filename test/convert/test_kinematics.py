@@ -8,7 +8,7 @@ import pytest
 
 from spot_bow_ros.convert.kinematics import KinematicModel, UrdfError, matrix_from_pose, quat_from_rpy
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPOT = KinematicModel.from_urdf((ROOT / "urdf" / "spot.urdf").read_text())
 ARM = KinematicModel.from_urdf((ROOT / "urdf" / "spot_with_arm.urdf").read_text())
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
-from test_motor_command_e2e import Rig
 from waiting import interrupt_and_reap, wait_until
 
+from nodes.test_motor_command_e2e import Rig
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PS = robot_state_pb2.PowerState
 BF = robot_state_pb2.BehaviorFault
 OFF, ON = PS.STATE_OFF, PS.STATE_ON

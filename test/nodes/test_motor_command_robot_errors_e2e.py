@@ -16,10 +16,10 @@ import pytest
 from bosdyn.api import estop_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from test_motor_command_e2e import Rig, velocity_sample
-from test_motor_command_estop_e2e import REPO, _bridge_cmd, _env
 from waiting import wait_until as _wait
 
+from nodes.test_motor_command_e2e import Rig, velocity_sample
+from nodes.test_motor_command_estop_e2e import REPO, _bridge_cmd, _env
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig

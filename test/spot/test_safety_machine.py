@@ -23,7 +23,7 @@ from spot_bow_ros.spot.safety_machine import (
 from spot_bow_ros.spot.supervisor_verbs import VERBS
 
 S, E = State, Event
-DOC = Path(__file__).resolve().parents[1] / "docs" / "estop.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "estop.md"
 
 
 @pytest.mark.parametrize("pair", sorted(TRANSITIONS, key=lambda p: (p[0].value, p[1].value)),

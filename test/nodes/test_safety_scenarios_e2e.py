@@ -28,7 +28,7 @@ from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+REPO = HERE.parents[1]
 ON, OFF = robot_state_pb2.PowerState.STATE_ON, robot_state_pb2.PowerState.STATE_OFF
 CUT, SETTLE, NONE = estop_pb2.ESTOP_LEVEL_CUT, estop_pb2.ESTOP_LEVEL_SETTLE_THEN_CUT, estop_pb2.ESTOP_LEVEL_NONE
 ROS_SETUP = Path("/opt/ros2-jazzy/install/setup.bash")

@@ -15,7 +15,7 @@ import pytest
 from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KEYS = {"hostname", "port", "ca_cert", "username", "password", "payload_guid", "payload_secret"}
 
 

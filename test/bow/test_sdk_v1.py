@@ -13,7 +13,7 @@ import pytest
 
 from spot_bow_ros.bow.sdk_v1 import BowSdkMissing, check_message_set, load_v1
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 
 OURS = "from spot_bow_ros.bow import bow_data_pb2 as ours"

@@ -24,7 +24,7 @@ from spot_bow_ros.sim.state import build_robot_state
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 U8 = "std_msgs/msg/UInt8MultiArray"
 URDF_NAMES = ["front_left_hip_x", "front_left_hip_y", "front_left_knee", "front_right_hip_x", "front_right_hip_y",
               "front_right_knee", "rear_left_hip_x", "rear_left_hip_y", "rear_left_knee", "rear_right_hip_x",

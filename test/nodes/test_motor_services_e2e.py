@@ -14,14 +14,14 @@ from waiting import wait_until
 from spot_bow_ros.nodes.motor_command import CONTROL_VERBS, SERVICE_VERBS, MotorCommandBridge
 from spot_bow_ros.ros.standalone import StandaloneNode
 
-HERE = Path(__file__).resolve().parent
+HELPERS = Path(__file__).resolve().parents[1]  # test/: plain_service_peer.py and its imports
 
 
 def call(*calls):
     """Run the plain peer with `calls`; its replies by service name (in order)."""
-    env = dict(os.environ, PYTHONPATH=str(HERE))
-    out = subprocess.run([sys.executable, str(HERE / "plain_service_peer.py"), json.dumps(calls)],
-                         env=env, capture_output=True, text=True, timeout=90, cwd=HERE)
+    env = dict(os.environ, PYTHONPATH=str(HELPERS))
+    out = subprocess.run([sys.executable, str(HELPERS / "plain_service_peer.py"), json.dumps(calls)],
+                         env=env, capture_output=True, text=True, timeout=90, cwd=HELPERS)
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["service"] for r in lines] == [c[0] for c in calls]

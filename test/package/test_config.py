@@ -11,7 +11,7 @@ from spot_bow_ros.nodes.composed import BRIDGES, COMPOSED_PARAMS, NODE_NAME, com
 from spot_bow_ros.ros.params import ParameterError, load_params_file
 from spot_bow_ros.spot.connection_config import CONNECTION_PARAMS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"
 
 

@@ -304,7 +304,7 @@ def test_robot_model_description_and_link_tf_from_joint_states(run_bridge, sim):
     """Without robot_state_publisher: robot_description (latched), fixed joints on /tf_static,
     every joint state's link transforms on /tf with its stamp; body -> foot equals the chain of
     docs/spot_facts.md ("Kinematics and joint limits") offsets at the joint_states' angles."""
-    from test_convert_kinematics import foot_by_hand
+    from convert.test_kinematics import foot_by_hand
 
     from spot_bow_ros.ros.qos import LATCHED as _LATCHED
 

@@ -129,7 +129,7 @@ def test_test_pattern_topics(bus, encoding, channels):
 
 
 def test_calibration_file(tmp_path, bus):
-    from test_convert_camera_info import CALIBRATION_YAML
+    from convert.test_camera_info import CALIBRATION_YAML
     path = tmp_path / "webcam.yaml"
     path.write_text(CALIBRATION_YAML)
     topics = Topics(bus)

@@ -11,7 +11,7 @@ from spot_bow_ros.convert.joints import friendly_joint_name
 from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_JOINTS, SPOT_LEG_JOINTS
 from spot_bow_ros.convert.urdf import URDF_FILES, spot_urdf
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("relative", sorted(URDF_FILES))

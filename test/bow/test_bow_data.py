@@ -18,7 +18,7 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "bow-data-message.txt"
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "bow-data-message.txt"
 PACKAGE = "bow.data"
 
 def is_repeated(field: FieldDescriptor) -> bool:

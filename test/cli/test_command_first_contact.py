@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_cli_errors import COMMAND, one_line, spot_bow_ros, webcam_only_config
 from waiting import wait_until
+
+from cli.test_command_errors import COMMAND, one_line, spot_bow_ros, webcam_only_config
 
 ENV = dict(os.environ, PYTHONUNBUFFERED="1")
 
@@ -165,7 +166,7 @@ def write_config(tmp_path: Path, connection: dict) -> Path:
 
 
 def test_config_hostname_is_the_robot_run_connects_to(tmp_path):
-    from test_cli_errors import free_port
+    from cli.test_command_errors import free_port
 
     port = free_port()
     config = write_config(tmp_path, {"hostname": "127.0.0.1", "port": port})

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from bosdyn.api import header_pb2, image_pb2
 from bosdyn.client.image import ImageClient, build_image_request
-from test_spot_image_service import image_msg, pattern
 
+from spot.test_image_service import image_msg, pattern
 from spot_bow_ros.spot import image_service_frames as frames
 from spot_bow_ros.spot.image_service import ImageServiceServer, LatestFrameCamera, RosImageServicer
 from spot_bow_ros.spot.image_service_wire import (

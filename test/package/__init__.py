@@ -1,0 +1,1 @@
+"""Tests of what ships besides the modules: package.xml, the colcon build, launch files, config, README."""

@@ -1,0 +1,1 @@
+"""Tests of spot_bow_ros/sim/ (one file per module)."""

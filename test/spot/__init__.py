@@ -1,0 +1,1 @@
+"""Tests of spot_bow_ros/spot/ (one file per module)."""
