@@ -1,5 +1,5 @@
 """Pure builders of bosdyn `RobotCommand` protos from `convert.motion` dataclasses (no robot;
-tested in test/test_spot_commander.py). `spot.commander.SpotCommander` sends them.
+tested in test/spot/test_commander.py). `spot.commander.SpotCommander` sends them.
 
 Every mobility command carries `MobilityParams` with the body pose (height offset and
 footprint_R_body) and the velocity limits: a mobility command without params resets the body.

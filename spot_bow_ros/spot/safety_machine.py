@@ -1,6 +1,6 @@
 """The motion supervisor's state machine, pure (no robot, no ROS, no threads): states, events,
 transitions and which verb may act in which state. docs/estop.md shows the same tables;
-test/test_spot_safety_machine.py walks every transition.
+test/spot/test_safety_machine.py walks every transition.
 
 States (`State`):
 - ESTOPPED   our software E-Stop asks a stop level (registered stopped, or estop_hard/gentle);
