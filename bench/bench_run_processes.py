@@ -19,7 +19,7 @@ from the same cores (its CPU is printed; it re-encodes only each frame's code st
 renders on the robot.
 
     python bench/bench_run_processes.py [--duration 20] [--warmup 8] [--layouts 1,2] [--features depth,...]
-        [--rate 15]
+        [--rate 15] [--state-rate 0]
 
 `--features` and `--rate` measure less than everything (what fits in two cores); the JSON line
 at the end holds every figure per layout, including each process's CPU.
@@ -51,9 +51,11 @@ OTHERS = ["enable_webcam:=false", "enable_image_service:=false"]
 STABLE_S = 8.0   # no new topic for this long: all discovered
 
 
-def _bridges(layout: int, info: Path, features: Sequence[str], rate: float) -> list[tuple[str, list[str]]]:
+def _bridges(layout: int, info: Path, features: Sequence[str], rate: float,
+             state_rate: float = 0.0) -> list[tuple[str, list[str]]]:
     base = [sys.executable, "-m", "spot_bow_ros.nodes.composed", "--ros-args", "-p", f"sim_info_file:={info}"]
     on = [f"{f}:={'true' if f in features else 'false'}" for f in FEATURES] + [f"rate:={rate:g}"]
+    on += [f"publish_rate:={state_rate:g}", f"tf_rate:={state_rate:g}"] if state_rate > 0 else []
     params = [a for p in on + OTHERS for a in ("-p", p)]
     if layout == 1:
         return [("all bridges", base + params)]
@@ -67,12 +69,12 @@ def _self_cpu() -> float:
 
 
 def _measure(layout: int, sim: subprocess.Popen, info: Path, duration: float, warmup: float,
-             features: Sequence[str], rate: float, profile: Path | None = None) -> dict:
+             features: Sequence[str], rate: float, profile: Path | None = None, state_rate: float = 0.0) -> dict:
     from spot_bow_ros.ros.dds import DdsTransport
 
     env = dict(os.environ, PYTHONPATH=pythonpath(), SPOT_BOW_ROS_BACKEND="standalone")
     procs = [(name, subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-             for name, cmd in _bridges(layout, info, features, rate)]
+             for name, cmd in _bridges(layout, info, features, rate, state_rate)]
     transport = DdsTransport()
     counts: dict[str, int] = {}
     received = [0]   # bytes of CDR
@@ -142,6 +144,8 @@ def main() -> int:
     parser.add_argument("--features", default=",".join(FEATURES),
                         help=f"camera features on, comma-separated (of {', '.join(FEATURES)}; empty: images only)")
     parser.add_argument("--rate", type=float, default=15.0, help="spot_cameras rate (Hz; the robot's: 15)")
+    parser.add_argument("--state-rate", type=float, default=0.0,
+                        help="proprioception publish_rate and tf_rate (Hz; 0: every robot state sample, ~333 Hz)")
     args = parser.parse_args()
     layouts = [int(x) for x in args.layouts.split(",")]
     features = [f for f in args.features.split(",") if f]
@@ -150,12 +154,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sim, info = start_sim(Path(tmp))
         try:
-            results = {n: _measure(n, sim, info, args.duration, args.warmup, features, args.rate, args.profile)
-                       for n in layouts}
+            results = {n: _measure(n, sim, info, args.duration, args.warmup, features, args.rate, args.profile,
+                                   args.state_rate) for n in layouts}
         finally:
             sim.send_signal(signal.SIGINT)
             sim.wait(timeout=20)
-    print(f"camera features: {', '.join(features) or 'images only'} at rate {args.rate:g}, subscriber on every "
+    state = f"joint_states/tf at {args.state_rate:g} Hz" if args.state_rate > 0 else "joint_states/tf every sample"
+    print(f"camera features: {', '.join(features) or 'images only'} at rate {args.rate:g}, {state}, subscriber on every "
           f"topic, {args.duration:g} s window, {os.cpu_count()} cores")
     summary = {}
     for n, r in results.items():
