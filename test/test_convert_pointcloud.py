@@ -201,3 +201,15 @@ def test_cloud_points_take_packed_colour_as_the_rgb_image_gives_it():
     grey = rgb[..., 0]
     assert pc.pack_grey(grey).tobytes() == pc.pack_rgb(np.repeat(grey[..., None], 3, axis=2)).tobytes()
     assert pc.pack_bgr(rgb[..., ::-1]).tobytes() == pc.pack_rgb(rgb).tobytes()
+
+
+def test_pack_rgb_is_pcls_packed_rgb_for_images_and_point_lists():
+    rng = np.random.default_rng(8)
+    rgba = rng.integers(0, 256, (30, 40, 4), np.uint8)
+    for rgb in (rgba[..., :3], np.ascontiguousarray(rgba[..., :3]), rgba[0, :, :3]):   # strided, HxWx3, Nx3
+        r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
+        assert pc.pack_rgb(rgb).view(np.uint32).tolist() == ((r << 16) | (g << 8) | b).tolist()
+    assert pc.pack_bgr(rgba).tobytes() == pc.pack_rgb(rgba[..., 2::-1]).tobytes()    # BGRA: alpha ignored
+    before = rgba.copy()
+    pc.pack_bgr(rgba)
+    assert np.array_equal(rgba, before)

@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 from bosdyn.api import geometry_pb2
 
-from spot_bow_ros.convert import pointcloud as pc
 from spot_bow_ros.spot.cameras import SpotImage, depth_request, registered_depth_request, visual_request
 from spot_bow_ros.spot.depth_clouds import CloudMerger, RegisteredPairs, body_tform, depth_array, packed_colour
 
@@ -65,7 +64,8 @@ def _old_rgb_pixels(pixels, encoding, width, height):
         rgb = cv2.cvtColor(np.ascontiguousarray(pixels[..., :3]), cv2.COLOR_BGR2RGB)
     if rgb.shape[:2] != (height, width):
         rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_NEAREST)
-    return pc.pack_rgb(rgb)
+    r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
+    return ((r << 16) | (g << 8) | b).view(np.float32)     # PCL's packed rgb, by its definition
 
 
 def test_depth_array_and_packed_colour():

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .rosmsg import builder_for
@@ -130,11 +131,21 @@ def strided(intr: Intrinsics, stride: int) -> Intrinsics:
     return Intrinsics(intr.fx / stride, intr.fy / stride, intr.cx / stride, intr.cy / stride)
 
 
+def _packed_from_bgra(bgra: np.ndarray) -> np.ndarray:
+    """float32 view of a fresh HxWx4 uint8 B, G, R, x image with the x byte cleared (0x00RRGGBB)."""
+    packed = bgra.view("<u4")[..., 0]
+    np.bitwise_and(packed, np.uint32(0x00FFFFFF), out=packed)
+    return packed.view(np.float32)
+
+
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
     """uint8 (..., 3) RGB -> float32 (...) holding the bits 0x00RRGGBB (PCL's packed `rgb` field).
 
-    Built as the little-endian bytes B, G, R, 0 (three byte copies, ~3x faster than shifting
-    and or-ing uint32 columns), read as uint32."""
+    The little-endian bytes B, G, R, 0 read as uint32: for an HxWx3 image one OpenCV channel
+    swap to BGRA and one mask (~20x cheaper than numpy's strided byte copies, which other
+    shapes use)."""
+    if rgb.ndim == 3:
+        return _packed_from_bgra(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA))
     bgr0 = np.zeros(rgb.shape[:-1] + (4,), np.uint8)
     bgr0[..., 0] = rgb[..., 2]
     bgr0[..., 1] = rgb[..., 1]
@@ -150,11 +161,12 @@ def pack_grey(grey: np.ndarray) -> np.ndarray:
 
 def pack_bgr(bgr: np.ndarray) -> np.ndarray:
     """uint8 HxWx3|4 BGR(A) -> float32 HxW packed `rgb`: `pack_rgb` of the image as RGB, bit for
-    bit. The little-endian bytes B, G, R, 0 are BGR's own order: one channel copy, no swap."""
-    bgr0 = np.empty(bgr.shape[:-1] + (4,), np.uint8)
-    bgr0[..., :3] = bgr[..., :3]
-    bgr0[..., 3] = 0
-    return bgr0.view("<u4")[..., 0].view(np.float32)
+    bit. The little-endian bytes B, G, R, 0 are BGR's own order: no swap, one copy to 4 channels."""
+    if bgr.shape[2] == 3:
+        bgra = cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2BGRA)
+    else:
+        bgra = np.array(bgr, dtype=np.uint8, order="C", copy=True)
+    return _packed_from_bgra(bgra)
 
 
 def cloud_points(depth_mm: np.ndarray, deproj: Deprojector, organized: bool,
