@@ -23,15 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bosdyn.api import image_pb2  # noqa: E402
+from bosdyn.api import image_pb2
 
-from spot_bow_ros.convert.spot_catalogue import BODY_CAMERAS  # noqa: E402
-from spot_bow_ros.ros.cdr_encoder import CdrEncoder  # noqa: E402
-from spot_bow_ros.ros.messages import messages_for  # noqa: E402
-from spot_bow_ros.sim.cameras import SimCameras  # noqa: E402
-from spot_bow_ros.sim.clock import RobotClock  # noqa: E402
-from spot_bow_ros.sim.robot import SimRobot  # noqa: E402
-from spot_bow_ros.spot.cameras import (  # noqa: E402
+from spot_bow_ros.convert.spot_catalogue import BODY_CAMERAS
+from spot_bow_ros.ros.cdr_encoder import CdrEncoder
+from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.sim.cameras import SimCameras
+from spot_bow_ros.sim.clock import RobotClock
+from spot_bow_ros.sim.robot import SimRobot
+from spot_bow_ros.spot.cameras import (
     DEPTH,
     DEPTH_REGISTERED,
     VISUAL,

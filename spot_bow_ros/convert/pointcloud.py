@@ -156,7 +156,8 @@ def pack_rgb(rgb: np.ndarray) -> np.ndarray:
 def pack_grey(grey: np.ndarray) -> np.ndarray:
     """uint8 HxW grey -> float32 HxW packed `rgb` (R = G = B = grey): `pack_rgb` of the grey image
     expanded to RGB, bit for bit, in one multiply (no RGB copy)."""
-    return np.multiply(grey, np.uint32(0x010101), dtype=np.uint32).view(np.float32)
+    packed: np.ndarray = np.multiply(grey, np.uint32(0x010101), dtype=np.uint32)
+    return packed.view(np.float32)
 
 
 def pack_bgr(bgr: np.ndarray) -> np.ndarray:
