@@ -18,7 +18,11 @@ work on the machine lowers them: the load average is printed). The simulated Spo
 from the same cores (its CPU is printed; it re-encodes only each frame's code strip): a real robot
 renders on the robot.
 
-    python bench/bench_run_processes.py [--duration 20] [--warmup 8] [--layouts 1,2]
+    python bench/bench_run_processes.py [--duration 20] [--warmup 8] [--layouts 1,2] [--features depth,...]
+        [--rate 15] [--state-rate 0]
+
+`--features` and `--rate` measure less than everything (what fits in two cores); the JSON line
+at the end holds every figure per layout, including each process's CPU.
 
 Run it in a private network namespace so discovery stays here:
 `unshare -n bash -c 'ip link set lo up; ip link set lo multicast on; python bench/bench_run_processes.py'`
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,14 +46,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench_common import cpu_seconds, pythonpath, start_sim  # noqa: E402  (bench/, the script's folder)
 
-FEATURES = ["depth:=true", "depth_registered:=true", "point_clouds:=true", "merged_cloud:=true"]
+FEATURES = ("depth", "depth_registered", "point_clouds", "merged_cloud")
 OTHERS = ["enable_webcam:=false", "enable_image_service:=false"]
 STABLE_S = 8.0   # no new topic for this long: all discovered
 
 
-def _bridges(layout: int, info: Path) -> list[tuple[str, list[str]]]:
+def _bridges(layout: int, info: Path, features: Sequence[str], rate: float,
+             state_rate: float = 0.0) -> list[tuple[str, list[str]]]:
     base = [sys.executable, "-m", "spot_bow_ros.nodes.composed", "--ros-args", "-p", f"sim_info_file:={info}"]
-    params = [a for p in FEATURES + OTHERS for a in ("-p", p)]
+    on = [f"{f}:={'true' if f in features else 'false'}" for f in FEATURES] + [f"rate:={rate:g}"]
+    on += [f"publish_rate:={state_rate:g}", f"tf_rate:={state_rate:g}"] if state_rate > 0 else []
+    params = [a for p in on + OTHERS for a in ("-p", p)]
     if layout == 1:
         return [("all bridges", base + params)]
     return [("cameras", base + params + ["-p", "enable_proprioception:=false", "-p", "enable_motor_command:=false",
@@ -61,19 +69,21 @@ def _self_cpu() -> float:
 
 
 def _measure(layout: int, sim: subprocess.Popen, info: Path, duration: float, warmup: float,
-             profile: Path | None = None) -> dict:
+             features: Sequence[str], rate: float, profile: Path | None = None, state_rate: float = 0.0) -> dict:
     from spot_bow_ros.ros.dds import DdsTransport
 
     env = dict(os.environ, PYTHONPATH=pythonpath(), SPOT_BOW_ROS_BACKEND="standalone")
     procs = [(name, subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-             for name, cmd in _bridges(layout, info)]
+             for name, cmd in _bridges(layout, info, features, rate, state_rate)]
     transport = DdsTransport()
     counts: dict[str, int] = {}
+    received = [0]   # bytes of CDR
     subscribed: set[str] = set()
     own = {"/rosout", "/parameter_events"}
 
-    def count(topic, *_):
+    def count(topic, _type, cdr, *_):
         counts[topic] = counts.get(topic, 0) + 1
+        received[0] += len(cdr)
 
     try:
         # subscribe to every topic as it appears: at least `warmup` s, and until no new topic
@@ -92,7 +102,7 @@ def _measure(layout: int, sim: subprocess.Popen, info: Path, duration: float, wa
         for name, p in procs:
             if p.poll() is not None:
                 raise SystemExit(f"{name} exited")
-        start_counts, start = dict(counts), time.monotonic()
+        start_counts, start, bytes0 = dict(counts), time.monotonic(), received[0]
         cpu0 = {name: cpu_seconds(p.pid) for name, p in procs}
         sim0, sub0 = cpu_seconds(sim.pid), _self_cpu()
         spies = [subprocess.Popen(["py-spy", "record", "--pid", str(p.pid), "--duration", str(int(duration)),
@@ -107,6 +117,7 @@ def _measure(layout: int, sim: subprocess.Popen, info: Path, duration: float, wa
         cpu = {name: 100 * (cpu_seconds(p.pid) - cpu0[name]) / elapsed for name, p in procs}
         other = {"sim": 100 * (cpu_seconds(sim.pid) - sim0) / elapsed, "subscriber": 100 * (_self_cpu() - sub0) / elapsed}
         rates = {t: (counts.get(t, 0) - start_counts.get(t, 0)) / elapsed for t in subscribed}
+        mb_s = (received[0] - bytes0) / elapsed / 1e6
     finally:
         transport.close()
         for _, p in procs:
@@ -116,7 +127,7 @@ def _measure(layout: int, sim: subprocess.Popen, info: Path, duration: float, wa
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
-    return {"cpu_pct": cpu, "other_pct": other, "rates": rates, "load": os.getloadavg()[0]}
+    return {"cpu_pct": cpu, "other_pct": other, "rates": rates, "load": os.getloadavg()[0], "mb_s": mb_s}
 
 
 def _streams(rates: dict[str, float]) -> dict[str, float]:
@@ -130,16 +141,27 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
     parser.add_argument("--layouts", default="1,2", help="process counts to measure")
     parser.add_argument("--profile", type=Path, default=None, help="directory for py-spy profiles (py-spy on PATH)")
+    parser.add_argument("--features", default=",".join(FEATURES),
+                        help=f"camera features on, comma-separated (of {', '.join(FEATURES)}; empty: images only)")
+    parser.add_argument("--rate", type=float, default=15.0, help="spot_cameras rate (Hz; the robot's: 15)")
+    parser.add_argument("--state-rate", type=float, default=0.0,
+                        help="proprioception publish_rate and tf_rate (Hz; 0: every robot state sample, ~333 Hz)")
     args = parser.parse_args()
     layouts = [int(x) for x in args.layouts.split(",")]
+    features = [f for f in args.features.split(",") if f]
+    if set(features) - set(FEATURES):
+        parser.error(f"--features: unknown {', '.join(sorted(set(features) - set(FEATURES)))}")
     with tempfile.TemporaryDirectory() as tmp:
         sim, info = start_sim(Path(tmp))
         try:
-            results = {n: _measure(n, sim, info, args.duration, args.warmup, args.profile) for n in layouts}
+            results = {n: _measure(n, sim, info, args.duration, args.warmup, features, args.rate, args.profile,
+                                   args.state_rate) for n in layouts}
         finally:
             sim.send_signal(signal.SIGINT)
             sim.wait(timeout=20)
-    print(f"all camera features, subscriber on every topic, {args.duration:g} s window, {os.cpu_count()} cores")
+    state = f"joint_states/tf at {args.state_rate:g} Hz" if args.state_rate > 0 else "joint_states/tf every sample"
+    print(f"camera features: {', '.join(features) or 'images only'} at rate {args.rate:g}, {state}, subscriber on every "
+          f"topic, {args.duration:g} s window, {os.cpu_count()} cores")
     summary = {}
     for n, r in results.items():
         streams = _streams(r["rates"])
@@ -158,8 +180,11 @@ def main() -> int:
         sim_cycle = 10 * r["other_pct"]["sim"] / median
         sub_cycle = 10 * r["other_pct"]["subscriber"] / median
         print(f"    CPU-ms per camera cycle: {cam} {per_cycle:.0f} (14 Hz needs {per_cycle * 1.4:.0f} % of a core), "
-              f"sim {sim_cycle:.0f} (with its fixed work), subscriber {sub_cycle:.0f}")
+              f"sim {sim_cycle:.0f} (with its fixed work), subscriber {sub_cycle:.0f}; subscriber received "
+              f"{r['mb_s']:.0f} MB/s ({r['mb_s'] / median:.1f} MB per cycle)")
         summary[n] = {"cpu_pct": round(sum(r["cpu_pct"].values()), 1), "camera_ms_per_cycle": round(per_cycle, 1),
+                      "cpu_by_process": {k: round(v, 1) for k, v in {**r["cpu_pct"], **r["other_pct"]}.items()},
+                      "sub_ms_per_cycle": round(sub_cycle, 1), "mb_per_cycle": round(r["mb_s"] / median, 2),
                       "min_hz": round(values[0], 2), "sim_ms_per_cycle": round(sim_cycle, 1),
                       "load": round(r["load"], 1),
                       "median_hz": round(values[len(values) // 2], 2), "below_14": sum(v < 14 for v in values)}

@@ -10,8 +10,11 @@ processes with `ros2 launch`; the other bridges stay in the `run` process.
 - Parameters: the worker gets exactly the `spot_cameras` overrides of the run (params file in
   a private temporary directory); robot credentials travel in the worker's environment
   (`BOSDYN_CLIENT_USERNAME`/`PASSWORD`), never in that file.
-- Robot: the worker logs in with the same connection parameters and keeps its own time sync
-  (a second session on the robot; the stamps of both processes are on the local clock).
+- Robot: one login and one time sync. The worker (`cli/run_worker.py`) gets the run process's
+  user token and clock skew over its stdin whenever they change (`spot.session_share`): it
+  makes no login of its own and converts robot stamps with the run process's estimate, so the
+  stamps of both processes are on one clock. Without a connection in the run process (none of
+  its bridges uses the robot) the worker logs in itself with the same connection parameters.
 - Logs: the worker's lines are re-logged by this process (above the status table).
 - Recording and Foxglove: the `run` process subscribes to the worker's topics and hands every
   message to the recorder (same `--exclude-raw-images` filter), Foxglove and the status table
@@ -74,19 +77,24 @@ class BridgeWorker:
     message the worker publishes, as `(topic, type, cdr, t_ns, qos)` (a recorder, Foxglove)."""
 
     def __init__(self, transport: Any, overrides: dict[str, dict[str, Any]], namespace: str,
-                 forward: list[Callable[..., None]], bridges: Iterable[str] = WORKER_BRIDGES):
+                 forward: list[Callable[..., None]], bridges: Iterable[str] = WORKER_BRIDGES,
+                 connection: Any = None):
         self.transport, self.forward, self.bridges = transport, list(forward), tuple(bridges)
         self._dir = tempfile.TemporaryDirectory(prefix="spot_bow_worker_")
         doc, secrets = worker_params(overrides, namespace, self.bridges)
         params = Path(self._dir.name) / "params.yaml"
         params.write_text(yaml.safe_dump(doc))
         os.chmod(params, 0o600)
-        cmd = [sys.executable, "-m", "spot_bow_ros.nodes.composed", "--ros-args", "--params-file", str(params)]
+        cmd = [sys.executable, "-m", "spot_bow_ros.cli.run_worker", "--ros-args", "--params-file", str(params)]
         if namespace.strip("/"):
             cmd += ["-r", f"__ns:={namespace}"]
         env = dict(os.environ, SPOT_BOW_ROS_BACKEND="standalone", **secrets)
-        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True, start_new_session=True)
+        from ..spot.session_share import SessionForwarder
+
+        #: the run process's token and clock skew, to the worker's stdin (module doc)
+        self.session = SessionForwarder(connection, self.proc.stdin)
         self._subscribed: set[str] = set()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._relay_logs, name="worker-logs", daemon=True)]
@@ -136,6 +144,7 @@ class BridgeWorker:
     def stop(self, timeout_s: float = 20.0) -> None:
         """SIGINT, then wait (SIGKILL after `timeout_s`)."""
         self._stop.set()
+        self.session.stop()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
@@ -146,6 +155,10 @@ class BridgeWorker:
                 self.proc.wait()
         for thread in self._threads:
             thread.join(timeout=2.0)
+        try:
+            self.proc.stdin.close()
+        except OSError:  # a broken pipe: the worker is gone anyway
+            pass
         self._dir.cleanup()
 
 
@@ -165,6 +178,19 @@ def forward_targets(status_tap: Callable[..., None], recorders: Iterable[Any], e
     return [status_tap, record] + ([fox_tap] if fox_tap is not None else [])
 
 
+def run_connection(overrides: dict[str, dict[str, Any]]) -> Any:
+    """This process's robot connection that the worker's bridges would share (same connection
+    parameters; `SpotConnection.shared`), or None."""
+    from ..spot.connection import SpotConnection
+    from ..spot.connection_config import ConnectionConfig, ConnectionConfigError
+
+    try:
+        config = ConnectionConfig.from_params(overrides.get(WORKER_BRIDGES[0], {}))
+    except (ConnectionConfigError, OSError, ValueError):
+        return None
+    return SpotConnection.existing(config)
+
+
 def start_worker(processes: int, transport: Any, overrides: dict[str, dict[str, Any]], namespace: str,
                  forward: list[Callable[..., None]]) -> BridgeWorker | None:
     """With `processes` 2 and the camera bridge enabled: its worker, and `spot_cameras` disabled
@@ -173,6 +199,6 @@ def start_worker(processes: int, transport: Any, overrides: dict[str, dict[str, 
 
     if processes < 2 or not any(b.name in WORKER_BRIDGES for b in enabled_bridges(overrides[NODE_NAME])):
         return None
-    worker = BridgeWorker(transport, overrides, namespace, forward)
+    worker = BridgeWorker(transport, overrides, namespace, forward, connection=run_connection(overrides))
     overrides[NODE_NAME] = {**overrides[NODE_NAME], **{f"enable_{name}": False for name in WORKER_BRIDGES}}
     return worker

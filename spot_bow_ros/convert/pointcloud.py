@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from .rosmsg import builder_for
@@ -130,11 +131,21 @@ def strided(intr: Intrinsics, stride: int) -> Intrinsics:
     return Intrinsics(intr.fx / stride, intr.fy / stride, intr.cx / stride, intr.cy / stride)
 
 
+def _packed_from_bgra(bgra: np.ndarray) -> np.ndarray:
+    """float32 view of a fresh HxWx4 uint8 B, G, R, x image with the x byte cleared (0x00RRGGBB)."""
+    packed = bgra.view("<u4")[..., 0]
+    np.bitwise_and(packed, np.uint32(0x00FFFFFF), out=packed)
+    return packed.view(np.float32)
+
+
 def pack_rgb(rgb: np.ndarray) -> np.ndarray:
     """uint8 (..., 3) RGB -> float32 (...) holding the bits 0x00RRGGBB (PCL's packed `rgb` field).
 
-    Built as the little-endian bytes B, G, R, 0 (three byte copies, ~3x faster than shifting
-    and or-ing uint32 columns), read as uint32."""
+    The little-endian bytes B, G, R, 0 read as uint32: for an HxWx3 image one OpenCV channel
+    swap to BGRA and one mask (~20x cheaper than numpy's strided byte copies, which other
+    shapes use)."""
+    if rgb.ndim == 3:
+        return _packed_from_bgra(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA))
     bgr0 = np.zeros(rgb.shape[:-1] + (4,), np.uint8)
     bgr0[..., 0] = rgb[..., 2]
     bgr0[..., 1] = rgb[..., 1]
@@ -142,22 +153,41 @@ def pack_rgb(rgb: np.ndarray) -> np.ndarray:
     return bgr0.view("<u4")[..., 0].astype(np.uint32, copy=False).view(np.float32)
 
 
+def pack_grey(grey: np.ndarray) -> np.ndarray:
+    """uint8 HxW grey -> float32 HxW packed `rgb` (R = G = B = grey): `pack_rgb` of the grey image
+    expanded to RGB, bit for bit, in one multiply (no RGB copy)."""
+    packed: np.ndarray = np.multiply(grey, np.uint32(0x010101), dtype=np.uint32)
+    return packed.view(np.float32)
+
+
+def pack_bgr(bgr: np.ndarray) -> np.ndarray:
+    """uint8 HxWx3|4 BGR(A) -> float32 HxW packed `rgb`: `pack_rgb` of the image as RGB, bit for
+    bit. The little-endian bytes B, G, R, 0 are BGR's own order: no swap, one copy to 4 channels."""
+    if bgr.shape[2] == 3:
+        bgra = cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2BGRA)
+    else:
+        bgra = np.array(bgr, dtype=np.uint8, order="C", copy=True)
+    return _packed_from_bgra(bgra)
+
+
 def cloud_points(depth_mm: np.ndarray, deproj: Deprojector, organized: bool,
                  rgb: np.ndarray | None = None) -> np.ndarray:
     """The point array of a cloud: HxWx3|4 (organized) or Nx3|4 (valid points only), float32.
 
-    `rgb` (HxWx3 uint8 RGB, registered to the depth image) adds the packed colour column.
+    `rgb`, registered to the depth image, adds the packed colour column: HxWx3 uint8 RGB, or
+    HxW float32 already packed (`pack_rgb`, `pack_grey`, `pack_bgr`).
     """
     channels = 3 if rgb is None else 4
+    packed = None if rgb is None else rgb if rgb.dtype == np.float32 and rgb.ndim == 2 else pack_rgb(rgb)
     if organized:
         pts = deproj.organized(depth_mm, channels)
-        if rgb is not None:
-            pts[..., 3] = pack_rgb(rgb)
+        if packed is not None:
+            pts[..., 3] = packed
         return pts
     valid = deproj.valid_mask(depth_mm)
     pts = deproj.dense(depth_mm, channels, valid)
-    if rgb is not None:  # packed at full size, then gathered (contiguous work, one gather)
-        pts[:, 3] = pack_rgb(rgb).reshape(-1)[valid]
+    if packed is not None:  # packed at full size, then gathered (contiguous work, one gather)
+        pts[:, 3] = packed.reshape(-1)[valid]
     return pts
 
 
@@ -206,11 +236,13 @@ def transform_points(points: np.ndarray, a_tform_b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _groups(keys: np.ndarray, stable: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`np.unique(keys, return_index, return_inverse, return_counts)` without the unique values:
     (first index of each distinct key, in key order; group of each element; group sizes), from
-    one stable argsort (~1.2x faster than np.unique's here)."""
-    order = np.argsort(keys, kind="stable")
+    one argsort (~1.2x faster than np.unique's here). `stable=False` (~2.5x faster sort): the
+    index of each group is some element of it, not necessarily the first; the groups, their
+    order, the inverse and the sizes are the same."""
+    order = np.argsort(keys, kind="stable" if stable else "quicksort")
     ordered = keys[order]
     starts_mask = np.empty(len(ordered), bool)
     starts_mask[:1] = True
@@ -235,7 +267,7 @@ def voxel_downsample(points: np.ndarray, voxel_size: float) -> np.ndarray:
         col -= col.min()
     dims = [int(col.max()) + 1 for col in cols]
     keys = (cols[0] * dims[1] + cols[1]) * dims[2] + cols[2]
-    first, inverse, counts = _groups(keys)
+    first, inverse, counts = _groups(keys, stable=pts.shape[1] > 3)  # `first` matters for rgb only
     out = np.empty((len(first), pts.shape[1]), np.float32)
     for c in range(3):
         out[:, c] = np.bincount(inverse, weights=pts[:, c], minlength=len(first)) / counts

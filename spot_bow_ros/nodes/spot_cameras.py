@@ -77,7 +77,7 @@ from ..spot.depth_clouds import (
     RegisteredPairs,
     body_tform,
     depth_array,
-    rgb_pixels,
+    packed_colour,
 )
 
 NODE_NAME = "spot_cameras"
@@ -504,7 +504,7 @@ class SpotCamerasBridge:
         if other is None:
             return
         try:
-            rgb = rgb_pixels(visual, depth.width, depth.height)
+            rgb = packed_colour(visual, depth.width, depth.height)
             k, _model, _d = self._camera_model(depth)
             points = pc.cloud_points(depth_array(depth), self.clouds.deprojector(depth, k), self.organized, rgb)
         except (ValueError, cv2.error) as err:

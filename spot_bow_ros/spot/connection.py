@@ -137,6 +137,10 @@ class SpotConnection:
 
     _shared: dict[tuple, list] = {}
     _shared_lock = threading.Lock()
+    #: In a worker process of `spot-bow-ros run`: the run process's session
+    #: (`spot.session_share.SessionShare`): its user token instead of a login of our own, its
+    #: clock skew instead of a time sync of our own. None: log in and sync ourselves.
+    parent_session: Any = None
 
     def __init__(self, config: ConnectionConfig, logger=None):
         import logging
@@ -175,6 +179,13 @@ class SpotConnection:
                 entry = cls._shared[key] = [conn, 0]
             entry[1] += 1
             return entry[0]
+
+    @classmethod
+    def existing(cls, config: ConnectionConfig) -> SpotConnection | None:
+        """The process-wide connection for `config` if there is one (not closed), else None."""
+        with cls._shared_lock:
+            entry = cls._shared.get(config.sharing_key())
+        return entry[0] if entry is not None and not entry[0]._closed.is_set() else None
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -305,17 +316,25 @@ class SpotConnection:
         robot = sdk.create_robot(config.hostname)
         robot.update_secure_channel_port(config.port)
         session = _Session(sdk, robot)
+        share = SpotConnection.parent_session
         try:
             rpc_timeout = max(0.2, deadline - time.monotonic())
-            if config.uses_payload_credentials:
+            if share is not None:  # the run process's login (token), no login of our own
+                if share.token is None:
+                    raise SpotConnectionError("no user token from the run process yet")
+                share.attach(robot)
+            elif config.uses_payload_credentials:
                 registration = robot.ensure_client(PayloadRegistrationClient.default_service_name)
                 token = registration.get_payload_auth_token(config.payload_guid, config.payload_secret,
                                                             timeout=rpc_timeout)
                 robot.update_user_token(token)
             else:
                 robot.authenticate(config.username, config.password, timeout=rpc_timeout)
-            robot.start_time_sync(config.time_sync_interval)
-            session.time_sync = robot.time_sync
+            if share is not None:  # the run process's clock skew: one estimate for both processes
+                session.time_sync = share.clock
+            else:
+                robot.start_time_sync(config.time_sync_interval)
+                session.time_sync = robot.time_sync
             self._wait_for_time_sync(session.time_sync, config, deadline)
             self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
         except (InvalidLoginError, InvalidTokenError) as err:
@@ -376,11 +395,12 @@ class SpotConnection:
             self.config = config
             self._session = session  # `connected` turns true after the callbacks ran
         skew_s = (self._last_skew_ns or 0) / 1e9
+        via = ", the run process's login and time sync" if SpotConnection.parent_session is not None else ""
         if recovered_after is None:
-            self._log.info(f"connected to Spot at {config.address} (robot clock skew {skew_s:+.6f} s)")
+            self._log.info(f"connected to Spot at {config.address} (robot clock skew {skew_s:+.6f} s{via})")
         else:
             self._log.info(f"recovered connection to Spot at {config.address} after {recovered_after:.1f} s "
-                           f"(robot clock skew {skew_s:+.6f} s)")
+                           f"(robot clock skew {skew_s:+.6f} s{via})")
         return True
 
     def _notify_connected(self) -> None:

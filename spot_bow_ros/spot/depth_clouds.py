@@ -126,9 +126,11 @@ class CloudMerger:
         return clouds, stamp
 
 
-def rgb_pixels(image: SpotImage, width: int, height: int) -> np.ndarray:
-    """HxWx3 uint8 RGB of a decoded visual image (mono8 / bgr8 / rgb8 / bgra8), resized (nearest)
-    to the registered depth's size when they differ."""
+def packed_colour(image: SpotImage, width: int, height: int) -> np.ndarray:
+    """HxW float32 packed `rgb` (PCL's 0x00RRGGBB, `convert.pointcloud.pack_rgb`) of a decoded
+    visual image (mono8 / bgr8 / rgb8 / bgra8 / rgba8), resized (nearest) to the registered
+    depth's size when they differ. Packed straight from the decoded pixels (mono8 and bgr8
+    need no RGB copy); nearest resizing of the packed pixels picks the same pixels."""
     import cv2
 
     from ..convert import images as imconv
@@ -138,14 +140,15 @@ def rgb_pixels(image: SpotImage, width: int, height: int) -> np.ndarray:
         dtype, channels = imconv.encoding_info(image.encoding)
         pixels = np.frombuffer(pixels, dtype).reshape(image.height, image.width, channels)
     if pixels.ndim == 2 or pixels.shape[2] == 1:
-        rgb = cv2.cvtColor(pixels.reshape(pixels.shape[:2]), cv2.COLOR_GRAY2RGB)
+        packed = pc.pack_grey(pixels.reshape(pixels.shape[:2]))
     elif image.encoding in (imconv.RGB8, "rgba8"):
-        rgb = np.ascontiguousarray(pixels[..., :3])
+        packed = pc.pack_rgb(pixels[..., :3])
     else:
-        rgb = cv2.cvtColor(np.ascontiguousarray(pixels[..., :3]), cv2.COLOR_BGR2RGB)
-    if rgb.shape[:2] != (height, width):
-        rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_NEAREST)
-    return rgb
+        packed = pc.pack_bgr(pixels)
+    if packed.shape != (height, width):
+        packed = cv2.resize(packed.view(np.uint8).reshape(packed.shape + (4,)), (width, height),
+                            interpolation=cv2.INTER_NEAREST).view("<u4")[..., 0].view(np.float32)
+    return packed
 
 
 class RegisteredPairs:

@@ -8,6 +8,7 @@ the run's log, and the worker is gone when `run` returns.
 
 from __future__ import annotations
 
+import collections
 import os
 import re
 import subprocess
@@ -51,21 +52,35 @@ def test_worker_messages_are_forwarded_only_when_recorded_or_shown():
                    ("bag", "/a/info", "sensor_msgs/msg/CameraInfo")]   # --exclude-raw-images honoured
 
 
+class _CountingCalls(collections.deque):
+    """The simulator's call log, counting every method (its deque keeps the last 1000 only)."""
+
+    def __init__(self):
+        super().__init__(maxlen=1000)
+        self.counts: collections.Counter = collections.Counter()
+
+    def append(self, call):
+        self.counts[call[0].rsplit("/", 1)[-1]] += 1
+        super().append(call)
+
+
 @pytest.fixture(scope="module")
-def two_process_run(tmp_path_factory):
+def two_process_run(tmp_path_factory, sim):
+    """`run --processes 2` against the shared simulated Spot (robot clock +100 s)."""
     tmp = tmp_path_factory.mktemp("run2")
     bag = tmp / "bag"
+    sim.calls = _CountingCalls()
     cmd = [sys.executable, "-m", "spot_bow_ros.cli", "run", "--processes", "2", "--duration", str(DURATION_S),
-           "--record", str(bag), "--no-status"]
+           "--record", str(bag), "--no-status", "--connect-sim", sim.info_file]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION_S + 120,
                          env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    return out, bag
+    return out, bag, sim.calls.counts
 
 
 def test_two_process_run_records_the_workers_cameras_and_stops_it(two_process_run):
     from rosbags.highlevel import AnyReader
 
-    out, bag = two_process_run
+    out, bag, _ = two_process_run
     log = out.stderr + out.stdout
     assert out.returncode == 0, log[-3000:]
     pid = int(re.search(r"spot_cameras in worker process (\d+)", log).group(1))
@@ -85,3 +100,35 @@ def test_two_process_run_records_the_workers_cameras_and_stops_it(two_process_ru
     assert counts["/joint_states"] >= 100 and counts["/webcam/image_raw"] >= 10
     ns = [s.sec * 10**9 + s.nanosec for s in stamps]
     assert ns == sorted(ns) and len(set(ns)) == len(ns)           # one stamp per frame, in order
+
+
+def _stamp_lags(reader, topic: str) -> list[float]:
+    """Receive time (the bag's log time, local clock) minus header stamp, in s, of every message."""
+    conns = [c for c in reader.connections if c.topic == topic]
+    return [(t - (m.header.stamp.sec * 10**9 + m.header.stamp.nanosec)) * 1e-9
+            for m, t in ((reader.deserialize(raw, c.msgtype), t) for c, t, raw in reader.messages(connections=conns))]
+
+
+def test_the_worker_uses_the_runs_login_and_clock(two_process_run):
+    """One login (the run process's), one clock skew for both processes: the worker's camera
+    stamps and the run process's joint_states are on the local clock although the robot's
+    runs 100 s ahead."""
+    from conftest import ROBOT_CLOCK_OFFSET_S
+    from rosbags.highlevel import AnyReader
+
+    out, bag, calls = two_process_run
+    log = out.stderr + out.stdout
+    assert out.returncode == 0, log[-3000:]
+    skews = [float(s) for s in re.findall(r"connected to Spot at \S+ \(robot clock skew ([-+0-9.]+) s\)", log)]
+    shared = [float(s) for s in re.findall(r"connected to Spot at \S+ \(robot clock skew ([-+0-9.]+) s, "
+                                           r"the run process's login and time sync\)", log)]
+    assert len(skews) == 1 and len(shared) == 1, log[-3000:]      # the run process's line, the worker's
+    assert abs(skews[0] - ROBOT_CLOCK_OFFSET_S) < 0.005 and abs(shared[0] - ROBOT_CLOCK_OFFSET_S) < 0.005
+    assert calls["GetAuthToken"] == 1, calls                   # one login for both processes
+    with AnyReader([bag]) as reader:
+        worker = _stamp_lags(reader, "/spot/camera/frontleft/camera_info")
+        run = _stamp_lags(reader, "/joint_states")
+    # stamps on the local clock: received after they were stamped (5 ms slack for the skew
+    # estimate) and within 1 s on this loaded machine; a stamp on the robot clock would be 100 s off
+    for lags in (worker, run):
+        assert len(lags) >= 10 and min(lags) > -0.005 and sorted(lags)[len(lags) // 2] < 1.0, lags[:20]

@@ -155,3 +155,61 @@ def test_voxel_groups_equal_numpy_unique():
     _, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
     got = _groups(keys)
     assert all(np.array_equal(a, b) for a, b in zip(got, (first, inverse, counts)))
+
+
+def test_unstable_voxel_groups_differ_only_in_which_member_is_first():
+    from spot_bow_ros.convert.pointcloud import _groups
+
+    keys = np.random.default_rng(4).integers(0, 300, 20000)
+    first, inverse, counts = _groups(keys)
+    any_first, any_inverse, any_counts = _groups(keys, stable=False)
+    assert np.array_equal(inverse, any_inverse) and np.array_equal(counts, any_counts)
+    assert np.array_equal(keys[any_first], keys[first])       # a member of the same group, same order
+
+
+def test_voxel_downsample_of_xyz_equals_the_stable_sort_version_bit_for_bit():
+    """xyz clouds (spot/points) take the unstable sort; the centroids are the same bytes as
+    with the stable sort the function used before (bincount sums in input order either way)."""
+    from spot_bow_ros.convert import pointcloud as mod
+
+    rng = np.random.default_rng(5)
+    cloud = (rng.random((30000, 3)) * [4.0, 3.0, 1.0] - [2.0, 1.5, 0.2]).astype(np.float32)
+    cloud[::97] = np.nan
+    got = pc.voxel_downsample(cloud, 0.05)
+    original = mod._groups
+    try:
+        mod._groups = lambda keys, stable=True: original(keys, stable=True)   # the stable sort always
+        want = pc.voxel_downsample(cloud, 0.05)
+    finally:
+        mod._groups = original
+    assert got.tobytes() == want.tobytes() and len(got) > 1000
+    rgb = np.concatenate([cloud, rng.random((30000, 1)).astype(np.float32)], axis=1)
+    first = pc.voxel_downsample(rgb, 0.05)                 # rgb: still the first point's colour
+    assert first[:, :3].tobytes() == want.tobytes()
+
+
+def test_cloud_points_take_packed_colour_as_the_rgb_image_gives_it():
+    rng = np.random.default_rng(6)
+    depth = rng.integers(300, 4000, (H, W)).astype(np.uint16)
+    depth[rng.random((H, W)) < 0.2] = 0
+    rgb = rng.integers(0, 256, (H, W, 3), np.uint8)
+    dep = pc.Deprojector(INTR, W, H)
+    for organized in (True, False):
+        want = pc.cloud_points(depth, dep, organized, rgb)
+        got = pc.cloud_points(depth, dep, organized, pc.pack_rgb(rgb))
+        assert got.tobytes() == want.tobytes()
+    grey = rgb[..., 0]
+    assert pc.pack_grey(grey).tobytes() == pc.pack_rgb(np.repeat(grey[..., None], 3, axis=2)).tobytes()
+    assert pc.pack_bgr(rgb[..., ::-1]).tobytes() == pc.pack_rgb(rgb).tobytes()
+
+
+def test_pack_rgb_is_pcls_packed_rgb_for_images_and_point_lists():
+    rng = np.random.default_rng(8)
+    rgba = rng.integers(0, 256, (30, 40, 4), np.uint8)
+    for rgb in (rgba[..., :3], np.ascontiguousarray(rgba[..., :3]), rgba[0, :, :3]):   # strided, HxWx3, Nx3
+        r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
+        assert pc.pack_rgb(rgb).view(np.uint32).tolist() == ((r << 16) | (g << 8) | b).tolist()
+    assert pc.pack_bgr(rgba).tobytes() == pc.pack_rgb(rgba[..., 2::-1]).tobytes()    # BGRA: alpha ignored
+    before = rgba.copy()
+    pc.pack_bgr(rgba)
+    assert np.array_equal(rgba, before)

@@ -1,10 +1,11 @@
 """spot/depth_clouds.py: body transforms from an image's snapshot, merging, colour pairing."""
 
+import cv2
 import numpy as np
 from bosdyn.api import geometry_pb2
 
 from spot_bow_ros.spot.cameras import SpotImage, depth_request, registered_depth_request, visual_request
-from spot_bow_ros.spot.depth_clouds import CloudMerger, RegisteredPairs, body_tform, depth_array, rgb_pixels
+from spot_bow_ros.spot.depth_clouds import CloudMerger, RegisteredPairs, body_tform, depth_array, packed_colour
 
 
 def image(req, stamp=1, frame="frontleft", pixels=None, encoding="16UC1", snapshot=None, w=4, h=2):
@@ -53,17 +54,44 @@ def test_registered_pairs_match_by_acquisition_time():
     assert pairs.offer(d2, "visual") is v2
 
 
-def test_depth_array_and_rgb_pixels():
+def _old_rgb_pixels(pixels, encoding, width, height):
+    """The colour path before packed_colour: RGB copy (cvtColor), nearest resize, then pack_rgb."""
+    if pixels.ndim == 2:
+        rgb = cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB)
+    elif encoding in ("rgb8", "rgba8"):
+        rgb = np.ascontiguousarray(pixels[..., :3])
+    else:
+        rgb = cv2.cvtColor(np.ascontiguousarray(pixels[..., :3]), cv2.COLOR_BGR2RGB)
+    if rgb.shape[:2] != (height, width):
+        rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_NEAREST)
+    r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
+    return ((r << 16) | (g << 8) | b).view(np.float32)     # PCL's packed rgb, by its definition
+
+
+def test_depth_array_and_packed_colour():
     raw = np.arange(8, dtype="<u2").tobytes()
     arr = depth_array(image(depth_request("back"), pixels=raw))
     assert arr.shape == (2, 4) and arr[1, 3] == 7
     grey = np.array([[10, 20], [30, 40]], np.uint8)
-    rgb = rgb_pixels(image(visual_request("back"), pixels=grey, encoding="mono8", w=2, h=2), 4, 4)
-    assert rgb.shape == (4, 4, 3) and tuple(rgb[3, 3]) == (40, 40, 40)
+    packed = packed_colour(image(visual_request("back"), pixels=grey, encoding="mono8", w=2, h=2), 4, 4)
+    assert packed.shape == (4, 4) and packed.dtype == np.float32
+    assert packed.view(np.uint32)[3, 3] == 0x282828    # 40 in R, G and B, 0 on top
     bgr = np.zeros((2, 2, 3), np.uint8)
     bgr[..., 0] = 200  # blue
-    rgb = rgb_pixels(image(visual_request("hand"), pixels=bgr, encoding="bgr8", w=2, h=2), 2, 2)
-    assert tuple(rgb[0, 0]) == (0, 0, 200)
+    packed = packed_colour(image(visual_request("hand"), pixels=bgr, encoding="bgr8", w=2, h=2), 2, 2)
+    assert packed.view(np.uint32)[0, 0] == 200            # 0x000000BB
+
+
+def test_packed_colour_equals_the_previous_rgb_copy_then_pack_bit_for_bit():
+    rng = np.random.default_rng(7)
+    cases = [("mono8", rng.integers(0, 256, (48, 64), np.uint8)), ("bgr8", rng.integers(0, 256, (48, 64, 3), np.uint8)),
+             ("rgb8", rng.integers(0, 256, (48, 64, 3), np.uint8)), ("bgra8", rng.integers(0, 256, (48, 64, 4), np.uint8))]
+    for encoding, pixels in cases:
+        for width, height in ((64, 48), (32, 24), (100, 70)):   # same size, smaller, larger (nearest)
+            got = packed_colour(image(visual_request("hand"), pixels=pixels, encoding=encoding, w=64, h=48),
+                                width, height)
+            want = _old_rgb_pixels(pixels, encoding, width, height)
+            assert got.tobytes() == want.tobytes(), (encoding, width, height)
 
 
 def test_registered_pairs_tolerate_a_small_offset():
