@@ -245,7 +245,7 @@ class WebcamBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..ros.backend import run_node
+    from ..backends.chooser import run_node
     return run_node(NODE_NAME, lambda node: WebcamBridge(node, exit_at_end=True), argv)
 
 
