@@ -65,7 +65,7 @@ def default_distro() -> str:
 class _Declared(Exception):
     """Raised by `_SpecCollector.declare_parameters`: a bridge's parameter list, then stop."""
 
-    def __init__(self, specs: list):
+    def __init__(self, specs: list[Any]):
         super().__init__("parameters declared")
         self.specs = specs
 
@@ -79,7 +79,7 @@ class _SpecCollector:
     def __init__(self, name: str):
         self.name = name
 
-    def declare_parameters(self, specs: Iterable[Any]) -> dict:
+    def declare_parameters(self, specs: Iterable[Any]) -> dict[str, Any]:
         raise _Declared(list(specs))
 
     def get_logger(self) -> logging.Logger:
@@ -93,7 +93,7 @@ def parameters_help(builders: Sequence[tuple[str, Callable[[Any], object]]], pro
     for name, build in builders:
         try:
             build(_SpecCollector(name))
-            specs: list = []
+            specs: list[Any] = []
         except _Declared as declared:
             specs = declared.specs
         except Exception:  # noqa: BLE001 - a bridge that needs more before declaring: list nothing

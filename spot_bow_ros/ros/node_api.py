@@ -109,7 +109,7 @@ def stamp_from_ns(t_ns: int) -> Stamp:
 def stamp_to_ns(stamp: Any) -> int:
     """Integer nanoseconds from a `builtin_interfaces/Time`-like object or a (sec, nanosec) tuple."""
     if isinstance(stamp, tuple):
-        return stamp[0] * 1_000_000_000 + stamp[1]
+        return int(stamp[0]) * 1_000_000_000 + int(stamp[1])
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 

@@ -15,7 +15,7 @@ Pure functions of the environment (no cyclonedds import), mirroring what a ROS 2
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,15 +231,15 @@ def shipped_config_choice(env: Mapping[str, str], path: Path | None = None) -> t
                  f"messages; set CYCLONEDDS_URI yourself to use another){rmw_cyclone_note(env)}")
 
 
-def apply_shipped_cyclone_config(env: dict | None = None, path: Path | None = None) -> str | None:
+def apply_shipped_cyclone_config(env: MutableMapping[str, str] | None = None, path: Path | None = None) -> str | None:
     """Before `rclpy.init`: point CYCLONEDDS_URI at the shipped tuning unless the user set it.
 
     rmw_cyclonedds_cpp reads CYCLONEDDS_URI when the process creates its first node, so setting
     it here covers `ros2 run spot_bow_ros ...`. Returns the log line, or None when the user's
     (or launch's) setting is kept as it is."""
-    env = os.environ if env is None else env
-    value, line = shipped_config_choice(env, path)
+    target: MutableMapping[str, str] = os.environ if env is None else env
+    value, line = shipped_config_choice(target, path)
     if value is None:
         return None
-    env["CYCLONEDDS_URI"] = value
+    target["CYCLONEDDS_URI"] = value
     return line

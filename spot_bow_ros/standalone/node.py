@@ -270,15 +270,27 @@ class _StandaloneTimer:
 
 
 class _PrefixLogger:
+    """A node's logger with rclpy's method names (`warn`, `fatal`), on `spot_bow_ros.<node>`."""
+
     def __init__(self, name: str):
         self._log = logging.getLogger(f"spot_bow_ros.{name}")
 
-    def debug(self, msg): self._log.debug(msg)
-    def info(self, msg): self._log.info(msg)
-    def warning(self, msg): self._log.warning(msg)
+    def debug(self, msg: str) -> None:
+        self._log.debug(msg)
+
+    def info(self, msg: str) -> None:
+        self._log.info(msg)
+
+    def warning(self, msg: str) -> None:
+        self._log.warning(msg)
+
     warn = warning
-    def error(self, msg): self._log.error(msg)
-    def fatal(self, msg): self._log.critical(msg)
+
+    def error(self, msg: str) -> None:
+        self._log.error(msg)
+
+    def fatal(self, msg: str) -> None:
+        self._log.critical(msg)
 
 
 class StandaloneNode:
