@@ -5,9 +5,9 @@
 - no private name (`_x`) imported from another module;
 - no module over 600 lines.
 
-Every import counts: module level, function-local and under `if TYPE_CHECKING:`. What is left
-for phase 2 of issue 22 is listed in KNOWN_PHASE2, and the list must stay accurate: an entry
-that no longer fails must be removed, so a fix cannot go unnoticed.
+Every import counts: module level, function-local and under `if TYPE_CHECKING:`. Tolerated
+violations would be listed in KNOWN_PHASE2 (empty since phase 2 of issue 22), and the list must
+stay accurate: an entry that no longer fails must be removed, so a fix cannot go unnoticed.
 """
 
 from __future__ import annotations

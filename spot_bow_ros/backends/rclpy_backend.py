@@ -39,9 +39,18 @@ from typing import Any
 import numpy as np
 
 from ..ros.names import UnknownMessageType, normalize_type_name
-from ..ros.params import ParameterError, ParamSpec, descriptor_fields, parameter_type_name, read_only_reason
+from ..ros.params import (
+    ParameterError,
+    ParamSpec,
+    descriptor_fields,
+    parameter_type_name,
+    read_only_reason,
+    unknown_parameter_warnings,
+)
 from ..ros.qos import Durability, History, QoS, Reliability
 from ..standalone.service_types import normalize_srv_type as normalize_service_type
+from .lifecycle import USER_ERRORS, BackendError, shutdown_signals, startup_failure
+from .log_routing import route_library_logs
 
 try:  # ROS 2 (sourced); without it only the pure conversions below are usable
     import rclpy
@@ -76,8 +85,6 @@ _FLOATS = ("float", "double")
 
 def _require_rclpy() -> None:
     if rclpy is None:
-        from .lifecycle import BackendError
-
         raise BackendError("rclpy does not import (source your ROS 2 setup)")
 
 
@@ -499,10 +506,7 @@ def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], arg
                     stop: threading.Event | None = None) -> int:
     """`run_nodes` for rclpy: init with the ROS args, build, spin until SIGINT/SIGTERM (or
     `stop`), destroy the nodes, shut down. Returns 0, 1 (failure) or 2 (bad arguments/parameters)."""
-    from ..ros.params import unknown_parameter_warnings
-    from ..standalone.cyclone_config import apply_shipped_cyclone_config
-    from .lifecycle import USER_ERRORS, shutdown_signals, startup_failure
-    from .log_routing import route_library_logs
+    from ..standalone.cyclone_config import apply_shipped_cyclone_config  # looked up here: tests replace it
 
     _require_rclpy()
     if len(builders) > 1 and any(a.startswith(("__node:=", "__name:=")) for a in args.raw):

@@ -57,6 +57,7 @@ from .dds_idl import dds_topic_name, idl_struct, ros_service_name, ros_topic_nam
 from .dds_qos import ros_qos_of
 from .discovery import GraphAnnouncer
 from .message_store import RosbagsMessages, UnknownMessageType, messages_for
+from .service_endpoints import DdsServiceServer
 
 _log = logging.getLogger("spot_bow_ros.dds")
 
@@ -119,8 +120,6 @@ class DdsTransport:
 
     def create_service(self, node: Any, name: str, srv_type: str, handler: Callable, qos: QoS) -> Any:
         """A service of `node` on the domain (`dds_services.DdsServiceServer`)."""
-        from .service_endpoints import DdsServiceServer
-
         return DdsServiceServer(self, node, name, srv_type, handler, qos)
 
     def add_node(self, node: Any) -> None:
