@@ -267,3 +267,19 @@ def test_architecture_doc_names_files_and_tables_that_exist():
             assert re.search(rf"^(?:\s*(?:def|class)\s+{name}\b|{name}\b\s*[:=])", source, re.M), \
                 f"{name} is not defined in {path}"
     assert sorted(ARRIVING - named) == [], "an arriving file is no longer mentioned: drop it from ARRIVING"
+
+
+def test_the_seam_imports_no_middleware():
+    """`ros/` is what bridges are written against: no rclpy, cyclonedds or rosbags import in it
+    (function-local ones included), so both backends implement it and a bridge never needs either."""
+    middleware = {"rclpy", "rcl_interfaces", "cyclonedds", "rosbags"}
+    found = []
+    for module, path in MODULES.items():
+        if module.split(".")[0] != "ros":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{module}: {n}" for n in names if n.split(".")[0] in middleware]
+    assert found == []
+    assert {"ros.node_api", "ros.params", "ros.qos", "ros.names", "ros.distro"} <= set(MODULES)
