@@ -25,14 +25,14 @@ setup(
     name=PACKAGE,
     version="0.1.0",
     packages=find_packages(exclude=["test", "test.*", "bench"]),
-    package_data={PACKAGE: ["bow/*.proto", "bow/*.pyi", "ros/*.xml"]},
+    package_data={PACKAGE: ["bow/*.proto", "bow/*.pyi", "standalone/*.xml"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml", "LICENSE"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/urdf", glob("urdf/*.urdf")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml")
-         + glob("spot_bow_ros/ros/cyclonedds*.xml")),
+         + glob("spot_bow_ros/standalone/cyclonedds*.xml")),
     ],
     install_requires=[
         "setuptools",

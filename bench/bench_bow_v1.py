@@ -23,7 +23,7 @@ from spot_bow_ros.convert import bow_v1
 from spot_bow_ros.convert import bow_v1_sensors as sensors
 from spot_bow_ros.convert.motion import MotionLimits
 from spot_bow_ros.convert.motor import MotorConfig
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 NAMES = [f"{leg}.{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn")] + \
         [f"arm0.{j}" for j in ("sh0", "sh1", "el0", "el1", "wr0", "wr1", "f1x")]

@@ -26,8 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bosdyn.api import image_pb2
 
 from spot_bow_ros.convert.spot_catalogue import BODY_CAMERAS
-from spot_bow_ros.ros.cdr_encoder import CdrEncoder
-from spot_bow_ros.ros.messages import messages_for
 from spot_bow_ros.sim.cameras import SimCameras
 from spot_bow_ros.sim.clock import RobotClock
 from spot_bow_ros.sim.robot import SimRobot
@@ -40,6 +38,8 @@ from spot_bow_ros.spot.cameras import (
     registered_depth_request,
     visual_request,
 )
+from spot_bow_ros.standalone.cdr_encoder import CdrEncoder
+from spot_bow_ros.standalone.message_store import messages_for
 
 CAMERAS = [*BODY_CAMERAS, "hand"]
 

@@ -40,7 +40,7 @@ import bench_common  # bench/, the script's folder
 
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 FISHEYES = ["frontleft", "frontright", "left", "right", "back"]
 CAMERAS = FISHEYES + ["hand"]
@@ -83,7 +83,7 @@ class Load:
 
 def make_transport(kind: str):
     if kind == "dds":
-        from spot_bow_ros.ros.dds import DdsTransport
+        from spot_bow_ros.standalone.dds_transport import DdsTransport
         return DdsTransport()
     return InProcessBus()
 

@@ -25,10 +25,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.node_api import header, stamp_from_ns, stamp_to_ns
 from spot_bow_ros.ros.qos import SENSOR_PUBLISHER
-from spot_bow_ros.ros.standalone import StandaloneNode
+from spot_bow_ros.standalone.dds_transport import DdsTransport
+from spot_bow_ros.standalone.node import StandaloneNode
 
 CASES = [("1280x720 bgr8", 720, 1280, "bgr8", 3), ("640x480 mono8", 480, 640, "mono8", 1)]
 

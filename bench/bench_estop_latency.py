@@ -58,9 +58,9 @@ class Standalone:
     """Bridge and tester on the standalone backend (in-process bus or Cyclone DDS)."""
 
     def __init__(self, info_file: str, tmp: str, dds: bool):
-        from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+        from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
         if dds:
-            from spot_bow_ros.ros.dds import DdsTransport
+            from spot_bow_ros.standalone.dds_transport import DdsTransport
             domain = int(os.environ.get("ROS_DOMAIN_ID", random.randint(100, 200)))
             self.bridge_transport, self.tester_transport = DdsTransport(domain), DdsTransport(domain)
         else:
@@ -74,7 +74,7 @@ class Standalone:
         self.dds = dds
         self._clients: dict = {}
         if dds:
-            from spot_bow_ros.ros.dds_services import DdsServiceClient
+            from spot_bow_ros.standalone.service_endpoints import DdsServiceClient
             for name in SERVICES.values():
                 self._clients[name] = DdsServiceClient(self.tester_transport, name, "std_srvs/srv/Trigger")
                 self._clients[name].wait_for_service(10.0)
@@ -90,7 +90,7 @@ class Standalone:
                                            linear=self.tester.msg("geometry_msgs/msg/Vector3", x=vx)))
 
     def call(self, name: str) -> None:
-        from spot_bow_ros.ros.srv_types import request_type
+        from spot_bow_ros.standalone.service_types import request_type
         request = self.tester_transport.messages.make(request_type("std_srvs/srv/Trigger"))
         if self.dds:
             self._clients[name].call(request, timeout_s=30.0)
@@ -117,7 +117,7 @@ class Rclpy:
         from std_msgs.msg import String
         from std_srvs.srv import Trigger
 
-        from spot_bow_ros.ros.rclpy_backend import RclpyNode, qos_profile
+        from spot_bow_ros.backends.rclpy_backend import RclpyNode, qos_profile
         args = ["--ros-args"]
         for k, v in bridge_params(info_file, tmp).items():
             args += ["-p", f"motor_command:{k}:={str(v).lower() if isinstance(v, bool) else v}"]

@@ -113,7 +113,7 @@ def run_payload(info_path: str, stop, ready, port) -> None:
     logging.basicConfig(level=logging.WARNING)
     from spot_bow_ros.nodes.image_service import ImageServiceBridge
     from spot_bow_ros.ros.qos import SENSOR_PUBLISHER
-    from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+    from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
     bus = InProcessBus()
     cam = StandaloneNode("webcam", bus)

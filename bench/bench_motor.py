@@ -35,8 +35,8 @@ from google.protobuf import json_format
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.ros.qos import COMMAND
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 SEQ = 1e-4  # m/s of lateral velocity per message index (0.03 m/s for message 300)
 
@@ -155,7 +155,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.dds:
-        from spot_bow_ros.ros.dds import DdsTransport
+        from spot_bow_ros.standalone.dds_transport import DdsTransport
 
         def transports():
             return DdsTransport(), DdsTransport()

@@ -35,11 +35,11 @@ from bench_cameras import start_sim
 
 from spot_bow_ros.convert import pointcloud as pc
 from spot_bow_ros.convert.spot_catalogue import BODY_CAMERAS
-from spot_bow_ros.ros.messages import messages_for
 from spot_bow_ros.ros.qos import QoS
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim.camera_catalogue import catalogue
 from spot_bow_ros.sim.camera_scene import render_frame
+from spot_bow_ros.standalone.message_store import messages_for
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 REPEATS = 60
 
@@ -131,7 +131,7 @@ def run_bridge(info: Path, rate: float, duration: float, points: bool, transport
     count of spot/points messages under the key "merged"."""
     from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
     if transport_kind == "dds":
-        from spot_bow_ros.ros.dds import DdsTransport
+        from spot_bow_ros.standalone.dds_transport import DdsTransport
         transport = DdsTransport()
     else:
         transport = InProcessBus()

@@ -31,7 +31,7 @@ from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.convert.imu import bow_imu_from_spot_packet, imu_msg_from_bow
 from spot_bow_ros.convert.joints import joint_state_from_proprioception, proprioception_from_spot_joints
 from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_JOINTS, SPOT_LEG_JOINTS
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 
 def pct(values, q):
@@ -84,8 +84,8 @@ def walk(sim) -> None:
 def latency(seconds: float, transport_kind: str) -> None:
     from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
     from spot_bow_ros.ros.qos import DEFAULT
-    from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
     from spot_bow_ros.sim import SimulatedSpot
+    from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
     # powers the motors on directly (not through an E-Stop endpoint): a no-E-Stop robot
     with SimulatedSpot(clock_offset_s=100.0, estop_required=False) as sim, tempfile.TemporaryDirectory() as tmp:
@@ -93,7 +93,7 @@ def latency(seconds: float, transport_kind: str) -> None:
         walk(sim)  # joint positions then differ in every physics step: receipts match one snapshot
         for mode in ("streaming", "polling"):
             if transport_kind == "dds":
-                from spot_bow_ros.ros.dds import DdsTransport
+                from spot_bow_ros.standalone.dds_transport import DdsTransport
                 tx, rx = DdsTransport(), DdsTransport()
             else:
                 tx = rx = InProcessBus()
@@ -150,8 +150,8 @@ def cpu(seconds: float) -> None:
     import subprocess
 
     from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
-    from spot_bow_ros.ros.dds import DdsTransport
-    from spot_bow_ros.ros.standalone import StandaloneNode
+    from spot_bow_ros.standalone.dds_transport import DdsTransport
+    from spot_bow_ros.standalone.node import StandaloneNode
 
     for mode in ("streaming", "polling"):
         with tempfile.TemporaryDirectory() as tmp:

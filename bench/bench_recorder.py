@@ -54,7 +54,7 @@ def _messages(make):
     """(topic, type, cdr bytes) of the stream, built once."""
     import numpy as np
 
-    from spot_bow_ros.ros.cdr_encoder import CdrEncoder
+    from spot_bow_ros.standalone.cdr_encoder import CdrEncoder
 
     rng = np.random.default_rng(1)
     out = []
@@ -86,8 +86,8 @@ def _messages(make):
 def publish(duration: float, subscribers: int) -> None:
     """Wait until `subscribers` readers match every topic, send the stream for `duration` s,
     print the counts sent (JSON) and linger until killed (the recorders drain)."""
-    from spot_bow_ros.ros.dds import DdsTransport
     from spot_bow_ros.ros.qos import QoS
+    from spot_bow_ros.standalone.dds_transport import DdsTransport
 
     transport = DdsTransport()
     streams = _messages(transport.messages)

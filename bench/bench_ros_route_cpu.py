@@ -56,8 +56,8 @@ def _profile(pid: int, duration: float, out: Path) -> subprocess.Popen:
 
 
 def _measure(backend: str, info: Path, duration: float, warmup: float, profile: Path | None = None) -> dict:
-    from spot_bow_ros.ros.dds import DdsTransport
     from spot_bow_ros.ros.qos import SENSOR_DATA
+    from spot_bow_ros.standalone.dds_transport import DdsTransport
 
     env = child_env(SPOT_BOW_ROS_BACKEND=backend)
     if backend == "rclpy":

@@ -70,7 +70,7 @@ def _self_cpu() -> float:
 
 def _measure(layout: int, sim: subprocess.Popen, info: Path, duration: float, warmup: float,
              features: Sequence[str], rate: float, profile: Path | None = None, state_rate: float = 0.0) -> dict:
-    from spot_bow_ros.ros.dds import DdsTransport
+    from spot_bow_ros.standalone.dds_transport import DdsTransport
 
     env = dict(os.environ, PYTHONPATH=pythonpath(), SPOT_BOW_ROS_BACKEND="standalone")
     procs = [(name, subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

@@ -22,8 +22,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from spot_bow_ros.ros.launch_actions import PASSED_ONLY, optional_package, passed_overrides, start_checked
-from spot_bow_ros.ros.launch_params import BridgesRobotModel, NamespacedParamsFile
+from spot_bow_ros.backends.launch_actions import PASSED_ONLY, optional_package, passed_overrides, start_checked
+from spot_bow_ros.backends.launch_params import BridgesRobotModel, NamespacedParamsFile
 
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service", "bow_vision")
 

@@ -11,8 +11,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from spot_bow_ros.ros.launch_actions import start_checked
-from spot_bow_ros.ros.launch_params import NamespacedParamsFile
+from spot_bow_ros.backends.launch_actions import start_checked
+from spot_bow_ros.backends.launch_params import NamespacedParamsFile
 
 
 def generate_launch_description():

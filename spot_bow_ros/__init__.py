@@ -2,9 +2,11 @@
 
 Layers (imports point downwards only)::
 
-    cli                 the `spot-bow-ros` command
+    cli                 the `spot-bow-ros` command (run, sim, topic, service, record)
     nodes               one module per bridge (+ its own helpers: webcam_capture, motion_recording)
-    ros, spot, sim      middleware seam (rclpy | standalone DDS), bosdyn side, simulated Spot
+    backends            backend chooser (run_node), the rclpy backend, ROS arguments, launch helpers
+    standalone          ROS 2 on the wire without ROS: Cyclone DDS, discovery, messages, services, recorder
+    ros, spot, sim      middleware seam (node_api, params, qos, names, distro), bosdyn side, simulated Spot
     convert             pure conversions (no I/O, no threads)
     bow                 BOW schema and BOW <-> ROS axis/unit conventions
 """

@@ -42,7 +42,7 @@ def sim(tmp_path_factory):
 @pytest.fixture
 def transport():
     """A standalone DDS transport on the test session's ROS_DOMAIN_ID, closed afterwards."""
-    from spot_bow_ros.ros.dds import DdsTransport
+    from spot_bow_ros.standalone.dds_transport import DdsTransport
 
     t = DdsTransport(domain_id=int(os.environ["ROS_DOMAIN_ID"]))
     yield t

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from rosbags.typesys.base import Nodetype
 
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 #: rosbags base type -> rosidl type name (as in get_fields_and_field_types)
 _IDL = {"bool": "boolean", "byte": "octet", "char": "uint8", "float32": "float", "float64": "double",
@@ -180,8 +180,8 @@ SRV_PACKAGES = ("std_srvs",)
 
 def _install_services(monkeypatch: Any, registry: Registry) -> None:
     """`<pkg>.srv.<Srv>` classes as rosidl_generator_py makes them: a class with `Request` and
-    `Response` message classes (from the service types `ros.srv_types` registers)."""
-    from spot_bow_ros.ros.srv_types import SRV_DEFINITIONS, register_service_types
+    `Response` message classes (from the service types `standalone.service_types` registers)."""
+    from spot_bow_ros.standalone.service_types import SRV_DEFINITIONS, register_service_types
 
     register_service_types(registry.store)
     for pkg in SRV_PACKAGES:

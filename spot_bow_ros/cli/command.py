@@ -23,7 +23,7 @@ import sys
 from types import ModuleType
 
 from .. import __version__
-from ..ros.cli_args import option_hint
+from .arg_types import option_hint
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]
 
@@ -55,11 +55,10 @@ def _all_parsers(parser: argparse.ArgumentParser):
 
 def subcommand_modules() -> tuple[ModuleType, ...]:
     """The subcommand modules, in help order (imported here, when the parser is built)."""
-    from ..ros import service_cli, topic_cli
     from ..sim import cli as sim_cli
-    from . import run
+    from . import run, service, topic
 
-    return (run, sim_cli, topic_cli, service_cli)
+    return (run, sim_cli, topic, service)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,7 +93,7 @@ def _quiet_broken_pipe() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..ros.backend import setup_logging
+    from ..backends.lifecycle import setup_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)

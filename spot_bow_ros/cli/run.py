@@ -23,10 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from ..nodes.composed import BRIDGES, NODE_NAME, composed_builders, enabled_bridges, node_param_specs
-from ..ros.cli_args import byte_size, format_bytes, positive_seconds
-from ..ros.disk_space import (DEFAULT_MIN_FREE_BYTES, RUN_ALL_TOPICS_BYTES_PER_S, RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S,
-                              DiskSpaceGuard, LowDiskSpace)
 from ..ros.params import ParameterError, load_params_file, unknown_parameter_warnings, validate_all
+from .arg_types import byte_size, format_bytes, positive_seconds
+from .disk_space import (
+    DEFAULT_MIN_FREE_BYTES,
+    RUN_ALL_TOPICS_BYTES_PER_S,
+    RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S,
+    DiskSpaceGuard,
+    LowDiskSpace,
+)
 from .run_connection import ConnectionPlan, ConnectionPlanError, config_connection, in_flag_words, plan_connection
 from .run_status import StatusBoard
 from .share import find_share_file
@@ -107,7 +112,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                              "(stand, walk a square, turn the head, sit)")
     parser.add_argument("--no-status", action="store_true", help="no live status table")
     parser.add_argument("--processes", type=int, choices=(1, 2), default=1,
-                        help="2: the camera bridge in a worker process of its own (both cores; see docs/performance.md)")
+                        help="2: the camera bridge in a worker process of its own "
+                             "(both cores; see docs/performance.md)")
     parser.add_argument("--namespace", default="/", help="namespace of every topic (default /)")
     parser.set_defaults(func=run)
     return parser
@@ -207,7 +213,7 @@ def check_bag_output(args: argparse.Namespace) -> Path | None:
     full), said in one line when that is not the directory asked for."""
     if not args.record:
         return None
-    from ..ros.recorder import RecorderError, bag_output
+    from ..standalone.recorder import RecorderError, bag_output
 
     try:
         bag, note = bag_output(args.record)
@@ -285,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..ros.backend import shutdown_signals
+    from ..backends.lifecycle import shutdown_signals
 
     config = Path(args.config) if args.config else find_share_file("config/spot_bow.yaml")
     if config is None or not config.exists():
@@ -333,7 +339,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]], connection: dict[str, Any],
                  namespace: str, bag: Path | None, stop: threading.Event) -> int:
     from ..nodes.motor_command import PowerOnRefused
-    from ..ros.backend import create_standalone_context
+    from ..standalone.context import create_standalone_context
 
     for bridge in BRIDGES:
         if bridge.uses_robot:
@@ -353,7 +359,7 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
     if args.foxglove is not None:
         fox = _start_foxglove(context, args.foxglove)
 
-    from ..ros.log_routing import route_library_logs
+    from ..backends.log_routing import route_library_logs
     from .run_processes import forward_targets, start_worker
 
     worker = start_worker(args.processes, context.transport, overrides, namespace, forward_targets(
@@ -361,7 +367,7 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
     if worker is not None:
         status.add_status_source(worker.status)
     bridges: dict[str, Any] = {}
-    unroute = lambda: None  # noqa: E731
+    unroute = lambda: None
     try:
         for name, build in composed_builders(overrides[NODE_NAME]):
             node = context.create_node(name, namespace, overrides[name])
@@ -446,7 +452,7 @@ def check_foxglove(port: int) -> None:
 
 def _start_foxglove(context: Any, port: int) -> Any:
     """The Foxglove live server, fed by the transport's tap."""
-    from ..ros.foxglove_live import FoxgloveLive, FoxgloveUnavailable
+    from ..standalone.foxglove_live import FoxgloveLive, FoxgloveUnavailable
 
     try:
         fox = FoxgloveLive(context.transport.messages, port=port)

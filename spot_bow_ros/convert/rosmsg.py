@@ -1,7 +1,7 @@
 """Fast construction of the small ROS messages the proprioception path builds at high rate.
 
 Converters take a message factory `make(type_name, **fields)` (a node's `msg` or a
-`ros.messages.RosbagsMessages`). The generic factory fills defaults and normalises every field,
+`standalone.message_store.RosbagsMessages`). The generic factory fills defaults and normalises every field,
 ~10-15 µs per message; a JointState + Imu pair needs ~9 of them. When the factory exposes
 `type_class(type_name)` (the rosbags typestore used by the standalone runtime), `builder_for`
 constructs the dataclasses directly (~1-2 µs each) — callers then pass EVERY field, already in

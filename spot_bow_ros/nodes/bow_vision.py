@@ -177,7 +177,7 @@ class BowVisionBridge:
 
 def main(argv: list[str] | None = None) -> int:
     """The `bow_vision` node executable: run the bridge until shutdown; the exit code."""
-    from ..ros.backend import run_node
+    from ..backends.chooser import run_node
 
     return run_node(NODE_NAME, lambda node: BowVisionBridge(node), argv)
 

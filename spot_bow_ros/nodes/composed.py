@@ -108,7 +108,7 @@ def enabled_bridges(overrides: Mapping[str, Any]) -> list[BridgeEntry]:
 def composed_builders(overrides: Mapping[str, Any],
                       build_hooks: Mapping[str, Callable[[NodeHandle], Any]] | None = None,
                       ) -> list[tuple[str, Callable[[NodeHandle], Any]]]:
-    """`(node_name, build)` pairs for `ros.backend.run_nodes`: the `spot_bow` node first, then
+    """`(node_name, build)` pairs for `backends.chooser.run_nodes`: the `spot_bow` node first, then
     each enabled bridge. `build_hooks` replaces a bridge's default builder (e.g. `run` gives the
     webcam its test pattern)."""
     hooks = dict(build_hooks or {})
@@ -135,7 +135,9 @@ def node_param_specs(bridges: Sequence[BridgeEntry]) -> dict[str, list[ParamSpec
 def main(argv: Sequence[str] | None = None) -> int:
     import sys
 
-    from ..ros.backend import parse_ros_args, run_nodes, setup_logging
+    from ..backends.chooser import run_nodes
+    from ..backends.lifecycle import setup_logging
+    from ..backends.ros_args import parse_ros_args
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -274,7 +274,7 @@ class ImageServiceBridge:
 
 def main(argv: list[str] | None = None) -> int:
     """The `image_service` node executable: run the bridge until shutdown; the exit code."""
-    from ..ros.backend import run_node
+    from ..backends.chooser import run_node
 
     return run_node(NODE_NAME, lambda node: ImageServiceBridge(node), argv)
 

@@ -288,7 +288,7 @@ def service_message(verb: str, outcome: Outcome) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..ros.backend import run_node
+    from ..backends.chooser import run_node
     return run_node(NODE_NAME, lambda node: MotorCommandBridge(node), argv)
 
 

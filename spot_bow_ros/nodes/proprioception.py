@@ -374,7 +374,7 @@ class ProprioceptionBridge:
 
 def main(argv: list[str] | None = None) -> int:
     """The `proprioception` node executable: run the bridge until shutdown; the exit code."""
-    from ..ros.backend import run_node
+    from ..backends.chooser import run_node
 
     return run_node(NODE_NAME, lambda node: ProprioceptionBridge(node), argv)
 

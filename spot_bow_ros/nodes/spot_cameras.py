@@ -541,7 +541,7 @@ class SpotCamerasBridge:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..ros.backend import run_node
+    from ..backends.chooser import run_node
     return run_node(NODE_NAME, lambda node: SpotCamerasBridge(node), argv)
 
 

@@ -258,7 +258,7 @@ class WebcamBridge:
 def main(argv: list[str] | None = None) -> int:
     """The `webcam` node executable: run the bridge until shutdown (or the end of a video file);
     the exit code."""
-    from ..ros.backend import run_node
+    from ..backends.chooser import run_node
     return run_node(NODE_NAME, lambda node: WebcamBridge(node, exit_at_end=True), argv)
 
 

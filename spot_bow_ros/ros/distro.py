@@ -6,6 +6,8 @@ reads this table; nothing else names a default distro.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -49,3 +51,19 @@ def profile(distro: str | None = None) -> DistroProfile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown ROS distro {name!r} (expected one of {', '.join(PROFILES)})") from None
+
+
+def ros_distro(env: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+    """(distro, note): the ROS 2 distribution whose wire details to speak.
+
+    `ROS_DISTRO` when it names a known distro; unset or empty: Jazzy (the current LTS); an
+    unknown name (rolling, a newer release): Jazzy's conventions, with a one-line `note` saying so.
+    """
+    env = os.environ if env is None else env
+    name = env.get("ROS_DISTRO", "").strip().lower()
+    if not name:
+        return DEFAULT_DISTRO, None
+    if name in KNOWN_DISTROS:
+        return name, None
+    return DEFAULT_DISTRO, (f"ROS_DISTRO={name} is not one of {', '.join(KNOWN_DISTROS)}: "
+                            f"speaking {DEFAULT_DISTRO}'s wire conventions")

@@ -1,7 +1,7 @@
 """The middleware seam: the small node surface every bridge uses.
 
 Bridges take a `NodeHandle` and never import rclpy or cyclonedds. Two backends implement it:
-`ros.rclpy_backend` (real rclpy nodes, used when rclpy imports) and `ros.standalone`
+`backends.rclpy_backend` (real rclpy nodes, used when rclpy imports) and `standalone.node`
 (ROS 2 on the wire over Cyclone DDS, or in-process, without a ROS install).
 
 Messages are built by ROS type name through `NodeHandle.msg(type_name, **fields)`: unspecified
@@ -13,7 +13,8 @@ arrays support the buffer protocol / iteration on both backends (`np.frombuffer(
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from .params import ParamSpec
 from .qos import QoS
@@ -108,7 +109,7 @@ def stamp_from_ns(t_ns: int) -> Stamp:
 def stamp_to_ns(stamp: Any) -> int:
     """Integer nanoseconds from a `builtin_interfaces/Time`-like object or a (sec, nanosec) tuple."""
     if isinstance(stamp, tuple):
-        return stamp[0] * 1_000_000_000 + stamp[1]
+        return int(stamp[0]) * 1_000_000_000 + int(stamp[1])
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 

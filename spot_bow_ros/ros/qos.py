@@ -34,11 +34,11 @@ class QoS:
     durability: Durability = Durability.VOLATILE
     history: History = History.KEEP_LAST
 
-    def with_depth(self, depth: int) -> "QoS":
+    def with_depth(self, depth: int) -> QoS:
         return replace(self, depth=depth)
 
     @classmethod
-    def parse(cls, text: str, depth: int = 10) -> "QoS":
+    def parse(cls, text: str, depth: int = 10) -> QoS:
         """Profile from a parameter string: `reliable`, `best_effort` / `sensor_data`, `latched`."""
         key = text.strip().lower()
         if key in ("reliable", "default", "system_default"):

@@ -83,13 +83,6 @@ def _load_state(state_dir: Path, username: str, password: str | None, payload_gu
     return state
 
 
-def _import_body():
-    """The SimRobot and SimCameras classes (imported when a simulator starts its body)."""
-    from .cameras import SimCameras
-    from .robot import SimRobot
-    return SimRobot, SimCameras
-
-
 class SimulatedSpot:
     """A simulated Spot on 127.0.0.1 that unchanged bosdyn clients talk to over verified TLS.
 
@@ -279,22 +272,22 @@ class SimulatedSpot:
         self.directory.add_robot_service(name, service_type, authority, user_token_required=token)
 
     def _mount_body(self) -> None:
-        robot_cls, cameras_cls = _import_body()
-        if robot_cls is not None:
-            self.robot = robot_cls(self.clock, arm=self.arm, streaming_licence=self.streaming_licence,
-                                   estop_required=self.estop_required, power_on_s=self.power_on_s,
-                                   power_off_s=self.power_off_s)
-            if hasattr(self.robot, "fault_store"):
-                self.robot.fault_store = self.faults
-            if hasattr(self.robot, "command_servicer"):   # commands with end_time need time sync
-                self.robot.command_servicer.time_sync_ok = self.time_sync.is_synced
-            for add_fn, servicer, name, service_type, authority in self.robot.servicers():
-                self._mount(add_fn, servicer, name, service_type, authority)
-        if cameras_cls is not None:
-            self.cameras = cameras_cls(self.robot, self.clock, arm=self.arm, colour_body=self.colour_cameras,
-                                       rate_hz=self.camera_rate_hz)
-            for add_fn, servicer, name, service_type, authority in self.cameras.servicers():
-                self._mount(add_fn, servicer, name, service_type, authority)
+        # The body (physics, cameras: numpy, OpenCV) is imported when a simulator starts it, not
+        # when `spot_bow_ros.sim` is imported (`spot-bow-ros --help`, the sim CLI's usage errors).
+        from .cameras import SimCameras
+        from .robot import SimRobot
+
+        self.robot = SimRobot(self.clock, arm=self.arm, streaming_licence=self.streaming_licence,
+                              estop_required=self.estop_required, power_on_s=self.power_on_s,
+                              power_off_s=self.power_off_s)
+        self.robot.fault_store = self.faults
+        self.robot.command_servicer.time_sync_ok = self.time_sync.is_synced   # commands with end_time need time sync
+        for add_fn, servicer, name, service_type, authority in self.robot.servicers():
+            self._mount(add_fn, servicer, name, service_type, authority)
+        self.cameras = SimCameras(self.robot, self.clock, arm=self.arm, colour_body=self.colour_cameras,
+                                  rate_hz=self.camera_rate_hz)
+        for add_fn, servicer, name, service_type, authority in self.cameras.servicers():
+            self._mount(add_fn, servicer, name, service_type, authority)
 
     def stop(self, grace: float = 0.5) -> None:
         """Stop serving (in-flight calls get `grace` seconds), stop the body, remove temp files."""

@@ -7,7 +7,7 @@ import pytest
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.convert import bow_image as bi
 from spot_bow_ros.convert.images import array_from_image_msg, image_msg_from_array
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 make = messages_for("humble")
 RAW, JPG = bi.Compression.RAW, bi.Compression.JPG

@@ -14,7 +14,7 @@ from spot_bow_ros.convert.joints import ProprioceptionError
 from spot_bow_ros.convert.motion import MotionLimits
 from spot_bow_ros.convert.motor import MotorConfig
 from spot_bow_ros.convert.spot_urdf import SPOT_JOINT_FACTS
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 make = messages_for("humble")

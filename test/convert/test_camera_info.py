@@ -6,7 +6,7 @@ import pytest
 from bosdyn.api import image_pb2
 
 from spot_bow_ros.convert import camera_info as ci
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 make = messages_for("humble")
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spot_bow_ros.convert import images as im
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 make = messages_for("humble")
 

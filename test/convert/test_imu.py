@@ -16,7 +16,7 @@ from spot_bow_ros.convert.imu import (
     imu_msg_from_bow,
     imu_topic,
 )
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 make = messages_for("humble")
 DOC, ROS = AxisConvention.BOW_DOCUMENTED, AxisConvention.ROS

@@ -18,7 +18,7 @@ from spot_bow_ros.convert.joints import (
     stream_joint_names,
 )
 from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_HR0, SPOT_ARM_JOINTS, SPOT_LEG_JOINTS
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 make = messages_for("humble")
 

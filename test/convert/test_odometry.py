@@ -18,7 +18,7 @@ from spot_bow_ros.convert.odometry import (
     tf_message,
     transform_stamped_msg,
 )
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.message_store import messages_for
 
 make = messages_for("humble")
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spot_bow_ros.convert import pointcloud as pc
-from spot_bow_ros.ros.messages import RosbagsMessages
+from spot_bow_ros.standalone.message_store import RosbagsMessages
 
 MAKE = RosbagsMessages()
 # Spot body depth camera size and intrinsics of a real read-out (docs/spot_facts.md, "Image sources")

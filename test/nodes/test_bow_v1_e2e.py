@@ -17,10 +17,10 @@ from waiting import wait_for
 
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
-from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
-from spot_bow_ros.ros.standalone import StandaloneNode
 from spot_bow_ros.sim.state import build_robot_state
+from spot_bow_ros.standalone.dds_transport import DdsTransport
+from spot_bow_ros.standalone.node import StandaloneNode
 
 v1 = pytest.importorskip("bow_data", reason="bow-api not installed (pip install --no-deps bow-api)")
 

@@ -16,9 +16,9 @@ from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.convert import camera_info as ci
 from spot_bow_ros.convert import images as imconv
 from spot_bow_ros.nodes.bow_vision import BowVisionBridge, parse_source
-from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import QoS, Reliability
-from spot_bow_ros.ros.standalone import StandaloneNode
+from spot_bow_ros.standalone.dds_transport import DdsTransport
+from spot_bow_ros.standalone.node import StandaloneNode
 
 U8 = "std_msgs/msg/UInt8MultiArray"
 W, H = 320, 240

@@ -18,7 +18,7 @@ from bosdyn.client.image import ImageClient, build_image_request
 from spot_bow_ros.nodes.image_service import ImageServiceBridge, SourceEntry, parse_source_entry, parse_sources
 from spot_bow_ros.ros.params import ParameterError
 from spot_bow_ros.ros.qos import SENSOR_PUBLISHER
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -21,8 +21,8 @@ from bosdyn.client.image import ImageClient, ImageDataError, ImageResponseError,
 from waiting import wait_for
 
 from spot_bow_ros.nodes.image_service import ImageServiceBridge
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse

@@ -13,9 +13,9 @@ from google.protobuf import json_format
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.nodes.motion_recording import load_recording
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.geometry import rpy_from_quat
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 OFFSET_S = ROBOT_CLOCK_OFFSET_S  # `sim` fixture of conftest.py
 CMD_DURATION = 0.6

@@ -22,8 +22,8 @@ from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.convert.motion import SPOT_ARM_JOINT_LIMITS
 from spot_bow_ros.convert.spot_catalogue import SPOT_ARM_JOINT_FIELDS
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 FORWARD_EVERY = 25
 SCALE = float(__import__("os").environ.get("MOTOR_FUZZ_SCALE", "1"))

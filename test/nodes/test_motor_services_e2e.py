@@ -12,7 +12,7 @@ import pytest
 from waiting import wait_until
 
 from spot_bow_ros.nodes.motor_command import CONTROL_VERBS, SERVICE_VERBS, MotorCommandBridge
-from spot_bow_ros.ros.standalone import StandaloneNode
+from spot_bow_ros.standalone.node import StandaloneNode
 
 HELPERS = Path(__file__).resolve().parents[1]  # test/: plain_service_peer.py and its imports
 

@@ -11,8 +11,8 @@ from waiting import wait_until
 
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.ros.qos import DEFAULT
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim.state import build_robot_state
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 
 @pytest.fixture

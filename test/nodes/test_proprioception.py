@@ -17,7 +17,7 @@ from google.protobuf import json_format
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.nodes.proprioception import PROPRIOCEPTION_PARAMS, ProprioceptionBridge
 from spot_bow_ros.ros.qos import DEFAULT
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 
 class Rig:

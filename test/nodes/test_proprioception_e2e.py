@@ -22,10 +22,10 @@ from spot_bow_ros.convert.joints import friendly_joint_name
 from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import DEFAULT, LATCHED
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.frames import body_tform_sensor
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 OFFSET_S = 100.0
 STAMP_TOL_NS = 5_000_000

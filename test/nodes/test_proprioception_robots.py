@@ -18,11 +18,11 @@ from waiting import wait_until
 
 from spot_bow_ros.convert.joints import friendly_joint_name
 from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
-from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.qos import DEFAULT
-from spot_bow_ros.ros.standalone import StandaloneNode
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
+from spot_bow_ros.standalone.dds_transport import DdsTransport
+from spot_bow_ros.standalone.node import StandaloneNode
 
 DOMAIN = int(os.environ["ROS_DOMAIN_ID"])
 LEGS_URDF = [f"{side}_{j}" for side in ("front_left", "front_right", "rear_left", "rear_right")

@@ -58,7 +58,7 @@ class Rig:
         self.sim, self.backend = sim, backend
         self._closed = False
         if backend == "standalone":
-            from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+            from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
             self.bus = InProcessBus()
             self.node = StandaloneNode("motor_command", self.bus, parameter_overrides=overrides)
             self.bridge = MotorCommandBridge(self.node)
@@ -75,7 +75,7 @@ class Rig:
         from std_msgs.msg import String
         from std_srvs.srv import Trigger
 
-        from spot_bow_ros.ros.rclpy_backend import RclpyNode
+        from spot_bow_ros.backends.rclpy_backend import RclpyNode
         args = ["--ros-args"]
         for k, v in overrides.items():
             args += ["-p", f"motor_command:{k}:={str(v).lower() if isinstance(v, bool) else v}"]
@@ -113,7 +113,7 @@ class Rig:
     def call(self, service: str) -> dict:
         """A std_srvs/Trigger call over the backend: {"success", "message"}."""
         if self.backend == "standalone":
-            from spot_bow_ros.ros.srv_types import request_type
+            from spot_bow_ros.standalone.service_types import request_type
             reply = self.bus.call_service("/" + service, self.bus.messages.make(
                 request_type("std_srvs/srv/Trigger")), timeout_s=30.0)
         else:

@@ -16,13 +16,13 @@ import pytest
 from spot_bow_ros.convert.images import array_from_image_msg
 from spot_bow_ros.convert.pointcloud import points_from_cloud
 from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
-from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
-from spot_bow_ros.ros.standalone import StandaloneNode
 from spot_bow_ros.sim.camera_catalogue import depth_plane_distance_m
 from spot_bow_ros.sim.camera_scene import depth_plane_mask
 from spot_bow_ros.sim.frames import body_tform_sensor
+from spot_bow_ros.standalone.dds_transport import DdsTransport
+from spot_bow_ros.standalone.node import StandaloneNode
 
 IMG, INFO, CLOUD = "sensor_msgs/msg/Image", "sensor_msgs/msg/CameraInfo", "sensor_msgs/msg/PointCloud2"
 CAMS = ("frontleft", "back", "hand")

@@ -15,11 +15,11 @@ from spot_bow_ros.convert.images import array_from_image_msg
 from spot_bow_ros.nodes.spot_cameras import SpotCamerasBridge
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
 from spot_bow_ros.sim.cameras import decode_frame_counter, decode_source_id, depth_plane_distance_m, depth_plane_mask
 from spot_bow_ros.spot.cameras import CameraFetcher, SourceRequest, depth_request, visual_request
 from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 OFFSET_S = ROBOT_CLOCK_OFFSET_S  # `sim` fixture of conftest.py
 DEEP = QoS(depth=1000)

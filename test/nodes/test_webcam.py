@@ -13,7 +13,7 @@ from spot_bow_ros.nodes.webcam import WebcamBridge
 from spot_bow_ros.nodes.webcam_capture import Frame, TestPattern, pattern_frame_number
 from spot_bow_ros.ros.node_api import stamp_to_ns
 from spot_bow_ros.ros.qos import QoS
-from spot_bow_ros.ros.standalone import InProcessBus, StandaloneNode
+from spot_bow_ros.standalone.node import InProcessBus, StandaloneNode
 
 DEEP = QoS(depth=1000)
 

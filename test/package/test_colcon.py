@@ -62,7 +62,7 @@ def test_launch_and_config_files_in_share(install):
 def test_installed_package_imports_after_sourcing_the_workspace(install, tmp_path):
     """What sourcing the workspace's setup script gives a shell: the package importable (from the install
     space, or from the build space with --symlink-install), its Cyclone config and BOW schema."""
-    probe = ("import spot_bow_ros, spot_bow_ros.ros.dds as d, spot_bow_ros.bow.bow_data_pb2 as b; "
+    probe = ("import spot_bow_ros, spot_bow_ros.standalone.cyclone_config as d, spot_bow_ros.bow.bow_data_pb2 as b; "
              "print(spot_bow_ros.__file__); print(d.SHIPPED_CONFIG.is_file()); print(b.DESCRIPTOR.name)")
     setup = install.parent / "local_setup.sh"  # colcon-core's; setup.bash needs colcon-bash
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "AMENT_PREFIX_PATH")}

@@ -143,8 +143,8 @@ def test_launch_parameters_are_declared_with_the_launch_value_type(path):
 def test_spot_bow_launch_passes_only_the_arguments_the_user_gave():
     """Launch arguments left empty never override config_file (issue 23, item 5); the ones given
     are typed as the bridges declare them."""
+    from spot_bow_ros.backends.launch_actions import PASSED_ONLY, passed_overrides
     from spot_bow_ros.nodes.composed import BRIDGES
-    from spot_bow_ros.ros.launch_actions import PASSED_ONLY, passed_overrides
 
     specs = _declared_specs()
     names = {bool: "bool", int: "integer", float: "double", str: "string"}
@@ -187,7 +187,7 @@ def test_namespaced_params_file_substitution_with_launch(tmp_path):
     out = _run_with_launch(textwrap.dedent("""
         import sys
         from launch import LaunchContext
-        from spot_bow_ros.ros.launch_params import NamespacedParamsFile
+        from spot_bow_ros.backends.launch_params import NamespacedParamsFile
         context = LaunchContext()
         print(NamespacedParamsFile(sys.argv[1], "").perform(context))
         print(NamespacedParamsFile(sys.argv[1], "robot1").perform(context))

@@ -53,8 +53,8 @@ def test_readme_says_how_to_run_everything_ci_runs():
 
 
 def test_recording_rates_the_commands_state_are_the_readmes():
-    from spot_bow_ros.ros.cli_args import format_bytes
-    from spot_bow_ros.ros.disk_space import (
+    from spot_bow_ros.cli.arg_types import format_bytes
+    from spot_bow_ros.cli.disk_space import (
         DEFAULT_MIN_FREE_BYTES,
         RUN_ALL_TOPICS_BYTES_PER_S,
         RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S,

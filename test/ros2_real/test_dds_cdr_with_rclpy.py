@@ -14,9 +14,9 @@ import json, os, rclpy
 rclpy.init()
 node = rclpy.create_node("cdr_probe")              # maps rmw_cyclonedds_cpp's libddsc.so.0
 from cyclonedds.internal import DDS
-from spot_bow_ros.ros.dds import DdsTransport
-from spot_bow_ros.ros.dds_cdr import CdrApi, _mapped_libddsc
-from spot_bow_ros.ros.messages import messages_for
+from spot_bow_ros.standalone.dds_transport import DdsTransport
+from spot_bow_ros.standalone.dds_serdata import CdrApi, _mapped_libddsc
+from spot_bow_ros.standalone.message_store import messages_for
 transport = DdsTransport()
 api = CdrApi.load()
 check = messages_for()

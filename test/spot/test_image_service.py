@@ -21,9 +21,9 @@ from bosdyn.client.image import (
     build_image_request,
 )
 
-from spot_bow_ros.ros.messages import messages_for
 from spot_bow_ros.spot import image_service_frames as frames
 from spot_bow_ros.spot.image_service import ImageServiceServer, LatestFrameCamera, RosImageServicer, resolve_request
+from spot_bow_ros.standalone.message_store import messages_for
 
 Image = image_pb2.Image
 ImageResponse = image_pb2.ImageResponse

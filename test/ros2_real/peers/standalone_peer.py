@@ -5,10 +5,10 @@ std_srvs/Trigger /sa_trigger, declares `sa_param` (int, 5, live, range [0, 10]) 
 import signal
 import threading
 
-from spot_bow_ros.ros.dds import DdsTransport
 from spot_bow_ros.ros.params import ParamSpec
 from spot_bow_ros.ros.qos import DEFAULT
-from spot_bow_ros.ros.standalone import StandaloneNode
+from spot_bow_ros.standalone.dds_transport import DdsTransport
+from spot_bow_ros.standalone.node import StandaloneNode
 
 
 def main() -> None:

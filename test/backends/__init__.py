@@ -1,0 +1,1 @@
+"""Tests of spot_bow_ros/backends/ (one file per module)."""

@@ -1,0 +1,1 @@
+"""Tests of spot_bow_ros/ros/ (one file per module)."""

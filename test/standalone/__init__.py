@@ -1,0 +1,1 @@
+"""Tests of spot_bow_ros/standalone/ (one file per module)."""
