@@ -172,13 +172,18 @@ def cpu(seconds: float) -> None:
                 c1, s1, w1, n1 = time.process_time(), _proc_cpu_s(sim.pid), time.monotonic(), bridge.source.samples
                 dt = w1 - w0
                 print(f"cpu {mode:9s}: {(n1 - n0) / dt:5.0f} samples/s published (joint_states, imu, odometry, "
-                      f"bow; /tf at most {bridge.params['tf_rate']:g} per s); bridge process {100 * (c1 - c0) / dt:4.0f}% of a core, "
+                      f"bow; /tf {_tf_rate_text(bridge.params['tf_rate'])}); bridge process {100 * (c1 - c0) / dt:4.0f}% of a core, "
                       f"sim process {100 * (s1 - s0) / dt:4.0f}% of a core")
                 node.destroy()
                 transport.close()
             finally:
                 sim.terminate()
                 sim.wait()
+
+
+def _tf_rate_text(tf_rate: float) -> str:
+    """The bridge's `tf_rate` (Hz) as the CPU line says it."""
+    return f"at most {tf_rate:g} per s" if tf_rate > 0 else "with every sample"
 
 
 def main() -> int:
