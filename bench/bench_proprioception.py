@@ -9,7 +9,8 @@
    by another node, for the streaming and polling robot-state paths, over the in-process bus and
    (with --dds) Cyclone DDS between two participants. Target p50 <= 10 ms.
 3. (with --cpu) CPU of the bridge process (over DDS) and of a `spot-bow-ros sim` process, per
-   state source: the stream runs at 333 Hz like a real Spot's, polling at 50 Hz.
+   state source: the stream runs at 333 Hz like a real Spot's, polling at 50 Hz; the bridge's
+   default rates (every sample on joint_states, /tf at `tf_rate` 50 Hz).
 
 Usage: python bench/bench_proprioception.py [--seconds 5] [--dds] [--cpu]
 """
@@ -170,14 +171,19 @@ def cpu(seconds: float) -> None:
                 time.sleep(seconds)
                 c1, s1, w1, n1 = time.process_time(), _proc_cpu_s(sim.pid), time.monotonic(), bridge.source.samples
                 dt = w1 - w0
-                print(f"cpu {mode:9s}: {(n1 - n0) / dt:5.0f} samples/s published (joint_states, imu, odometry, tf, "
-                      f"bow); bridge process {100 * (c1 - c0) / dt:4.0f}% of a core, "
+                print(f"cpu {mode:9s}: {(n1 - n0) / dt:5.0f} samples/s published (joint_states, imu, odometry, "
+                      f"bow; /tf {_tf_rate_text(bridge.params['tf_rate'])}); bridge process {100 * (c1 - c0) / dt:4.0f}% of a core, "
                       f"sim process {100 * (s1 - s0) / dt:4.0f}% of a core")
                 node.destroy()
                 transport.close()
             finally:
                 sim.terminate()
                 sim.wait()
+
+
+def _tf_rate_text(tf_rate: float) -> str:
+    """The bridge's `tf_rate` (Hz) as the CPU line says it."""
+    return f"at most {tf_rate:g} per s" if tf_rate > 0 else "with every sample"
 
 
 def main() -> int:

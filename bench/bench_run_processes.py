@@ -145,7 +145,8 @@ def main() -> int:
                         help=f"camera features on, comma-separated (of {', '.join(FEATURES)}; empty: images only)")
     parser.add_argument("--rate", type=float, default=15.0, help="spot_cameras rate (Hz; the robot's: 15)")
     parser.add_argument("--state-rate", type=float, default=0.0,
-                        help="proprioception publish_rate and tf_rate (Hz; 0: every robot state sample, ~333 Hz)")
+                        help="proprioception publish_rate and tf_rate (Hz; 0: their defaults, joint_states at every "
+                             "robot state sample (~333 Hz) and /tf at 50 Hz)")
     args = parser.parse_args()
     layouts = [int(x) for x in args.layouts.split(",")]
     features = [f for f in args.features.split(",") if f]
@@ -159,7 +160,7 @@ def main() -> int:
         finally:
             sim.send_signal(signal.SIGINT)
             sim.wait(timeout=20)
-    state = f"joint_states/tf at {args.state_rate:g} Hz" if args.state_rate > 0 else "joint_states/tf every sample"
+    state = f"joint_states/tf at {args.state_rate:g} Hz" if args.state_rate > 0 else "joint_states every sample, /tf 50 Hz"
     print(f"camera features: {', '.join(features) or 'images only'} at rate {args.rate:g}, {state}, subscriber on every "
           f"topic, {args.duration:g} s window, {os.cpu_count()} cores")
     summary = {}

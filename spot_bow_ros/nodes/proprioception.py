@@ -32,10 +32,12 @@ Published:
   (std_msgs/String, transient local), every joint state's link transforms on `/tf` (forward
   kinematics, body -> ... -> feet and arm links) and the fixed joints on `/tf_static`.
 
-Rates: the robot streams state at ~333 Hz and every sample is published by default.
-`publish_rate` (Hz, live) thins what is published from the robot (joint_states, imu, odometry,
-BOW out: the first sample of each 1/rate period, unchanged, stamps as they were) and `tf_rate`
-(Hz, live) thins /tf further (world frames and link transforms); 0 means every sample.
+Rates: the robot streams state at ~333 Hz. `publish_rate` (Hz, live; default 0: every sample)
+thins what is published from the robot (joint_states, imu, odometry, BOW out: the first sample
+of each 1/rate period, unchanged, stamps as they were); controllers and BOW consumers get every
+sample by default. `tf_rate` (Hz, live; default 50, as spot_ros2's robot state and TF) thins
+/tf further (world frames and link transforms: each /tf message is one published sample with
+its own stamp and values, just not every sample); 0 means every published sample.
 
 `bow_messages: sdk_v1` (`/**`): the same topics carry the BOW SDK's messages v1, plus
 `bow/exteroception/out` (IMU) and `bow/interoception/out` (battery); see `nodes.bow_v1`.
@@ -76,10 +78,13 @@ PROPRIOCEPTION_PARAMS: list[ParamSpec] = [
               "or ros (X forward, Y left, Z up)", choices=list(AXIS_CHOICES)),
     ParamSpec("default_imu_frame", "body", "Frame id (without prefix) of BOW IMUs that name no mounting link"),
     ParamSpec("publish_rate", 0.0, "Most robot samples per second published on joint_states, imu, odometry and "
-              "bow/proprioception/out (Hz; 0: every sample the robot sends, ~333 Hz when streaming; applied live); "
-              "BOW input topics are not limited", min=0.0, max=1000.0, live=True),
-    ParamSpec("tf_rate", 0.0, "Most /tf messages per second from the published robot samples: world frames and "
-              "link transforms (Hz; 0: with every published sample; applied live)", min=0.0, max=1000.0, live=True),
+              "bow/proprioception/out (Hz; 0, the default: every sample the robot sends, ~333 Hz when streaming, "
+              "for controllers and BOW consumers that want each one; applied live); BOW input topics are not "
+              "limited", min=0.0, max=1000.0, live=True),
+    ParamSpec("tf_rate", 50.0, "Most robot samples per second whose world frames and link transforms go to /tf "
+              "(Hz; default 50, as spot_ros2 publishes robot state and TF: enough for RViz and tf2 buffers, and "
+              "each /tf keeps its sample's stamp and values; 0: with every published sample, ~333 Hz when "
+              "streaming, two /tf messages each; applied live)", min=0.0, max=1000.0, live=True),
     ParamSpec("publish_odometry", True, "Publish odometry (nav_msgs/Odometry, odom -> body)"),
     ParamSpec("publish_tf", True, "Publish the robot's world frames on /tf"),
     ParamSpec("tf_root", "odom", "Root of the robot's TF tree: odom or vision", choices=["odom", "vision"]),

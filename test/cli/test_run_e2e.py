@@ -204,3 +204,29 @@ def test_robot_model_and_moving_legs_without_robot_state_publisher(run_result):
     assert descriptions and 'name="spot_with_arm"' in descriptions[0]
     assert {"front_left_foot", "rear_right_foot", "arm_link_hr0", "base_link"} <= static_children
     assert len(knees) > 100 and max(knees) - min(knees) > 0.05, "front left knee transform never changed"
+
+
+def test_bag_has_tf_at_50_hz_and_joint_states_at_the_robot_rate(run_result):
+    """`run`'s defaults (proprioception `tf_rate` 50 Hz, `publish_rate` 0): /tf holds at most one
+    robot sample per 20 ms period of its stamps (world frames and link transforms alike), while
+    joint_states keep every streamed sample (~333 Hz: more than /tf). Counted by stamps, not wall time."""
+    from rosbags.highlevel import AnyReader
+
+    tf: dict[bool, list[int]] = {True: [], False: []}   # link transforms / world frames
+    joints: list[int] = []
+    with AnyReader([run_result["bag"]]) as reader:
+        for conn, _, raw in reader.messages():
+            if conn.topic in ("/tf", "/joint_states"):
+                msg = reader.deserialize(raw, conn.msgtype)
+                if conn.topic == "/joint_states":
+                    joints.append(msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec)
+                else:
+                    t = msg.transforms[0]
+                    tf[t.child_frame_id != "body"].append(t.header.stamp.sec * 10**9 + t.header.stamp.nanosec)
+    for stamps in tf.values():
+        stamps.sort()
+        periods = [s // 20_000_000 for s in stamps]
+        assert len(stamps) > 100 and len(set(periods)) == len(periods), "two /tf samples in one 20 ms period"
+        span_s = (stamps[-1] - stamps[0]) * 1e-9
+        assert len(stamps) <= 50 * span_s + 2, f"{len(stamps)} /tf samples in {span_s:.1f} s of robot time"
+    assert len(joints) > len(tf[True]), f"{len(joints)} joint_states for {len(tf[True])} /tf samples"

@@ -308,7 +308,8 @@ def test_robot_model_description_and_link_tf_from_joint_states(run_bridge, sim):
 
     from spot_bow_ros.ros.qos import LATCHED as _LATCHED
 
-    bridge, listener = run_bridge(state_source="polling", camera_frames=False, frame_prefix="spot/")
+    bridge, listener = run_bridge(state_source="polling", camera_frames=False, frame_prefix="spot/",
+                                  tf_rate=0.0)  # every joint state's links (default: 50 Hz)
     desc = []
     listener.node.create_subscription("std_msgs/msg/String", "/robot_description", desc.append, _LATCHED)
     joints = listener.wait("/joint_states", 5)
@@ -382,3 +383,49 @@ def test_publish_rate_and_tf_rate_thin_the_robot_stream_live(run_bridge, sim):
     fresh = listener.wait("/joint_states", before + 60, timeout=20)[before + 10:]
     fresh_periods = _periods([stamp_to_ns(m.header.stamp) for m in fresh], 50)
     assert len(set(fresh_periods)) < len(fresh_periods)   # several samples per 20 ms again
+
+
+def test_default_tf_rate_is_50_hz_while_joint_states_keep_every_robot_sample(run_bridge, sim):
+    """The defaults (`tf_rate` 50 Hz, `publish_rate` 0), streaming: /tf carries the first robot
+    sample of each 20 ms period of the robot's stamps and no other (link transforms with that
+    joint_states message's stamp, world frames with its kinematics stamp), so at most 50 per second
+    of robot time (+1 at the window's edges); joint_states carry every sample the robot streamed
+    (the source's count, ~333 Hz), each a distinct robot stamp. Counted by stamps, not wall time."""
+    from spot_bow_ros.ros.qos import QoS
+
+    bridge, listener = run_bridge(state_source="streaming", camera_frames=False)
+    assert (bridge.params["tf_rate"], bridge.params["publish_rate"]) == (50.0, 0.0)
+    got: dict[str, list] = {"/joint_states": [], "/tf": []}
+    source = bridge.source
+    for topic, type_name in (("/joint_states", "sensor_msgs/msg/JointState"), ("/tf", "tf2_msgs/msg/TFMessage")):
+        listener.node.create_subscription(type_name, topic, got[topic].append, QoS(depth=100_000))  # drops none
+    delivered_before = source.samples
+    deadline = time.monotonic() + 60
+    while len(got["/joint_states"]) < 600 and time.monotonic() < deadline:   # ~2 s of the robot's stream
+        time.sleep(0.05)
+    bridge.close()   # stop the stream, then let the listener take what is queued
+    delivered = source.samples - delivered_before
+    sizes, deadline = None, time.monotonic() + 30
+    while sizes != (len(got["/joint_states"]), len(got["/tf"])) and time.monotonic() < deadline:
+        sizes = (len(got["/joint_states"]), len(got["/tf"]))
+        time.sleep(0.5)
+    joints = [stamp_to_ns(m.header.stamp) for m in got["/joint_states"]]
+    assert len(joints) >= 300, f"only {len(joints)} joint_states"
+    # joint_states: every sample the robot streamed since the subscription (+1 in flight), none twice
+    assert delivered <= len(joints) <= delivered + 1
+    assert joints == sorted(set(joints))
+    links = [stamp_to_ns(m.transforms[0].header.stamp) for m in got["/tf"] if m.transforms[0].child_frame_id != "body"]
+    world = [stamp_to_ns(m.transforms[0].header.stamp) for m in got["/tf"] if m.transforms[0].child_frame_id == "body"]
+    assert links and world and len(joints) > len(links)   # not thinned with /tf
+    for tf_stamps in (links, world):
+        periods = _periods(tf_stamps, 50)
+        assert periods == sorted(set(periods)), "two /tf samples in one 20 ms period"
+        span_s = (tf_stamps[-1] - tf_stamps[0]) * 1e-9
+        assert len(tf_stamps) <= 50 * span_s + 2, f"{len(tf_stamps)} /tf samples in {span_s:.2f} s of robot time"
+    # exactly the first joint_states sample of each period between the first and the last /tf one
+    first: dict[int, int] = {}
+    for stamp, period in zip(joints, _periods(joints, 50)):
+        first.setdefault(period, stamp)
+    inner = [p for p in sorted(first) if _periods(links, 50)[0] < p < _periods(links, 50)[-1]]
+    assert [s for s in links if _periods([s], 50)[0] in inner] == [first[p] for p in inner]
+    assert set(links) <= set(joints)

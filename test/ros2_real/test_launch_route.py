@@ -26,6 +26,8 @@ wait_for 60 bash -c 'ros2 topic list --no-daemon | grep -qx /spot/camera/frontle
 echo "NODES=$(ros2 node list --no-daemon | sort | tr '\n' ' ')"
 echo "JOINT_HZ=$(timeout -s INT 8 ros2 topic hz /joint_states 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
 echo "CAMERA_HZ=$(timeout -s INT 10 ros2 topic hz /spot/camera/frontleft/image 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
+echo "TF_HZ=$(timeout -s INT 8 ros2 topic hz /tf 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
+echo "TF_RATE=$(ros2 param get --no-daemon /proprioception tf_rate 2>&1 | tr '\n' ' ')"
 echo "WEBCAM_HZ=$(timeout -s INT 8 ros2 topic hz /webcam/image_raw 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
 children=$(pgrep -P $LAUNCH | tr '\n' ' ')
 echo "CHILDREN=$children"
@@ -52,6 +54,10 @@ def test_launch_against_the_simulator(rosdep_installed, tmp_path):
     assert "/bow_vision" not in nodes and "/image_service" not in nodes, detail
     assert float(got.get("JOINT_HZ") or 0) > 50, detail
     assert 10 < float(got.get("CAMERA_HZ") or 0) < 20, detail       # the simulator's 15 Hz cameras
+    # /tf at proprioception's default tf_rate, 50 robot samples per second (world frames + link transforms:
+    # 100 messages/s; robot_state_publisher adds <= 20; measured ~119), not every ~333 Hz sample (~670/s)
+    assert "Double value is: 50.0" in got.get("TF_RATE", ""), detail
+    assert 10 < float(got.get("TF_HZ") or 0) < 150, detail
     # item 4: no camera here -> the test pattern, one line, no ERROR
     assert float(got.get("WEBCAM_HZ") or 0) > 10, detail
     log = (tmp_path / "launch.log").read_text()
