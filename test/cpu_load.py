@@ -91,11 +91,15 @@ class CpuMonitor:
         unsaturated part of their span; else what fell short, with the load, for an assert."""
         if len(times_ns) < 2:
             return f"{what}: {len(times_ns)} messages"
-        start, end = times_ns[0], times_ns[-1]
-        expected = fraction * rate_hz * self.unsaturated_s(start, end)
-        got = len(times_ns) - 1
-        if got >= expected:
+        return self.check_count(len(times_ns) - 1, times_ns[0], times_ns[-1], rate_hz, what, fraction)
+
+    def check_count(self, count: int, start_ns: int, end_ns: int, rate_hz: float, what: str,
+                    fraction: float = 0.9) -> str | None:
+        """None if `count` events in [start_ns, end_ns] (wall clock) are at least `fraction` of
+        `rate_hz` over the window's unsaturated part; else what fell short, with the load."""
+        expected = fraction * rate_hz * self.unsaturated_s(start_ns, end_ns)
+        if count >= expected:
             return None
-        span = (end - start) / 1e9
-        return (f"{what}: {got} intervals in {span:.1f} s ({got / span:.1f} Hz), expected >= {expected:.0f} "
-                f"({fraction:.0%} of {rate_hz} Hz over {self.describe(start, end)})")
+        span = (end_ns - start_ns) / 1e9
+        return (f"{what}: {count} in {span:.1f} s ({count / span:.1f} Hz), expected >= {expected:.0f} "
+                f"({fraction:.0%} of {rate_hz} Hz over {self.describe(start_ns, end_ns)})")
