@@ -110,6 +110,7 @@ def run_result(tmp_path_factory):
     log_path = tmp / "run.log"
     with open(log_path, "w") as log, CpuMonitor() as cpu:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        cpu.watch(proc.pid)
         try:
             info = _wait_for_file(info_file, proc, timeout=30)
             topics = _dds_topics_seen(timeout=15)
@@ -220,7 +221,9 @@ def test_bag_holds_every_topic_at_its_configured_rate_where_the_machine_had_cpu(
                      "/webcam/image_raw": WEBCAM_RATE_HZ})
     for topic, rate in expected.items():
         assert topic in per_topic, f"{topic} missing from the bag ({sorted(per_topic)})"
-        shortfall = cpu.check_rate(stamps.get(topic, per_topic[topic]), rate, topic)
+        times = stamps.get(topic, per_topic[topic])
+        print(f"{topic}: {len(times)} messages; {cpu.describe(times[0], times[-1])}")   # shown with -rP
+        shortfall = cpu.check_rate(times, rate, topic)
         assert shortfall is None, shortfall
     assert types["/spot/camera/frontleft/image"] == "sensor_msgs/msg/Image"
     assert types["/spot/camera/frontleft/image/compressed"] == "sensor_msgs/msg/CompressedImage"
