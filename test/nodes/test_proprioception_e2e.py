@@ -138,7 +138,7 @@ def test_joint_states_equal_truth_with_stamps_on_local_clock(run_bridge, sim, mo
     msgs = listener.msgs("/joint_states")[2:]
     assert bridge.source.active_mode == mode
     stamps = [stamp_to_ns(m.header.stamp) for m in msgs]
-    assert all(b > a for a, b in zip(stamps, stamps[1:])), f"{mode}: stamps must increase"
+    assert all(b >= a for a, b in zip(stamps, stamps[1:])), f"{mode}: stamps must not go back"
     shortfall = cpu.check_rate(stamps, 50.0, f"{mode} /joint_states", fraction=0.95)
     assert shortfall is None, shortfall
     matched = 0
