@@ -146,7 +146,9 @@ def test_joint_states_equal_truth_with_stamps_on_local_clock(run_bridge, sim, mo
         assert list(msg.name) == URDF_ALL
         assert len(msg.position) == len(msg.velocity) == len(msg.effort) == 19
         snap = snapshot_with_joints(sim, msg.position)
-        assert snap is not None, "published joint positions are not a simulator state (±1e-6 rad)"
+        history = sim.robot.history()
+        assert snap is not None, (f"published joint positions are not a simulator state (±1e-6 rad): stamp "
+                                  f"{stamp}, truth kept from {history[0].local_ns} to {history[-1].local_ns}")
         assert abs(stamp - snap.local_ns) <= STAMP_TOL_NS, f"stamp off by {(stamp - snap.local_ns) / 1e6:.2f} ms"
         assert np.allclose(msg.velocity, snap.joint_velocity, atol=1e-5, rtol=1e-6)
         assert np.allclose(msg.effort, snap.joint_load, atol=1e-5, rtol=1e-6)
