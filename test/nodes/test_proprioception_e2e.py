@@ -145,11 +145,11 @@ def test_joint_states_equal_truth_with_stamps_on_local_clock(run_bridge, sim, mo
     for msg, stamp in zip(msgs[-40:], stamps[-40:]):
         assert list(msg.name) == URDF_ALL
         assert len(msg.position) == len(msg.velocity) == len(msg.effort) == 19
-        snap = snapshot_with_joints(sim, msg.position)
-        history = sim.robot.history()
-        assert snap is not None, (f"published joint positions are not a simulator state (±1e-6 rad): stamp "
-                                  f"{stamp}, truth kept from {history[0].local_ns} to {history[-1].local_ns}")
-        assert abs(stamp - snap.local_ns) <= STAMP_TOL_NS, f"stamp off by {(stamp - snap.local_ns) / 1e6:.2f} ms"
+        # the state acquired within 5 ms of the stamp with these joints (not the newest state with
+        # them: a robot that holds still repeats its joint positions)
+        snap = snapshot_near(sim, stamp, lambda s: float(np.max(np.abs(np.subtract(s.joint_position, msg.position)))))
+        assert np.allclose(msg.position, snap.joint_position, atol=1e-6, rtol=0), \
+            "published joint positions are no simulator state acquired within 5 ms of the stamp (±1e-6 rad)"
         assert np.allclose(msg.velocity, snap.joint_velocity, atol=1e-5, rtol=1e-6)
         assert np.allclose(msg.effort, snap.joint_load, atol=1e-5, rtol=1e-6)
         matched += 1
