@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from google.protobuf.unknown_fields import UnknownFieldSet
-from waiting import wait_for
+from waiting import wait_for, wait_until
 
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.nodes.proprioception import ProprioceptionBridge
@@ -281,8 +281,7 @@ def test_v1_leg_joints_are_refused_and_nothing_moves(rig):
     mark = rig.mark()
     rejected = rig.bridge.counts["rejected"]
     rig.send(s)
-    time.sleep(0.3)
-    assert rig.bridge.counts["rejected"] == rejected + 1
+    assert wait_until(lambda: rig.bridge.counts["rejected"] == rejected + 1, timeout=20), rig.bridge.counts
     assert "legs cannot be commanded" in rig.bridge.last_reason
     assert rig.commands_since(mark) == []
 
@@ -294,23 +293,29 @@ def test_v1_gaze_gripper_and_arm_objective(rig):
     o = s.Objectives.add(TargetEffector="arm", Enabled=True)
     o.PoseTarget.Transform.Position.X, o.PoseTarget.Transform.Position.Z = 0.75, 0.25
     o.PoseTarget.MovementDurationMs = 1500
+    from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
+
+    def parts(recs):
+        """The body yaws, arm cartesian commands and claw positions the robot was sent."""
+        yaws, arms, claws = [], [], []
+        for r in recs:
+            sync = r.request.command.synchronized_command
+            if sync.mobility_command.HasField("params"):
+                params = spot_command_pb2.MobilityParams()
+                sync.mobility_command.params.Unpack(params)
+                yaws.append(params.body_control.base_offset_rt_footprint.points[0].pose.rotation.to_euler_zxy().yaw)
+            if sync.arm_command.HasField("arm_cartesian_command"):
+                arms.append(sync.arm_command.arm_cartesian_command)
+            if sync.gripper_command.HasField("claw_gripper_command"):
+                claws.append(sync.gripper_command.claw_gripper_command.trajectory.points[0].point)
+        return yaws, arms, claws
+
     mark = rig.mark()
     rig.send(s)
-    time.sleep(0.5)
+    wait_until(lambda: all(parts(rig.commands_since(mark))), timeout=20)   # gaze, arm and gripper sent
     recs = rig.commands_since(mark)
     assert recs and all(r.accepted for r in recs), [r.message for r in recs]
-    from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
-    yaws, arms, claws = [], [], []
-    for r in recs:
-        sync = r.request.command.synchronized_command
-        if sync.mobility_command.HasField("params"):
-            params = spot_command_pb2.MobilityParams()
-            sync.mobility_command.params.Unpack(params)
-            yaws.append(params.body_control.base_offset_rt_footprint.points[0].pose.rotation.to_euler_zxy().yaw)
-        if sync.arm_command.HasField("arm_cartesian_command"):
-            arms.append(sync.arm_command.arm_cartesian_command)
-        if sync.gripper_command.HasField("claw_gripper_command"):
-            claws.append(sync.gripper_command.claw_gripper_command.trajectory.points[0].point)
+    yaws, arms, claws = parts(recs)
     assert yaws and yaws[-1] == pytest.approx(0.2, abs=1e-4)
     assert arms and arms[-1].root_frame_name == "flat_body"
     p = arms[-1].pose_trajectory_in_task.points[0].pose.position
@@ -325,8 +330,7 @@ def test_v1_motion_gate(rig):
     mark = rig.mark()
     dropped = rig.bridge.counts["dropped_disabled"]
     rig.send(s)
-    time.sleep(0.3)
-    assert rig.bridge.counts["dropped_disabled"] == dropped + 1
+    assert wait_until(lambda: rig.bridge.counts["dropped_disabled"] == dropped + 1, timeout=20), rig.bridge.counts
     assert [velocity_of(r) for r in rig.commands_since(mark) if r.request.command.synchronized_command
             .mobility_command.HasField("se2_velocity_request")] == []
 

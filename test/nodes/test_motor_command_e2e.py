@@ -8,7 +8,9 @@ import time
 import pytest
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from conftest import ROBOT_CLOCK_OFFSET_S
+from cpu_load import CpuMonitor
 from google.protobuf import json_format
+from waiting import wait_until
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
 from spot_bow_ros.nodes.motion_recording import load_recording
@@ -80,6 +82,13 @@ class Rig:
                 return
             time.sleep(0.005)
         raise AssertionError("sample not handled")
+
+    def wait_diagnostics_periods(self, n: int, timeout: float = 20.0) -> None:
+        """Until `n` more diagnostics messages arrived: the node's timers (diagnostics, auto_claim,
+        watchdog) have run `n` more times, however slowly a loaded machine runs them."""
+        start = len(self.diagnostics)
+        assert wait_until(lambda: len(self.diagnostics) >= start + n, timeout=timeout), \
+            f"{len(self.diagnostics) - start} of {n} diagnostics periods in {timeout} s"
 
     def close(self):
         self.tester.destroy()
@@ -242,10 +251,11 @@ def test_robot_state_error_during_position_goal_is_a_failed_result_not_an_except
     s.Locomotion.LocomotionMode = bow.POSITION_MODE
     s.Locomotion.Position.Z = 0.5
     received = rig.bridge.counts["received"]
+    earlier = rig.bridge.commander.last_result       # e.g. the auto_stand's
     with caplog.at_level(logging.WARNING):
         rig.send_json(s)
         rig.wait_handled(received)
-        time.sleep(0.2)
+        assert wait_until(lambda: rig.bridge.commander.last_result is not earlier, timeout=20), "no result"
     result = rig.bridge.commander.last_result
     assert result is not None and not result.ok
     assert result.detail.startswith("InternalServerError") and "\n" not in result.detail
@@ -347,21 +357,22 @@ def test_nan_inf_and_unknown_enums_rejected_whole(rig, caplog):
     caplog.set_level(logging.ERROR, logger="spot_bow_ros.motor_command")
     mark = rig.mark()
     rejected = rig.bridge.counts["rejected"]
-    bad = velocity_sample(z=0.5, ry=float("nan"))
-    rig.send_binary(bad)
-    time.sleep(0.05)
-    rig.send_json('{"Locomotion": {"LocomotionMode": "VELOCITY_MODE", "Position": {"Z": "Infinity"}}}')
-    time.sleep(0.05)
-    rig.send_json('{"Locomotion": {"LocomotionMode": 9, "Position": {"Z": 0.3}}}')
-    time.sleep(0.05)
-    rig.send_json("this is not json")
-    time.sleep(0.05)
-    rig.send_twist(vx=float("inf"))
-    time.sleep(0.05)
+    bad_inputs = [lambda: rig.send_binary(velocity_sample(z=0.5, ry=float("nan"))),
+                  lambda: rig.send_json('{"Locomotion": {"LocomotionMode": "VELOCITY_MODE", "Position": {"Z": "Infinity"}}}'),
+                  lambda: rig.send_json('{"Locomotion": {"LocomotionMode": 9, "Position": {"Z": 0.3}}}'),
+                  lambda: rig.send_json("this is not json"),
+                  lambda: rig.send_twist(vx=float("inf"))]
+    for i, send in enumerate(bad_inputs, 1):
+        send()   # one at a time (publisher depth 1): each is handled (rejected) before the next
+        assert wait_until(lambda: rig.bridge.counts["rejected"] - rejected >= i, timeout=20), \
+            f"bad input {i} not rejected: {rig.bridge.counts['rejected'] - rejected} rejections"
+    assert rig.commands_since(mark) == []
     rig.send_json(velocity_sample(z=0.2))
-    (rec,) = rig.wait_commands(mark)
-    time.sleep(0.1)
-    assert len(rig.commands_since(mark)) == 1
+    (rec,) = rig.wait_commands(mark, timeout=20)
+    # every bad input was handled before the valid one arrived: the one velocity command at the
+    # robot is the valid one (a later watchdog stop is no velocity command)
+    velocities = [r for r in rig.commands_since(mark) if not r.request.command.full_body_command.HasField("stop_request")]
+    assert velocities == [rec]
     assert velocity_of(rec) == pytest.approx((0.2, 0.0, 0.0), abs=1e-6)
     assert rig.bridge.counts["rejected"] - rejected == 5
     lines = [r.getMessage() for r in caplog.records if "rejected, nothing sent" in r.getMessage()]
@@ -383,8 +394,13 @@ def test_watchdog_sends_stop(rig):
     end_ns = ts_ns(vel.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time)
     assert (end_ns - vel.robot_ns) / 1e9 <= CMD_DURATION + 0.05
     assert rig.bridge.counts["watchdog_stops"] == 1
-    time.sleep(0.6)
-    assert len(rig.commands_since(mark)) == 2   # one stop per episode
+    # one stop per episode: the node's timers ran on (three diagnostics periods and more than
+    # cmd_timeout after the stop) without a second one
+    rig.wait_diagnostics_periods(3)
+    assert wait_until(lambda: time.time_ns() - stop.local_ns > 0.6e9, timeout=20)
+    rig.wait_diagnostics_periods(1)
+    assert len(rig.commands_since(mark)) == 2
+    assert rig.bridge.counts["watchdog_stops"] == 1
 
 
 def test_motion_disabled_until_enabled(sim, tmp_path):
@@ -394,11 +410,10 @@ def test_motion_disabled_until_enabled(sim, tmp_path):
         rig.send_json(velocity_sample(z=0.3))
         rig.send_twist(vx=0.3)
         rig.control("stand")
-        time.sleep(0.3)
-        assert rig.commands_since(mark) == []
-        assert rig.bridge.counts["dropped_disabled"] == 2
+        assert wait_until(lambda: rig.bridge.counts["dropped_disabled"] == 2, timeout=20), rig.bridge.counts
         rig.control("enable_motion")
-        time.sleep(0.1)
+        assert wait_until(lambda: rig.bridge.motion_enabled, timeout=20)
+        assert rig.commands_since(mark) == []   # the 'stand' verb, handled before, sent nothing
         rig.send_json(velocity_sample(z=0.3))
         (rec,) = rig.wait_commands(mark)
         assert velocity_of(rec) == pytest.approx((0.3, 0.0, 0.0), abs=1e-6)
@@ -406,7 +421,7 @@ def test_motion_disabled_until_enabled(sim, tmp_path):
         recs = rig.wait_commands(mark, 2)
         assert recs[1].request.command.full_body_command.HasField("stop_request")
         rig.send_json(velocity_sample(z=0.3))
-        time.sleep(0.2)
+        assert wait_until(lambda: rig.bridge.counts["dropped_disabled"] == 3, timeout=20), rig.bridge.counts
         assert len(rig.commands_since(mark)) == 2
     finally:
         rig.close()
@@ -423,8 +438,7 @@ def test_control_verbs_and_lease_return_on_shutdown(sim, tmp_path):
         rig.control("release")
         rig.wait_commands(mark, 1, rpc="ReturnLease")
         rig.send_json(velocity_sample(z=0.3))
-        time.sleep(0.2)
-        assert rig.bridge.counts["dropped_not_ready"] == 1
+        assert wait_until(lambda: rig.bridge.counts["dropped_not_ready"] == 1, timeout=20), rig.bridge.counts
         rig.control("claim")
         rig.wait_commands(mark, 1, rpc="AcquireLease")
         rig.control("bogus")
@@ -456,23 +470,20 @@ def test_lease_lost_is_latched_until_claimed(sim, tmp_path):
             thief.ensure_client(LeaseClient.default_service_name).take()
             mark = rig.mark()
             rig.send_json(velocity_sample(z=0.3))
-            time.sleep(0.3)
-            assert not rig.bridge.commander.lease_held
+            assert wait_until(lambda: not rig.bridge.commander.lease_held, timeout=20)
             rig.send_json(velocity_sample(z=0.3))
-            time.sleep(0.2)
+            assert wait_until(lambda: rig.bridge.counts["dropped_stopped"] >= 1, timeout=20)  # latched: LEASE_LOST
             accepted = [r for r in rig.commands_since(mark) if r.accepted]
             assert accepted == []
-            assert rig.bridge.counts["dropped_stopped"] >= 1       # latched: LEASE_LOST
             assert rig.bridge.sup.state.value == "LEASE_LOST"
-            time.sleep(0.3)
-            diag = rig.diagnostics[-1].status[0]
-            assert {kv.key: kv.value for kv in diag.values}["lease"].startswith("lost")
+            assert wait_until(lambda: _diag_values(rig).get("lease", "").startswith("lost"), timeout=20), _diag_values(rig)
         finally:
             thief.ensure_client(LeaseClient.default_service_name).return_lease(
                 thief.robot.lease_wallet.get_lease())
             thief.shutdown()
-        # the lease is free again: no automatic re-claim; the operator claims and enables motion
-        time.sleep(0.6)
+        # the lease is free again: no automatic re-claim (auto_claim runs on diagnostics periods:
+        # three of them pass without one); the operator claims and enables motion
+        rig.wait_diagnostics_periods(3)
         assert not rig.bridge.commander.lease_held
         assert rig.bridge.control("claim").status == "control" and rig.bridge.commander.lease_held
         assert rig.bridge.control("enable_motion").status == "control"
@@ -482,6 +493,11 @@ def test_lease_lost_is_latched_until_claimed(sim, tmp_path):
         assert rec.accepted
     finally:
         rig.close()
+
+
+def _diag_values(rig) -> dict[str, str]:
+    """The key/values of the bridge's newest diagnostics status ({} before the first)."""
+    return {kv.key: kv.value for kv in rig.diagnostics[-1].status[0].values} if rig.diagnostics else {}
 
 
 def test_diagnostics(rig):
@@ -499,11 +515,13 @@ def test_diagnostics(rig):
 
 def test_record_then_playback_reproduces_sequence_and_timing(sim, tmp_path):
     rig = Rig(sim, tmp_path)
+    cpu = CpuMonitor()
+    cpu.start()
     try:
         offsets = [0.0, 0.08, 0.2, 0.26, 0.4]
         speeds = [0.1, 0.2, 0.3, 0.2, 0.1]
         mark = rig.mark()
-        t0 = time.monotonic()
+        t0, sent = time.monotonic(), []
         for off, v in zip(offsets, speeds):
             while time.monotonic() < t0 + off:
                 time.sleep(0.001)
@@ -511,7 +529,9 @@ def test_record_then_playback_reproduces_sequence_and_timing(sim, tmp_path):
             s.RecordFlag = True
             s.PlaybackActionName = "walk_test"
             rig.send_json(s)
-        recorded = rig.wait_commands(mark, len(speeds))
+            sent.append(time.monotonic() - t0)
+        recorded = rig.wait_commands(mark, len(speeds), timeout=20)
+        recording_window = (recorded[0].local_ns, recorded[-1].local_ns)
         time.sleep(0.1)
         end = velocity_sample(z=0.0)       # no RecordFlag: ends and saves the recording
         rig.send_json(end)
@@ -521,24 +541,34 @@ def test_record_then_playback_reproduces_sequence_and_timing(sim, tmp_path):
         mark = rig.mark()
         play = bow.MotorSample(PlaybackFlag=True, PlaybackActionName="walk_test")
         rig.send_json(play)
-        played = rig.wait_commands(mark, len(speeds), timeout=3)
+        played = rig.wait_commands(mark, len(speeds), timeout=20)
+        cpu.stop()
         assert [velocity_of(r)[0] for r in played] == pytest.approx(speeds, abs=1e-6)
         # the recording's timing (receipt times, ms) is what playback reproduces at the robot
         array = load_recording(tmp_path / "recordings", "walk_test")
         rec_t = [(t - array.Tstamp[0]) / 1e3 for t in array.Tstamp]
         live_t = [(r.local_ns - recorded[0].local_ns) / 1e9 for r in recorded]
         play_t = [(r.local_ns - played[0].local_ns) / 1e9 for r in played]
-        assert rec_t == pytest.approx(offsets, abs=0.030)          # recorded as sent (live jitter)
-        for a, b in zip(rec_t, play_t):
-            assert abs(a - b) <= 0.020, (rec_t, play_t, live_t)
+        assert all(b > a for a, b in zip(rec_t, rec_t[1:])) and all(b > a for a, b in zip(play_t, play_t[1:]))
+        # the timing within 30 / 20 ms where the machine gave the test and the node the CPU
+        # (see cpu_load); late by a loaded machine's scheduling otherwise
+        for what, (start, end) in (("recording", recording_window), ("playback", (played[0].local_ns, played[-1].local_ns))):
+            if cpu.free_s(start, end) < 0.95 * (end - start) / 1e9:
+                print(f"{what} timing not checked: {cpu.describe(start, end)}")
+                continue
+            if what == "recording":
+                assert rec_t == pytest.approx(sent, abs=0.030), (rec_t, sent)   # recorded as sent (live jitter)
+            else:
+                for a, b in zip(rec_t, play_t):
+                    assert abs(a - b) <= 0.020, (rec_t, play_t, live_t)
         # unknown recording: rejected, nothing sent
         rejected = rig.bridge.counts["rejected"]
         mark = rig.mark()
         rig.send_json(bow.MotorSample(PlaybackFlag=True, PlaybackActionName="nope"))
-        time.sleep(0.2)
-        assert rig.bridge.counts["rejected"] == rejected + 1
+        assert wait_until(lambda: rig.bridge.counts["rejected"] == rejected + 1, timeout=20), rig.bridge.counts
         assert rig.commands_since(mark) == []
     finally:
+        cpu.stop()
         rig.close()
 
 
@@ -559,8 +589,10 @@ def test_robot_lost_stops_forwarding_until_it_is_back(tmp_path):
         assert not rig.bridge.commander.robot_ok
         before = rig.bridge.counts["dropped_not_ready"]
         rig.send_json(velocity_sample(z=0.2))
-        time.sleep(0.2)
-        assert rig.bridge.counts["dropped_not_ready"] == before + 1
+        assert wait_until(lambda: rig.bridge.counts["dropped_not_ready"] == before + 1, timeout=20), rig.bridge.counts
+        # the connection's health check saw the robot gone too (else a robot back within one check
+        # would be taken for the same session: its time sync, with the old robot's clock, kept)
+        assert wait_until(lambda: not rig.bridge.commander.connection.connected, timeout=20)
         # the same robot comes back (same port and credentials; its lease service restarted)
         spot2 = SimulatedSpot(port=port, clock_offset_s=OFFSET_S, state_dir=state).start()
         rig.sim = spot2

@@ -67,10 +67,11 @@ def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_
                 for _ in range(3):                     # a velocity stream meets LeaseUseError
                     rig.send_json(velocity_sample(z=0.3))
                     time.sleep(0.1)
-                assert _wait(lambda: not rig.bridge.commander.lease_held, 3.0)
-                time.sleep(1.5)                        # several diagnostics periods (auto_claim)
+                assert _wait(lambda: not rig.bridge.commander.lease_held, 20.0)
+                rig.wait_diagnostics_periods(5)        # several diagnostics periods (auto_claim)
+                dropped = rig.bridge.counts["dropped_stopped"]
                 rig.send_json(velocity_sample(z=0.3))
-                time.sleep(0.2)
+                assert _wait(lambda: rig.bridge.counts["dropped_stopped"] > dropped, 20.0), rig.bridge.counts
                 after = rig.sim.robot.commands()[mark:]
                 assert [r for r in after if r.rpc in ("TakeLease", "AcquireLease")] == []   # never re-claimed
                 assert [r for r in after if r.rpc == "RobotCommand" and r.accepted] == []
@@ -88,7 +89,8 @@ def test_tablet_takes_the_lease_bridge_stops_and_does_not_take_it_back(sim, tmp_
                 assert diag["lease"].startswith("lost") and status.message.startswith("STOP LATCHED: body lease lost")
                 _nothing_escaped(caplog)
         # the tablet returns the lease: still latched (no automatic re-claim) until the operator claims
-        time.sleep(1.0)
+        assert _wait(lambda: sim.robot.leases.holder("body") is None, 20.0), sim.robot.leases.holder("body")
+        rig.wait_diagnostics_periods(5)
         assert not rig.bridge.commander.lease_held and rig.bridge.sup.state.value == "LEASE_LOST"
         assert rig.bridge.control("claim").status == "control"
         assert rig.bridge.commander.lease_held and rig.bridge.sup.state.value in ("MOTORS_OFF", "POWERED")

@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 from bosdyn.api import power_pb2
+from cpu_load import CpuMonitor
 from sim_client import snapshot_with_joints
 
 from spot_bow_ros.bow import bow_data_pb2 as bow
@@ -128,25 +129,31 @@ URDF_ALL = [friendly_joint_name(n) for n in LEG_JOINT_NAMES + ARM_JOINT_NAMES]
 
 @pytest.mark.parametrize("mode", ["streaming", "polling"])
 def test_joint_states_equal_truth_with_stamps_on_local_clock(run_bridge, sim, mode):
-    bridge, listener = run_bridge(state_source=mode, camera_frames=False)
-    msgs = listener.wait("/joint_states", 5)
-    time.sleep(1.0)
+    """Every one of the last 40 published messages is a robot state, stamped with its acquisition
+    time; >= 95 % of the 50 Hz rate over the part of the window in which the machine had spare CPU
+    (a loaded machine slows polling: the count waits for messages, not for a fixed time)."""
+    with CpuMonitor() as cpu:
+        bridge, listener = run_bridge(state_source=mode, camera_frames=False)
+        listener.wait("/joint_states", 42, timeout=60)
     msgs = listener.msgs("/joint_states")[2:]
     assert bridge.source.active_mode == mode
     stamps = [stamp_to_ns(m.header.stamp) for m in msgs]
-    rate = (len(stamps) - 1) / ((stamps[-1] - stamps[0]) * 1e-9)
-    assert rate >= 50.0 * 0.95, f"{mode}: {rate:.1f} Hz"
+    assert all(b >= a for a, b in zip(stamps, stamps[1:])), f"{mode}: stamps must not go back"
+    shortfall = cpu.check_rate(stamps, 50.0, f"{mode} /joint_states", fraction=0.95)
+    assert shortfall is None, shortfall
     matched = 0
     for msg, stamp in zip(msgs[-40:], stamps[-40:]):
         assert list(msg.name) == URDF_ALL
         assert len(msg.position) == len(msg.velocity) == len(msg.effort) == 19
-        snap = snapshot_with_joints(sim, msg.position)
-        assert snap is not None, "published joint positions are not a simulator state (±1e-6 rad)"
-        assert abs(stamp - snap.local_ns) <= STAMP_TOL_NS, f"stamp off by {(stamp - snap.local_ns) / 1e6:.2f} ms"
+        # the state acquired within 5 ms of the stamp with these joints (not the newest state with
+        # them: a robot that holds still repeats its joint positions)
+        snap = snapshot_near(sim, stamp, lambda s: float(np.max(np.abs(np.subtract(s.joint_position, msg.position)))))
+        assert np.allclose(msg.position, snap.joint_position, atol=1e-6, rtol=0), \
+            "published joint positions are no simulator state acquired within 5 ms of the stamp (±1e-6 rad)"
         assert np.allclose(msg.velocity, snap.joint_velocity, atol=1e-5, rtol=1e-6)
         assert np.allclose(msg.effort, snap.joint_load, atol=1e-5, rtol=1e-6)
         matched += 1
-    assert matched >= 20
+    assert matched == 40
 
 
 def test_imu_equals_truth_after_axis_conversion(run_bridge, sim):

@@ -7,6 +7,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from waiting import wait_until
 
 from spot_bow_ros.convert.images import array_from_image_msg
 from spot_bow_ros.nodes.webcam import WebcamBridge
@@ -71,11 +72,8 @@ def test_video_file_every_frame_in_order(tmp_path, bus):
     topics = Topics(bus)
     bridge = WebcamBridge(bus.start(device=str(video), fps=60.0, frame_id="cam_optical", publish_compressed=False))
     assert topics.wait_for(24)
-    deadline = time.monotonic() + 5
-    while bridge.running and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not bridge.running  # stopped by itself at the end of the file
-    time.sleep(0.1)
+    assert wait_until(lambda: not bridge.running, timeout=30)  # stopped by itself at the end of the file
+    assert wait_until(lambda: len(topics.images) >= 24, timeout=30)
     assert len(topics.images) == 24 and bridge.frames_published == 24 and bridge.dropped == 0
     numbers = [pattern_frame_number(array_from_image_msg(m)) for m in topics.images]
     assert numbers == list(range(24))
@@ -246,10 +244,9 @@ class BurstCamera:
 def test_dropped_frames_are_counted(bus):
     topics = Topics(bus)
     bridge = WebcamBridge(bus.start(jpeg_quality=95), source=BurstCamera(300))
-    deadline = time.monotonic() + 10
-    while bridge.running and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.3)
+    assert wait_until(lambda: not bridge.running, timeout=60)
+    # every captured frame ends published or counted as dropped
+    assert wait_until(lambda: bridge.frames_published + bridge.frames_dropped >= 300, timeout=30)
     assert bridge.frames_captured == 300
     assert bridge.frames_dropped > 0
     assert bridge.frames_published + bridge.frames_dropped == 300

@@ -25,6 +25,7 @@ from bosdyn.client.estop import response_from_challenge
 from bosdyn.client.frame_helpers import get_a_tform_b
 from bosdyn.client.lease import Lease
 from bosdyn.client.robot_command import RobotCommandBuilder
+from cpu_load import CpuMonitor
 from waiting import wait_until
 
 from spot_bow_ros.sim.clock import RobotClock
@@ -447,18 +448,21 @@ def test_state_stream_imu_packets_match_truth(robot):
     c.command(RobotCommandBuilder.synchro_velocity_command(0.5, 0.0, 0.4), end_in_s=2.0)
     ctx = FakeContext()
     stream = robot.stream_servicer.GetRobotStateStream(hdr(robot_state_pb2.RobotStateStreamRequest()), ctx)
-    msgs, t0 = [], time.monotonic()
-    for msg in stream:
-        msgs.append(msg)
-        if len(msgs) >= 60:
-            break
-    elapsed = time.monotonic() - t0
+    with CpuMonitor() as cpu:
+        msgs, t0 = [], time.time_ns()
+        for msg in stream:
+            msgs.append(msg)
+            if len(msgs) >= 60:
+                break
+        t1 = time.time_ns()
     ctx.active = False
     packets = [p for m in msgs for p in m.inertial_state.packets]
     assert len(packets) >= 60
     stamps = [p.timestamp.ToNanoseconds() for p in packets]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
-    assert len(packets) / elapsed > 80           # at the robot's rate (200 Hz configured; busy CI)
+    # at the robot's rate (200 Hz configured) where the machine had spare CPU (see cpu_load)
+    shortfall = cpu.check_count(len(packets), t0, t1, 200.0, "IMU packets", fraction=0.4)
+    assert shortfall is None, shortfall
     m = msgs[-1]
     assert m.header.error.code == header_pb2.CommonError.CODE_OK
     assert m.inertial_state.mounting_link_name == "body"
