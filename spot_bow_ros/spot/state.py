@@ -270,6 +270,8 @@ class RobotStateSource:
         self.joint_names: tuple[str, ...] | None = None   # learned from the robot (polled names)
         self.active_mode: str | None = None  # "streaming" | "polling" once running
         self.samples = 0
+        self.repeated = 0    # states delivered again with the same acquisition time (not passed on)
+        self._last_robot_ns: int | None = None
         self.errors = 0
         self._consumer_errors: set[str] = set()
         connection.register_client(RobotStateStreamingClient)
@@ -423,6 +425,13 @@ class RobotStateSource:
             self._stream_failed("the robot closed the stream")
 
     def _deliver(self, sample: SpotStateSample) -> None:
+        """Pass `sample` on, once: a robot state with the acquisition time of the previous one
+        (polled twice while the robot had no newer state) would repeat a stamp on joint_states
+        and /tf, which tf2 rejects as TF_REPEATED_DATA."""
+        if sample.robot_ns == self._last_robot_ns:
+            self.repeated += 1
+            return
+        self._last_robot_ns = sample.robot_ns
         self.samples += 1
         try:
             self.on_sample(sample)

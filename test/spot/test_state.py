@@ -111,3 +111,22 @@ def test_stream_checked_against_the_learned_layout():
     sample = sample_from_stream(legs, layout=SPOT_LEG_JOINTS)
     assert len(sample.joint_names) == 12 and sample.body_tform_hand is None
     assert len(legs.contact_states) == 4
+
+
+def test_a_robot_state_delivered_twice_is_passed_on_once():
+    """Polling faster than the robot updates (or under load) returns the same state again: its
+    acquisition time must not reach joint_states and /tf twice."""
+    from types import SimpleNamespace
+
+    from spot_bow_ros.spot.state import RobotStateSource
+
+    class Connection:  # what RobotStateSource uses of a connection when it is built
+        def register_client(self, _client):
+            pass
+
+    got = []
+    source = RobotStateSource(Connection(), got.append)
+    for robot_ns in (1_000, 1_000, 4_000, 4_000, 4_000, 7_000, 2_000):  # 2_000: a robot restart
+        source._deliver(SimpleNamespace(robot_ns=robot_ns))
+    assert [s.robot_ns for s in got] == [1_000, 4_000, 7_000, 2_000]
+    assert (source.samples, source.repeated) == (4, 3)
