@@ -246,8 +246,8 @@ def with_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict
     if overrides:
         existing = out.get("/**")
         wildcard: dict[str, Any] = dict(existing) if isinstance(existing, Mapping) else {}
-        shared = wildcard.get("ros__parameters")
-        wildcard["ros__parameters"] = {**(shared if isinstance(shared, Mapping) else {}), **overrides}
+        params = wildcard.get("ros__parameters")
+        wildcard["ros__parameters"] = {**(params if isinstance(params, Mapping) else {}), **overrides}
         out["/**"] = wildcard
     return out
 
