@@ -227,37 +227,10 @@ def namespaced_params(doc: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     return out
 
 
-def with_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """A params-file mapping in which every parameter of `overrides` (name -> value) wins.
-
-    rcl gives a node's own section precedence over `/**` whatever the order of the files: an
-    override handed to a launch `Node` as a dict (a later `/**` file) loses to, e.g.,
-    `robot_model: auto` under `proprioception:` of the config file. So each override replaces
-    the value in every section that sets it and is also set under `/**` (for the nodes whose
-    sections do not name it). The input is not changed.
-    """
-    out: dict[str, Any] = {}
-    for key, section in doc.items():
-        if isinstance(section, Mapping) and isinstance(section.get("ros__parameters"), Mapping):
-            params = dict(section["ros__parameters"])
-            params.update({name: value for name, value in overrides.items() if name in params})
-            section = {**section, "ros__parameters": params}
-        out[str(key)] = section
-    if overrides:
-        existing = out.get("/**")
-        wildcard: dict[str, Any] = dict(existing) if isinstance(existing, Mapping) else {}
-        params = wildcard.get("ros__parameters")
-        wildcard["ros__parameters"] = {**(params if isinstance(params, Mapping) else {}), **overrides}
-        out["/**"] = wildcard
-    return out
-
-
-def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path | None = None,
-                           overrides: Mapping[str, Any] | None = None) -> str:
-    """`path` itself without a namespace and without overrides, else a copy rewritten by
-    `namespaced_params` and `with_overrides` (written to `out_dir`, default a new temporary
-    directory). For launch files (`parameters=[...]`)."""
-    if not namespace.strip("/") and not overrides:
+def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path | None = None) -> str:
+    """`path` itself without a namespace, else a copy rewritten by `namespaced_params` (written
+    to `out_dir`, default a new temporary directory). For launch files (`parameters=[...]`)."""
+    if not namespace.strip("/"):
         return str(path)
     import tempfile
 
@@ -271,10 +244,8 @@ def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path
     if not isinstance(doc, dict):
         raise ParameterError(f"params file {source}: top level must be a mapping of node names")
     target_dir = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="spot_bow_ros_params_"))
-    label = namespace.strip("/").replace("/", "_") or "overrides"
-    target = target_dir / f"{source.stem}.{label}{source.suffix or '.yaml'}"
-    rewritten = with_overrides(namespaced_params(doc, namespace), overrides or {})
-    target.write_text(yaml.safe_dump(rewritten, sort_keys=False))
+    target = target_dir / f"{source.stem}.{namespace.strip('/').replace('/', '_')}{source.suffix or '.yaml'}"
+    target.write_text(yaml.safe_dump(namespaced_params(doc, namespace), sort_keys=False))
     return str(target)
 
 

@@ -192,26 +192,3 @@ def test_int_as_text_and_the_help_text_of_a_node():
         "  fps (double, default 30.0, range [0.0, 60.0])", "      Frame rate in Hz",
         "  qos (string, default 'reliable', one of reliable|best_effort)", "      QoS",
         "  password (string, default (secret))", "      Robot password"]
-
-
-def test_overrides_win_over_node_sections_as_rcl_reads_them(tmp_path):
-    """rcl applies `proprioception:` after `/**`, so a launch override must replace the value
-    in every section that sets it, not only sit under `/**`."""
-    source = tmp_path / "spot_bow.yaml"
-    source.write_text("/**:\n  ros__parameters:\n    hostname: spot\n"
-                      "spot_bow:\n  ros__parameters:\n    enable_webcam: true\n"
-                      "proprioception:\n  ros__parameters:\n    robot_model: auto\n    tf_rate: 50.0\n")
-    overrides = {"robot_model": "none", "enable_webcam": False, "hostname": "10.0.0.3"}
-    out = namespaced_params_file(source, "", out_dir=tmp_path, overrides=overrides)
-    assert out != str(source)
-    assert load_params_file(out, "proprioception") == {"hostname": "10.0.0.3", "robot_model": "none",
-                                                       "enable_webcam": False, "tf_rate": 50.0}
-    assert load_params_file(out, "spot_bow")["enable_webcam"] is False
-    assert load_params_file(out, "webcam") == overrides  # no section of its own: `/**`
-    # under a namespace too, and the source is left as it was
-    out = namespaced_params_file(source, "robot1", out_dir=tmp_path, overrides={"robot_model": "none"})
-    assert load_params_file(out, "proprioception", namespace="/robot1")["robot_model"] == "none"
-    assert "robot_model: auto" in source.read_text()
-    # a string that reads like another type stays a string
-    out = namespaced_params_file(source, "", out_dir=tmp_path, overrides={"hostname": "true"})
-    assert load_params_file(out, "proprioception")["hostname"] == "true"
