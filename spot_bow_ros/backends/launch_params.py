@@ -1,5 +1,4 @@
-"""Launch-file support (ROS 2 `launch` needed): the bridges' params file under a namespace,
-and their `robot_model` (`BridgesRobotModel`: none while robot_state_publisher runs).
+"""Launch-file support (ROS 2 `launch` needed): the bridges' params file under a namespace.
 
     parameters=[NamespacedParamsFile(LaunchConfiguration("config_file"),
                                      LaunchConfiguration("namespace")), {...}]
@@ -17,7 +16,6 @@ from launch.substitution import Substitution
 from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
 
 from ..ros.params import namespaced_params_file
-from .launch_actions import bridges_robot_model
 
 
 class NamespacedParamsFile(Substitution):
@@ -34,18 +32,3 @@ class NamespacedParamsFile(Substitution):
     def perform(self, context: Any) -> str:
         return namespaced_params_file(perform_substitutions(context, self._params_file),
                                       perform_substitutions(context, self._namespace))
-
-
-class BridgesRobotModel(Substitution):
-    """The bridges' `robot_model`: `none` when the launch starts robot_state_publisher
-    (`requested` true and the package installed), else `auto` (see `bridges_robot_model`)."""
-
-    def __init__(self, requested: Any):
-        super().__init__()
-        self._requested = normalize_to_list_of_substitutions(requested)
-
-    def describe(self) -> str:
-        return "BridgesRobotModel(...)"
-
-    def perform(self, context: Any) -> str:
-        return bridges_robot_model(perform_substitutions(context, self._requested))
