@@ -27,7 +27,7 @@ from spot_bow_ros.backends.launch_actions import (
     robot_description,
     start_checked,
 )
-from spot_bow_ros.backends.launch_params import NamespacedParamsFile
+from spot_bow_ros.backends.launch_params import NamespacedParamsFile, NodeOverridesFile
 
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service", "bow_vision")
 
@@ -131,12 +131,15 @@ def _bridges(context, publish_model=True):
         overrides["robot_model"] = "none"
     # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
     config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
-    # Parameters given as a dict apply to every node of the process (`/**`): the composed
-    # executable hosts one node per bridge, so no `name=` here (it would rename all of them).
-    # Strings stay strings (launch would YAML-parse them).
-    params = {k: (ParameterValue(v, value_type=str) if isinstance(v, str) else v) for k, v in overrides.items()}
+    # The composed executable hosts one node per bridge, so no `name=` here (it would rename all
+    # of them). The launch's values go in a params file after config_file, as sections of every
+    # node of the process: a launch dict would apply as `/**`, which a config_file section such
+    # as `proprioception:` overrides (rcl applies `/**` first).
+    params = [config]
+    if overrides:
+        params.append(NodeOverridesFile(overrides, ("spot_bow", *BRIDGES), LaunchConfiguration("namespace")))
     return [Node(package="spot_bow_ros", executable="spot_bow", namespace=LaunchConfiguration("namespace"),
-                 output="screen", emulate_tty=True, parameters=[config, params])]
+                 output="screen", emulate_tty=True, parameters=params)]
 
 
 def generate_launch_description():

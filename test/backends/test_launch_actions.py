@@ -104,6 +104,7 @@ ROS_ENV_SH = Path(os.environ.get("SPOT_BOW_ROS2_PREFIX", "/opt/ros2-jazzy")) / "
 #: prints the nodes it starts (package, evaluated parameters) and the lines it logs, as JSON.
 DESCRIBE = textwrap.dedent("""
     import importlib.util, json, sys
+    import yaml
     from launch import LaunchContext
     from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, SetEnvironmentVariable
     from launch.utilities import perform_substitutions
@@ -126,19 +127,29 @@ DESCRIBE = textwrap.dedent("""
             elif isinstance(entity, LogInfo):
                 out["lines"].append(perform_substitutions(context, entity.msg))
             elif isinstance(entity, Node):
-                params = {}
+                params, sections = {}, {}
                 for item in evaluate_parameters(context, entity._Node__parameters):
                     if isinstance(item, dict):
                         params.update(item)
-                out["nodes"].append([entity.node_package, params])
+                    else:  # a params file: rcl merges sections by key, in order of first appearance
+                        for key, section in (yaml.safe_load(open(item)) or {}).items():
+                            sections.setdefault(key, {}).update(section.get("ros__parameters", {}))
+                # what node /proprioception gets: `/**` (and dicts) first, then its own section
+                proprioception = dict(params)
+                for key, values in sections.items():
+                    if key in ("/**", "proprioception", "/proprioception"):
+                        proprioception.update(values)
+                out["nodes"].append([entity.node_package, params, proprioception])
     visit(module.generate_launch_description().entities)
     print(json.dumps(out))
 """)
 
 
 def _describe_launch(tmp_path, arguments, shipped_urdf=True):
-    """spot_bow.launch.py's nodes and lines with `arguments`, spot_bow_ros registered in a
-    scratch ament prefix (with or without its URDF) in front of the ROS 2 Jazzy one."""
+    """spot_bow.launch.py's nodes (package -> launch dict parameters), the parameters the
+    proprioception bridge ends up with (params files merged as rcl does: `/**` before its own
+    section, later files over earlier ones) and the lines it logs, with `arguments`; spot_bow_ros
+    registered in a scratch ament prefix (with or without its URDF) before the ROS 2 Jazzy one."""
     if not ROS_ENV_SH.is_file():
         pytest.skip(f"no ROS 2 Jazzy at {ROS_ENV_SH.parent} (its `launch` loads the launch file)")
     prefix = tmp_path / "prefix"
@@ -156,14 +167,20 @@ def _describe_launch(tmp_path, arguments, shipped_urdf=True):
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {package: params for package, params in out["nodes"]}, out["lines"]
+    nodes = {package: params for package, params, _ in out["nodes"]}
+    proprioception = next(p for package, _, p in out["nodes"] if package == "spot_bow_ros")
+    return nodes, proprioception, out["lines"]
 
 
 def test_launch_starts_robot_state_publisher_and_sets_robot_model_none(tmp_path):
-    nodes, lines = _describe_launch(tmp_path, {"robot_state_publisher": "true", "arm": "false"})
+    """robot_model none reaches the proprioception bridge although config/spot_bow.yaml's
+    `proprioception:` section says auto (a launch dict, applied as `/**`, would lose to it)."""
+    nodes, proprioception, lines = _describe_launch(tmp_path, {"robot_state_publisher": "true", "arm": "false",
+                                                               "port": "8443"})
     assert set(nodes) == {"spot_bow_ros", "robot_state_publisher"}
     assert nodes["robot_state_publisher"]["robot_description"] == (ROOT / "urdf" / "spot.urdf").read_text()
-    assert nodes["spot_bow_ros"]["robot_model"] == "none"
+    assert proprioception["robot_model"] == "none" and proprioception["port"] == 8443
+    assert proprioception["tf_root"] == "odom"  # the rest of its section still applies
     assert not [line for line in lines if "robot_state_publisher" in line]
 
 
@@ -174,9 +191,9 @@ def test_launch_starts_robot_state_publisher_and_sets_robot_model_none(tmp_path)
 def test_launch_without_a_urdf_keeps_the_bridges_robot_model(tmp_path, arguments, shipped_urdf, why):
     """robot_state_publisher:=true (the default) and installed, but no URDF: no
     robot_state_publisher, robot_model not overridden (the bridges publish the link TF), one line."""
-    nodes, lines = _describe_launch(tmp_path, arguments, shipped_urdf)
+    nodes, proprioception, lines = _describe_launch(tmp_path, arguments, shipped_urdf)
     assert set(nodes) == {"spot_bow_ros"}
-    assert "robot_model" not in nodes["spot_bow_ros"]
+    assert proprioception["robot_model"] == "auto"  # config/spot_bow.yaml's
     said = [line for line in lines if "robot_state_publisher" in line]
     assert len(said) == 1 and said[0].startswith(f"spot_bow_ros: robot_state_publisher:=true but {why}")
     assert said[0].endswith("the proprioception bridge publishes robot_description and the link TF "
@@ -184,6 +201,6 @@ def test_launch_without_a_urdf_keeps_the_bridges_robot_model(tmp_path, arguments
 
 
 def test_launch_without_robot_state_publisher_asked_for_says_nothing_about_it(tmp_path):
-    nodes, lines = _describe_launch(tmp_path, {"robot_state_publisher": "false"})
-    assert set(nodes) == {"spot_bow_ros"} and "robot_model" not in nodes["spot_bow_ros"]
+    nodes, proprioception, lines = _describe_launch(tmp_path, {"robot_state_publisher": "false"})
+    assert set(nodes) == {"spot_bow_ros"} and proprioception["robot_model"] == "auto"
     assert not [line for line in lines if "robot_state_publisher" in line]
