@@ -8,7 +8,8 @@ spot_bow_ros launch file applies before it starts anything.
 - CYCLONEDDS_URI points at the package's Cyclone tuning for every process of the launch
   (the bridges, RViz, ros2 bag) unless the user set it; one log line says which is used.
 - `passed_overrides`: connection and `enable_*` arguments become parameters only when the user
-  passed them, so a default never overrides the `config_file`.
+  passed them, so a default never overrides the `config_file`; a passed one wins over it, also
+  over its per-node sections (`launch_params.NodeOverridesFile`).
 - `optional_package(name)`: RViz, xacro and robot_state_publisher are not dependencies of the
   package (a headless payload needs none of them); launch files check before starting them.
 - `robot_description`: the URDF robot_state_publisher starts with, or the one line saying why it
