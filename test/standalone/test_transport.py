@@ -45,7 +45,10 @@ def test_transient_local_keeps_the_last_depth_messages_for_late_readers(bus):
 def test_listening_taps_count_as_subscribers_and_get_cdr(bus):
     writer = bus.create_writer(None, "/t", "std_msgs/msg/String", DEFAULT)
     taps = []
-    tap = lambda *a: taps.append(a)
+
+    def tap(*args):
+        taps.append(args)
+
     bus.add_tap(tap, counts_as_subscriber=True)
     assert writer.matched_count() == 1 and bus.listening_taps == 1
     msg = _string(bus, "rec")
