@@ -12,8 +12,6 @@ BOSDYN_CLIENT_PASSWORD or `password_file:=` (`password:=` is refused: parameters
 RViz, xacro and robot_state_publisher are optional: started only when installed.
 """
 
-import os
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.conditions import IfCondition
@@ -22,8 +20,14 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from spot_bow_ros.backends.launch_actions import PASSED_ONLY, optional_package, passed_overrides, start_checked
-from spot_bow_ros.backends.launch_params import BridgesRobotModel, NamespacedParamsFile
+from spot_bow_ros.backends.launch_actions import (
+    PASSED_ONLY,
+    optional_package,
+    passed_overrides,
+    robot_description,
+    start_checked,
+)
+from spot_bow_ros.backends.launch_params import NamespacedParamsFile, NodeOverridesFile
 
 BRIDGES = ("webcam", "spot_cameras", "proprioception", "motor_command", "image_service", "bow_vision")
 
@@ -91,72 +95,51 @@ def _rviz(context, *args, **kwargs):
                  arguments=["-d", PathJoinSubstitution([share, "config", "spot_bow.rviz"])])]
 
 
-def _robot_state_publisher(context, *args, **kwargs):
+def _robot_model(context, *args, **kwargs):
     """robot_state_publisher with the URDF shipped in this package (default) or with the one of
-    `robot_description_package` (e.g. spot_description) when the user asks for it; only when
-    robot_state_publisher is installed (it is not a dependency)."""
-    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    `robot_description_package` (e.g. spot_description), and the bridges. The bridges' robot_model
+    is `none` only when robot_state_publisher really starts with a robot_description; otherwise
+    (not asked for, or robot_state_publisher, the package, its URDF or xacro missing: one line
+    says which) they keep theirs and publish robot_description and the link TF themselves."""
     from launch.actions import LogInfo
 
-    if LaunchConfiguration("robot_state_publisher").perform(context).lower() not in ("true", "1"):
-        return []
-    if not optional_package("robot_state_publisher"):  # the bridges' robot_model is `auto` then
-        return [LogInfo(msg="robot_state_publisher is not installed: the proprioception bridge publishes "
-                            "the robot model")]
-    arm = LaunchConfiguration("arm").perform(context).lower() in ("true", "1")
-    package = LaunchConfiguration("robot_description_package").perform(context)
-    if not package:
-        path = os.path.join(get_package_share_directory("spot_bow_ros"), "urdf",
-                            "spot_with_arm.urdf" if arm else "spot.urdf")
-    else:
-        try:
-            share = get_package_share_directory(package)
-        except (PackageNotFoundError, ValueError):  # not installed
-            return [LogInfo(msg=f"{package} is not installed: no robot_state_publisher (robot model)")]
-        for candidate in ("urdf/spot.urdf.xacro", "urdf/spot.urdf"):
-            path = os.path.join(share, candidate)
-            if os.path.exists(path):
-                break
-        else:
-            return [LogInfo(msg=f"{package} has no urdf/spot.urdf[.xacro]: no robot_state_publisher")]
-    if path.endswith(".xacro"):
-        try:
-            import xacro
-        except ImportError:
-            return [LogInfo(msg=f"xacro is not installed: cannot expand {path}; no robot_state_publisher")]
-        description = xacro.process_file(path, mappings={"arm": "true" if arm else "false"}).toxml()
-    else:
-        with open(path) as f:
-            description = f.read()
-    return [Node(
-        package="robot_state_publisher", executable="robot_state_publisher",
-        namespace=LaunchConfiguration("namespace"),
-        parameters=[{"robot_description": ParameterValue(description, value_type=str),
-                     "frame_prefix": ParameterValue(LaunchConfiguration("frame_prefix"), value_type=str)}],
-    )]
+    model = robot_description(LaunchConfiguration("robot_state_publisher").perform(context),
+                              LaunchConfiguration("arm").perform(context).lower() in ("true", "1"),
+                              LaunchConfiguration("robot_description_package").perform(context))
+    actions = [LogInfo(msg=f"spot_bow_ros: {model.reason}")] if model.reason else []
+    if model.urdf is not None:
+        actions.append(Node(
+            package="robot_state_publisher", executable="robot_state_publisher",
+            namespace=LaunchConfiguration("namespace"),
+            parameters=[{"robot_description": ParameterValue(model.urdf, value_type=str),
+                         "frame_prefix": ParameterValue(LaunchConfiguration("frame_prefix"), value_type=str)}],
+        ))
+    return actions + _bridges(context, publish_model=model.urdf is None)
 
 
-def _bridges(context, *args, **kwargs):
+def _bridges(context, publish_model=True):
     """The composed bridges. Connection and enable_* arguments become parameters only when the
-    user passed them (empty: config_file's value, else the node's default)."""
+    user passed them (empty: config_file's value, else the node's default); robot_model is
+    `none` unless they `publish_model`."""
     names = list(PASSED_ONLY) + [f"enable_{b}" for b in BRIDGES]
     values = {name: LaunchConfiguration(name).perform(context) for name in names}
     try:
         overrides = passed_overrides(values, BRIDGES)
     except ValueError as exc:
         raise RuntimeError(str(exc)) from None  # launch reports it in one line and stops
-    # robot_state_publisher publishes the model; without it (not asked for, or not installed)
-    # the proprioception bridge does
-    overrides["robot_model"] = ParameterValue(BridgesRobotModel(LaunchConfiguration("robot_state_publisher")),
-                                              value_type=str)
+    if not publish_model:  # robot_state_publisher publishes robot_description and the link TF
+        overrides["robot_model"] = "none"
     # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
     config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
-    # Parameters given as a dict apply to every node of the process (`/**`): the composed
-    # executable hosts one node per bridge, so no `name=` here (it would rename all of them).
-    # Strings stay strings (launch would YAML-parse them).
-    params = {k: (ParameterValue(v, value_type=str) if isinstance(v, str) else v) for k, v in overrides.items()}
+    # The composed executable hosts one node per bridge, so no `name=` here (it would rename all
+    # of them). The launch's values go in a params file after config_file, as sections of every
+    # node of the process: a launch dict would apply as `/**`, which a config_file section such
+    # as `proprioception:` overrides (rcl applies `/**` first).
+    params = [config]
+    if overrides:
+        params.append(NodeOverridesFile(overrides, ("spot_bow", *BRIDGES), LaunchConfiguration("namespace")))
     return [Node(package="spot_bow_ros", executable="spot_bow", namespace=LaunchConfiguration("namespace"),
-                 output="screen", emulate_tty=True, parameters=[config, params])]
+                 output="screen", emulate_tty=True, parameters=params)]
 
 
 def generate_launch_description():
@@ -164,5 +147,5 @@ def generate_launch_description():
     record = OpaqueFunction(function=_bag_record, condition=IfCondition(LaunchConfiguration("record")))
     # refuses password:=, sets CYCLONEDDS_URI (unless set) for all of them, then starts them
     return LaunchDescription(_arguments() + [start_checked([
-        OpaqueFunction(function=_bridges), OpaqueFunction(function=_robot_state_publisher), rviz, record,
+        OpaqueFunction(function=_robot_model), rviz, record,
     ])])

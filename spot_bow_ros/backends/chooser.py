@@ -23,7 +23,7 @@ from .lifecycle import USER_ERRORS, BackendError, setup_logging, shutdown_signal
 from .ros_args import RosArgs, parse_ros_args
 
 if TYPE_CHECKING:
-    from ..standalone.node import Transport
+    from ..standalone.transport import Transport
 
 BACKEND_ENV = "SPOT_BOW_ROS_BACKEND"
 BACKENDS = ("rclpy", "standalone")

@@ -8,15 +8,20 @@ spot_bow_ros launch file applies before it starts anything.
 - CYCLONEDDS_URI points at the package's Cyclone tuning for every process of the launch
   (the bridges, RViz, ros2 bag) unless the user set it; one log line says which is used.
 - `passed_overrides`: connection and `enable_*` arguments become parameters only when the user
-  passed them, so a default never overrides the `config_file`.
+  passed them, so a default never overrides the `config_file`; a passed one wins over it, also
+  over its per-node sections (`launch_params.NodeOverridesFile`).
 - `optional_package(name)`: RViz, xacro and robot_state_publisher are not dependencies of the
   package (a headless payload needs none of them); launch files check before starting them.
+- `robot_description`: the URDF robot_state_publisher starts with, or the one line saying why it
+  does not start; the bridges' `robot_model` becomes `none` only when it does (else nobody would
+  publish the link TF).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..standalone.cyclone_config import shipped_config_choice
 
@@ -70,28 +75,76 @@ def refused_arguments(configurations: Mapping[str, Any]) -> str | None:
     return None
 
 
-def optional_package(name: str) -> bool:
-    """True when ROS 2 package `name` is installed (in the ament index)."""
+def package_share(name: str) -> str | None:
+    """The share directory of ROS 2 package `name` (ament index), None when it is not installed."""
     from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
 
     try:
-        get_package_share_directory(name)
+        return str(get_package_share_directory(name))
     except (PackageNotFoundError, ValueError):
-        return False
-    return True
+        return None
 
 
-def robot_state_publisher_runs(requested: str, installed: Callable[[str], bool] = optional_package) -> bool:
-    """Whether spot_bow.launch.py starts robot_state_publisher: `robot_state_publisher:=true`
-    (or 1) and the package installed."""
-    return str(requested).strip().lower() in ("true", "1") and installed("robot_state_publisher")
+def optional_package(name: str) -> bool:
+    """True when ROS 2 package `name` is installed (in the ament index)."""
+    return package_share(name) is not None
 
 
-def bridges_robot_model(requested: str, installed: Callable[[str], bool] = optional_package) -> str:
-    """The bridges' `robot_model` in spot_bow.launch.py: `none` when robot_state_publisher runs
-    (it publishes robot_description and the link TF), else `auto` (the proprioception bridge
-    does, also when robot_state_publisher was asked for but is not installed)."""
-    return "none" if robot_state_publisher_runs(requested, installed) else "auto"
+#: Said after the reason when robot_state_publisher is asked for but does not start.
+BRIDGES_PUBLISH_MODEL = ("no robot_state_publisher; the proprioception bridge publishes robot_description "
+                         "and the link TF (robot_model as configured)")
+
+
+def expand_xacro(path: str, arm: bool) -> str:
+    """The URDF text of xacro file `path` (`arm` mapping); ImportError without xacro."""
+    import xacro
+
+    return str(xacro.process_file(path, mappings={"arm": "true" if arm else "false"}).toxml())
+
+
+class RobotDescription(NamedTuple):
+    """What spot_bow.launch.py does about the robot model: `urdf` is the robot_description
+    robot_state_publisher starts with (None: it does not start, the bridges keep their
+    `robot_model`); `reason` is the one line saying why it was asked for but not started."""
+
+    urdf: str | None
+    reason: str | None = None
+
+
+def robot_description(requested: str, arm: bool, package: str = "", *,
+                      share: Callable[[str], str | None] = package_share,
+                      xacro: Callable[[str, bool], str] = expand_xacro) -> RobotDescription:
+    """The robot_description for robot_state_publisher with `robot_state_publisher:=requested`:
+    the URDF shipped in spot_bow_ros (urdf/spot_with_arm.urdf or urdf/spot.urdf after `arm`), or
+    `package`'s urdf/spot.urdf.xacro (expanded with xacro) or urdf/spot.urdf. No URDF when not
+    requested, or (with the reason) when robot_state_publisher, the package, its URDF or xacro
+    is missing: the bridges' robot_model is `none` only when this returns a URDF."""
+    if str(requested).strip().lower() not in ("true", "1"):
+        return RobotDescription(None)
+
+    def missing(why: str) -> RobotDescription:
+        return RobotDescription(None, f"robot_state_publisher:=true but {why}: {BRIDGES_PUBLISH_MODEL}")
+
+    if share("robot_state_publisher") is None:
+        return missing("robot_state_publisher is not installed (apt install ros-$ROS_DISTRO-robot-state-publisher)")
+    owner = package or "spot_bow_ros"
+    root = share(owner)
+    if root is None:
+        return missing(f"package {owner} is not installed")
+    candidates = ["urdf/spot.urdf.xacro", "urdf/spot.urdf"] if package else [
+        "urdf/spot_with_arm.urdf" if arm else "urdf/spot.urdf"]
+    path = next((os.path.join(root, c) for c in candidates if os.path.isfile(os.path.join(root, c))), None)
+    if path is None:
+        return missing(f"{owner} has no {' or '.join(candidates)} (in {root})")
+    try:
+        if path.endswith(".xacro"):
+            return RobotDescription(xacro(path, arm))
+        with open(path, encoding="utf-8") as f:
+            return RobotDescription(f.read())
+    except ImportError:
+        return missing(f"xacro is not installed (apt install ros-$ROS_DISTRO-xacro) to expand {path}")
+    except (OSError, UnicodeDecodeError) as exc:
+        return missing(f"{path} cannot be read ({exc})")
 
 
 def cyclone_dds_actions(context: Any) -> list:

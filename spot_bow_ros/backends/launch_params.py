@@ -1,8 +1,8 @@
-"""Launch-file support (ROS 2 `launch` needed): the bridges' params file under a namespace,
-and their `robot_model` (`BridgesRobotModel`: none while robot_state_publisher runs).
+"""Launch-file support (ROS 2 `launch` needed): the bridges' params file under a namespace, and
+the parameters the launch sets (`NodeOverridesFile`) in a params file after it.
 
-    parameters=[NamespacedParamsFile(LaunchConfiguration("config_file"),
-                                     LaunchConfiguration("namespace")), {...}]
+    parameters=[NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace")),
+                NodeOverridesFile({"robot_model": "none"}, NODES, LaunchConfiguration("namespace"))]
 
 rcl applies a section `webcam:` to `/webcam` only; `NamespacedParamsFile` hands the node a copy
 whose per-node sections are keyed `/<namespace>/<node>` (see `ros.params.namespaced_params`),
@@ -11,13 +11,16 @@ and the file itself when there is no namespace.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+import yaml
 from launch.substitution import Substitution
 from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
 
-from ..ros.params import namespaced_params_file
-from .launch_actions import bridges_robot_model
+from ..ros.params import namespaced_params_file, node_overrides
 
 
 class NamespacedParamsFile(Substitution):
@@ -36,16 +39,38 @@ class NamespacedParamsFile(Substitution):
                                       perform_substitutions(context, self._namespace))
 
 
-class BridgesRobotModel(Substitution):
-    """The bridges' `robot_model`: `none` when the launch starts robot_state_publisher
-    (`requested` true and the package installed), else `auto` (see `bridges_robot_model`)."""
+class NodeOverridesFile(Substitution):
+    """Path of a new params file giving `overrides` to `/**` and to each of `nodes` under
+    `namespace` (`ros.params.node_overrides`). Listed after the config file, the launch's values
+    win over the config file's per-node sections, which a launch `{...}` dict (`/**`) does not."""
 
-    def __init__(self, requested: Any):
+    def __init__(self, overrides: Mapping[str, Any], nodes: Iterable[str], namespace: Any):
         super().__init__()
-        self._requested = normalize_to_list_of_substitutions(requested)
+        self._overrides = dict(overrides)
+        self._nodes = tuple(nodes)
+        self._namespace = normalize_to_list_of_substitutions(namespace)
 
     def describe(self) -> str:
-        return "BridgesRobotModel(...)"
+        return f"NodeOverridesFile({sorted(self._overrides)})"
 
     def perform(self, context: Any) -> str:
-        return bridges_robot_model(perform_substitutions(context, self._requested))
+        values = {k: _Text(v) if isinstance(v, str) else v for k, v in self._overrides.items()}
+        doc = node_overrides(values, self._nodes, perform_substitutions(context, self._namespace))
+        target = Path(tempfile.mkdtemp(prefix="spot_bow_ros_launch_")) / "launch_overrides.yaml"
+        target.write_text(yaml.dump(doc, Dumper=_OverridesDumper, sort_keys=False))
+        return str(target)
+
+
+class _Text(str):
+    """A string parameter value: written quoted, so rcl keeps it a string ('1234', 'none')."""
+
+
+class _OverridesDumper(yaml.SafeDumper):
+    """Writes every mapping in full: rcl's parser knows no YAML anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_OverridesDumper.add_representer(_Text, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", str(value), style="'"))

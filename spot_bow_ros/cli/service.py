@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from ..ros.names import expand_topic_name
-from .topic import (  # CliError: exit code 2
+from .wire_cli import (  # CliError: exit code 2
     CliError,
     add_list_verb,
     build,

@@ -3,7 +3,8 @@
 It implements the seam (`ros.node_api.NodeHandle`) as the rclpy backend does, and reads every
 per-distro detail from `ros.distro.PROFILES`.
 
-    node.py               `StandaloneNode` (the seam), `Transport`, `InProcessBus`
+    node.py               `StandaloneNode` (the seam): executor thread, callback groups, services, parameters
+    transport.py          `Transport` (what moves messages for a node), `InProcessBus` (one process)
     context.py            several nodes on one transport, optionally recorded
     dds_transport.py      `DdsTransport`: one DDS participant for its nodes, receive thread, discovery reads
     dds_endpoints.py      `DdsWriter`, `DdsReader` (topic endpoints), `TopicInfo`

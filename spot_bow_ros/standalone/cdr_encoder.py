@@ -21,16 +21,25 @@ Needs numpy and the `RosbagsMessages` codec only (no Cyclone, no rclpy).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from .message_store import RosbagsMessages
+
+#: CDR bytes: rosbags' `serialize_cdr` result (a memoryview) or a padded copy (a uint8 array).
+Cdr = memoryview | npt.NDArray[np.uint8]
+#: The buffers `CdrEncoder.chunks` hands back to back (the CDR, or head + length, blob[, tail]).
+Chunk = Cdr | bytes | bytearray
 
 #: A trailing uint8[] longer than this (bytes) is not copied through rosbags.
 BLOB_MIN_BYTES = 4096
 _EMPTY_U8 = np.empty(0, dtype=np.uint8)
 
 
-def pad_cdr(cdr: np.ndarray) -> np.ndarray:
+def pad_cdr(cdr: Cdr) -> Cdr:
     """CDR bytes padded to a multiple of 4 with the pad count in the header options (XTypes 7.6.3.1.2)."""
     pad = -len(cdr) % 4
     if not pad:
@@ -41,14 +50,16 @@ def pad_cdr(cdr: np.ndarray) -> np.ndarray:
     return out
 
 
-def trailing_uint8_sequence(messages: Any, type_name: str) -> str | None:
+def trailing_uint8_sequence(messages: RosbagsMessages, type_name: str) -> str | None:
     """Name of the last field of `type_name` if it is an unbounded uint8[]/byte[] sequence."""
-    from rosbags.typesys.base import Nodetype
+    from rosbags.interfaces import Nodetype
 
     fields = messages.typestore.fielddefs[type_name][1]
     if not fields:
         return None
-    name, (kind, rest) = fields[-1]
+    name, desc = fields[-1]
+    kind = desc[0]
+    rest: Any = desc[1]  # rosbags' FieldDesc union does not narrow on `kind`
     if kind == Nodetype.SEQUENCE and rest[0][0] == Nodetype.BASE and rest[0][1][0] in ("uint8", "byte") \
             and not rest[1]:
         return name
@@ -59,13 +70,15 @@ def trailing_uint8_sequence(messages: Any, type_name: str) -> str | None:
 _ONE_BYTE = {"bool", "uint8", "int8", "byte", "char", "octet"}
 
 
-def blob_layout(messages: Any, type_name: str) -> tuple[str, int] | None:
+def blob_layout(messages: RosbagsMessages, type_name: str) -> tuple[str, int] | None:
     """(name of the unbounded uint8[]/byte[] field, bytes after it) when every field after it is
     a one-byte primitive (its CDR then follows the blob without padding); None otherwise."""
-    from rosbags.typesys.base import Nodetype
+    from rosbags.interfaces import Nodetype
 
     tail = 0
-    for name, (kind, rest) in reversed(messages.typestore.fielddefs[type_name][1]):
+    for name, desc in reversed(messages.typestore.fielddefs[type_name][1]):
+        kind = desc[0]
+        rest: Any = desc[1]  # rosbags' FieldDesc union does not narrow on `kind`
         if kind == Nodetype.BASE and rest[0] in _ONE_BYTE:
             tail += 1
             continue
@@ -79,11 +92,14 @@ def blob_layout(messages: Any, type_name: str) -> tuple[str, int] | None:
 class CdrEncoder:
     """CDR of messages of one ROS type (`messages`: a `RosbagsMessages`)."""
 
-    def __init__(self, messages: Any, type_name: str):
+    def __init__(self, messages: RosbagsMessages, type_name: str):
         self.type_name = messages.resolve(type_name)
         self._serialize = messages.typestore.serialize_cdr
         layout = blob_layout(messages, self.type_name)
-        self.blob_field, self._tail = layout if layout is not None else (None, 0)
+        self.blob_field: str | None = None
+        self._tail = 0
+        if layout is not None:
+            self.blob_field, self._tail = layout
 
     def check(self, msg: Any) -> None:
         """TypeError unless `msg` is a rosbags message of this encoder's type."""
@@ -91,7 +107,7 @@ class CdrEncoder:
         if msgtype != self.type_name:
             raise TypeError(f"expected {self.type_name}, got {msgtype or type(msg).__name__}")
 
-    def _blob(self, msg: Any) -> np.ndarray | None:
+    def _blob(self, msg: Any) -> npt.NDArray[np.uint8] | None:
         if self.blob_field is None:
             return None
         blob = getattr(msg, self.blob_field)
@@ -99,16 +115,16 @@ class CdrEncoder:
             return blob
         return None
 
-    def chunks(self, msg: Any, pad: bool = False) -> tuple:
+    def chunks(self, msg: Any, pad: bool = False) -> tuple[Chunk, ...]:
         """The CDR of `msg` as buffers to be sent back to back: (cdr,) or, for a big uint8[]
         (`blob_layout`), (head + length, the message's own buffer[, the fields after it and
         padding]). `pad`: padded to a multiple of 4 with the pad count in the header options;
         else exactly rosbags' bytes."""
-        blob = self._blob(msg)
-        if blob is None:
+        field, blob = self.blob_field, self._blob(msg)
+        if field is None or blob is None:
             cdr = self._serialize(msg, self.type_name)
             return (pad_cdr(cdr) if pad else cdr,)
-        head = self._serialize(dataclasses.replace(msg, **{self.blob_field: _EMPTY_U8}), self.type_name)
+        head = self._serialize(dataclasses.replace(msg, **{field: _EMPTY_U8}), self.type_name)
         # head: ... the (aligned) uint32 length 0 of the empty blob, then `_tail` one-byte fields
         cut = len(head) - self._tail - 4
         padding = -(len(head) + len(blob)) % 4 if pad else 0
@@ -124,4 +140,7 @@ class CdrEncoder:
         """rosbags' CDR bytes of `msg` (unpadded) as one `bytes` object (one copy of a blob)."""
         self.check(msg)
         parts = self.chunks(msg)
-        return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
+        if len(parts) == 1:
+            return bytes(parts[0])
+        # numpy declares ndarray.__buffer__ only for Python >= 3.12 (mypy checks as 3.10)
+        return b"".join(parts)  # type: ignore[arg-type]

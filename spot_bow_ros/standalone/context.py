@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from ..ros.distro import ros_distro
 
 if TYPE_CHECKING:
-    from .node import StandaloneNode, Transport
+    from .node import StandaloneNode
+    from .transport import Transport
 
 _log = logging.getLogger("spot_bow_ros")
 

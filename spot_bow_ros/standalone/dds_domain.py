@@ -106,7 +106,7 @@ def ensure_domain(domain_id: int, distro: str, config_xml: str | None) -> None:
             _domains[domain_id] = None
 
 
-_cdr_api_checked: list = []  # [CdrApi | None] once checked in this process
+_cdr_api_checked: list[CdrApi | None] = []  # [the API or None] once checked in this process
 
 
 def checked_cdr_api(participant: DomainParticipant, messages: RosbagsMessages) -> CdrApi | None:

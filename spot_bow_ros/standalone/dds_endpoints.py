@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cyclonedds._clayer import ddspy_take, ddspy_write
 from cyclonedds.core import InstanceState, ReadCondition, SampleState, ViewState
@@ -21,6 +21,9 @@ from .cdr_encoder import CdrEncoder, trailing_uint8_sequence
 from .dds_domain import DdsError, delete_entity
 from .dds_qos import dds_qos
 from .message_store import RosbagsMessages
+
+if TYPE_CHECKING:
+    from rosbags.interfaces.typing import FieldDesc
 
 RawCallback = Callable[[str, str, bytes, int, QoS], None]  # topic, type, cdr, time_ns, offered qos
 # `transport` below is the `dds_transport.DdsTransport` that owns the endpoint (Any: the transport
@@ -34,12 +37,13 @@ def _only_byte_arrays(messages: RosbagsMessages, type_name: str) -> bool:
 
     Such messages can be decoded from a view that starts 4 bytes into the sample (no copy):
     rosbags' numpy views stay aligned since their elements are single bytes."""
-    from rosbags.typesys.base import Nodetype
+    from rosbags.interfaces import Nodetype
 
     fielddefs = messages.typestore.fielddefs
 
-    def ok(desc: tuple, seen: frozenset) -> bool:
-        kind, rest = desc
+    def ok(desc: FieldDesc, seen: frozenset[str]) -> bool:
+        kind = desc[0]
+        rest: Any = desc[1]  # rosbags' FieldDesc union does not narrow on `kind`
         if kind == Nodetype.BASE:
             return True
         if kind == Nodetype.NAME:
@@ -116,7 +120,7 @@ class DdsWriter:
         """Matched subscriptions (local and remote), like rclpy `get_subscription_count`."""
         if self._closed:
             return 0
-        return len(self._dw.get_matched_subscriptions()) + self.transport.listening_taps
+        return len(self._dw.get_matched_subscriptions()) + int(self.transport.listening_taps)
 
     def close(self) -> None:
         if self._closed:
@@ -132,7 +136,7 @@ class ReceiveEndpoint:
 
     transport: Any
 
-    def _init_reader(self, reader: DataReader) -> None:
+    def _init_reader(self, reader: DataReader[Any]) -> None:
         self._dr = reader
         self._ref = reader._ref
         self._cond = ReadCondition(reader, SampleState.NotRead | ViewState.Any | InstanceState.Any)
@@ -166,7 +170,7 @@ class DdsReader(ReceiveEndpoint):
     """
 
     def __init__(self, transport: Any, node: Any, topic: str, type_name: str, qos: QoS,
-                 deliver: Callable, raw: bool = False, offered_qos: QoS | None = None):
+                 deliver: Callable[..., None], raw: bool = False, offered_qos: QoS | None = None):
         self.transport, self.node, self.topic, self.type_name, self.qos = transport, node, topic, type_name, qos
         self.deliver, self.raw = deliver, raw
         self.offered_qos = offered_qos or qos  # handed to raw callbacks (recording metadata)

@@ -11,13 +11,16 @@ byte-identical and ~1000x faster than Cyclone's Python serializer for images.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cyclonedds.idl import IdlStruct, make_idl_struct
 from cyclonedds.idl import types as T
 
 from ..ros.names import normalize_type_name
 from .message_store import Nodetype  # rosbags' (messages says what to install when it is missing)
+
+if TYPE_CHECKING:
+    from rosbags.interfaces.typing import FieldDesc
 
 #: DDS topic prefix for ROS topics (rmw: `ros_topic_prefix`).
 TOPIC_PREFIX = "rt"
@@ -93,20 +96,24 @@ def idl_struct(typestore: Any, ros_type: str) -> type[IdlStruct]:
         return cls
 
 
-def _member_type(typestore: Any, desc: tuple) -> Any:
-    kind, rest = desc
+def _member_type(typestore: Any, desc: FieldDesc) -> Any:
+    """The cyclonedds IDL member type of a rosbags field description. cyclonedds' `types.array`,
+    `sequence` and `bounded_str` are indexed through `__class_getitem__`, which mypy does not
+    see on a class that is not Generic (hence the narrow ignores)."""
+    kind = desc[0]
+    rest: Any = desc[1]  # rosbags' FieldDesc union does not narrow on `kind`
     if kind == Nodetype.BASE:
         name, bound = rest
         if name in ("string", "wstring"):
-            return T.bounded_str[bound] if bound else str
+            return T.bounded_str[bound] if bound else str  # type: ignore[misc]
         return _BASE[name]
     if kind == Nodetype.NAME:
         return idl_struct(typestore, rest)
     sub, length = rest
     elem = _member_type(typestore, sub)
     if kind == Nodetype.ARRAY:
-        return T.array[elem, length]
-    return T.sequence[elem, length] if length else T.sequence[elem]
+        return T.array[elem, length]  # type: ignore[misc]
+    return T.sequence[elem, length] if length else T.sequence[elem]  # type: ignore[misc]
 
 
 def service_idl_struct(typestore: Any, ros_type: str) -> type[IdlStruct]:

@@ -49,15 +49,15 @@ from cyclonedds.topic import Topic
 
 from ..ros.distro import profile as distro_profile
 from ..ros.distro import ros_distro
-from ..ros.names import validate_full_topic_name
+from ..ros.names import UnknownMessageType, validate_full_topic_name
 from ..ros.qos import Durability, QoS, Reliability
 from .dds_domain import DdsError, checked_cdr_api, default_domain_id, delete_entity, ensure_domain
 from .dds_endpoints import DdsReader, DdsWriter, RawCallback, TopicInfo
 from .dds_idl import dds_topic_name, idl_struct, ros_service_name, ros_topic_name, ros_type_name
 from .dds_qos import ros_qos_of
 from .discovery import GraphAnnouncer
-from .message_store import RosbagsMessages, UnknownMessageType, messages_for
-from .service_endpoints import DdsServiceServer
+from .message_store import RosbagsMessages, messages_for
+from .service_endpoints import DdsServiceServer, Respond
 
 _log = logging.getLogger("spot_bow_ros.dds")
 
@@ -91,7 +91,7 @@ class DdsTransport:
         self.cdr_api = checked_cdr_api(self._participant, self.messages)
         self.gid = self._participant.guid.bytes
         self._lock = threading.RLock()
-        self._topics: dict[str, tuple[Topic, str]] = {}
+        self._topics: dict[str, tuple[Topic[Any], str]] = {}
         self._writers: list[DdsWriter] = []
         self._readers: list[DdsReader] = []
         self._taps: list[RawCallback] = []
@@ -118,7 +118,8 @@ class DdsTransport:
                       deliver: Callable[[Any], None]) -> DdsReader:
         return self._add_reader(DdsReader(self, node, topic, type_name, qos, deliver))
 
-    def create_service(self, node: Any, name: str, srv_type: str, handler: Callable, qos: QoS) -> Any:
+    def create_service(self, node: Any, name: str, srv_type: str, handler: Callable[[Any, Respond], None],
+                       qos: QoS) -> Any:
         """A service of `node` on the domain (`dds_services.DdsServiceServer`)."""
         return DdsServiceServer(self, node, name, srv_type, handler, qos)
 
@@ -240,7 +241,7 @@ class DdsTransport:
             return list(self._readers)
 
     # -- internals --------------------------------------------------------------------------
-    def _topic(self, topic: str, type_name: str, dds_name: str | None = None, cls: Any = None) -> Topic:
+    def _topic(self, topic: str, type_name: str, dds_name: str | None = None, cls: Any = None) -> Topic[Any]:
         """The DDS topic of ROS topic `topic` (or of the DDS name `dds_name` with IDL struct `cls`:
         service topics)."""
         name = dds_name or dds_topic_name(topic)
@@ -285,11 +286,12 @@ class DdsTransport:
                 found.setdefault(*named)
         return found
 
-    def _publication_samples(self) -> list:
-        """The alive writers of the domain (DCPSPublication), empty if it cannot be read."""
+    def _publication_samples(self) -> list[Any]:
+        """The alive writers of the domain (DCPSPublication samples: DcpsEndpoint), empty if it
+        cannot be read."""
         try:
-            return self._publications.read(N=100_000, condition=ReadCondition(
-                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive))
+            return list(self._publications.read(N=100_000, condition=ReadCondition(
+                self._publications, SampleState.Any | ViewState.Any | InstanceState.Alive)))
         except DDSException as exc:  # pragma: no cover
             _log.warning(f"reading DCPSPublication failed: {exc}")
             return []
@@ -331,16 +333,21 @@ class DdsTransport:
             self._graph.update()
 
     def _receive(self) -> None:
-        while not self._closed:
-            try:
-                self._waitset.wait(1_000_000_000)
-            except DDSException as exc:  # pragma: no cover
-                _log.error(f"DDS wait failed: {exc}")
-                time.sleep(0.1)
-            if self._closed:
-                return
+        while self._wait_for_data():
             if self._receive_batch_s:
                 time.sleep(self._receive_batch_s)
             self._guard.set(False)
             for reader in self.readers:
                 reader.drain()
+
+    def _wait_for_data(self) -> bool:
+        """Wait up to 1 s for a reader's data or the guard; False once the transport is closed
+        (also while it waited)."""
+        if self._closed:
+            return False
+        try:
+            self._waitset.wait(1_000_000_000)
+        except DDSException as exc:  # pragma: no cover
+            _log.error(f"DDS wait failed: {exc}")
+            time.sleep(0.1)
+        return not self._closed

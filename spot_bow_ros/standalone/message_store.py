@@ -9,13 +9,14 @@ Message types not in the typestore (e.g. `rmw_dds_common`) are in it: rosbags sh
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 try:  # a pip dependency of the standalone runtime; the ROS 2 route (colcon) does not install it
+    from rosbags.interfaces import Nodetype as Nodetype  # re-exported: dds_idl imports it from here
     from rosbags.typesys import Stores, get_typestore
-    from rosbags.typesys.base import Nodetype
 except ImportError as _exc:
     raise ModuleNotFoundError(
         "the standalone runtime needs the rosbags package: `pip install rosbags` "
@@ -23,6 +24,9 @@ except ImportError as _exc:
 
 from ..ros.distro import DEFAULT_DISTRO, profile
 from ..ros.names import UnknownMessageType, normalize_type_name
+
+if TYPE_CHECKING:
+    from rosbags.interfaces.typing import Fielddefs, FieldDesc
 
 _DTYPES = {
     "bool": np.bool_, "byte": np.uint8, "char": np.uint8, "int8": np.int8, "uint8": np.uint8,
@@ -43,7 +47,7 @@ class RosbagsMessages:
         from .service_types import register_service_types
 
         register_service_types(self.typestore)  # std_srvs / rcl_interfaces request+response types
-        self._layouts: dict[str, tuple[type, list, frozenset]] = {}
+        self._layouts: dict[str, tuple[type, Fielddefs, frozenset[str]]] = {}
 
     # -- construction -------------------------------------------------------------------
     def __call__(self, type_name: str, **fields: Any) -> Any:
@@ -53,7 +57,7 @@ class RosbagsMessages:
         cls, fdefs, known = self._layout(type_name)
         if not known.issuperset(fields):
             unknown = set(fields) - known
-            raise TypeError(f"{cls.__msgtype__} has no field(s) {', '.join(sorted(unknown))}")
+            raise TypeError(f"{self.resolve(type_name)} has no field(s) {', '.join(sorted(unknown))}")
         kwargs = {}
         for fname, desc in fdefs:
             if fname in fields:
@@ -62,7 +66,7 @@ class RosbagsMessages:
                 kwargs[fname] = self._default(desc)
         return cls(**kwargs)
 
-    def _layout(self, type_name: str) -> tuple[type, list, frozenset]:
+    def _layout(self, type_name: str) -> tuple[type, Fielddefs, frozenset[str]]:
         """(class, field definitions, field names) of a type, cached: `make` runs per message."""
         layout = self._layouts.get(type_name)
         if layout is None:
@@ -84,8 +88,9 @@ class RosbagsMessages:
     def type_class(self, type_name: str) -> type:
         return self.typestore.types[self.resolve(type_name)]
 
-    def _default(self, desc: tuple) -> Any:
-        kind, rest = desc
+    def _default(self, desc: FieldDesc) -> Any:
+        kind = desc[0]
+        rest: Any = desc[1]  # rosbags' FieldDesc union does not narrow on `kind`
         if kind == Nodetype.BASE:
             return _SCALAR_DEFAULTS.get(rest[0], 0)
         if kind == Nodetype.NAME:
@@ -100,8 +105,9 @@ class RosbagsMessages:
             return np.empty(0, dtype=_DTYPES[sub_rest[0]])
         return []
 
-    def _convert(self, desc: tuple, value: Any) -> Any:
-        kind, rest = desc
+    def _convert(self, desc: FieldDesc, value: Any) -> Any:
+        kind = desc[0]
+        rest: Any = desc[1]  # rosbags' FieldDesc union does not narrow on `kind`
         if kind == Nodetype.BASE:
             return value
         if kind == Nodetype.NAME:
@@ -109,6 +115,7 @@ class RosbagsMessages:
         (sub_kind, sub_rest), length = rest
         if sub_kind == Nodetype.BASE and sub_rest[0] in _DTYPES:
             dtype = _DTYPES[sub_rest[0]]
+            arr: npt.NDArray[Any]
             if isinstance(value, (bytes, bytearray, memoryview)):
                 arr = np.frombuffer(value, dtype=np.uint8).view(dtype)
             else:

@@ -2,9 +2,10 @@
 
 A `StandaloneNode` runs its callbacks (subscriptions and timers) on its own executor thread,
 one at a time, like an rclpy node spun by a `SingleThreadedExecutor`: a slow bridge never
-starves another. Messages travel through a `Transport`:
+starves another. Messages travel through a `Transport` (standalone/transport.py):
 
-- `InProcessBus`: between nodes of one process only (tests of one bridge, composed bridges);
+- `InProcessBus` (standalone/transport.py): between nodes of one process only (tests of one
+  bridge, composed bridges);
 - `standalone.dds_transport.DdsTransport`: ROS 2 on the wire (Cyclone DDS with rmw_cyclonedds_cpp conventions).
 
 Each subscription keeps at most `qos.depth` undelivered messages (keep-last), dropping the
@@ -20,178 +21,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from ..ros.names import expand_topic_name
 from ..ros.node_api import Stamp, stamp_from_ns
 from ..ros.params import ParameterError, ParameterSet, ParamSpec
 from ..ros.qos import QoS
-from .message_store import RosbagsMessages, messages_for
+from .transport import InProcessBus as InProcessBus  # re-exported: nodes and tests build on it here
+from .transport import MessageCallback, Reader, Transport, Writer
 
-MessageCallback = Callable[[Any], None]
-#: Recording tap: (topic, type_name, cdr_bytes, receive_time_ns, qos)
-Tap = Callable[[str, str, bytes, int, QoS], None]
-
-
-class Writer(Protocol):
-    def write(self, msg: Any) -> None: ...
-    def matched_count(self) -> int: ...
-    def close(self) -> None: ...
-
-
-class Reader(Protocol):
-    def close(self) -> None: ...
-
-
-class Transport(Protocol):
-    """Moves messages between publishers and subscriptions of (possibly) many nodes."""
-
-    messages: RosbagsMessages
-
-    def create_writer(self, node: StandaloneNode, topic: str, type_name: str, qos: QoS) -> Writer: ...
-
-    def create_reader(self, node: StandaloneNode, topic: str, type_name: str, qos: QoS,
-                      deliver: MessageCallback) -> Reader: ...
-
-    def create_service(self, node: StandaloneNode, name: str, srv_type: str,
-                       handler: Callable[[Any, Callable[[Any], None]], None], qos: QoS) -> Any: ...
-
-    def add_node(self, node: StandaloneNode) -> None: ...
-
-    def remove_node(self, node: StandaloneNode) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class InProcessBus:
-    """Transport between nodes of this process: the message object itself is delivered."""
-
-    def __init__(self, messages: RosbagsMessages | None = None):
-        self.messages = messages or messages_for()
-        self._lock = threading.Lock()
-        self._readers: dict[str, list[_InProcReader]] = collections.defaultdict(list)
-        self._latched: dict[str, collections.deque] = {}
-        self._taps: list[Tap] = []
-        self._listening: list[Tap] = []
-        self._services: dict[str, tuple[str, Callable]] = {}
-
-    def add_tap(self, tap: Tap, counts_as_subscriber: bool = False) -> None:
-        """Every published message is also handed, CDR-serialised, to `tap` (recording).
-        `counts_as_subscriber`: the tap is counted by every writer's `matched_count`."""
-        self._taps = self._taps + [tap]
-        if counts_as_subscriber:
-            self._listening = self._listening + [tap]
-
-    def remove_tap(self, tap: Tap) -> None:
-        self._taps = [t for t in self._taps if t is not tap]
-        self._listening = [t for t in self._listening if t is not tap]
-
-    @property
-    def listening_taps(self) -> int:
-        return len(self._listening)
-
-    def create_writer(self, node, topic, type_name, qos):
-        return _InProcWriter(self, topic, type_name, qos)
-
-    def create_reader(self, node, topic, type_name, qos, deliver):
-        reader = _InProcReader(self, topic, type_name, deliver)
-        with self._lock:
-            self._readers[topic].append(reader)
-            latched = list(self._latched.get(topic, ()))
-        for msg in latched:
-            deliver(msg)
-        return reader
-
-    def create_service(self, node, name, srv_type, handler, qos):
-        with self._lock:  # a second server of a name takes over (ROS 2 allows duplicates)
-            self._services[name] = (srv_type, handler)
-        return _InProcService(self, name, handler)
-
-    def call_service(self, name: str, request: Any, timeout_s: float = 5.0) -> Any:
-        """Call a service of a node on this bus (tests, composed tools): the response message."""
-        with self._lock:
-            entry = self._services.get(name)
-        if entry is None:
-            raise LookupError(f"service {name} is not available")
-        done = threading.Event()
-        box: list = []
-        entry[1](request, lambda response: (box.append(response), done.set()))
-        if not done.wait(timeout_s):
-            raise TimeoutError(f"service {name} did not reply within {timeout_s:g} s")
-        return box[0]
-
-    @property
-    def services(self) -> dict[str, str]:
-        with self._lock:
-            return {name: srv for name, (srv, _) in self._services.items()}
-
-    def add_node(self, node):
-        pass
-
-    def remove_node(self, node):
-        pass
-
-    def close(self):
-        with self._lock:
-            self._readers.clear()
-
-    def _publish(self, writer: _InProcWriter, msg: Any) -> None:
-        if writer.qos.durability.value == "transient_local":
-            with self._lock:
-                self._latched.setdefault(writer.topic, collections.deque(maxlen=writer.qos.depth)).append(msg)
-        with self._lock:
-            readers = list(self._readers.get(writer.topic, ()))
-        for reader in readers:
-            if reader.type_name != writer.type_name:
-                continue
-            reader.deliver(msg)
-        if self._taps:
-            cdr = self.messages.serialize(msg)
-            t = time.time_ns()
-            for tap in self._taps:
-                tap(writer.topic, writer.type_name, cdr, t, writer.qos)
-
-
-class _InProcWriter:
-    def __init__(self, bus: InProcessBus, topic: str, type_name: str, qos: QoS):
-        self.bus, self.topic, self.type_name, self.qos = bus, topic, type_name, qos
-
-    def write(self, msg):
-        self.bus._publish(self, msg)
-
-    def matched_count(self):
-        with self.bus._lock:
-            readers = sum(1 for r in self.bus._readers.get(self.topic, ()) if r.type_name == self.type_name)
-        return readers + self.bus.listening_taps
-
-    def close(self):
-        pass
-
-
-class _InProcReader:
-    def __init__(self, bus, topic, type_name, deliver):
-        self.bus, self.topic, self.type_name, self.deliver = bus, topic, type_name, deliver
-
-    def close(self):
-        with self.bus._lock:
-            readers = self.bus._readers.get(self.topic, [])
-            if self in readers:
-                readers.remove(self)
-
-
-class _InProcService:
-    def __init__(self, bus: InProcessBus, name: str, handler: Callable):
-        self.bus, self.name, self.handler = bus, name, handler
-
-    def close(self) -> None:
-        with self.bus._lock:
-            if self.bus._services.get(self.name, (None, None))[1] is self.handler:
-                del self.bus._services[self.name]
+#: A request queued for the node's service thread: (callback, response type, request, respond, name)
+_ServiceCall = tuple[Callable[[Any], Any], str, Any, Callable[[Any], None], str]
 
 
 class _StandalonePublisher:
-    def __init__(self, node: StandaloneNode, topic: str, type_name: str, writer: Writer):
-        self.node, self.topic, self.type_name, self._writer = node, topic, type_name, writer
+    def __init__(self, node: StandaloneNode, topic: str, type_name: str, writer: Writer, qos: QoS):
+        self.node, self.topic, self.type_name, self._writer, self.qos = node, topic, type_name, writer, qos
 
     def publish(self, msg: Any) -> None:
         msgtype = getattr(msg, "__msgtype__", None)
@@ -208,7 +53,7 @@ class _CallbackGroup:
     the node's executor and service thread (rclpy: a MutuallyExclusiveCallbackGroup of its own)."""
 
     def __init__(self, node_name: str, name: str):
-        self._items: collections.deque = collections.deque()
+        self._items: collections.deque[Callable[[], None]] = collections.deque()
         self._cv = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name=f"{name}:{node_name}", daemon=True)
@@ -239,7 +84,8 @@ class _StandaloneSubscription:
     def __init__(self, node: StandaloneNode, topic: str, type_name: str, qos: QoS,
                  callback: MessageCallback, group: _CallbackGroup | None = None):
         self.node, self.topic, self.type_name, self.callback = node, topic, type_name, callback
-        self.queue: collections.deque = collections.deque(maxlen=max(1, qos.depth))
+        self.queue: collections.deque[Any] = collections.deque(maxlen=max(1, qos.depth))
+        self.qos = qos
         self.reader: Reader | None = None
         self.group = group
 
@@ -310,7 +156,7 @@ class StandaloneNode:
         self._overrides = dict(parameter_overrides or {})
         self._logger = _PrefixLogger(name)
         self._cv = threading.Condition()
-        self._ready: collections.deque = collections.deque()
+        self._ready: collections.deque[_StandaloneSubscription] = collections.deque()
         self._timers: list[tuple[float, int, _StandaloneTimer]] = []
         self._seq = itertools.count()
         self._writers: list[Writer] = []
@@ -319,7 +165,7 @@ class StandaloneNode:
         self._on_set: list[Callable[[dict[str, Any]], str | None]] = []
         self._param_lock = threading.Lock()
         self._services: list[Any] = []
-        self._service_queue: collections.deque = collections.deque()
+        self._service_queue: collections.deque[_ServiceCall] = collections.deque()
         self._service_cv = threading.Condition()
         self._service_thread: threading.Thread | None = None
         self._groups: dict[str, _CallbackGroup] = {}
@@ -348,8 +194,7 @@ class StandaloneNode:
         type_name = self._messages.resolve(type_name)
         writer = self.transport.create_writer(self, full, type_name, qos)
         self._writers.append(writer)
-        pub = _StandalonePublisher(self, full, type_name, writer)
-        pub.qos = qos
+        pub = _StandalonePublisher(self, full, type_name, writer, qos)
         self.publishers.append(pub)
         return pub
 
@@ -359,7 +204,6 @@ class StandaloneNode:
         full = self.resolve_topic(topic)
         type_name = self._messages.resolve(type_name)
         sub = _StandaloneSubscription(self, full, type_name, qos, callback, self._group(callback_group))
-        sub.qos = qos
         self._subscriptions.append(sub)
         sub.reader = self.transport.create_reader(self, full, type_name, qos, sub.deliver)
         return sub
@@ -577,7 +421,7 @@ class StandaloneNode:
                     continue  # dropped by keep-last while queued
                 self._run(work.callback, msg)
 
-    def _run(self, callback: Callable, *args: Any) -> None:
+    def _run(self, callback: Callable[..., object], *args: Any) -> None:
         try:
             callback(*args)
         except Exception as exc:  # noqa: BLE001 - a callback's error is one line, the node keeps running

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 
 from spot_bow_ros.cli import main
-from spot_bow_ros.cli.topic import format_message
 from spot_bow_ros.ros.qos import DEFAULT
 from spot_bow_ros.standalone.dds_transport import DdsTransport
-from spot_bow_ros.standalone.message_store import messages_for
 from spot_bow_ros.standalone.node import StandaloneNode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,18 +25,6 @@ def talker():
     yield node
     node.destroy()
     transport.close()
-
-
-def test_format_message_like_ros2_topic_echo():
-    m = messages_for("humble")
-    img = m.make("sensor_msgs/msg/Image", header={"frame_id": "cam"}, height=480, encoding="mono8",
-                 data=bytes(640 * 480))
-    text = format_message(img)
-    assert "header:\n  stamp:\n    sec: 0\n    nanosec: 0\n  frame_id: cam" in text
-    assert "height: 480" in text and "encoding: mono8" in text
-    assert "data: '<sequence of 307200 uint8>'" in text
-    js = format_message(m.make("sensor_msgs/msg/JointState", name=["a"], position=[0.5]))
-    assert "name:\n- a" in js and "position:\n- 0.5" in js and "velocity: []" in js
 
 
 def test_topic_list_and_echo(talker, capsys):

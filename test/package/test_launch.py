@@ -208,6 +208,7 @@ def test_robot_model_ships_and_robot_state_publisher_uses_it_by_default():
                 and any(k.arg == "default_value" and isinstance(k.value, ast.Constant) for k in c.keywords)}
     assert defaults["robot_state_publisher"] == "true"
     assert defaults["robot_description_package"] == ""  # the shipped URDF unless spot_description is asked for
-    assert '"spot_with_arm.urdf" if arm else "spot.urdf"' in text
+    assert '"urdf/spot_with_arm.urdf" if arm else "urdf/spot.urdf"' in (
+        ROOT / "spot_bow_ros" / "backends" / "launch_actions.py").read_text()
     assert 'f"share/{PACKAGE}/urdf", glob("urdf/*.urdf")' in (ROOT / "setup.py").read_text()
     assert {p.name for p in (ROOT / "urdf").glob("*.urdf")} == {"spot.urdf", "spot_with_arm.urdf"}

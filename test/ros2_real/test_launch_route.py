@@ -1,5 +1,5 @@
 """`ros2 launch spot_bow_ros spot_bow.launch.py` against the simulator, on a real Jazzy: the
-nodes, topic rates, config_file precedence (item 5), the webcam policy without a camera
+nodes, topic rates, config_file precedence (item 5), robot_state_publisher with robot_model none, the webcam policy without a camera
 (item 4) and a clean Ctrl-C within launch's SIGINT grace period (item 6)."""
 
 import re
@@ -24,6 +24,7 @@ bg LAUNCH ros2 launch spot_bow_ros spot_bow.launch.py config_file:="$PWD/cfg.yam
 wait_for 120 bash -c 'ros2 node list --no-daemon | grep -qx /proprioception' || echo NODES_TIMEOUT=1
 wait_for 60 bash -c 'ros2 topic list --no-daemon | grep -qx /spot/camera/frontleft/image'
 echo "NODES=$(ros2 node list --no-daemon | sort | tr '\n' ' ')"
+echo "ROBOT_MODEL=$(ros2 param get --no-daemon /proprioception robot_model 2>&1 | tr '\n' ' ')"
 echo "JOINT_HZ=$(timeout -s INT 8 ros2 topic hz /joint_states 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
 echo "CAMERA_HZ=$(timeout -s INT 10 ros2 topic hz /spot/camera/frontleft/image 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
 echo "TF_HZ=$(timeout -s INT 8 ros2 topic hz /tf 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
@@ -52,6 +53,10 @@ def test_launch_against_the_simulator(rosdep_installed, tmp_path):
     # item 5: config_file's enable_* and sim_info_file hold (no launch default overrides them)
     assert {"/spot_bow", "/webcam", "/spot_cameras", "/proprioception", "/motor_command"} <= set(nodes), detail
     assert "/bow_vision" not in nodes and "/image_service" not in nodes, detail
+    # robot_state_publisher (installed here) starts with the shipped URDF, so the bridges leave the
+    # robot model to it (robot_model none), not to nobody
+    assert "/robot_state_publisher" in nodes, detail
+    assert got.get("ROBOT_MODEL", "").strip() == "String value is: none", detail
     assert float(got.get("JOINT_HZ") or 0) > 50, detail
     assert 10 < float(got.get("CAMERA_HZ") or 0) < 20, detail       # the simulator's 15 Hz cameras
     # /tf at proprioception's default tf_rate, 50 robot samples per second (world frames + link transforms:
