@@ -22,10 +22,7 @@ NOT_OURS = {
 #: Install locations (`share/spot_bow_ros/...`, `$prefix/...`) name no file of the checkout.
 INSTALLED = ("share/", "lib/", "install/", "/opt/")
 #: Stale paths in pages another branch is rewriting (fixed there; remove when it lands).
-KNOWN_STALE = {
-    ("performance.md", "test/test_run_processes_e2e.py"): "now test/cli/test_run_processes_e2e.py; "
-                                                          "docs/performance.md is being edited elsewhere",
-}
+KNOWN_STALE: dict[tuple[str, str], str] = {}
 
 
 def named_paths(text: str) -> set[str]:
