@@ -7,7 +7,9 @@ the robot clock and client times on the client clock:
 The best estimate is the sample with the smallest round trip among the most recent ones (recent
 only, so a drifting robot clock is followed).
 
-The server assigns the clock identifier on a client's first request; a clock counts as synced
+The server assigns the clock identifier on a client's first request, and a new one to a request
+carrying an identifier it did not assign (a client of the robot before a restart: `SimulatedSpot`
+restarted on the same port, as a real robot does after a reboot); a clock counts as synced
 (`is_synced`, what RobotCommand checks, STATUS_NO_TIMESYNC otherwise) once it reported STATUS_OK.
 `ready_after_s` keeps every clock at STATUS_MORE_SAMPLES_NEEDED for that long after the service
 starts, as a robot that has just booted does.
@@ -56,11 +58,12 @@ class TimeSyncServicer(time_sync_service_pb2_grpc.TimeSyncServiceServicer):
     def TimeSyncUpdate(self, request, context):
         received = self._clock.robot_ns()
         response = time_sync_pb2.TimeSyncUpdateResponse()
-        identifier = request.clock_identifier or uuid.uuid4().hex
         rt = request.previous_round_trip
         with self._lock:
+            known = request.clock_identifier in self._samples
+            identifier = request.clock_identifier if known else uuid.uuid4().hex
             samples = self._samples.setdefault(identifier, deque(maxlen=WINDOW))
-            if request.clock_identifier and request.HasField("previous_round_trip") and _ns(rt.client_tx):
+            if known and request.HasField("previous_round_trip") and _ns(rt.client_tx):
                 rtt = (_ns(rt.client_rx) - _ns(rt.client_tx)) - (_ns(rt.server_tx) - _ns(rt.server_rx))
                 skew = ((_ns(rt.server_rx) - _ns(rt.client_tx)) + (_ns(rt.server_tx) - _ns(rt.client_rx))) // 2
                 samples.append((max(rtt, 0), skew))

@@ -76,6 +76,8 @@ class Connection(Protocol):
 
     def robot_timestamp(self, local_ns: int | None = None) -> Any: ...
 
+    def resync_time(self, reason: str) -> bool: ...
+
 
 class Logger(Protocol):
     def info(self, msg: str) -> None: ...
@@ -524,10 +526,16 @@ class SpotCommander:
         return self._guarded(what, now, fn, succeeded, refused)
 
     def _guarded(self, what: str, now: int, fn: Callable[[], Any], succeeded: Callable[[Any], CommandResult],
-                 refused: Callable[[Exception], str | None]) -> CommandResult:
+                 refused: Callable[[Exception], str | None], resend_stop: bool = True) -> CommandResult:
         """The one place a robot call meets the lease and robot-error handling: not sent without
         the lease and a healthy robot; a lost lease or a robot failure updates the state; any other
-        error becomes a failed result (`refused(exc)` may word it). Records and returns the result."""
+        error becomes a failed result (`refused(exc)` may word it). Records and returns the result.
+
+        NoTimeSyncError (the robot does not know our clock: it restarted) re-syncs time at once
+        (`SpotConnection.resync_time`, which also has a restarted robot reconnected) and says so in
+        one warning line. A motion command is NOT re-sent: its end time was computed on the old
+        clock and it would arrive late; the next command of the stream goes out on the new clock.
+        A stop ("stop") is re-sent once after the re-sync (`resend_stop`): a late stop still stops."""
         if not self.ready:
             reason = self.lease_lost_reason or ("no body lease" if not self.lease_held else self.robot_error)
             return self._record(CommandResult(False, what, f"not forwarded: {reason}", local_ns=now))
@@ -541,6 +549,14 @@ class SpotCommander:
         except _ROBOT_ERRORS as exc:
             self._robot_failed(exc)
             return self._record(CommandResult(False, what, f"{type(exc).__name__}: {exc}", local_ns=now))
+        except bd_command.NoTimeSyncError as exc:
+            synced = self.connection.resync_time(f"a {what} command refused for no time sync")
+            again = resend_stop and synced and what == "stop"
+            self.log.warning(f"{what}: the robot has no time sync with us (NoTimeSyncError); time "
+                             f"{'re-synced' if synced else 're-sync failed'}; {'re-sending' if again else 'not re-sent'}")
+            if again:
+                return self._guarded(what, now, fn, succeeded, refused, resend_stop=False)
+            return self._record(CommandResult(False, what, f"NoTimeSyncError: {exc} (not re-sent)", local_ns=now))
         except Exception as exc:  # noqa: BLE001 - every failure of a robot call becomes a result
             detail = refused(exc) or f"{type(exc).__name__}: {exc}"
             return self._record(CommandResult(False, what, detail, local_ns=now))

@@ -46,19 +46,12 @@ from bosdyn.client.robot import UnregisteredServiceNameError
 from bosdyn.client.robot_id import RobotIdClient
 from bosdyn.client.robot_state import RobotStateStreamingClient
 from bosdyn.client.time_sync import NotEstablishedError, TimeSyncError
-from bosdyn.client.time_sync import TimedOutError as TimeSyncTimedOutError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ..convert import time as tconv
 from .connection_config import ConnectionConfig, ConnectionConfigError
-from .connection_diagnosis import (
-    LOGIN_LOCKOUT_ATTEMPTS,
-    TimeSyncNotEstablished,
-    diagnose_endpoint,
-    error_reason,
-    is_transport_failure,
-    time_sync_status,
-)
+from .connection_diagnosis import LOGIN_LOCKOUT_ATTEMPTS, diagnose_endpoint, error_reason, is_transport_failure
+from .time_resync import clock_changed, has_clock_identifier, resync_session, wait_for_time_sync
 
 # TODO phase 2 (issue 22): ConnectionConfig and ConnectionConfigError are re-exported for
 # cli/run.py (busy on another branch), which still imports them from here; everything else imports
@@ -70,6 +63,7 @@ __all__ = [
     "ConnectionConfig", "ConnectionConfigError",
 ]
 
+_RESTARTED = "robot restarted (its lease and E-Stop registration are void)"
 #: bosdyn clients registered on every connection in addition to the SDK's standard ones.
 EXTRA_CLIENTS: tuple[type, ...] = (RobotStateStreamingClient,)
 
@@ -120,6 +114,8 @@ class _Session:
         self.robot = robot
         #: The robot's TimeSyncThread (kept here: `robot.time_sync` restarts a stopped thread).
         self.time_sync = None
+        #: robot clock identifier at sync ("" in a worker); restarted: a new one since (time_resync)
+        self.clock_id, self.restarted, self.resync_lock = "", False, threading.Lock()
 
     def close(self) -> None:
         try:
@@ -154,6 +150,7 @@ class SpotConnection:
         self._connected_cbs: list[Callable] = []
         self._disconnected_cbs: list[Callable] = []
         self._closed = threading.Event()
+        self._wake = threading.Event()   # the monitor checks at once (a restart was seen)
         self._connected_event = threading.Event()
         self._monitor: threading.Thread | None = None
         self._last_skew_ns: int | None = None
@@ -335,7 +332,9 @@ class SpotConnection:
             else:
                 robot.start_time_sync(config.time_sync_interval)
                 session.time_sync = robot.time_sync
-            self._wait_for_time_sync(session.time_sync, config, deadline)
+            wait_for_time_sync(session.time_sync, config.address, deadline, self._log)
+            if has_clock_identifier(session.time_sync):
+                session.clock_id = session.time_sync.endpoint.clock_identifier
             self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
         except (InvalidLoginError, InvalidTokenError) as err:
             session.close()
@@ -366,24 +365,6 @@ class SpotConnection:
             session.close()
             raise
         return session
-
-    def _wait_for_time_sync(self, thread, config: ConnectionConfig, deadline: float) -> None:
-        """Wait for time sync until `deadline`; a robot still answering e.g.
-        STATUS_MORE_SAMPLES_NEEDED (just booted) after a second gets one log line, and
-        TimeSyncNotEstablished (one line) if it never syncs."""
-        t0 = time.monotonic()
-        try:
-            thread.wait_for_sync(timeout_sec=max(0.2, min(1.0, deadline - t0)))
-            return
-        except TimeSyncTimedOutError:
-            if time.monotonic() >= deadline - 0.05:
-                raise TimeSyncNotEstablished(time_sync_status(thread), time.monotonic() - t0) from None
-        self._log.info(f"time sync with Spot at {config.address} not established yet (robot: "
-                       f"{time_sync_status(thread)}); waiting up to {deadline - time.monotonic():.0f} s")
-        try:
-            thread.wait_for_sync(timeout_sec=max(0.2, deadline - time.monotonic()))
-        except TimeSyncTimedOutError:
-            raise TimeSyncNotEstablished(time_sync_status(thread), time.monotonic() - t0) from None
 
     def _install(self, session: _Session, config: ConnectionConfig, recovered_after: float | None) -> bool:
         """Make `session` current and log it; False if shut down meanwhile. Callers then run
@@ -451,6 +432,13 @@ class SpotConnection:
             except BosdynError as err:
                 if attempt == 2 or self._closed.is_set():
                     return error_reason(err)
+        try:   # a restart between two checks: the robot has a new clock
+            if not session.restarted and clock_changed(session, max(1.0, self.config.health_check_interval)):
+                self._resync(session, "the health check")
+        except BosdynError as err:
+            return error_reason(err)
+        if session.restarted:
+            return _RESTARTED
         try:
             self._last_skew_ns = tconv.duration_to_ns(thread.endpoint.clock_skew)
         except NotEstablishedError:
@@ -464,7 +452,9 @@ class SpotConnection:
         while not self._closed.is_set():
             session = self._session
             if session is not None:
-                if self._closed.wait(self.config.health_check_interval):
+                self._wake.wait(self.config.health_check_interval)
+                self._wake.clear()
+                if self._closed.is_set():
                     break
                 problem = self._check(session)
                 if problem is None or self._closed.is_set():
@@ -520,6 +510,22 @@ class SpotConnection:
             self._run_callback(callback)
 
     # -- time -------------------------------------------------------------------------------
+    def resync_time(self, reason: str) -> bool:
+        """Re-sync time with the robot now (`reason`: who asked, e.g. "a stop command"); True if
+        synced. False if not connected, in a worker (the run process syncs for both) or failed."""
+        session = self._session
+        return session is not None and has_clock_identifier(session.time_sync) and self._resync(session, reason)
+
+    def _resync(self, session: _Session, reason: str) -> bool:
+        """`time_resync.resync_session`; a restarted robot wakes the monitor, which reconnects (a
+        restart voids lease and E-Stop registration: the on_connected callbacks re-create them)."""
+        skew = resync_session(session, reason, self._log, self.config.address)
+        if skew is not None:
+            self._last_skew_ns = skew
+        if session.restarted:
+            self._wake.set()
+        return skew is not None
+
     def clock_skew_ns(self) -> int:
         """Robot clock minus local clock (ns), from the shared time sync.
 
@@ -571,6 +577,7 @@ class SpotConnection:
         if self._closed.is_set():
             return
         self._closed.set()
+        self._wake.set()
         monitor = self._monitor
         if monitor is not None and monitor is not threading.current_thread():
             monitor.join(timeout=self.config.connect_timeout + 2.0)
