@@ -552,8 +552,9 @@ class SpotCommander:
         except bd_command.NoTimeSyncError as exc:
             synced = self.connection.resync_time(f"a {what} command refused for no time sync")
             again = resend_stop and synced and what == "stop"
-            self.log.warning(f"{what}: the robot has no time sync with us (NoTimeSyncError); time "
-                             f"{'re-synced' if synced else 're-sync failed'}; {'re-sending' if again else 'not re-sent'}")
+            done = "re-synced" if synced else "re-sync failed"
+            self.log.warning(f"{what}: the robot has no time sync with us (NoTimeSyncError); time {done}; "
+                             f"{'re-sending' if again else 'not re-sent'}")
             if again:
                 return self._guarded(what, now, fn, succeeded, refused, resend_stop=False)
             return self._record(CommandResult(False, what, f"NoTimeSyncError: {exc} (not re-sent)", local_ns=now))
