@@ -19,7 +19,8 @@ keep-alive running on an old client (the software E-Stop's check-ins, the lease 
 therefore goes on over the old channel while the connection is re-established (or fails with the
 robot's own transport error if it is really gone), never with a closed-channel ValueError, and a
 stop still reaches the robot. The health check asks the robot twice before declaring it lost (one
-slow answer on a loaded machine does not tear the connection down).
+slow answer on a loaded machine does not tear the connection down); a robot that restarted between
+two checks has a new time-sync clock (`spot.time_resync`): one line, re-sync at once, reconnect.
 
 Credentials (password, payload secret, tokens) never appear in logs or in `repr(config)`.
 The parameters and `ConnectionConfig` live in `spot.connection_config`, the one-line failure
@@ -517,8 +518,7 @@ class SpotConnection:
         return session is not None and has_clock_identifier(session.time_sync) and self._resync(session, reason)
 
     def _resync(self, session: _Session, reason: str) -> bool:
-        """`time_resync.resync_session`; a restarted robot wakes the monitor, which reconnects (a
-        restart voids lease and E-Stop registration: the on_connected callbacks re-create them)."""
+        """`time_resync.resync_session`; a restart wakes the monitor to reconnect (E-Stop, lease redone)."""
         skew = resync_session(session, reason, self._log, self.config.address)
         if skew is not None:
             self._last_skew_ns = skew
