@@ -76,6 +76,32 @@ def test_first_answers_need_more_samples_then_ok_with_server_assigned_identifier
             robot.shutdown()
 
 
+def test_an_identifier_from_before_a_restart_gets_a_new_one():
+    """A restarted robot forgets the identifiers it issued: asked with one it did not issue, it
+    answers with a new identifier and STATUS_MORE_SAMPLES_NEEDED (the previous round trip, measured
+    against the old clock, is not a sample); its own identifiers are kept."""
+    with SimulatedSpot(clock_offset_s=OFFSET_S, arm=False, body=False) as spot:
+        robot = _robot(spot)
+        try:
+            client = robot.ensure_client(TimeSyncClient.default_service_name)
+            mine = robot.time_sync.endpoint.clock_identifier
+            resp, _, _ = _round_trip(client, mine)
+            assert resp.clock_identifier == mine and resp.state.status == TS.STATUS_OK
+            before = robot.time_sync.endpoint.response.header
+            previous = time_sync_pb2.TimeSyncRoundTrip()
+            previous.client_tx.CopyFrom(tconv.ns_to_timestamp(time.time_ns()))
+            previous.server_rx.CopyFrom(before.request_received_timestamp)
+            previous.server_tx.CopyFrom(before.response_timestamp)
+            previous.client_rx.CopyFrom(tconv.ns_to_timestamp(time.time_ns()))
+            resp, _, _ = _round_trip(client, "issued-before-a-restart", previous)
+            assert resp.clock_identifier not in ("", "issued-before-a-restart", mine)
+            assert resp.state.status == TS.STATUS_MORE_SAMPLES_NEEDED
+            assert not resp.HasField("previous_estimate")
+            assert not spot.time_sync.is_synced("issued-before-a-restart")
+        finally:
+            robot.shutdown()
+
+
 def test_a_robot_that_has_just_booted_needs_more_samples_for_a_while():
     with SimulatedSpot(arm=False, body=False, time_sync_ready_after_s=1.0) as spot:
         robot = _robot(spot, sync=False)
