@@ -130,3 +130,46 @@ def test_no_time_sync_on_a_motion_command_resyncs_and_is_not_resent(restart, cap
     restarted = [m for m in _messages(caplog, "test.nts") if m.startswith(RESTART_LINE)]
     assert len(restarted) == 1 and "NoTimeSyncError" not in restarted[0]
     assert "command refused for no time sync): re-syncing time" in restarted[0]
+
+
+def test_a_restarted_robot_gets_our_e_stop_back_registered_stopped(tmp_path, caplog):
+    """A restart voids the E-Stop configuration: after the restart is seen (between health checks)
+    and the connection is back, our endpoint is registered on the restarted robot at a stopped level
+    (latched: SETTLE_THEN_CUT), never NONE, and the motors stay off until an operator releases."""
+    from spot_bow_ros.spot.estop import NONE, SETTLE_THEN_CUT, SoftwareEstop
+    caplog.set_level(logging.INFO)
+    state = tmp_path / "state"
+    first = SimulatedSpot(clock_offset_s=OLD_OFFSET_S, state_dir=state, arm=False).start()
+    second = None
+    config = ConnectionConfig.from_sim_info(first.info, health_check_interval=4.0, reconnect_max_backoff=0.5)
+    conn = SpotConnection(config, logging.getLogger("test.es"))
+    causes: list[str] = []
+    try:
+        conn.connect(timeout=30)
+        old_robot = conn.robot
+        estop = SoftwareEstop(conn, logging.getLogger("test.es.estop"), name="unit", timeout=3.0,
+                              release_at_start=True, on_stop=causes.append)
+        try:
+            assert estop.start() and first.robot.estop.stop_level() == NONE
+            port = first.port
+            first.stop(grace=0.0)
+            second = SimulatedSpot(port=port, clock_offset_s=NEW_OFFSET_S, state_dir=state, arm=False).start()
+            assert wait_until(lambda: conn.connected and conn.robot is not old_robot, timeout=60, period=0.05)
+
+            def registered_again() -> bool:
+                estop.poll()   # the supervisor's diagnostics period
+                names = [e.endpoint.name for e in second.robot.estop.status().endpoints]
+                return names == ["unit"]
+            assert wait_until(registered_again, timeout=60, period=0.2)
+            assert second.robot.estop.stop_level() == SETTLE_THEN_CUT and estop.desired == SETTLE_THEN_CUT
+            assert causes and "keep-alive" in causes[-1]
+            assert not second.robot.commands("PowerCommand", accepted=True)
+            assert _skew_is(conn, NEW_OFFSET_S)
+        finally:
+            estop.shutdown()
+    finally:
+        conn.shutdown()
+        first.stop()
+        if second is not None:
+            second.stop()
+    assert sum(m.startswith(RESTART_LINE) for m in _messages(caplog, "test.es")) == 1
