@@ -22,6 +22,7 @@ from bosdyn.client.robot_command import (
     RobotCommandClient,
 )
 from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClient
+from cpu_load import CpuMonitor
 
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.sim.physics import ARM_JOINT_NAMES, LEG_JOINT_NAMES
@@ -79,10 +80,18 @@ def test_polled_state_of_an_arm_robot_has_20_joints_with_hr0_empty(arm_spot):
 
 def test_stream_of_an_arm_robot_sends_19_values_in_joint_index_order_at_333_hz(arm_spot):
     spot, robot = arm_spot
-    msgs, elapsed = read_stream(robot, 400)
-    assert len(msgs) / elapsed > 333 * 0.7, f"{len(msgs) / elapsed:.0f} messages/s"
+    with CpuMonitor() as cpu:
+        t0 = time.time_ns()
+        msgs, elapsed = read_stream(robot, 400)
+        t1 = time.time_ns()
     packets = sum(len(m.inertial_state.packets) for m in msgs)
-    assert packets / elapsed == pytest.approx(333, rel=0.3)
+    assert packets / elapsed < 333 * 1.3        # never faster than the robot's rate
+    # at the robot's rate where the machine had spare CPU (see cpu_load)
+    for count, what in ((len(msgs), "stream messages"), (packets, "IMU packets")):
+        shortfall = cpu.check_count(count, t0, t1, 333.0, what, fraction=0.7)
+        assert shortfall is None, shortfall
+    stamps = [m.joint_states.acquisition_timestamp.ToNanoseconds() for m in msgs]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)   # every message a new state
     for msg in msgs[-50:]:
         js = msg.joint_states
         assert len(js.position) == len(js.velocity) == len(js.load) == 19

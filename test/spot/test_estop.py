@@ -228,8 +228,10 @@ def test_a_health_check_reconnect_keeps_the_e_stop_checking_in_and_stoppable(tmp
             assert conn.wait_until_connected(10) and conn.robot is not old_robot
             assert estop._endpoint.client is conn.ensure_client(EstopClient.default_service_name)
             assert estop.release().ok and sim.robot.estop.stop_level() == NONE
-            time.sleep(1.0)
-            assert _quiet_s(sim, "unit") < 1.0 and sim.robot.estop.stop_level() == NONE
+            # checking in over the new channel: a fresh valid check-in (the robot's view), however
+            # slowly a loaded machine runs the keep-alive thread
+            assert wait_until(lambda: _quiet_s(sim, "unit") < 0.3, 15.0), _quiet_s(sim, "unit")
+            assert sim.robot.estop.stop_level() == NONE
             with pytest.raises(ValueError):                            # the old channels are closed now
                 old_client.get_status(timeout=1.0)
         finally:
