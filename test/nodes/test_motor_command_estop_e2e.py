@@ -17,7 +17,7 @@ from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from cpu_load import CpuMonitor
 from waiting import interrupt_and_reap, wait_until
 
-from nodes.test_motor_command_e2e import Rig
+from nodes.test_motor_command_e2e import Rig, clean_estop  # noqa: F401 - autouse: no cascade
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig
