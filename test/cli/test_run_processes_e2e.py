@@ -139,12 +139,14 @@ def test_the_worker_uses_the_runs_login_and_clock(two_process_run):
         worker = _stamp_lags(reader, "/spot/camera/frontleft/camera_info")
         run = _stamp_lags(reader, "/joint_states")
     # stamps on the local clock: every message received after it was stamped (5 ms slack for the
-    # skew estimate) and within 10 s (a stamp on the robot clock would be 100 s off), always; and
+    # skew estimate; a stamp on the robot clock would be 100 s ahead) and within 30 s (one
+    # converted the wrong way 100 s behind; a saturated machine delayed /joint_states by up to
+    # ~6 s median), always; and
     # the median lag below 1 s over the messages whose whole stamp-to-receipt span the machine had
     # free CPU for (cpu_load.CpuMonitor: a saturated 2-core machine delays delivery by seconds).
     for name, stamped in (("worker", worker), ("run", run)):
         lags = [(t - stamp) * 1e-9 for stamp, t in stamped]
-        assert len(lags) >= 10 and min(lags) > -0.005 and max(lags) < 10.0, (name, lags[:20])
+        assert len(lags) >= 10 and min(lags) > -0.005 and max(lags) < 30.0, (name, max(lags), lags[:20])
         free = sorted((t - stamp) * 1e-9 for stamp, t in stamped
                       if cpu.free_s(stamp, t) >= 0.999 * (t - stamp) * 1e-9)
         if len(free) >= 5:
