@@ -90,7 +90,7 @@ def two_process_run(tmp_path_factory, sim):
 def test_two_process_run_records_the_workers_cameras_and_stops_it(two_process_run):
     from rosbags.highlevel import AnyReader
 
-    out, bag, _, _ = two_process_run
+    out, bag, _, cpu = two_process_run
     log = out.stderr + out.stdout
     assert out.returncode == 0, log[-3000:]
     pid = int(re.search(r"spot_cameras in worker process (\d+)", log).group(1))
@@ -104,10 +104,16 @@ def test_two_process_run_records_the_workers_cameras_and_stops_it(two_process_ru
         stamps = [reader.deserialize(raw, c.msgtype).header.stamp for c, _, raw in
                   reader.messages(connections=[c for c in reader.connections
                                                if c.topic == "/spot/camera/frontleft/camera_info"])]
-    for cam in CAMERAS:
-        for kind in ("image", "image/compressed", "camera_info"):
-            assert counts.get(f"/spot/camera/{cam}/{kind}", 0) >= 10, (cam, kind, counts)
-    assert counts["/joint_states"] >= 100 and counts["/webcam/image_raw"] >= 10
+    # the counts a free machine gives (10 camera frames, 100 joint states) expected over the
+    # share of the run the machine had CPU to spare for it (cpu_load: saturated 2-core CI
+    # machines started the worker's cameras late, one topic had 0 messages in a 12 s run)
+    start_ns, end_ns = cpu.intervals[0].start_ns, cpu.intervals[-1].end_ns
+    least = {f"/spot/camera/{cam}/{kind}": 10 for cam in CAMERAS
+             for kind in ("image", "image/compressed", "camera_info")}
+    least.update({"/joint_states": 100, "/webcam/image_raw": 10})
+    short = [cpu.check_count(counts.get(topic, 0), start_ns, end_ns, n * 1e9 / (end_ns - start_ns), topic, fraction=1.0)
+             for topic, n in least.items()]
+    assert not any(short), [s for s in short if s]
     ns = [s.sec * 10**9 + s.nanosec for s in stamps]
     assert ns == sorted(ns) and len(set(ns)) == len(ns)           # one stamp per frame, in order
 
