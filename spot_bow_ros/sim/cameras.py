@@ -20,7 +20,9 @@ Every camera produces frame n at robot time `t0 + n / rate_hz` (a pure function 
 fetching is cheap). A visual JPEG is encoded anew only in its top rows (the frame code), the
 rows below once per scene phase (`jpeg_splice.py`; a restart marker after every MCU row,
 otherwise the JPEG a full encode gives). JPEG encodes are cached per frame and prepared ahead for recently
-requested sources, so `get_image` mostly copies cached bytes. `.served` logs every image sent.
+requested sources, so `get_image` mostly copies cached bytes; while the newest frame is still
+encoding the one before it is served, and one request always gets one frame for all its sources
+(the same acquisition time). `.served` logs every image sent.
 """
 
 from __future__ import annotations
@@ -218,6 +220,7 @@ class SimCameras:
 
         Like a camera pipeline, a frame becomes available once encoded: when frame `counter`
         is not ready yet but frame `counter - 1` is (prepared ahead), that one is served.
+        `GetImage` then serves every source of the request that frame (one capture).
         """
         st = self._state[name]
         key = (fmt, int(quality), float(resize), int(pixel_format))
@@ -308,9 +311,9 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
         cams = self.cams
         received = cams.clock.robot_ns()
         counter, _ = cams.frame_at(received)
-        snaps: dict = {}
         resp = image_pb2.GetImageResponse()
         served = []
+        ready = []   # (response, spec, format, pixel format, quality, resize, own, latest(...)) per source
         for ir in request.image_requests:
             out = resp.image_responses.add()
             spec = cams.by_name.get(ir.image_source_name)
@@ -332,11 +335,17 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
                 out.status = ImageResponse.STATUS_UNSUPPORTED_RESIZE_RATIO_REQUESTED
                 continue
             own = 0 if pixel_format == spec.pixel_format else pixel_format
-            data, cols, rows, n = cams.latest(spec.name, counter, fmt, ir.quality_percent, ratio, own)
-            acq = cams.acquisition_ns(n)
-            snap = snaps.get(acq)
-            if snap is None:
-                snap = snaps[acq] = cams.robot.truth_at(acq)
+            ready.append((out, spec, fmt, pixel_format, ir.quality_percent, ratio, own,
+                          cams.latest(spec.name, counter, fmt, ir.quality_percent, ratio, own)))
+        # one frame per request (the oldest one ready): every source of frame n is taken at the
+        # same robot time, so a camera's image and its (registered) depth of one request never
+        # come from two frames when one source's newest frame was prepared ahead and another's not
+        n = min((got[3] for *_, got in ready), default=counter)
+        acq = cams.acquisition_ns(n)
+        snap = cams.robot.truth_at(acq) if ready else None
+        for out, spec, fmt, pixel_format, quality, ratio, own, got in ready:
+            data, cols, rows = got[:3] if got[3] == n else \
+                cams.encoded(spec.name, n, fmt, quality, ratio, touch=False, pixel_format=own)
             shot = out.shot
             img = shot.image
             img.cols, img.rows, img.format, img.pixel_format = cols, rows, fmt, pixel_format
@@ -348,7 +357,7 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             fill_frame_tree(shot.transforms_snapshot, snap, sensors=True, only_sensor=spec.frame)
             out.status = ImageResponse.STATUS_OK
             served.append(ServedImage(spec.name, n, acq, Image.Format.Name(fmt), data,
-                                      float(ir.quality_percent), time.time_ns()))
+                                      float(quality), time.time_ns()))
         cams.served.extend(served)
         fill_response_header(resp, request, cams.clock, received)
         return resp

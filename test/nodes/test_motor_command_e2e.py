@@ -6,6 +6,7 @@ import math
 import time
 
 import pytest
+from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.api.spot import robot_command_pb2 as spot_command_pb2
 from conftest import ROBOT_CLOCK_OFFSET_S
 from cpu_load import CpuMonitor
@@ -98,6 +99,41 @@ class Rig:
 def _qos(depth=1):
     from spot_bow_ros.ros.qos import QoS
     return QoS(depth=depth)
+
+
+def forget_lapsed_estop_endpoints(sim, timeout: float = 40.0) -> list[str]:
+    """Names of the E-Stop endpoints left registered on `sim` by an earlier test, now forgotten.
+
+    A bridge that exits with motors on cannot deregister (the robot refuses, as a real Spot): its
+    endpoint stays registered and the robot settles and cuts power once it lapses. A test failing
+    at such a moment would leave every later bridge of the module "E-Stop held by someone else".
+    No endpoint of a finished test checks in any more, so: wait until the robot cut power (its
+    own timeouts), then deregister them (as an operator would on the tablet)."""
+    estop = sim.robot.estop
+
+    def left() -> list:
+        return [e.endpoint for e in estop.status().endpoints if e.HasField("time_since_valid_response")]
+    if not left():
+        return []
+    assert wait_until(lambda: sim.robot.power.motor_state() == robot_state_pb2.PowerState.STATE_OFF,
+                      timeout=timeout), "motors still on after the earlier test's E-Stop endpoint lapsed"
+    names = []
+    for endpoint in left():
+        assert estop.deregister(estop.config.unique_id, endpoint) == \
+            estop_pb2.DeregisterEstopEndpointResponse.STATUS_SUCCESS, endpoint.name
+        names.append(endpoint.name)
+    return names
+
+
+@pytest.fixture(autouse=True)
+def clean_estop(request):
+    """Every test starts with no E-Stop endpoint registered (see `forget_lapsed_estop_endpoints`);
+    tests that start a robot of their own (no `sim` fixture) are left alone."""
+    if "sim" in request.fixturenames:
+        left = forget_lapsed_estop_endpoints(request.getfixturevalue("sim"))
+        if left:
+            logging.getLogger(__name__).warning("E-Stop endpoints %s of an earlier test forgotten", left)
+    yield
 
 
 @pytest.fixture

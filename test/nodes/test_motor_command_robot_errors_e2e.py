@@ -18,7 +18,7 @@ from bosdyn.client.estop import EstopClient, EstopEndpoint
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
 from waiting import wait_until as _wait
 
-from nodes.test_motor_command_e2e import Rig, velocity_sample
+from nodes.test_motor_command_e2e import Rig, clean_estop, velocity_sample  # noqa: F401 - autouse
 from nodes.test_motor_command_estop_e2e import REPO, _bridge_cmd, _env
 from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import SpotConnection
