@@ -41,7 +41,8 @@ def _wait_for_file(path: Path, proc: subprocess.Popen, timeout: float) -> dict:
             try:
                 return json.loads(path.read_text())
             except json.JSONDecodeError:
-                pass
+                time.sleep(0.05)  # caught while being written: read it again
+                continue
         time.sleep(0.05)
     raise AssertionError(f"{path} did not appear within {timeout} s")
 

@@ -57,7 +57,7 @@ def test_build_makes_the_message_or_says_why_not():
 
 
 class NoReply(Exception):
-    pass
+    """A server that did not answer (run_guarded maps it to exit 1)."""
 
 
 @pytest.mark.parametrize("raised, code", [(None, 0), (CliError("bad topic"), 2), (ValueError("bad value"), 2),

@@ -202,7 +202,7 @@ class FlakyCamera:
         return Frame(np.full((16, 16, 3), self.index, np.uint8), time.time_ns(), self.index)
 
     def release(self):
-        pass
+        """Nothing to release: frames are generated."""
 
 
 def test_vanished_device_is_retried_with_clear_log(bus, caplog):
@@ -228,7 +228,7 @@ class BurstCamera:
         self.image = TestPattern(1280, 720).render(0)
 
     def open(self):
-        pass
+        """Always available: frames are generated."""
 
     def read(self):
         if self.i == self.n:
@@ -238,7 +238,7 @@ class BurstCamera:
         return Frame(self.image, time.time_ns(), self.i)
 
     def release(self):
-        pass
+        """Nothing to release: frames are generated."""
 
 
 def test_dropped_frames_are_counted(bus):
