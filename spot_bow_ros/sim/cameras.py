@@ -337,15 +337,17 @@ class ImageServicer(image_service_pb2_grpc.ImageServiceServicer):
             own = 0 if pixel_format == spec.pixel_format else pixel_format
             ready.append((out, spec, fmt, pixel_format, ir.quality_percent, ratio, own,
                           cams.latest(spec.name, counter, fmt, ir.quality_percent, ratio, own)))
-        # one frame per request (the oldest one ready): every source of frame n is taken at the
+        # one frame per request (the newest one served): every source of frame n is taken at the
         # same robot time, so a camera's image and its (registered) depth of one request never
-        # come from two frames when one source's newest frame was prepared ahead and another's not
-        n = min((got[3] for *_, got in ready), default=counter)
+        # come from two frames when one source's newest frame was prepared ahead and another's
+        # not. A source still at n - 1 is encoded at n now (and cached: the encode the preparer
+        # would have done), not re-encoded at an older frame on every request.
+        n = max((got[3] for *_, got in ready), default=counter)
         acq = cams.acquisition_ns(n)
         snap = cams.robot.truth_at(acq) if ready else None
         for out, spec, fmt, pixel_format, quality, ratio, own, got in ready:
             data, cols, rows = got[:3] if got[3] == n else \
-                cams.encoded(spec.name, n, fmt, quality, ratio, touch=False, pixel_format=own)
+                cams.encoded(spec.name, n, fmt, quality, ratio, pixel_format=own)
             shot = out.shot
             img = shot.image
             img.cols, img.rows, img.format, img.pixel_format = cols, rows, fmt, pixel_format
