@@ -11,10 +11,15 @@ used at most `max_others` of it (the system under test had the machine to itself
 keeps it busy); otherwise *saturated*. A rate check expects `fraction` of the configured rate only
 over the free part of its window. On an otherwise idle machine that is the whole window, i.e. the
 plain rate check.
+
+It also records this process's garbage-collection pauses (`gc_pause_s`): late in a long test
+session a full collection of the suite's heap can stop every thread of the test process for tens
+of ms, a pause a node's own process does not have; assertion messages name them.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -75,6 +80,9 @@ class CpuMonitor:
         self._roots = {os.getpid()}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-monitor", daemon=True)
+        #: (start_ns, end_ns) wall clock of this process's garbage collections while monitoring
+        self.gc_pauses: list[tuple[int, int]] = []
+        self._gc_started_ns = 0
 
     def __enter__(self) -> CpuMonitor:
         self.start()
@@ -89,11 +97,26 @@ class CpuMonitor:
         self._roots = {pid}
 
     def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
         self._thread.start()
 
     def stop(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
         self._stop.set()
         self._thread.join()
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_started_ns = time.time_ns()
+        else:
+            self.gc_pauses.append((self._gc_started_ns, time.time_ns()))
+
+    def gc_pause_s(self, start_ns: int, end_ns: int) -> tuple[float, float]:
+        """(total, longest) seconds of [start_ns, end_ns] (wall clock) this process spent in
+        garbage collection."""
+        inside = [max(0, min(end_ns, b) - max(start_ns, a)) for a, b in self.gc_pauses]
+        return sum(inside) / 1e9, max(inside, default=0) / 1e9
 
     def _run(self) -> None:
         roots = set(self._roots)
@@ -130,9 +153,11 @@ class CpuMonitor:
         idle = sum(iv.idle for iv in inside) / len(inside) if inside else float("nan")
         others = sum(iv.others for iv in inside) / len(inside) if inside else float("nan")
         span = (end_ns - start_ns) / 1e9
+        gc_total, gc_longest = self.gc_pause_s(start_ns, end_ns)
         return (f"{self.free_s(start_ns, end_ns):.1f} of {span:.1f} s free (>= {self.min_idle:.0%} idle "
                 f"or <= {self.max_others:.0%} used by other processes; mean idle {idle:.0%}, others {others:.0%} "
-                f"of {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
+                f"of {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; garbage collection "
+                f"{gc_total * 1e3:.0f} ms, longest {gc_longest * 1e3:.0f} ms)")
 
     def check_rate(self, times_ns: list[int], rate_hz: float, what: str, fraction: float = 0.9) -> str | None:
         """None if `times_ns` (sorted, wall clock) hold at least `fraction` of `rate_hz` over the

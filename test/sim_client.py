@@ -8,9 +8,11 @@ import numpy as np
 
 
 @contextlib.contextmanager
-def sdk_robot(spot, name: str, streaming: bool = False) -> Iterator:
-    """An authenticated, time-synced bosdyn `Robot` on `spot` (a running SimulatedSpot); with
-    `streaming` the SDK also knows RobotStateStreamingClient. Shut down on exit."""
+def sdk_robot(spot, name: str, streaming: bool = False, sync: bool = True) -> Iterator:
+    """An authenticated bosdyn `Robot` on `spot` (a running SimulatedSpot), time-synced unless
+    `sync` is False; with `streaming` the SDK also knows RobotStateStreamingClient. On exit its
+    time-sync and token threads are stopped first, then its channels closed (the other order leaves
+    a time-sync thread calling on a closed channel)."""
     import bosdyn.client
     sdk = bosdyn.client.create_standard_sdk(name, cert_resource_glob=spot.info["ca_cert"])
     if streaming:
@@ -20,11 +22,12 @@ def sdk_robot(spot, name: str, streaming: bool = False) -> Iterator:
     robot.update_secure_channel_port(spot.port)
     try:
         robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
-        robot.time_sync.wait_for_sync(5)
+        if sync:
+            robot.time_sync.wait_for_sync(5)
         yield robot
     finally:
-        robot.shutdown()
         sdk.clear_robots()
+        robot.shutdown()
 
 
 def snapshot_with_joints(spot, positions, tol: float = 1e-6):

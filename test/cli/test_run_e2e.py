@@ -96,8 +96,8 @@ def _fetch_reserved_webcam(info: dict):
         response = client.get_image([build_image_request("webcam", image_format=image_pb2.Image.FORMAT_RAW)])
         return sources, response[0]
     finally:
-        robot.shutdown() if hasattr(robot, "shutdown") else None
-        sdk.clear_robots() if hasattr(sdk, "clear_robots") else None
+        sdk.clear_robots()   # its threads first, then its channels
+        robot.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import bosdyn.client
 import pytest
 from bosdyn.api import header_pb2, robot_command_pb2, time_sync_pb2
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
@@ -18,22 +17,13 @@ from bosdyn.client.robot_command import (
     _robot_command_value,
 )
 from bosdyn.client.time_sync import TimedOutError, TimeSyncClient
+from sim_client import sdk_robot
 
 from spot_bow_ros.convert import time as tconv
 from spot_bow_ros.sim import SimulatedSpot
 
 OFFSET_S = 50.0
 TS = time_sync_pb2.TimeSyncState
-
-
-def _robot(spot: SimulatedSpot, sync: bool = True):
-    sdk = bosdyn.client.create_standard_sdk("time-sync-test", cert_resource_glob=spot.info["ca_cert"])
-    robot = sdk.create_robot(spot.info["hostname"])
-    robot.update_secure_channel_port(spot.port)
-    robot.authenticate(spot.info["username"], spot.info["password"], timeout=5)
-    if sync:
-        robot.time_sync.wait_for_sync(5)
-    return robot
 
 
 def _round_trip(client, identifier="", previous=None):
@@ -45,8 +35,7 @@ def _round_trip(client, identifier="", previous=None):
 
 def test_first_answers_need_more_samples_then_ok_with_server_assigned_identifier():
     with SimulatedSpot(clock_offset_s=OFFSET_S, arm=False, body=False) as spot:
-        robot = _robot(spot, sync=False)
-        try:
+        with sdk_robot(spot, "time-sync-test", sync=False) as robot:
             client = robot.ensure_client(TimeSyncClient.default_service_name)
             resp, tx, rx = _round_trip(client)
             assert resp.header.error.code == header_pb2.CommonError.CODE_OK
@@ -72,8 +61,6 @@ def test_first_answers_need_more_samples_then_ok_with_server_assigned_identifier
             skew_ns = tconv.duration_to_ns(resp.state.best_estimate.clock_skew)
             assert abs(skew_ns - OFFSET_S * 1e9) < 5e6
             assert spot.time_sync.is_synced(identifier) and not spot.time_sync.is_synced("other")
-        finally:
-            robot.shutdown()
 
 
 def test_an_identifier_from_before_a_restart_gets_a_new_one():
@@ -81,8 +68,7 @@ def test_an_identifier_from_before_a_restart_gets_a_new_one():
     answers with a new identifier and STATUS_MORE_SAMPLES_NEEDED (the previous round trip, measured
     against the old clock, is not a sample); its own identifiers are kept."""
     with SimulatedSpot(clock_offset_s=OFFSET_S, arm=False, body=False) as spot:
-        robot = _robot(spot)
-        try:
+        with sdk_robot(spot, "time-sync-test") as robot:
             client = robot.ensure_client(TimeSyncClient.default_service_name)
             mine = robot.time_sync.endpoint.clock_identifier
             resp, _, _ = _round_trip(client, mine)
@@ -98,36 +84,28 @@ def test_an_identifier_from_before_a_restart_gets_a_new_one():
             assert resp.state.status == TS.STATUS_MORE_SAMPLES_NEEDED
             assert not resp.HasField("previous_estimate")
             assert not spot.time_sync.is_synced("issued-before-a-restart")
-        finally:
-            robot.shutdown()
 
 
 def test_a_robot_that_has_just_booted_needs_more_samples_for_a_while():
     with SimulatedSpot(arm=False, body=False, time_sync_ready_after_s=1.0) as spot:
-        robot = _robot(spot, sync=False)
-        try:
+        with sdk_robot(spot, "time-sync-test", sync=False) as robot:
             t0 = time.monotonic()
             with pytest.raises(TimedOutError):
                 robot.time_sync.wait_for_sync(0.4)
             assert robot.time_sync.endpoint.response.state.status == TS.STATUS_MORE_SAMPLES_NEEDED
             robot.time_sync.wait_for_sync(3)
             assert time.monotonic() - t0 >= 0.9
-        finally:
-            robot.shutdown()
 
 
 @pytest.fixture
 def powered():
     with SimulatedSpot(arm=False, estop_required=False) as spot:
         spot.robot.power.on_duration_ns = int(0.2e9)
-        robot = _robot(spot)
-        try:
+        with sdk_robot(spot, "time-sync-test") as robot:
             with LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name), must_acquire=True,
                                 return_at_exit=True):
                 robot.power_on(timeout_sec=5)
                 yield spot, robot
-        finally:
-            robot.shutdown()
 
 
 def test_velocity_without_a_synced_clock_identifier_is_no_timesync(powered):
