@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 from ..ros.distro import ros_distro
 
 if TYPE_CHECKING:
+    from ..ros.qos import QoS
     from .node import StandaloneNode
-    from .transport import Transport
+    from .recorder import BagRecorder
+    from .transport import Tap, Transport
 
 _log = logging.getLogger("spot_bow_ros")
 
@@ -22,10 +24,11 @@ class StandaloneContext:
     def __init__(self, transport: Transport):
         self.transport = transport
         self.nodes: list[StandaloneNode] = []
-        self.recorders: list[Any] = []
+        self.recorders: list[BagRecorder] = []
+        self._recorder_taps: list[Tap] = []  # one per recorder, removed from the transport on close
         self._closed = False
 
-    def create_node(self, name: str, namespace: str = "/", parameter_overrides: dict | None = None,
+    def create_node(self, name: str, namespace: str = "/", parameter_overrides: dict[str, Any] | None = None,
                     remaps: dict[str, str] | None = None) -> StandaloneNode:
         from .node import StandaloneNode  # rosbags (pip): loaded only when the standalone runtime runs
 
@@ -35,7 +38,7 @@ class StandaloneContext:
         return node
 
     def attach_recorder(self, output: str, storage: str = "mcap", topics: Iterable[str] | None = None,
-                        exclude_types: Iterable[str] = (), **options: Any) -> Any:
+                        exclude_types: Iterable[str] = (), **options: Any) -> BagRecorder:
         """Record what this process publishes (all topics, or `topics`, minus topics of
         `exclude_types`) to a rosbag2 at `output`, from the CDR bytes the writers already
         produced. Closed with the context."""
@@ -45,15 +48,15 @@ class StandaloneContext:
         wanted = set(topics) if topics else None
         excluded = set(exclude_types)
 
-        def tap(topic: str, type_name: str, cdr: bytes, t_ns: int, qos: Any) -> None:
+        def tap(topic: str, type_name: str, cdr: bytes, t_ns: int, qos: QoS) -> None:
             if (wanted is None or topic in wanted) and type_name not in excluded:
                 recorder.record(topic, type_name, cdr, t_ns, qos)
 
         recorder.start()
         # A recorder subscribes to what it records: lazy publishers (cameras) must publish.
         self.transport.add_tap(tap, counts_as_subscriber=True)
-        recorder._detach = lambda: getattr(self.transport, "remove_tap", lambda t: None)(tap)
         self.recorders.append(recorder)
+        self._recorder_taps.append(tap)
         return recorder
 
     def close(self) -> None:
@@ -66,8 +69,8 @@ class StandaloneContext:
                 node.destroy()
             except Exception as exc:  # noqa: BLE001 - keep shutting down the others
                 _log.error(f"destroying node {node.name} failed: {exc}")
-        for recorder in self.recorders:
-            recorder._detach()
+        for recorder, tap in zip(self.recorders, self._recorder_taps):
+            self.transport.remove_tap(tap)
             recorder.close()
         self.transport.close()
 

@@ -30,10 +30,11 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 _log = logging.getLogger("spot_bow_ros.dds")
 
@@ -119,17 +120,21 @@ class CdrApi:
             f.restype, f.argtypes = restype, list(argtypes)
             return f
 
-        self._takecdr = fn("dds_takecdr", c_int32, c_int32, ctypes.POINTER(c_void_p), c_uint32,
-                           ctypes.POINTER(_SampleInfo), c_uint32)
-        self._writecdr = fn("dds_writecdr", c_int32, c_int32, c_void_p)
-        self._get_sertype = fn("dds_get_entity_sertype", c_int32, c_int32, ctypes.POINTER(c_void_p))
-        self._from_ser_iov = fn("ddsi_serdata_from_ser_iov", c_void_p, c_void_p, ctypes.c_int, c_size_t,
-                                ctypes.POINTER(_Iovec), c_size_t)
-        self._size = fn("ddsi_serdata_size", c_uint32, c_void_p)
-        self._to_ser_ref = fn("ddsi_serdata_to_ser_ref", c_void_p, c_void_p, c_size_t, c_size_t,
-                              ctypes.POINTER(_Iovec))
-        self._to_ser_unref = fn("ddsi_serdata_to_ser_unref", None, c_void_p, ctypes.POINTER(_Iovec))
-        self._unref = fn("ddsi_serdata_unref", None, c_void_p)
+        # Typed as called here: addresses (void *) are ints, pointer arguments (byref(...), ctypes
+        # arrays) are `object` (ctypes checks them against argtypes), c_void_p results are int | None.
+        self._takecdr: Callable[[int, object, int, object, int], int] = fn(
+            "dds_takecdr", c_int32, c_int32, ctypes.POINTER(c_void_p), c_uint32, ctypes.POINTER(_SampleInfo), c_uint32)
+        self._writecdr: Callable[[int, int], int] = fn("dds_writecdr", c_int32, c_int32, c_void_p)
+        self._get_sertype: Callable[[int, object], int] = fn(
+            "dds_get_entity_sertype", c_int32, c_int32, ctypes.POINTER(c_void_p))
+        self._from_ser_iov: Callable[[int, int, int, object, int], int | None] = fn(
+            "ddsi_serdata_from_ser_iov", c_void_p, c_void_p, ctypes.c_int, c_size_t, ctypes.POINTER(_Iovec), c_size_t)
+        self._size: Callable[[int], int] = fn("ddsi_serdata_size", c_uint32, c_void_p)
+        self._to_ser_ref: Callable[[int, int, int, object], int | None] = fn(
+            "ddsi_serdata_to_ser_ref", c_void_p, c_void_p, c_size_t, c_size_t, ctypes.POINTER(_Iovec))
+        self._to_ser_unref: Callable[[int | None, object], None] = fn(
+            "ddsi_serdata_to_ser_unref", None, c_void_p, ctypes.POINTER(_Iovec))
+        self._unref: Callable[[int], None] = fn("ddsi_serdata_unref", None, c_void_p)
 
     # -- loading ----------------------------------------------------------------------------
     @classmethod
@@ -190,7 +195,7 @@ class CdrApi:
         return out.value
 
     @staticmethod
-    def _iovecs(chunks: Sequence[Any]) -> tuple[Any, list]:
+    def _iovecs(chunks: Sequence[Any]) -> tuple[ctypes.Array[_Iovec], list[npt.NDArray[np.uint8]]]:
         """iovecs over `chunks` (any buffers; nothing copied) and the arrays that must stay
         referenced while Cyclone reads them."""
         iov = (_Iovec * len(chunks))()
@@ -222,7 +227,7 @@ class CdrApi:
         n = self._takecdr(reader, sd_out, 1, ctypes.byref(info), mask)
         if n <= 0:
             return n, None
-        sd = sd_out[0]
+        sd = cast(int, sd_out[0])  # n > 0: Cyclone stored the serdata's address (never NULL)
         try:
             if not info.valid_data:
                 return n, None

@@ -13,10 +13,14 @@ and the static frames).
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..ros.qos import Durability
+from ..ros.qos import Durability, QoS
 from .message_store import RosbagsMessages
+
+if TYPE_CHECKING:  # foxglove-sdk (optional, typed): imported when a server starts
+    from foxglove import Channel
+    from foxglove.websocket import ServerListener
 
 #: delay before re-sending a latched message to a new subscriber (the server finishes the subscribe)
 LATCHED_RESEND_DELAY_S = 0.05
@@ -35,36 +39,38 @@ class FoxgloveLive:
         except ImportError as exc:
             raise FoxgloveUnavailable("--foxglove needs the foxglove-sdk package: "
                                       "pip install 'spot_bow_ros[foxglove]'") from exc
-        self._foxglove = foxglove
         self._messages = messages
         self._lock = threading.Lock()
-        self._channels: dict[str, Any] = {}
+        self._channels: dict[str, Channel] = {}
         self._latched: dict[str, tuple[bytes, int]] = {}
         self.resent = 0
         self.server = foxglove.start_server(name="spot_bow_ros", host=host, port=port,
-                                            server_listener=self._listener(foxglove))
+                                            server_listener=self._listener())
         self.port = self.server.port if hasattr(self.server, "port") else port
 
-    def tap(self, topic: str, type_name: str, cdr: bytes, t_ns: int, qos: Any = None) -> None:
+    def tap(self, topic: str, type_name: str, cdr: bytes, t_ns: int, qos: QoS | None = None) -> None:
         channel = self._channels.get(topic)
         if channel is None:
             with self._lock:
                 channel = self._channels.get(topic)
                 if channel is None:
-                    schema = self._foxglove.Schema(name=type_name, encoding="ros2msg",
-                                                   data=self._messages.msgdef(type_name).encode())
-                    channel = self._foxglove.Channel(topic, schema=schema, message_encoding="cdr")
+                    from foxglove import Channel, Schema  # imported by __init__ already
+
+                    schema = Schema(name=type_name, encoding="ros2msg", data=self._messages.msgdef(type_name).encode())
+                    channel = Channel(topic, schema=schema, message_encoding="cdr")
                     self._channels[topic] = channel
         data = bytes(cdr)
         if qos is not None and getattr(qos, "durability", None) == Durability.TRANSIENT_LOCAL:
             self._latched[topic] = (data, t_ns)
         channel.log(data, log_time=t_ns)
 
-    def _listener(self, foxglove: Any) -> Any:
+    def _listener(self) -> ServerListener:
+        from foxglove.websocket import ChannelView, Client, ServerListener
+
         live = self
 
-        class _Listener(foxglove.websocket.ServerListener):
-            def on_subscribe(self, client: Any, channel: Any) -> None:
+        class _Listener(ServerListener):
+            def on_subscribe(self, client: Client, channel: ChannelView) -> None:
                 if channel.topic in live._latched:
                     timer = threading.Timer(LATCHED_RESEND_DELAY_S, live._resend, args=(channel.topic,))
                     timer.daemon = True

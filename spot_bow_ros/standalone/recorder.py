@@ -26,10 +26,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from rosbags.interfaces import Connection, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.interfaces import Qos as BagQos
-from rosbags.interfaces import QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 from rosbags.rosbag2 import StoragePlugin, Writer
 
 from ..ros.qos import Durability, History, QoS, Reliability
@@ -93,7 +93,7 @@ class BagRecorder:
     """Writes rosbag2 bags from already-serialized CDR messages on its own thread."""
 
     def __init__(self, output: str | Path, storage: str = "mcap", messages: RosbagsMessages | None = None,
-                 flush_interval_s: float = 1.0, max_queue_bytes: int = 100 * 2**20, version: int = 8,
+                 flush_interval_s: float = 1.0, max_queue_bytes: int = 100 * 2**20, version: Literal[8, 9] = 8,
                  batch_interval_s: float = 0.02):
         if storage not in STORAGES:
             raise RecorderError(f"unknown storage {storage!r} (expected mcap or sqlite3)")
@@ -108,13 +108,13 @@ class BagRecorder:
         self.counts: collections.Counter[str] = collections.Counter()
         self.dropped = 0
         self._version = version
-        self._queue: collections.deque = collections.deque()
+        self._queue: collections.deque[tuple[str, str, bytes, int, QoS]] = collections.deque()  # record()'s args
         self._queued_bytes = 0
         self._cv = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
         self._writer: Writer | None = None
-        self._connections: dict[tuple[str, str], Any] = {}
+        self._connections: dict[tuple[str, str], Connection] = {}
         self.error: Exception | None = None
 
     # -- producer side ----------------------------------------------------------------------
@@ -220,7 +220,7 @@ class BagRecorder:
                 self.error = self.error or exc
                 _log.error(f"closing bag {self.output} failed: {exc}")
 
-    def _connection(self, topic: str, type_name: str, qos: QoS) -> Any:
+    def _connection(self, topic: str, type_name: str, qos: QoS) -> Connection:
         key = (topic, type_name)
         conn = self._connections.get(key)
         if conn is None:

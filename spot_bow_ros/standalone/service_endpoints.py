@@ -87,7 +87,7 @@ def _endpoint_user_data(endpoint: Any) -> bytes | None:
 class _ReplyWriter:
     """The reply writer as the transport lists it (graph: gid and node)."""
 
-    def __init__(self, server: DdsServiceServer, dw: DataWriter):
+    def __init__(self, server: DdsServiceServer, dw: DataWriter[Any]):
         self.server, self._dw, self.node = server, dw, server.node
         self.gid = dw.guid.bytes
         self.topic = server.name

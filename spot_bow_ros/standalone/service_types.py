@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import struct
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..ros.names import UnknownMessageType
 from ..ros.qos import QoS
+
+if TYPE_CHECKING:
+    from .cdr_encoder import Cdr
 
 #: rmw_cyclonedds_cpp topic prefixes of service requests and replies.
 REQUEST_PREFIX, REPLY_PREFIX = "rq", "rr"
@@ -104,7 +107,7 @@ def known_service_type(srv_type: str) -> str:
 
 
 # -- the request header ---------------------------------------------------------------------
-def pack_sample(guid: int, seq: int, body_cdr: bytes | memoryview) -> bytes:
+def pack_sample(guid: int, seq: int, body_cdr: bytes | Cdr) -> bytes:
     """A service request/reply sample: `body_cdr` (CDR with its 4-byte encapsulation header) with
     the request header inserted after the encapsulation header, in the body's byte order."""
     body = bytes(body_cdr)

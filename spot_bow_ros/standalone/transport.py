@@ -51,6 +51,13 @@ class Transport(Protocol):
 
     def remove_node(self, node: Any) -> None: ...
 
+    def add_tap(self, tap: Tap, counts_as_subscriber: bool = False) -> None:
+        """Hand every message a local writer sends, as CDR bytes, to `tap` (recording, live
+        viewers); `counts_as_subscriber`: every writer's `matched_count` includes the tap."""
+
+    def remove_tap(self, tap: Tap) -> None:
+        """Stop handing messages to `tap` (one added by `add_tap`)."""
+
     def close(self) -> None: ...
 
 
