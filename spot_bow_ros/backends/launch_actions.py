@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..standalone.cyclone_config import shipped_config_choice
+
+if TYPE_CHECKING:  # ROS 2 `launch` (imported when a launch file runs) has no type information: Any to mypy
+    from launch.action import Action
+    from launch.actions import OpaqueFunction
+    from launch.launch_context import LaunchContext
 
 #: Launch arguments refused with the reason, checked before any process starts.
 REFUSED_ARGUMENTS = {
@@ -147,19 +152,19 @@ def robot_description(requested: str, arm: bool, package: str = "", *,
         return missing(f"{path} cannot be read ({exc})")
 
 
-def cyclone_dds_actions(context: Any) -> list:
+def cyclone_dds_actions(context: LaunchContext) -> list[Action]:
     """[SetEnvironmentVariable(CYCLONEDDS_URI -> shipped tuning)] unless the user set it, and the
     one log line that says which configuration the launched processes use."""
     from launch.actions import LogInfo, SetEnvironmentVariable
 
     value, line = shipped_config_choice(dict(context.environment))
-    actions: list = [LogInfo(msg=f"spot_bow_ros: {line}")]
+    actions: list[Action] = [LogInfo(msg=f"spot_bow_ros: {line}")]
     if value is not None:
         actions.insert(0, SetEnvironmentVariable("CYCLONEDDS_URI", value))
     return actions
 
 
-def start_checked(actions: Iterable[Any]) -> Any:
+def start_checked(actions: Iterable[Action]) -> OpaqueFunction:
     """An OpaqueFunction that refuses bad arguments (error line + shutdown, nothing started),
     else applies the Cyclone configuration and then hands launch `actions`."""
     from launch.actions import OpaqueFunction, Shutdown
@@ -167,7 +172,7 @@ def start_checked(actions: Iterable[Any]) -> Any:
 
     actions = list(actions)
 
-    def run(context: Any, *args: Any, **kwargs: Any) -> list:
+    def run(context: LaunchContext, *args: Any, **kwargs: Any) -> list[Action]:
         problem = refused_arguments(context.launch_configurations)
         if problem:
             get_logger("spot_bow_ros").error(problem)

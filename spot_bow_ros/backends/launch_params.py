@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from launch.substitution import Substitution
@@ -22,11 +22,15 @@ from launch.utilities import normalize_to_list_of_substitutions, perform_substit
 
 from ..ros.params import namespaced_params_file, node_overrides
 
+if TYPE_CHECKING:  # ROS 2 `launch` has no type information: these names are Any to mypy
+    from launch.launch_context import LaunchContext
+    from launch.some_substitutions_type import SomeSubstitutionsType
 
-class NamespacedParamsFile(Substitution):
+
+class NamespacedParamsFile(Substitution):  # type: ignore[misc]  # launch is untyped: Substitution is Any
     """Path of `params_file`, rewritten for `namespace` when that is not empty."""
 
-    def __init__(self, params_file: Any, namespace: Any):
+    def __init__(self, params_file: SomeSubstitutionsType, namespace: SomeSubstitutionsType):
         super().__init__()
         self._params_file = normalize_to_list_of_substitutions(params_file)
         self._namespace = normalize_to_list_of_substitutions(namespace)
@@ -34,17 +38,17 @@ class NamespacedParamsFile(Substitution):
     def describe(self) -> str:
         return "NamespacedParamsFile(...)"
 
-    def perform(self, context: Any) -> str:
+    def perform(self, context: LaunchContext) -> str:
         return namespaced_params_file(perform_substitutions(context, self._params_file),
                                       perform_substitutions(context, self._namespace))
 
 
-class NodeOverridesFile(Substitution):
+class NodeOverridesFile(Substitution):  # type: ignore[misc]  # launch is untyped: Substitution is Any
     """Path of a new params file giving `overrides` to `/**` and to each of `nodes` under
     `namespace` (`ros.params.node_overrides`). Listed after the config file, the launch's values
     win over the config file's per-node sections, which a launch `{...}` dict (`/**`) does not."""
 
-    def __init__(self, overrides: Mapping[str, Any], nodes: Iterable[str], namespace: Any):
+    def __init__(self, overrides: Mapping[str, Any], nodes: Iterable[str], namespace: SomeSubstitutionsType):
         super().__init__()
         self._overrides = dict(overrides)
         self._nodes = tuple(nodes)
@@ -53,7 +57,7 @@ class NodeOverridesFile(Substitution):
     def describe(self) -> str:
         return f"NodeOverridesFile({sorted(self._overrides)})"
 
-    def perform(self, context: Any) -> str:
+    def perform(self, context: LaunchContext) -> str:
         values = {k: _Text(v) if isinstance(v, str) else v for k, v in self._overrides.items()}
         doc = node_overrides(values, self._nodes, perform_substitutions(context, self._namespace))
         target = Path(tempfile.mkdtemp(prefix="spot_bow_ros_launch_")) / "launch_overrides.yaml"
@@ -65,7 +69,7 @@ class _Text(str):
     """A string parameter value: written quoted, so rcl keeps it a string ('1234', 'none')."""
 
 
-class _OverridesDumper(yaml.SafeDumper):
+class _OverridesDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML is untyped (no stubs installed)
     """Writes every mapping in full: rcl's parser knows no YAML anchors and aliases."""
 
     def ignore_aliases(self, data: Any) -> bool:

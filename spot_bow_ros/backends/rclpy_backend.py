@@ -34,11 +34,12 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from ..ros.names import UnknownMessageType, normalize_type_name
+from ..ros.node_api import Logger, MessageFactory, Timer
 from ..ros.params import (
     ParameterError,
     ParamSpec,
@@ -51,6 +52,18 @@ from ..ros.qos import Durability, History, QoS, Reliability
 from ..standalone.service_types import normalize_srv_type as normalize_service_type
 from .lifecycle import USER_ERRORS, BackendError, shutdown_signals, startup_failure
 from .log_routing import route_library_logs
+
+if TYPE_CHECKING:  # rclpy is typed, but not installed where CI runs mypy: these names are Any there
+    from rclpy.callback_groups import CallbackGroup
+    from rclpy.context import Context
+    from rclpy.impl.rcutils_logger import RcutilsLogger
+    from rclpy.publisher import Publisher as RclpyPublisher
+    from rclpy.service import Service
+    from rclpy.subscription import Subscription as RclpySubscription
+
+    from ..standalone.cdr_encoder import CdrEncoder
+    from ..standalone.message_store import RosbagsMessages
+    from .ros_args import RosArgs
 
 try:  # ROS 2 (sourced); without it only the pure conversions below are usable
     import rclpy
@@ -89,14 +102,24 @@ def _require_rclpy() -> None:
 
 
 # -- messages -------------------------------------------------------------------------------
-def message_class(type_name: str) -> type:
+class MessageClass(Protocol):
+    """A rosidl_generator_py message class (what `message_class` imports)."""
+
+    def __call__(self) -> Any: ...
+
+    def get_fields_and_field_types(self) -> dict[str, str]:
+        """Field name -> rosidl field type string (`sequence<uint8>`, `double[9]`, `std_msgs/Header`)."""
+
+
+def message_class(type_name: str) -> MessageClass:
     """The rclpy message class of `pkg/msg/Type` (imported from the ROS install)."""
     try:
         pkg, sub, name = normalize_type_name(type_name).split("/")
     except ValueError as exc:
         raise UnknownMessageType(str(exc)) from None
     try:
-        return getattr(importlib.import_module(f"{pkg}.{sub}"), name)
+        cls: MessageClass = getattr(importlib.import_module(f"{pkg}.{sub}"), name)
+        return cls
     except (ImportError, AttributeError):
         raise UnknownMessageType(f"unknown message type {type_name!r} (is its package installed and sourced?)") \
             from None
@@ -151,7 +174,9 @@ def field_value(field_type: str, value: Any) -> Any:
         if elem == "uint8" and isinstance(value, (bytes, bytearray, memoryview)):
             out.frombytes(value)  # one memcpy
         else:
-            out.frombytes(np.ascontiguousarray(value, dtype=_DTYPES[elem]).reshape(-1).view(np.uint8))
+            raw = np.ascontiguousarray(value, dtype=_DTYPES[elem]).reshape(-1).view(np.uint8)
+            # numpy's stubs give ndarray the buffer protocol (__buffer__) only for Python >= 3.12
+            out.frombytes(raw)  # type: ignore[arg-type]
         return out
     if kind == "array" and elem in _DTYPES:
         return np.asarray(value, dtype=_DTYPES[elem]).reshape(-1)
@@ -173,7 +198,7 @@ def qos_fields(qos: QoS) -> dict[str, Any]:
     }
 
 
-def qos_profile(qos: QoS) -> Any:
+def qos_profile(qos: QoS) -> QoSProfile:
     """rclpy `QoSProfile` of our `QoS` (1:1)."""
     _require_rclpy()
     f = qos_fields(qos)
@@ -182,7 +207,7 @@ def qos_profile(qos: QoS) -> Any:
                       durability=DurabilityPolicy[f["durability"]])
 
 
-def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = False) -> Any:
+def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = False) -> ParameterDescriptor:
     """`ParameterDescriptor` with description, read_only and the numeric range of `spec`
     (`writable`: read_only off, to give a declared-by-type parameter its first value; `typed`:
     `type` filled in, as `Node.set_descriptor` needs -- it refuses a descriptor whose type is not
@@ -200,7 +225,7 @@ def parameter_descriptor(spec: ParamSpec, writable: bool = False, typed: bool = 
     return desc
 
 
-def parameter_type(spec: ParamSpec) -> Any:
+def parameter_type(spec: ParamSpec) -> Parameter.Type:
     """The `rclpy.Parameter.Type` of `spec`."""
     _require_rclpy()
     return Parameter.Type[parameter_type_name(spec)]
@@ -221,7 +246,7 @@ def fill_response(response: Any, fields: dict[str, Any]) -> None:
 
 
 # -- the node -------------------------------------------------------------------------------
-def serialized_messages() -> Any:
+def serialized_messages() -> RosbagsMessages | None:
     """The rosbags message factory (`standalone.message_store`) of this ROS distribution (`ROS_DISTRO`), with
     which bridges build messages that publishers hand to rclpy already serialized; None (rclpy
     message classes, `make_message`) without the rosbags package, for a distribution rosbags does
@@ -246,7 +271,7 @@ class _Publisher:
     `serialized_messages()` is available) are published as their CDR bytes
     (`Publisher.publish(bytes)`: rcl_publish_serialized_message); rclpy message objects as they are."""
 
-    def __init__(self, pub: Any, topic: str, encoder: Any = None):
+    def __init__(self, pub: RclpyPublisher, topic: str, encoder: CdrEncoder | None = None):
         self._pub, self.topic, self._encoder = pub, topic, encoder
 
     def publish(self, msg: Any) -> None:
@@ -255,15 +280,15 @@ class _Publisher:
         self._pub.publish(msg)
 
     def get_subscription_count(self) -> int:
-        return self._pub.get_subscription_count()
+        return int(self._pub.get_subscription_count())
 
 
 class _Subscription:
-    def __init__(self, sub: Any, topic: str):
+    def __init__(self, sub: RclpySubscription, topic: str):
         self._sub, self.topic = sub, topic
 
 
-def guarded(callback: Callable[..., None], logger: Any) -> Callable[..., None]:
+def guarded(callback: Callable[..., None], logger: Logger) -> Callable[..., None]:
     """`callback` that logs what it raises in one line instead of stopping the executor (rclpy
     re-raises callback exceptions from spin; the standalone backend logs and goes on)."""
     def run(*args: Any) -> None:
@@ -278,7 +303,7 @@ def guarded(callback: Callable[..., None], logger: Any) -> Callable[..., None]:
 class RclpyNode:
     """`NodeHandle` backed by a real `rclpy.node.Node` (available as `.node`)."""
 
-    def __init__(self, name: str, namespace: str | None = None, context: Any = None,
+    def __init__(self, name: str, namespace: str | None = None, context: Context | None = None,
                  serialized: bool | None = None):
         _require_rclpy()
         kwargs = {"context": context} if context is not None else {}
@@ -291,7 +316,7 @@ class RclpyNode:
         #: The node's message factory (`NodeHandle.msg`): rosbags messages, published serialized,
         #: when available (`serialized_messages`; pass `serialized=False` for rclpy's classes).
         self.messages = serialized_messages() if serialized is not False else None
-        self.msg = self.messages if self.messages is not None else make_message
+        self.msg: MessageFactory = self.messages if self.messages is not None else make_message
 
     def create_publisher(self, type_name: str, topic: str, qos: QoS) -> _Publisher:
         pub = self.node.create_publisher(message_class(type_name), topic, qos_profile(qos))
@@ -310,12 +335,13 @@ class RclpyNode:
                                             callback_group=self._group(callback_group))
         return _Subscription(sub, sub.topic_name)
 
-    def create_timer(self, period_s: float, callback: Callable[[], None]) -> Any:
+    def create_timer(self, period_s: float, callback: Callable[[], None]) -> Timer:
         if not period_s > 0:
             raise ValueError(f"timer period must be > 0 s, got {period_s}")
         # A zero-argument wrapper: newer rclpy hands a TimerInfo to callbacks that take an argument.
         run = guarded(callback, self.node.get_logger())
-        return self.node.create_timer(float(period_s), lambda: run())
+        timer: Timer = self.node.create_timer(float(period_s), lambda: run())  # rclpy.timer.Timer
+        return timer
 
     def now(self) -> tuple[int, int]:
         sec, nsec = self.node.get_clock().now().seconds_nanoseconds()
@@ -344,7 +370,7 @@ class RclpyNode:
             self._specs[spec.name] = spec
         return values
 
-    def _declare(self, spec: ParamSpec) -> Any:
+    def _declare(self, spec: ParamSpec) -> Parameter:
         exceptions = importlib.import_module("rclpy.exceptions")
         ParameterException = exceptions.ParameterException
         # a wrong override type: its own exception in Humble .. Jazzy; by its reason otherwise
@@ -391,7 +417,7 @@ class RclpyNode:
         refused by rclpy itself from their descriptor)."""
         from rcl_interfaces.msg import SetParametersResult
 
-        def on_set(params: list) -> Any:
+        def on_set(params: list[Parameter]) -> SetParametersResult:
             batch = {}
             for p in params:
                 spec = self._specs.get(p.name)
@@ -413,7 +439,7 @@ class RclpyNode:
         if hasattr(self.node, "add_pre_set_parameters_callback"):  # Iron and later (Jazzy), not Humble
             self.node.add_pre_set_parameters_callback(self._integers_as_doubles)
 
-    def _integers_as_doubles(self, params: list) -> list:
+    def _integers_as_doubles(self, params: list[Parameter]) -> list[Parameter]:
         """`ros2 param set /node rate 30` sends an integer: taken as 30.0 for a double parameter
         (as the standalone backend does) instead of rclpy's 'Wrong parameter type'."""
         out = []
@@ -427,7 +453,7 @@ class RclpyNode:
             out.append(p)
         return out
 
-    def _group(self, name: str | None) -> Any:
+    def _group(self, name: str | None) -> CallbackGroup | None:
         """The named MutuallyExclusiveCallbackGroup (None: the node's default group)."""
         if name is None:
             return None
@@ -439,7 +465,7 @@ class RclpyNode:
         return groups[name]
 
     def create_service(self, srv_type: str, name: str, callback: Callable[[Any], Any],
-                       parameters: bool = False, callback_group: str | None = None) -> Any:
+                       parameters: bool = False, callback_group: str | None = None) -> Service:
         """A real rclpy service; `callback(request)` returns the response's fields (dict) or a
         response. Services of a node share one mutually exclusive callback group of their own:
         with the MultiThreadedExecutor they run beside the node's subscriptions and timers
@@ -473,7 +499,7 @@ class RclpyNode:
         group = self._group(callback_group) or self._service_group
         return self.node.create_service(cls, name, serve, callback_group=group)
 
-    def get_logger(self) -> Any:
+    def get_logger(self) -> RcutilsLogger:
         return self.node.get_logger()
 
     def add_on_shutdown(self, callback: Callable[[], None]) -> None:
@@ -502,7 +528,7 @@ def _init_rclpy(argv: Sequence[str]) -> None:
         rclpy.init(args=list(argv))
 
 
-def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[Any], object]]], args: Any,
+def run_rclpy_nodes(builders: Sequence[tuple[str, Callable[[RclpyNode], object]]], args: RosArgs,
                     stop: threading.Event | None = None) -> int:
     """`run_nodes` for rclpy: init with the ROS args, build, spin until SIGINT/SIGTERM (or
     `stop`), destroy the nodes, shut down. Returns 0, 1 (failure) or 2 (bad arguments/parameters)."""
