@@ -103,12 +103,11 @@ def _require_rclpy() -> None:
 
 # -- messages -------------------------------------------------------------------------------
 class MessageClass(Protocol):
-    """A rosidl_generator_py message class (what `message_class` imports)."""
+    """A rosidl_generator_py message class (what `message_class` imports); `get_fields_and_field_types()`:
+    field name -> rosidl field type string (`sequence<uint8>`, `double[9]`, `std_msgs/Header`)."""
 
     def __call__(self) -> Any: ...
-
-    def get_fields_and_field_types(self) -> dict[str, str]:
-        """Field name -> rosidl field type string (`sequence<uint8>`, `double[9]`, `std_msgs/Header`)."""
+    def get_fields_and_field_types(self) -> dict[str, str]: ...
 
 
 def message_class(type_name: str) -> MessageClass:
@@ -175,8 +174,7 @@ def field_value(field_type: str, value: Any) -> Any:
             out.frombytes(value)  # one memcpy
         else:
             raw = np.ascontiguousarray(value, dtype=_DTYPES[elem]).reshape(-1).view(np.uint8)
-            # numpy's stubs give ndarray the buffer protocol (__buffer__) only for Python >= 3.12
-            out.frombytes(raw)  # type: ignore[arg-type]
+            out.frombytes(raw)  # type: ignore[arg-type]  # numpy's stubs: ndarray is a Buffer from Python 3.12
         return out
     if kind == "array" and elem in _DTYPES:
         return np.asarray(value, dtype=_DTYPES[elem]).reshape(-1)

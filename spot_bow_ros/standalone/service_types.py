@@ -27,7 +27,8 @@ from ..ros.names import UnknownMessageType
 from ..ros.qos import QoS
 
 if TYPE_CHECKING:
-    from .cdr_encoder import Cdr
+    import numpy as np
+    import numpy.typing as npt
 
 #: rmw_cyclonedds_cpp topic prefixes of service requests and replies.
 REQUEST_PREFIX, REPLY_PREFIX = "rq", "rr"
@@ -107,7 +108,7 @@ def known_service_type(srv_type: str) -> str:
 
 
 # -- the request header ---------------------------------------------------------------------
-def pack_sample(guid: int, seq: int, body_cdr: bytes | Cdr) -> bytes:
+def pack_sample(guid: int, seq: int, body_cdr: bytes | memoryview | npt.NDArray[np.uint8]) -> bytes:
     """A service request/reply sample: `body_cdr` (CDR with its 4-byte encapsulation header) with
     the request header inserted after the encapsulation header, in the body's byte order."""
     body = bytes(body_cdr)
