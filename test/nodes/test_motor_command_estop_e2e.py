@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
-from cpu_load import CpuMonitor
+from cpu_load import CpuMonitor, frozen_heap
 from waiting import interrupt_and_reap, wait_until
 
 from nodes.test_motor_command_e2e import Rig, clean_estop  # noqa: F401 - autouse: no cascade
@@ -263,38 +263,58 @@ def test_starved_keepalive_stops_the_robot_within_the_timeout(sim, tmp_path):
                                         "auto_stand:=true", f"estop_timeout:={timeout_s}",
                                         "estop_cut_power_timeout:=4.0"),
                             env=_env(), stdout=log, stderr=subprocess.STDOUT)
+    cpu = CpuMonitor()
     try:
         assert wait_until(lambda: sim.robot.latest().standing, 30), (tmp_path / "bridge.log").read_text()
-        time.sleep(1.0)                                     # standing steadily, checked in a few times
-        assert sim.robot.power.motor_state() == ON
-        with CpuMonitor() as cpu:
+        with frozen_heap():                                  # no GC pause of the suite's heap in here
+            cpu.start()
+            standing_ns = time.time_ns()
+            time.sleep(1.0)                                 # standing steadily, checked in a few times
+            assert sim.robot.power.motor_state() == ON
             os.kill(proc.pid, signal.SIGSTOP)
             t0, sig_ns = time.monotonic(), time.time_ns()
-            assert wait_until(lambda: sim.robot.estop.stop_level() != NONE, timeout_s + 10.0)
+            assert wait_until(lambda: sim.robot.estop.stop_level() != NONE, timeout_s + 20.0)
             t_stop, seen_ns = time.monotonic() - t0, time.time_ns()
+            assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 20.0)
+            t_off = time.monotonic() - t0
         assert sim.robot.estop.stop_level() == SETTLE
-        # never before the timeout: the last check-in was up to timeout/3 before the SIGSTOP
-        assert timeout_s - 0.6 < t_stop, t_stop
         # robot side: the stop level is SETTLE from the bridge's last valid check-in + estop_timeout
-        # on, so that check-in was at most 0.6 s before the SIGSTOP (keep-alive at its rate)
+        # on. When was that check-in (`since` is read at a time between before_ns and after_ns)?
         before_ns = time.time_ns()
-        status = sim.robot.estop.status()                    # its time is between before_ns and after_ns
+        status = sim.robot.estop.status()
         after_ns = time.time_ns()
         since = [e.time_since_valid_response.ToNanoseconds() for e in status.endpoints
                  if e.HasField("time_since_valid_response")]
         assert len(since) == 1, since                        # the bridge's endpoint
         earliest_s, latest_s = ((t - since[0] - sig_ns) * 1e-9 + timeout_s for t in (before_ns, after_ns))
-        assert timeout_s - 0.6 < earliest_s and latest_s < timeout_s + 0.6, (earliest_s, latest_s)
-        # seen by this (polling) test within 0.6 s of the SIGSTOP + timeout wherever the machine
-        # had CPU to spare for it
-        if cpu.free_s(sig_ns, seen_ns) >= 0.999 * (seen_ns - sig_ns) * 1e-9:
-            assert t_stop < timeout_s + 0.6, (t_stop, cpu.describe(sig_ns, seen_ns))
-        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 3.5)
-        t_off = time.monotonic() - t0
+        # never before the timeout: seen stopped no earlier than estop_timeout after that check-in
+        # (whatever the load: the robot's rule, and proof the stop is the SIGSTOP's lapse)
+        assert (seen_ns - (before_ns - since[0])) * 1e-9 > timeout_s, (seen_ns, before_ns, since)
+        # and that check-in was the last before the SIGSTOP (one in flight at most, not later)
+        assert latest_s < timeout_s + 0.6, (earliest_s, latest_s)
+        # the keep-alive ran at its rate (every timeout / 3) up to the SIGSTOP, so its last check-in
+        # was at most 0.6 s before it, and this (polling) test saw the stop within 0.6 s of
+        # SIGSTOP + timeout: wall-clock bounds, checked where the machine had CPU to spare for the
+        # bridge and this test (under load a stop was seen 1.02 s after the SIGSTOP: near the 0.9 s bound)
+        cpu.stop()
+        if cpu.unloaded(standing_ns, sig_ns):
+            assert timeout_s - 0.6 < earliest_s, (earliest_s, latest_s, cpu.describe(standing_ns, sig_ns))
+            assert timeout_s - 0.6 < t_stop, (t_stop, cpu.describe(standing_ns, sig_ns))
+        else:
+            print(f"keep-alive rate before the SIGSTOP not checked: {cpu.describe(standing_ns, sig_ns)}")
+        # the robot (simulator) sits and cuts power within 3.5 s of the stop where it had the CPU
+        off_ns = sig_ns + int(t_off * 1e9)
+        for start, end, ok in ((sig_ns, seen_ns, lambda: t_stop < timeout_s + 0.6),
+                               (seen_ns, off_ns, lambda: t_off - t_stop < 3.5)):
+            if cpu.unloaded(start, end):
+                assert ok(), (t_stop, t_off, cpu.describe(start, end))
+            else:
+                print(f"latency not checked ({t_stop:.2f} s, {t_off:.2f} s): {cpu.describe(start, end)}")
         assert sim.robot.latest().sitting
         print(f"starved keep-alive: settle after {t_stop:.2f} s, motors off after {t_off:.2f} s "
               f"(estop_timeout {timeout_s} s)")
     finally:
+        cpu.stop()
         interrupt_and_reap(proc)
         log.close()
 
