@@ -422,7 +422,7 @@ def test_06_hard_stop_during_a_slow_power_on(rigs, sim):
     t = threading.Thread(target=lambda: box.update(r=rig.call("power_on")))
     t.start()
     assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 10.0)
-    with CpuMonitor() as cpu, frozen_heap():
+    with frozen_heap(), CpuMonitor() as cpu:
         t0 = time.time_ns()
         assert rig.call("estop/hard")["success"]
     applied = stop_applied_ns(sim, CUT, t0)
@@ -444,7 +444,7 @@ def test_07_gentle_stop_during_a_slow_power_on(rigs, sim):
     t = threading.Thread(target=lambda: rig.call("power_on"))
     t.start()
     assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 10.0)
-    with CpuMonitor() as cpu, frozen_heap():
+    with frozen_heap(), CpuMonitor() as cpu:
         t0 = time.time_ns()
         rig.control("estop_gentle")                                     # on the control topic
         assert wait_until(lambda: level(sim) == SETTLE, 20.0)
@@ -462,7 +462,7 @@ def test_08_hard_stop_during_a_walk(rigs, sim):
     powered_standing(rig)
     rig.walk(0.5)
     assert sim.robot.latest().walking
-    with CpuMonitor() as cpu, frozen_heap():
+    with frozen_heap(), CpuMonitor() as cpu:
         t0 = time.time_ns()
         rig.control("estop_hard")
         assert wait_until(lambda: power(sim) == OFF and level(sim) == CUT, 20.0)
@@ -690,7 +690,7 @@ def test_15_stuck_executor_settles_the_robot_latched(rigs, sim):
             time.sleep(6.0)
             unblocked.set()
     timer = rig.node.create_timer(0.05, hang)                          # the bridge's own executor / group
-    with CpuMonitor() as cpu, frozen_heap():
+    with frozen_heap(), CpuMonitor() as cpu:
         assert wait_until(blocked.is_set, 10.0)
         t0 = time.time_ns()
         assert wait_until(lambda: level(sim) == SETTLE, 20.0)
