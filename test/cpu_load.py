@@ -158,6 +158,20 @@ class CpuMonitor:
         return (self.free_s(start_ns, end_ns) >= 0.999 * (end_ns - start_ns) / 1e9
                 and self.gc_pause_s(start_ns, end_ns)[1] <= max_gc_s)
 
+    def check_latency(self, start_ns: int, end_ns: int, limit_s: float, what: str,
+                      max_gc_s: float = 0.02) -> str | None:
+        """None if [start_ns, end_ns] (wall clock) lasted less than `limit_s`, or if it did not
+        but the machine was not `unloaded` for all of it (printed: a loaded machine's scheduling
+        is not the package's latency); else what was late, with the load, for an assert."""
+        took = (end_ns - start_ns) / 1e9
+        if took < limit_s:
+            return None
+        if not self.unloaded(start_ns, end_ns, max_gc_s):
+            print(f"{what}: {took:.2f} s >= {limit_s} s on a loaded machine, not counted: "
+                  f"{self.describe(start_ns, end_ns)}")
+            return None
+        return f"{what}: {took:.2f} s, expected < {limit_s} s ({self.describe(start_ns, end_ns)})"
+
     def describe(self, start_ns: int, end_ns: int) -> str:
         """The machine's load over [start_ns, end_ns] in words, for assertion messages."""
         inside = [iv for iv in self.intervals if iv.end_ns > start_ns and iv.start_ns < end_ns]
