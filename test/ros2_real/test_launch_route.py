@@ -27,16 +27,19 @@ wait_for 60 bash -c 'ros2 topic list --no-daemon | grep -qx /spot/camera/frontle
 echo "NODES=$(ros2 node list --no-daemon | sort | tr '\n' ' ')"
 echo "ROBOT_MODEL=$(ros2 param get --no-daemon /proprioception robot_model 2>&1 | tr '\n' ' ')"
 echo "HZ_FROM=$(date +%s%N)"
-echo "JOINT_HZ=$(timeout -s INT 8 ros2 topic hz /joint_states 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
-echo "CAMERA_HZ=$(timeout -s INT 10 ros2 topic hz /spot/camera/frontleft/image 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
-echo "TF_HZ=$(timeout -s INT 8 ros2 topic hz /tf 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
+# hz windows long enough for a loaded machine to print a rate at all (the first also starts the
+# ros2 daemon; 8 s gave no line once with other processes using the CPU)
+echo "JOINT_HZ=$(timeout -s INT 15 ros2 topic hz /joint_states 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
+echo "CAMERA_HZ=$(timeout -s INT 12 ros2 topic hz /spot/camera/frontleft/image 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
+echo "TF_HZ=$(timeout -s INT 12 ros2 topic hz /tf 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
 echo "TF_RATE=$(ros2 param get --no-daemon /proprioception tf_rate 2>&1 | tr '\n' ' ')"
-echo "WEBCAM_HZ=$(timeout -s INT 8 ros2 topic hz /webcam/image_raw 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
+echo "WEBCAM_HZ=$(timeout -s INT 12 ros2 topic hz /webcam/image_raw 2>/dev/null | grep -o 'average rate: [0-9.]*' | tail -1 | cut -d' ' -f3)"
 echo "HZ_TO=$(date +%s%N)"
 children=$(pgrep -P $LAUNCH | tr '\n' ' ')
 echo "CHILDREN=$children"
 t0=$(date +%s.%N); kill -INT $LAUNCH; wait $LAUNCH; echo "LAUNCH_RC=$?"
 echo "STOP_S=$(echo "$(date +%s.%N) - $t0" | bc)"
+echo "STOP_TO=$(date +%s%N)"
 left=""; for p in $children; do kill -0 $p 2>/dev/null && left="$left $p"; done; echo "LEFT=$left"
 """
 
@@ -84,6 +87,10 @@ def test_launch_against_the_simulator(rosdep_installed, tmp_path):
     assert "[spot_cameras]: running (rclpy)" in log, detail  # the rclpy route, not the standalone fallback
     # item 6: Ctrl-C ends everything within launch's grace period, without escalation
     assert got.get("LAUNCH_RC") == "0", detail
-    assert float(got["STOP_S"]) < 5.0, detail
+    # ... within 5 s where the machine had CPU to spare (cpu_load); no escalation (below) always
+    stop_to = int(got.get("STOP_TO") or 0)
+    late = cpu.check_latency(stop_to - int(float(got["STOP_S"]) * 1e9), stop_to, 5.0, "launch exit after SIGINT",
+                             max_gc_s=float("inf"))
+    assert late is None, f"{late}\n{detail}"
     assert not re.search(r"SIGTERM|SIGKILL|escalat", log), detail
     assert got.get("LEFT", "").strip() == "", detail
