@@ -23,6 +23,8 @@ import gc
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -104,7 +106,8 @@ class CpuMonitor:
         if self._on_gc in gc.callbacks:
             gc.callbacks.remove(self._on_gc)
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:   # started (stop() may come twice, or without start())
+            self._thread.join()
 
     def _on_gc(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -147,6 +150,28 @@ class CpuMonitor:
                 free_ns += max(0, min(end_ns, iv.end_ns) - max(start_ns, iv.start_ns))
         return free_ns / 1e9
 
+    def unloaded(self, start_ns: int, end_ns: int, max_gc_s: float = 0.02) -> bool:
+        """True when all of [start_ns, end_ns] (wall clock) fell into free intervals and no garbage
+        collection of this process in it took longer than `max_gc_s`: where a wall-clock bound on
+        how fast something happens applies. Ask after `stop()` (or a `period` after `end_ns`):
+        time not sampled yet counts as saturated."""
+        return (self.free_s(start_ns, end_ns) >= 0.999 * (end_ns - start_ns) / 1e9
+                and self.gc_pause_s(start_ns, end_ns)[1] <= max_gc_s)
+
+    def check_latency(self, start_ns: int, end_ns: int, limit_s: float, what: str,
+                      max_gc_s: float = 0.02) -> str | None:
+        """None if [start_ns, end_ns] (wall clock) lasted less than `limit_s`, or if it did not
+        but the machine was not `unloaded` for all of it (printed: a loaded machine's scheduling
+        is not the package's latency); else what was late, with the load, for an assert."""
+        took = (end_ns - start_ns) / 1e9
+        if took < limit_s:
+            return None
+        if not self.unloaded(start_ns, end_ns, max_gc_s):
+            print(f"{what}: {took:.2f} s >= {limit_s} s on a loaded machine, not counted: "
+                  f"{self.describe(start_ns, end_ns)}")
+            return None
+        return f"{what}: {took:.2f} s, expected < {limit_s} s ({self.describe(start_ns, end_ns)})"
+
     def describe(self, start_ns: int, end_ns: int) -> str:
         """The machine's load over [start_ns, end_ns] in words, for assertion messages."""
         inside = [iv for iv in self.intervals if iv.end_ns > start_ns and iv.start_ns < end_ns]
@@ -176,3 +201,18 @@ class CpuMonitor:
         span = (end_ns - start_ns) / 1e9
         return (f"{what}: {count} in {span:.1f} s ({count / span:.1f} Hz), expected >= {expected:.0f} "
                 f"({fraction:.0%} of {rate_hz} Hz over {self.describe(start_ns, end_ns)})")
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Collect once, then keep every object this process holds now out of garbage collection
+    (`gc.freeze`) while inside: for the timing window of a test only. Late in a long session a
+    full collection walks the whole test-suite heap and stops every thread of this process (the
+    in-process simulator and bridge included) for tens of ms; a node's own process does not carry
+    that heap, so such a pause says nothing about the package."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

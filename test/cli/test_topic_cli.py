@@ -3,9 +3,11 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from cpu_load import CpuMonitor, frozen_heap
 
 from spot_bow_ros.cli import main
 from spot_bow_ros.ros.qos import DEFAULT
@@ -35,10 +37,18 @@ def test_topic_list_and_echo(talker, capsys):
 
 
 def test_topic_hz(talker, capsys):
-    assert main(["topic", "hz", "/cli_echo/chat", "--timeout", "2.5"]) == 0
+    with frozen_heap(), CpuMonitor() as cpu:
+        start = time.time_ns()
+        assert main(["topic", "hz", "/cli_echo/chat", "--timeout", "2.5"]) == 0
+        end = time.time_ns()
     rates = [float(line.split(":")[1]) for line in capsys.readouterr().out.splitlines()
              if line.startswith("average rate")]
-    assert rates and 35 < rates[-1] < 60  # 50 Hz timer on a shared machine
+    assert rates and rates[-1] < 60  # 50 Hz timer: never faster
+    # ... and not much slower where the machine had CPU to spare for the talker and `topic hz`
+    if cpu.unloaded(start, end):
+        assert 35 < rates[-1], (rates, cpu.describe(start, end))
+    else:
+        print(f"rate {rates[-1]} not checked: {cpu.describe(start, end)}")
 
 
 @pytest.mark.parametrize("argv, message", [

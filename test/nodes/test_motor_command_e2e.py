@@ -176,6 +176,18 @@ def body_of(rec):
     return pose.position.z, e.roll, e.pitch, e.yaw
 
 
+def assert_end_time_on_robot_clock(rig, sent_local_ns: int, rec) -> None:
+    """The velocity command's end_time is CMD_DURATION after the robot-clock time at which the
+    bridge built it: between the test's send (`sent_local_ns`, local clock) and the robot's receipt,
+    within 10 ms of time-sync error. Not a latency bound (a GC pause of this test process in
+    between moves both ends, not the check)."""
+    end_ns = ts_ns(rec.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time)
+    built_robot_ns = end_ns - int(CMD_DURATION * 1e9)
+    sent_robot_ns = rig.sim.robot.clock.robot_ns(sent_local_ns)     # the ROBOT clock (+100 s)
+    assert sent_robot_ns - 10e6 <= built_robot_ns <= rec.robot_ns + 10e6, (
+        (built_robot_ns - sent_robot_ns) / 1e9, (rec.robot_ns - built_robot_ns) / 1e9)
+
+
 def ts_ns(ts):
     return ts.seconds * 1_000_000_000 + ts.nanos
 
@@ -194,14 +206,13 @@ def test_startup_claims_powers_and_stands(rig):
 
 def test_bow_forward_half_metre_per_second_is_spot_plus_x_with_robot_clock_end_time(rig):
     mark = rig.mark()
+    sent_ns = time.time_ns()
     rig.send_json(velocity_sample(z=0.5))
     (rec,) = rig.wait_commands(mark)
     assert rec.accepted, rec.message
     assert velocity_of(rec) == pytest.approx((0.5, 0.0, 0.0), abs=1e-6)
-    end_ns = ts_ns(rec.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time)
-    # cmd_duration ahead of the moment the robot received it, on the ROBOT clock (+100 s)
-    assert (end_ns - rec.robot_ns) / 1e9 == pytest.approx(CMD_DURATION, abs=0.05)
-    assert (end_ns - rec.local_ns) / 1e9 == pytest.approx(OFFSET_S + CMD_DURATION, abs=0.05)
+    # cmd_duration ahead of the moment the bridge sent it, on the ROBOT clock (+100 s)
+    assert_end_time_on_robot_clock(rig, sent_ns, rec)   # (on the local clock it would be 100 s early)
     vel_limit = params_of(rec).vel_limit.max_vel
     assert (vel_limit.linear.x, vel_limit.angular) == pytest.approx((0.5, 0.8))
 
@@ -244,11 +255,11 @@ def test_head_and_height_become_body_pose_carried_by_every_command(rig):
 
 def test_cmd_vel_same_path(rig):
     mark = rig.mark()
+    sent_ns = time.time_ns()
     rig.send_twist(vx=0.3, vy=0.1, wz=-0.2)
     (rec,) = rig.wait_commands(mark)
     assert velocity_of(rec) == pytest.approx((0.3, 0.1, -0.2), abs=1e-6)
-    end_ns = ts_ns(rec.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time)
-    assert (end_ns - rec.robot_ns) / 1e9 == pytest.approx(CMD_DURATION, abs=0.05)
+    assert_end_time_on_robot_clock(rig, sent_ns, rec)
     rig.send_twist(vx=3.0)  # clamped like any other command
     recs = rig.wait_commands(mark, 2)
     assert velocity_of(recs[1]) == pytest.approx((0.5, 0.0, 0.0), abs=1e-6)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
-from cpu_load import CpuMonitor
+from cpu_load import CpuMonitor, frozen_heap
 from waiting import interrupt_and_reap, wait_until
 
 from nodes.test_motor_command_e2e import Rig, clean_estop  # noqa: F401 - autouse: no cascade
@@ -89,10 +89,13 @@ def test_hard_gentle_release_verbs(sim, tmp_path):
         assert bridge.control("enable_motion").status == "control"
         assert bridge.control("stand").status == "sent"
         assert wait_until(lambda: sim.robot.latest().standing)
-        rig.control("estop_gentle")                          # on the control topic: sit, then cut
-        t_settle = time.time_ns()
-        assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE, 1.0)
-        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 4.0)
+        with frozen_heap(), CpuMonitor() as cpu:
+            t_settle = time.time_ns()
+            rig.control("estop_gentle")                      # on the control topic: sit, then cut
+            assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE, 20.0)
+            settled = time.time_ns()
+        assert cpu.check_latency(t_settle, settled, 1.0, "estop_gentle on the control topic") is None
+        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 15.0)
         assert sim.robot.latest().sitting                      # sat before the cut ...
         assert any(s.powered and not s.standing for s in sim.robot.history() if s.local_ns >= t_settle)
         assert "robot: SETTLE_THEN_CUT" in _diag(rig)["estop"]
@@ -159,7 +162,7 @@ def test_an_unclearable_behavior_fault_says_so_and_stays_latched(sim, tmp_path, 
         assert wait_until(lambda: sim.robot.power.motor_state() == ON)
         with caplog.at_level("INFO"):
             fid = sim.robot.inject_behavior_fault("hardware", clearable=False)   # motors stay on
-            assert wait_until(lambda: bridge.sup.state.value == "FAULTED", 3.0)
+            assert wait_until(lambda: bridge.sup.state.value == "FAULTED", 15.0)
             out = bridge.control("clear_behavior_fault")
         assert out.status == "failed"
         assert out.detail == f"clear_behavior_fault: NOT cleared {fid} HARDWARE (unclearable: inspect the robot)"
@@ -173,7 +176,7 @@ def test_an_unclearable_behavior_fault_says_so_and_stays_latched(sim, tmp_path, 
         sim.robot.clear_behavior_fault(fid, force=True)                     # repaired
         out = bridge.control("clear_behavior_fault")
         assert out.detail == "clear_behavior_fault: no active behavior fault" and out.status == "control"
-        assert bridge.sup.state.value == "POWERED" or wait_until(lambda: bridge.sup.state.value == "POWERED", 3.0)
+        assert bridge.sup.state.value == "POWERED" or wait_until(lambda: bridge.sup.state.value == "POWERED", 15.0)
     finally:
         rig.close()
 
@@ -221,11 +224,16 @@ def test_dead_keepalive_thread_stops_the_robot_and_is_set_up_again(sim, tmp_path
     try:
         assert wait_until(lambda: sim.robot.latest().standing)
         keepalive = estop._keepalive
-        keepalive._end_periodic_check_in()                  # the keep-alive thread ends ("dies")
-        keepalive._thread.join(2.0)
-        assert "KEEP-ALIVE STOPPED" in estop.summary()
-        assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE, 1.6)
-        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 4.0)
+        with frozen_heap(), CpuMonitor() as cpu:
+            keepalive._end_periodic_check_in()              # the keep-alive thread ends ("dies")
+            keepalive._thread.join(2.0)
+            dead_ns = time.time_ns()
+            assert "KEEP-ALIVE STOPPED" in estop.summary()
+            assert wait_until(lambda: sim.robot.estop.stop_level() == SETTLE, 20.0)
+            settled_ns = time.time_ns()
+        # its last check-in was <= timeout / 3 before: settled within 1.6 s where the CPU was free
+        assert cpu.check_latency(dead_ns, settled_ns, 1.6, "settle after the keep-alive died") is None
+        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 15.0)
         assert sim.robot.latest().sitting
         estop.poll()                                         # the diagnostics period notices it
         assert estop.registered and estop.keepalive_alive   # our endpoint again, latched stopped
@@ -263,38 +271,58 @@ def test_starved_keepalive_stops_the_robot_within_the_timeout(sim, tmp_path):
                                         "auto_stand:=true", f"estop_timeout:={timeout_s}",
                                         "estop_cut_power_timeout:=4.0"),
                             env=_env(), stdout=log, stderr=subprocess.STDOUT)
+    cpu = CpuMonitor()
     try:
         assert wait_until(lambda: sim.robot.latest().standing, 30), (tmp_path / "bridge.log").read_text()
-        time.sleep(1.0)                                     # standing steadily, checked in a few times
-        assert sim.robot.power.motor_state() == ON
-        with CpuMonitor() as cpu:
+        with frozen_heap():                                  # no GC pause of the suite's heap in here
+            cpu.start()
+            standing_ns = time.time_ns()
+            time.sleep(1.0)                                 # standing steadily, checked in a few times
+            assert sim.robot.power.motor_state() == ON
             os.kill(proc.pid, signal.SIGSTOP)
             t0, sig_ns = time.monotonic(), time.time_ns()
-            assert wait_until(lambda: sim.robot.estop.stop_level() != NONE, timeout_s + 10.0)
+            assert wait_until(lambda: sim.robot.estop.stop_level() != NONE, timeout_s + 20.0)
             t_stop, seen_ns = time.monotonic() - t0, time.time_ns()
+            assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 20.0)
+            t_off = time.monotonic() - t0
         assert sim.robot.estop.stop_level() == SETTLE
-        # never before the timeout: the last check-in was up to timeout/3 before the SIGSTOP
-        assert timeout_s - 0.6 < t_stop, t_stop
         # robot side: the stop level is SETTLE from the bridge's last valid check-in + estop_timeout
-        # on, so that check-in was at most 0.6 s before the SIGSTOP (keep-alive at its rate)
+        # on. When was that check-in (`since` is read at a time between before_ns and after_ns)?
         before_ns = time.time_ns()
-        status = sim.robot.estop.status()                    # its time is between before_ns and after_ns
+        status = sim.robot.estop.status()
         after_ns = time.time_ns()
         since = [e.time_since_valid_response.ToNanoseconds() for e in status.endpoints
                  if e.HasField("time_since_valid_response")]
         assert len(since) == 1, since                        # the bridge's endpoint
         earliest_s, latest_s = ((t - since[0] - sig_ns) * 1e-9 + timeout_s for t in (before_ns, after_ns))
-        assert timeout_s - 0.6 < earliest_s and latest_s < timeout_s + 0.6, (earliest_s, latest_s)
-        # seen by this (polling) test within 0.6 s of the SIGSTOP + timeout wherever the machine
-        # had CPU to spare for it
-        if cpu.free_s(sig_ns, seen_ns) >= 0.999 * (seen_ns - sig_ns) * 1e-9:
-            assert t_stop < timeout_s + 0.6, (t_stop, cpu.describe(sig_ns, seen_ns))
-        assert wait_until(lambda: sim.robot.power.motor_state() == OFF, 3.5)
-        t_off = time.monotonic() - t0
+        # never before the timeout: seen stopped no earlier than estop_timeout after that check-in
+        # (whatever the load: the robot's rule, and proof the stop is the SIGSTOP's lapse)
+        assert (seen_ns - (before_ns - since[0])) * 1e-9 > timeout_s, (seen_ns, before_ns, since)
+        # and that check-in was the last before the SIGSTOP (one in flight at most, not later)
+        assert latest_s < timeout_s + 0.6, (earliest_s, latest_s)
+        # the keep-alive ran at its rate (every timeout / 3) up to the SIGSTOP, so its last check-in
+        # was at most 0.6 s before it, and this (polling) test saw the stop within 0.6 s of
+        # SIGSTOP + timeout: wall-clock bounds, checked where the machine had CPU to spare for the
+        # bridge and this test (under load a stop was seen 1.02 s after the SIGSTOP: near the 0.9 s bound)
+        cpu.stop()
+        if cpu.unloaded(standing_ns, sig_ns):
+            assert timeout_s - 0.6 < earliest_s, (earliest_s, latest_s, cpu.describe(standing_ns, sig_ns))
+            assert timeout_s - 0.6 < t_stop, (t_stop, cpu.describe(standing_ns, sig_ns))
+        else:
+            print(f"keep-alive rate before the SIGSTOP not checked: {cpu.describe(standing_ns, sig_ns)}")
+        # the robot (simulator) sits and cuts power within 3.5 s of the stop where it had the CPU
+        off_ns = sig_ns + int(t_off * 1e9)
+        for start, end, ok in ((sig_ns, seen_ns, lambda: t_stop < timeout_s + 0.6),
+                               (seen_ns, off_ns, lambda: t_off - t_stop < 3.5)):
+            if cpu.unloaded(start, end):
+                assert ok(), (t_stop, t_off, cpu.describe(start, end))
+            else:
+                print(f"latency not checked ({t_stop:.2f} s, {t_off:.2f} s): {cpu.describe(start, end)}")
         assert sim.robot.latest().sitting
         print(f"starved keep-alive: settle after {t_stop:.2f} s, motors off after {t_off:.2f} s "
               f"(estop_timeout {timeout_s} s)")
     finally:
+        cpu.stop()
         interrupt_and_reap(proc)
         log.close()
 

@@ -4,7 +4,11 @@ the standalone backend always, the rclpy backend when rclpy imports (a sourced R
 /opt/ros2-jazzy sourced, or skips with one reason.
 
 Every step asserts the ROBOT's state (the simulator: motor power, E-Stop stop level, registered
-endpoints, commands received), not only what the bridge says."""
+endpoints, commands received), not only what the bridge says.
+
+"Nothing happened" checks wait for the bridge to have looked (its own diagnostics probes, its
+keep-alive's check-ins at the robot), not for a fixed time that a loaded machine may not give it;
+wall-clock bounds on how fast a stop lands hold where CpuMonitor saw the CPU free (cpu_load)."""
 
 from __future__ import annotations
 
@@ -17,10 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
-from bosdyn.api import estop_pb2, robot_state_pb2
+from bosdyn.api import estop_pb2, power_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
-from waiting import interrupt_and_reap, wait_until
+from cpu_load import CpuMonitor, frozen_heap
+from waiting import interrupt_and_reap, wait_for, wait_until
 
 from spot_bow_ros.nodes.motor_command import MotorCommandBridge
 from spot_bow_ros.sim import SimulatedSpot
@@ -67,6 +72,7 @@ class Rig:
             self._twist = self.tester.create_publisher("geometry_msgs/msg/Twist", "cmd_vel", _qos())
         else:
             self._init_rclpy(overrides)
+        self.probes = ProbeCount(self.bridge)
 
     def _init_rclpy(self, overrides):
         import rclpy
@@ -155,6 +161,27 @@ class Rig:
             self.ctx.try_shutdown()
 
 
+class ProbeCount:
+    """Counts the bridge's finished diagnostics probes (its periodic look at the robot: state,
+    E-Stop, lease, faults; `Supervisor.probe`, called by the diagnostics timer at call time)."""
+
+    def __init__(self, bridge):
+        self.n = 0
+        probe = bridge.sup.probe
+
+        def counted():
+            try:
+                probe()
+            finally:
+                self.n += 1
+        bridge.sup.probe = counted
+
+    def wait(self, more: int = 3, timeout: float = 30.0) -> None:
+        """Until `more` further probes finished (the bridge saw the robot as it is now)."""
+        target = self.n + more
+        assert wait_until(lambda: self.n >= target, timeout), f"{self.n} of {target} diagnostics probes"
+
+
 def _qos(depth=10):
     from spot_bow_ros.ros.qos import QoS
     return QoS(depth=depth)
@@ -198,6 +225,33 @@ def endpoints(sim) -> list[str]:
     return [e.endpoint.name for e in sim.robot.estop.status().endpoints if e.HasField("time_since_valid_response")]
 
 
+def last_check_in_ns(sim, name: str = "spot_bow_ros") -> int:
+    """When the robot last got a valid E-Stop check-in from `name` (wall clock ns; 0: never)."""
+    for e in sim.robot.estop.status().endpoints:
+        if e.endpoint.name == name and e.HasField("time_since_valid_response"):
+            return time.time_ns() - e.time_since_valid_response.ToNanoseconds()
+    return 0
+
+
+def checking_in_for(sim, since_ns: int, span_s: float, timeout: float = 30.0) -> None:
+    """Until the robot got our endpoint's valid check-ins from `since_ns` on over `span_s`: the
+    bridge (its keep-alive) ran that long, however slowly a loaded machine runs it."""
+    first = wait_for(lambda: max(0, last_check_in_ns(sim) - since_ns), timeout, "a check-in") + since_ns
+    wait_for(lambda: last_check_in_ns(sim) >= first + span_s * 1e9, timeout, f"check-ins over {span_s} s")
+
+
+def stop_applied_ns(sim, stop_level: int, since_ns: int) -> int:
+    """When the robot applied our endpoint's check-in at `stop_level` (the first after `since_ns`)."""
+    return min(ns for ns, name, lvl in sim.robot.estop.level_log
+               if name == "spot_bow_ros" and lvl == stop_level and ns >= since_ns)
+
+
+def power_on_received_ns(sim) -> int:
+    """When the robot accepted the last request to power the motors on (wall clock ns)."""
+    on = power_pb2.PowerCommandRequest.REQUEST_ON_MOTORS
+    return [r.local_ns for r in sim.robot.commands("PowerCommand", accepted=True) if r.request.request == on][-1]
+
+
 def accepted_moves(sim, since_ns: int) -> list:
     """Accepted RobotCommands that move (velocity / stand), received after `since_ns`."""
     out = []
@@ -214,9 +268,9 @@ def accepted_moves(sim, since_ns: int) -> list:
 def powered_standing(rig) -> None:
     """estop_release was at start; power on and stand through the services, check the robot."""
     assert rig.call("power_on")["success"]
-    assert wait_until(lambda: power(rig.sim) == ON, 5.0)
+    assert wait_until(lambda: power(rig.sim) == ON, 15.0)
     assert rig.call("stand")["success"]
-    assert wait_until(lambda: rig.sim.robot.latest().standing, 5.0)
+    assert wait_until(lambda: rig.sim.robot.latest().standing, 15.0)
     assert rig.state == "POWERED"
 
 
@@ -252,15 +306,16 @@ def test_01_tablet_live_is_never_taken_and_its_stop_is_latched(rigs, sim):
         rig = rigs()
         assert not rig.bridge.estop.registered and endpoints(sim) == ["tablet"]
         assert "E-Stop held by someone else (tablet live)" in rig.diag()["estop"]
-        assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)
+        assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 15.0)
         tablet.stop()                                                   # the operator hits the tablet's stop
         assert power(sim) == OFF and level(sim) == CUT
-        assert wait_until(lambda: rig.state == "LATCHED", 3.0)
+        assert wait_until(lambda: rig.state == "LATCHED", 15.0)
         d = rig.diag()
         assert d["_level"] == 2 and d["_message"].startswith("STOP LATCHED: robot E-Stop level CUT")
         assert d["motion_enabled"] == "false"
         tablet.allow()                                                  # released on the tablet
-        time.sleep(0.6)
+        assert wait_until(lambda: level(sim) == NONE, 10.0)
+        rig.probes.wait(3)                                              # the bridge saw it released
         assert power(sim) == OFF and rig.state == "LATCHED"              # nothing comes back by itself
         rig.close()
         assert endpoints(sim) == ["tablet"]                             # still the tablet's
@@ -271,9 +326,9 @@ def test_01_tablet_live_is_never_taken_and_its_stop_is_latched(rigs, sim):
 def test_02_tablet_lapsed_is_held_by_someone_else_until_an_explicit_takeover(rigs, sim):
     conn, ep = tablet_endpoint(sim, timeout=1.0)
     EstopKeepAlive(ep).shutdown()                                       # checked in, then silent
-    assert wait_until(lambda: level(sim) != NONE, 3.0)
+    assert wait_until(lambda: level(sim) != NONE, 15.0)
     rig = rigs()
-    time.sleep(0.8)                                                     # several polls
+    rig.probes.wait(4)                                                  # several polls
     assert not rig.bridge.estop.registered and endpoints(sim) == ["tablet"]
     assert "tablet lapsed" in rig.diag()["estop"]
     refused = rig.call("power_on")
@@ -284,7 +339,7 @@ def test_02_tablet_lapsed_is_held_by_someone_else_until_an_explicit_takeover(rig
     assert endpoints(sim) == ["spot_bow_ros"] and level(sim) == SETTLE   # taken over stopped
     assert rig.state == "ESTOPPED"
     assert rig.call("estop/release")["success"] and level(sim) == NONE
-    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)
+    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 15.0)
     conn.shutdown()
 
 
@@ -324,14 +379,15 @@ def test_05_link_loss_longer_than_the_timeout_is_latched(rigs, sim):
     rig = rigs()
     powered_standing(rig)
     with LinkDown(sim):
-        assert wait_until(lambda: level(sim) == SETTLE, 3.0)            # robot: our endpoint timed out
-        assert wait_until(lambda: power(sim) == OFF, 5.0)
+        assert wait_until(lambda: level(sim) == SETTLE, 15.0)            # robot: our endpoint timed out
+        assert wait_until(lambda: power(sim) == OFF, 15.0)
         assert sim.robot.latest().sitting
-        assert wait_until(lambda: "keep-alive error" in rig.diag()["estop"], 3.0)
+        assert wait_until(lambda: "keep-alive error" in rig.diag()["estop"], 15.0)
     # the link is back: the keep-alive must not release the robot on its own
-    assert wait_until(lambda: rig.state == "LATCHED", 3.0)
+    assert wait_until(lambda: rig.state == "LATCHED", 10.0)
     since = time.time_ns()
-    time.sleep(1.2)
+    checking_in_for(sim, since, 1.2)                                    # the keep-alive checks in again ...
+    rig.probes.wait(3)                                                  # ... and the bridge looked
     assert level(sim) == SETTLE and power(sim) == OFF
     assert [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
     d = rig.diag()
@@ -342,9 +398,9 @@ def test_05_link_loss_longer_than_the_timeout_is_latched(rigs, sim):
     assert accepted_moves(sim, since) == []
     # the operator: release, power on, enable motion -> walking again
     assert rig.call("estop/release")["success"] and level(sim) == NONE
-    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)
+    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 15.0)
     rig.control("enable_motion")
-    assert wait_until(lambda: rig.bridge.motion_enabled, 3.0)
+    assert wait_until(lambda: rig.bridge.motion_enabled, 15.0)
     since = time.time_ns()
     rig.walk(0.4)
     assert accepted_moves(sim, since)
@@ -356,11 +412,14 @@ def test_06_hard_stop_during_a_slow_power_on(rigs, sim):
     box = {}
     t = threading.Thread(target=lambda: box.update(r=rig.call("power_on")))
     t.start()
-    assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 3.0)
-    t0 = time.time_ns()
-    assert rig.call("estop/hard")["success"]
-    applied = [ns for ns, name, lvl in sim.robot.estop.level_log if name == "spot_bow_ros" and lvl == CUT]
-    assert applied and (applied[-1] - t0) / 1e9 < 1.0                  # not behind the 3 s power-on
+    assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 10.0)
+    with frozen_heap(), CpuMonitor() as cpu:
+        t0 = time.time_ns()
+        assert rig.call("estop/hard")["success"]
+    applied = stop_applied_ns(sim, CUT, t0)
+    # not behind the 3 s power-on: applied before that power-on would have finished, whatever the load
+    assert applied < power_on_received_ns(sim) + int(3e9)
+    assert cpu.check_latency(t0, applied, 1.0, "estop/hard applied") is None
     assert power(sim) == OFF and level(sim) == CUT
     t.join(10)
     assert not box["r"]["success"]
@@ -375,12 +434,16 @@ def test_07_gentle_stop_during_a_slow_power_on(rigs, sim):
     rig = rigs()
     t = threading.Thread(target=lambda: rig.call("power_on"))
     t.start()
-    assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 3.0)
-    t0 = time.time_ns()
-    rig.control("estop_gentle")                                         # on the control topic
-    assert wait_until(lambda: level(sim) == SETTLE, 1.0)
-    assert (time.time_ns() - t0) / 1e9 < 1.0
-    assert wait_until(lambda: power(sim) == OFF, 5.0)
+    assert wait_until(lambda: power(sim) == robot_state_pb2.PowerState.STATE_POWERING_ON, 10.0)
+    with frozen_heap(), CpuMonitor() as cpu:
+        t0 = time.time_ns()
+        rig.control("estop_gentle")                                     # on the control topic
+        assert wait_until(lambda: level(sim) == SETTLE, 20.0)
+    applied = stop_applied_ns(sim, SETTLE, t0)
+    # not behind the 3 s power-on: applied before that power-on would have finished, whatever the load
+    assert applied < power_on_received_ns(sim) + int(3e9)
+    assert cpu.check_latency(t0, applied, 1.0, "estop_gentle applied") is None
+    assert wait_until(lambda: power(sim) == OFF, 15.0)
     t.join(10)
     assert rig.state == "ESTOPPED" and not rig.bridge.motion_enabled
 
@@ -390,8 +453,11 @@ def test_08_hard_stop_during_a_walk(rigs, sim):
     powered_standing(rig)
     rig.walk(0.5)
     assert sim.robot.latest().walking
-    rig.control("estop_hard")
-    assert wait_until(lambda: power(sim) == OFF and level(sim) == CUT, 1.0)
+    with frozen_heap(), CpuMonitor() as cpu:
+        t0 = time.time_ns()
+        rig.control("estop_hard")
+        assert wait_until(lambda: power(sim) == OFF and level(sim) == CUT, 20.0)
+    assert cpu.check_latency(t0, stop_applied_ns(sim, CUT, t0), 1.0, "estop_hard applied") is None
     since = time.time_ns()
     rig.walk(0.4)                                                       # the stream goes on: dropped
     assert accepted_moves(sim, since) == [] and power(sim) == OFF
@@ -405,7 +471,7 @@ def test_09_gentle_stop_during_a_walk_sits_then_cuts(rigs, sim):
     t0 = time.time_ns()
     assert rig.call("estop/gentle")["success"]
     assert level(sim) == SETTLE
-    assert wait_until(lambda: power(sim) == OFF, 5.0)
+    assert wait_until(lambda: power(sim) == OFF, 15.0)
     assert sim.robot.latest().sitting
     assert any(s.powered and s.sitting for s in sim.robot.history() if s.local_ns >= t0)   # sat first
     since = time.time_ns()
@@ -425,8 +491,8 @@ def test_10_behavior_fault_mid_walk_is_latched(rigs, sim):
     fid = sim.robot.inject_behavior_fault("fall", clearable=True)
     since = time.time_ns()
     rig.walk(0.4)
-    assert wait_until(lambda: not sim.robot.latest().walking, 2.0)      # the fall stopped it
-    assert wait_until(lambda: rig.state == "FAULTED", 3.0)
+    assert wait_until(lambda: not sim.robot.latest().walking, 15.0)      # the fall stopped it
+    assert wait_until(lambda: rig.state == "FAULTED", 15.0)
     refused = moves_reaching(sim, since)
     assert len(refused) <= 1 and all(r.status == "STATUS_BEHAVIOR_FAULT" for r in refused)   # then latched
     assert power(sim) == ON and level(sim) == NONE                      # the motors stay on
@@ -440,11 +506,11 @@ def test_10_behavior_fault_mid_walk_is_latched(rigs, sim):
     out = rig.call("clear_behavior_fault")
     assert out["success"] and out["message"] == f"clear_behavior_fault: cleared {fid} FALL"
     assert sim.robot.behavior_faults.active == {}
-    assert wait_until(lambda: rig.state == "POWERED", 3.0)
+    assert wait_until(lambda: rig.state == "POWERED", 15.0)
     refused = rig.call("stand")                                         # motion needs enable_motion again
     assert not refused["success"] and "motion is disabled" in refused["message"]
     rig.control("enable_motion")
-    assert wait_until(lambda: rig.bridge.motion_enabled, 3.0)
+    assert wait_until(lambda: rig.bridge.motion_enabled, 15.0)
     assert rig.call("stand")["success"]
     since = time.time_ns()
     rig.walk(0.4)
@@ -455,7 +521,7 @@ def test_10b_behavior_fault_with_motors_on_is_seen_without_a_command(rigs, sim):
     rig = rigs()
     powered_standing(rig)
     fid = sim.robot.inject_behavior_fault("command_failure", clearable=True)   # no fall: motors on, standing
-    assert wait_until(lambda: rig.state == "FAULTED", 3.0)              # by the diagnostics probe
+    assert wait_until(lambda: rig.state == "FAULTED", 15.0)              # by the diagnostics probe
     assert power(sim) == ON and level(sim) == NONE
     d = rig.diag()
     assert d["_message"] == f"STOP LATCHED: behavior fault {fid} COMMAND_FAILURE, clearable, motors on"
@@ -464,25 +530,25 @@ def test_10b_behavior_fault_with_motors_on_is_seen_without_a_command(rigs, sim):
     assert moves_reaching(sim, since) == [] and rig.bridge.counts["dropped_stopped"] >= 1
     assert rig.call("estop/release")["success"] and rig.state == "FAULTED"   # not released by the E-Stop verbs
     assert rig.call("clear_behavior_fault")["success"]
-    assert wait_until(lambda: rig.state == "POWERED", 3.0) and not rig.bridge.motion_enabled
+    assert wait_until(lambda: rig.state == "POWERED", 15.0) and not rig.bridge.motion_enabled
 
 
 def test_10c_unclearable_behavior_fault_stays_latched(rigs, sim):
     rig = rigs()
     powered_standing(rig)
     fid = sim.robot.inject_behavior_fault("hardware", clearable=False)
-    assert wait_until(lambda: rig.state == "FAULTED", 3.0)
+    assert wait_until(lambda: rig.state == "FAULTED", 15.0)
     assert "unclearable" in rig.diag()["_message"]
     out = rig.call("clear_behavior_fault")
     assert not out["success"]
     assert f"NOT cleared {fid} HARDWARE (unclearable: inspect the robot)" in out["message"]
     assert sim.robot.commands("ClearBehaviorFault") == []                # never asked to clear it
-    time.sleep(0.6)                                                     # several probes
+    rig.probes.wait(3)                                                  # several probes
     assert rig.state == "FAULTED" and fid in sim.robot.behavior_faults.active
     since = time.time_ns()
     rig.walk(0.3)
     assert moves_reaching(sim, since) == []
-    assert rig.call("power_off")["success"] and wait_until(lambda: power(sim) == OFF, 5.0)   # a safe power off works
+    assert rig.call("power_off")["success"] and wait_until(lambda: power(sim) == OFF, 15.0)   # a safe power off works
     assert rig.state == "FAULTED"
     refused = rig.call("power_on")
     assert not refused["success"] and "behavior fault" in refused["message"] and power(sim) == OFF
@@ -502,7 +568,7 @@ def test_11_lease_taken_by_another_client_is_latched(rigs, sim):
         lease_client.take()
         with LeaseKeepAlive(lease_client, must_acquire=False, return_at_exit=True, rpc_interval_seconds=0.5):
             rig.walk(0.4)
-            assert wait_until(lambda: rig.state == "LEASE_LOST", 3.0)
+            assert wait_until(lambda: rig.state == "LEASE_LOST", 15.0)
             since = time.time_ns()
             rig.walk(1.0)                                               # several diagnostics periods
             ours = [r for r in sim.robot.commands() if r.local_ns >= since and r.rpc in
@@ -515,12 +581,13 @@ def test_11_lease_taken_by_another_client_is_latched(rigs, sim):
             assert power(sim) == ON                                     # the tablet has the robot now
             assert not rig.call("stand")["success"]                    # refused: LEASE_LOST
         # the tablet returned the lease: still latched until the operator claims it
-        time.sleep(0.6)
+        assert sim.robot.leases.holder("body") is None
+        rig.probes.wait(3)
         assert rig.state == "LEASE_LOST" and not rig.bridge.commander.lease_held
         assert rig.call("claim")["success"]
-        assert wait_until(lambda: rig.state == "POWERED", 3.0) and not rig.bridge.motion_enabled
+        assert wait_until(lambda: rig.state == "POWERED", 15.0) and not rig.bridge.motion_enabled
         rig.control("enable_motion")
-        assert wait_until(lambda: rig.bridge.motion_enabled, 3.0)
+        assert wait_until(lambda: rig.bridge.motion_enabled, 15.0)
         since = time.time_ns()
         rig.walk(0.4)
         assert accepted_moves(sim, since)
@@ -535,12 +602,12 @@ def test_11b_lease_taken_back_only_by_take_lease(rigs, sim):
     try:
         lease_client.take()
         with LeaseKeepAlive(lease_client, must_acquire=False, return_at_exit=False, rpc_interval_seconds=0.5):
-            assert wait_until(lambda: rig.state == "LEASE_LOST", 3.0)   # seen by our lease keep-alive
+            assert wait_until(lambda: rig.state == "LEASE_LOST", 15.0)   # seen by our lease keep-alive
             out = rig.call("claim")
             assert not out["success"] and "send take_lease" in out["message"]
             assert rig.call("take_lease")["success"]                    # the operator's decision
             assert rig.bridge.commander.lease_held and [r for r in sim.robot.commands("TakeLease") if r.accepted]
-            assert wait_until(lambda: rig.state == "POWERED", 3.0)
+            assert wait_until(lambda: rig.state == "POWERED", 15.0)
             assert not rig.bridge.motion_enabled
     finally:
         tablet.shutdown()
@@ -550,7 +617,7 @@ def test_11c_lease_revoked_by_the_robot_is_latched(rigs, sim):
     rig = rigs()
     powered_standing(rig)
     assert sim.robot.leases.revoke("body")
-    assert wait_until(lambda: rig.state == "LEASE_LOST", 3.0)            # our keep-alive: STATUS_REVOKED
+    assert wait_until(lambda: rig.state == "LEASE_LOST", 15.0)            # our keep-alive: STATUS_REVOKED
     assert "STATUS_REVOKED" in rig.diag()["_message"]
     since = time.time_ns()
     rig.walk(1.0)
@@ -596,30 +663,36 @@ def test_14_watchdog_expiry_stops_the_robot(rigs, sim):
     def stops():
         return [r for r in sim.robot.commands("RobotCommand", accepted=True)
                 if r.local_ns >= since and r.request.command.full_body_command.HasField("stop_request")]
-    assert wait_until(stops, 3.0)
-    time.sleep(0.6)
+    assert wait_until(stops, 10.0)
+    rig.probes.wait(3)                                                  # the bridge's executor ran on
     assert len(stops()) == 1 and rig.bridge.counts["watchdog_stops"] == 1
-    assert wait_until(lambda: not sim.robot.latest().walking, 2.0)
+    assert wait_until(lambda: not sim.robot.latest().walking, 15.0)
     assert power(sim) == ON and rig.state == "POWERED"                  # a watchdog stop is not an E-Stop
 
 
 def test_15_stuck_executor_settles_the_robot_latched(rigs, sim):
     rig = rigs(heartbeat_timeout=1.5)
     powered_standing(rig)
-    blocked = threading.Event()
+    blocked, unblocked = threading.Event(), threading.Event()
 
     def hang():                                                         # a callback that never returns soon
         if not blocked.is_set():
             blocked.set()
             time.sleep(6.0)
+            unblocked.set()
     timer = rig.node.create_timer(0.05, hang)                          # the bridge's own executor / group
-    assert wait_until(blocked.is_set, 2.0)
-    assert wait_until(lambda: level(sim) == SETTLE, 4.5)                # heartbeat_timeout 1.5 s, then settle
-    assert wait_until(lambda: power(sim) == OFF, 5.0)
-    assert wait_until(lambda: rig.state == "LATCHED", 3.0)
+    with frozen_heap(), CpuMonitor() as cpu:
+        assert wait_until(blocked.is_set, 10.0)
+        t0 = time.time_ns()
+        assert wait_until(lambda: level(sim) == SETTLE, 20.0)
+        settled = time.time_ns()
+    assert cpu.check_latency(t0, settled, 4.5, "heartbeat_timeout 1.5 s, then settle") is None
+    assert wait_until(lambda: power(sim) == OFF, 10.0)
+    assert wait_until(lambda: rig.state == "LATCHED", 10.0)
     assert "driver stalled: no heartbeat" in rig.diag()["_message"]
     timer.cancel()
-    time.sleep(2.0)                                                     # the executor runs again
+    assert wait_until(unblocked.is_set, 30.0)
+    rig.probes.wait(3)                                                  # the executor runs again
     assert level(sim) == SETTLE and power(sim) == OFF                   # stays stopped: latched
 
 
@@ -656,24 +729,25 @@ def test_17_health_check_reconnect_mid_walk_keeps_the_e_stop_and_the_lease(rigs,
     conn = rig.bridge.connection
     with SlowReconnect(conn):
         rig.walk(0.3)
-        assert wait_until(lambda: not conn.connected, 3.0)
+        assert wait_until(lambda: not conn.connected, 15.0)
         while not conn.connected:                                       # 2.5 s > estop_timeout 1.5 s
             rig.twist(0.3)
             assert level(sim) == NONE and power(sim) == ON              # our check-ins go on: no settle
             time.sleep(0.05)
     assert rig.bridge.counts["dropped_not_ready"] >= 1                  # forwarding paused meanwhile
     assert sim.robot.leases.holder("body").sequence[:1] == lease.sequence[:1]   # the same lease, retained
-    assert wait_until(lambda: rig.bridge.commander.ready, 3.0)
+    assert wait_until(lambda: rig.bridge.commander.ready, 15.0)
     since = time.time_ns()
     rig.walk(0.4)
     assert accepted_moves(sim, since) and rig.state == "POWERED"
     assert rig.bridge.counts["latched_stops"] == 0 and level(sim) == NONE
     with SlowReconnect(conn):                                           # a stop during a reconnect
-        assert wait_until(lambda: not conn.connected, 3.0)
+        assert wait_until(lambda: not conn.connected, 15.0)
         assert rig.call("estop/hard")["success"]
         assert level(sim) == CUT and power(sim) == OFF
     assert conn.wait_until_connected(10)
-    time.sleep(0.5)
+    checking_in_for(sim, time.time_ns(), 0.5)                          # over the new channel
+    rig.probes.wait(2)
     assert level(sim) == CUT and rig.state == "ESTOPPED"                # stays stopped over the new channel
 
 
@@ -695,13 +769,13 @@ def test_16_sigstop_sigcont_is_reported_and_the_stop_stays_latched(backend, sim,
         try:
             assert wait_until(lambda: sim.robot.latest().standing, 30), log_path.read_text()
             os.kill(proc.pid, signal.SIGSTOP)
-            assert wait_until(lambda: level(sim) == SETTLE, 4.0)
-            assert wait_until(lambda: power(sim) == OFF, 5.0)
+            assert wait_until(lambda: level(sim) == SETTLE, 15.0)
+            assert wait_until(lambda: power(sim) == OFF, 15.0)
             time.sleep(0.5)
             since = time.time_ns()
             os.kill(proc.pid, signal.SIGCONT)
-            assert wait_until(lambda: "STOP LATCHED" in log_path.read_text(), 5.0), log_path.read_text()
-            time.sleep(1.5)
+            assert wait_until(lambda: "STOP LATCHED" in log_path.read_text(), 15.0), log_path.read_text()
+            checking_in_for(sim, since, 1.5)                            # running again (keep-alive at SETTLE)
             assert level(sim) == SETTLE and power(sim) == OFF                # not released behind our back
             assert [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
             text = log_path.read_text()

@@ -143,7 +143,13 @@ def test_missing_device_is_one_clear_error(bus, caplog):
     caplog.set_level(logging.INFO)
     topics = Topics(bus)
     bridge = WebcamBridge(bus.start(device="/dev/video_does_not_exist", reconnect_interval=0.05))
-    time.sleep(0.4)  # several quiet retries
+    retries, real_open = [], bridge.source.open
+
+    def counted_open():
+        retries.append(time.monotonic())
+        return real_open()
+    bridge.source.open = counted_open
+    assert wait_until(lambda: len(retries) >= 4, 20.0)  # several quiet retries (however slowly they come)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert "cannot open video device '/dev/video_does_not_exist': no such device or file" in errors[0].getMessage()

@@ -25,7 +25,7 @@ from bosdyn.client.estop import response_from_challenge
 from bosdyn.client.frame_helpers import get_a_tform_b
 from bosdyn.client.lease import Lease
 from bosdyn.client.robot_command import RobotCommandBuilder
-from cpu_load import CpuMonitor
+from cpu_load import CpuMonitor, frozen_heap
 from waiting import wait_until
 
 from spot_bow_ros.sim.clock import RobotClock
@@ -538,14 +538,20 @@ def test_real_streaming_client_delivers_imu(spot, sdk_robot):
     client = sdk_robot.ensure_client(RobotStateStreamingClient.default_service_name)
     stream = client.get_robot_state_stream()
     packets = []
-    t0 = time.monotonic()
-    for msg in stream:
-        packets.extend(msg.inertial_state.packets)
-        if len(packets) >= 100:
-            break
-    elapsed = time.monotonic() - t0
+    with frozen_heap(), CpuMonitor() as cpu:
+        t0, start_ns = time.monotonic(), time.time_ns()
+        for msg in stream:
+            packets.extend(msg.inertial_state.packets)
+            if len(packets) >= 100:
+                break
+        elapsed, end_ns = time.monotonic() - t0, time.time_ns()
     stream.cancel()
-    assert len(packets) / elapsed > 50
+    assert len(packets) >= 100
+    # > 50 packets/s where the machine had CPU to spare for the in-process robot and this client
+    if cpu.unloaded(start_ns, end_ns):
+        assert len(packets) / elapsed > 50, (len(packets), elapsed, cpu.describe(start_ns, end_ns))
+    else:
+        print(f"{len(packets) / elapsed:.0f} packets/s not checked: {cpu.describe(start_ns, end_ns)}")
     last = packets[-1]
     truth = spot.robot.truth_at(last.timestamp.ToNanoseconds(), tolerance_ns=0)
     assert last.acceleration_rt_odom_in_link_frame.z == truth.imu.acceleration[2]

@@ -241,7 +241,8 @@ def test_reconnects_after_sim_restart_without_leaking_secrets(tmp_path, caplog):
         assert time.monotonic() - restarted < 10
         assert len(connected) == 2 and connected[1] is conn.robot
         assert conn.ensure_client("robot-id").get_id(timeout=3).serial_number == second.info["serial_number"]
-        assert abs(conn.local_to_robot_ns(time.time_ns()) - second.clock.robot_ns()) < 5e6
+        now = time.time_ns()     # one instant for both: no scheduling gap (GC pause) between two reads
+        assert abs(conn.local_to_robot_ns(now) - second.clock.robot_ns(now)) < 5e6
         secrets.append(conn.robot.user_token)
     finally:
         conn.shutdown()

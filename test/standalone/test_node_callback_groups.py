@@ -19,13 +19,18 @@ def test_grouped_subscription_and_service_run_beside_a_blocked_executor_and_serv
     node = StandaloneNode("n", bus)
     tester = StandaloneNode("t", bus)
     release = threading.Event()
+    blocked = {"executor": threading.Event(), "service": threading.Event()}
     got: list[tuple[str, str]] = []
+
+    def block(which: str) -> bool:
+        blocked[which].set()
+        return release.wait(10)
     try:
-        node.create_subscription("std_msgs/msg/String", "slow", lambda m: release.wait(10), QoS(depth=10))
+        node.create_subscription("std_msgs/msg/String", "slow", lambda m: block("executor"), QoS(depth=10))
         node.create_subscription("std_msgs/msg/String", "fast",
                                  lambda m: got.append((m.data, threading.current_thread().name)),
                                  QoS(depth=10), callback_group="estop")
-        node.create_service("std_srvs/srv/Trigger", "block", lambda r: (release.wait(10), {"success": True})[1])
+        node.create_service("std_srvs/srv/Trigger", "block", lambda r: (block("service"), {"success": True})[1])
         node.create_service("std_srvs/srv/Trigger", "stop", lambda r: {"success": True, "message": "stopped"},
                             callback_group="estop")
         slow = tester.create_publisher("std_msgs/msg/String", "slow", QoS(depth=10))
@@ -33,7 +38,7 @@ def test_grouped_subscription_and_service_run_beside_a_blocked_executor_and_serv
         slow.publish(tester.msg("std_msgs/msg/String", data="x"))            # the executor blocks
         trigger = bus.messages.make(request_type("std_srvs/srv/Trigger"))
         threading.Thread(target=lambda: bus.call_service("/block", trigger, 15.0), daemon=True).start()
-        time.sleep(0.2)                                                      # both are blocked now
+        assert all(e.wait(15.0) for e in blocked.values())                  # both are blocked now
         t0 = time.monotonic()
         fast.publish(tester.msg("std_msgs/msg/String", data="estop"))
         reply = bus.call_service("/stop", trigger, 5.0)
