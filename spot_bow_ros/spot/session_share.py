@@ -8,7 +8,8 @@ its stdin, one JSON object per line (`SessionForwarder` writes, `SessionShare` r
   `{"share": false}` (the worker then logs in and syncs itself, as before);
 - `{"token": "<user token>"}` when the run process's token is new (after its login, and after
   each refresh by bosdyn's token manager);
-- `{"skew_ns": <robot clock minus local clock, ns>}` when its time-sync estimate changes.
+- `{"skew_ns": <robot clock minus local clock, ns>, "clock_id": "<robot clock identifier>"}`
+  when its time-sync estimate changes (both together: a skew belongs to one robot clock).
 
 The worker's `SpotConnection` (its `parent_session`) then sets the token on its bosdyn `Robot`
 (`Robot.user_token`, read by the channel credentials on every call: no login RPC, no token
@@ -16,6 +17,13 @@ manager of its own: the run process's refreshes arrive here) and uses `SharedClo
 would start a `TimeSyncThread`: both processes convert robot stamps with the same estimate,
 so their stamps are on one clock. When the stream ends (the run process is gone) the clock
 stops, which the connection reports as a lost time sync, and `on_end` runs once.
+
+The clock identifier lets the worker see a robot restart as the run process does
+(`spot.time_resync.check_clock`: its health check asks the robot about that identifier, and a
+new identifier from the run process whose old one the robot forgot is a restart): it says so in
+one line and reconnects (lease, E-Stop and clients redone; motion latches as after any loss).
+If the worker sees the restart first, the old clock is forgotten (`SharedClock.forget`) and the
+worker reconnects once the run process forwards its new clock.
 
 Tokens go through the pipe only: never in a file, an argument or the environment.
 """
@@ -36,12 +44,15 @@ class SharedClock:
 
     Offers what `SpotConnection` reads of a time-sync thread: `stopped`, `thread_exception`,
     `endpoint.clock_skew` (a Duration; NotEstablishedError before the first estimate),
-    `endpoint.response` (None: no robot answer of our own) and `wait_for_sync(timeout_sec)`."""
+    `endpoint.response` (None: no robot answer of our own) and `wait_for_sync(timeout_sec)`;
+    `robot_clock_id` is the robot clock identifier the skew belongs to (None if not told)."""
 
     response = None
 
     def __init__(self):
         self._skew_ns: int | None = None
+        self.robot_clock_id: str | None = None
+        self._forgotten: set[str] = set()
         self._cond = threading.Condition()
         self.thread_exception: BaseException | None = None
 
@@ -62,9 +73,23 @@ class SharedClock:
         out.FromNanoseconds(skew)
         return out
 
-    def set_skew_ns(self, skew_ns: int) -> None:
+    def set_skew_ns(self, skew_ns: int, clock_id: str | None = None) -> None:
+        """The run process's estimate (for robot clock `clock_id`); ignored for a forgotten clock."""
         with self._cond:
+            if clock_id is not None and clock_id in self._forgotten:
+                return
             self._skew_ns = int(skew_ns)
+            if clock_id is not None:
+                self.robot_clock_id = clock_id
+            self._cond.notify_all()
+
+    def forget(self, clock_id: str) -> None:
+        """The robot restarted: `clock_id` is void. Not established again until the run process
+        forwards a skew for another clock."""
+        with self._cond:
+            self._forgotten.add(clock_id)
+            if self.robot_clock_id == clock_id:
+                self._skew_ns = None
             self._cond.notify_all()
 
     def stop(self, reason: str) -> None:
@@ -109,7 +134,8 @@ class SessionShare:
                 for robot in self._robots:
                     robot.user_token = self.token
         if "skew_ns" in message:
-            self.clock.set_skew_ns(int(message["skew_ns"]))
+            clock_id = message.get("clock_id")
+            self.clock.set_skew_ns(int(message["skew_ns"]), str(clock_id) if clock_id else None)
 
     def wait_first(self, timeout_s: float) -> bool:
         """True once the run process said whether it shares (False: nothing came in time)."""
@@ -173,10 +199,15 @@ class SessionForwarder:
         if not conn.connected:
             return
         try:
-            now = {"token": conn.robot.user_token, "skew_ns": conn.clock_skew_ns()}
+            now = {"token": conn.robot.user_token}
+            estimate = conn.clock_estimate()
         except Exception:  # noqa: BLE001 - reconnecting right now: next time
             return
+        if estimate is not None:
+            now["clock_id"], now["skew_ns"] = estimate
         changed = {k: v for k, v in now.items() if v is not None and self._sent.get(k) != v}
+        if "skew_ns" in changed or "clock_id" in changed:   # a skew goes with its clock
+            changed.update(skew_ns=now["skew_ns"], clock_id=now["clock_id"])
         if changed and self._write(changed):
             self._sent.update(changed)
 
