@@ -724,3 +724,32 @@ def test_rclpy_matrix_via_ros2_jazzy():
     tail = (out.stdout + out.stderr)[-3000:]
     assert out.returncode == 0, tail
     assert " passed" in out.stdout and "skipped" not in out.stdout.splitlines()[-1], tail
+
+
+def test_18_estop_verbs_with_estop_none_still_stop_the_walk_and_close_the_gate(rigs, sim):
+    """`estop: none` (the tablet holds the E-Stop): estop_hard cannot cut power from here, but the
+    operator asked for a stop: the walk is stopped (a stop command reaches the robot), the motion
+    gate closes (the stream that goes on is dropped) and the line says what to use instead."""
+    conn, ep = tablet_endpoint(sim, timeout=3.0)
+    with EstopKeepAlive(ep) as tablet:
+        tablet.allow()
+        rig = rigs(estop="none")
+        powered_standing(rig)
+        rig.walk(0.5)
+        assert sim.robot.latest().walking
+        t0 = time.time_ns()
+        out = rig.call("estop/hard")
+        assert not out["success"]
+        assert "the software E-Stop is off (parameter estop: none); motion disabled and stop sent" in out["message"]
+        stops = [r for r in sim.robot.commands("RobotCommand", accepted=True) if r.local_ns >= t0
+                 and r.request.command.full_body_command.HasField("stop_request")]
+        assert stops, "no stop reached the robot"
+        assert wait_until(lambda: not sim.robot.latest().walking, 2.0)
+        since = time.time_ns()
+        rig.walk(0.4)                                                   # the stream goes on: dropped
+        assert accepted_moves(sim, since) == [] and not sim.robot.latest().walking
+        assert rig.bridge.sup.motion_enabled is False and rig.bridge.counts["dropped_disabled"] >= 1
+        assert power(sim) == ON and level(sim) == NONE                  # the tablet's E-Stop: not ours to cut
+        rig.close()
+    ep.deregister()
+    conn.shutdown()
