@@ -14,8 +14,9 @@ its stdin, one JSON object per line (`SessionForwarder` writes, `SessionShare` r
 The worker's `SpotConnection` (its `parent_session`) then sets the token on its bosdyn `Robot`
 (`Robot.user_token`, read by the channel credentials on every call: no login RPC, no token
 manager of its own: the run process's refreshes arrive here) and uses `SharedClock` where it
-would start a `TimeSyncThread`: both processes convert robot stamps with the same estimate,
-so their stamps are on one clock. When the stream ends (the run process is gone) the clock
+would start a `TimeSyncThread` (its Robot gets a `RobotClockView` of it, so RobotCommands
+carry the run process's clock identifier): both processes convert robot stamps with the same
+estimate, so their stamps are on one clock. When the stream ends (the run process is gone) the clock
 stops, which the connection reports as a lost time sync, and `on_end` runs once.
 
 The clock identifier lets the worker see a robot restart as the run process does
@@ -35,7 +36,7 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
-from bosdyn.client.time_sync import NotEstablishedError, TimedOutError
+from bosdyn.client.time_sync import NotEstablishedError, RobotTimeConverter, TimedOutError
 from google.protobuf.duration_pb2 import Duration
 
 
@@ -73,6 +74,11 @@ class SharedClock:
         out.FromNanoseconds(skew)
         return out
 
+    @property
+    def established(self) -> bool:
+        """A clock skew from the run process is known (and not forgotten)."""
+        return self._skew_ns is not None
+
     def set_skew_ns(self, skew_ns: int, clock_id: str | None = None) -> None:
         """The run process's estimate (for robot clock `clock_id`); ignored for a forgotten clock."""
         with self._cond:
@@ -106,6 +112,65 @@ class SharedClock:
                 raise TimedOutError(None, "no clock skew from the run process")
 
 
+class RobotClockView:
+    """The shared clock as one worker Robot's time-sync "thread" (`Robot._time_sync_thread`), so
+    bosdyn clients that take the robot's time sync (RobotCommandClient: `clock_identifier` of
+    every request, `end_time_secs` conversions) use the run process's clock instead of starting a
+    TimeSyncThread of their own. `start()`/`stop()` do nothing: the run process keeps the time
+    sync, and closing one Robot must not stop the clock the next one uses."""
+
+    time_sync_interval_sec = 0.0
+
+    def __init__(self, clock: SharedClock):
+        self._clock = clock
+
+    @property
+    def endpoint(self) -> RobotClockView:
+        return self
+
+    @property
+    def stopped(self) -> bool:
+        return self._clock.stopped
+
+    @property
+    def thread_exception(self) -> BaseException | None:
+        return self._clock.thread_exception
+
+    @property
+    def has_established_time_sync(self) -> bool:
+        return self._clock.robot_clock_id is not None and self._clock.established
+
+    @property
+    def clock_identifier(self) -> str:
+        """The run process's robot clock identifier ("" before the first)."""
+        return self._clock.robot_clock_id or ""
+
+    @property
+    def clock_skew(self) -> Duration:
+        return self._clock.clock_skew
+
+    def start(self) -> None:
+        """Nothing to start: the run process syncs."""
+
+    def stop(self) -> None:
+        """Nothing to stop: the clock outlives this Robot."""
+
+    def wait_for_sync(self, timeout_sec: float = 3.0) -> None:
+        self._clock.wait_for_sync(timeout_sec)
+
+    def get_robot_clock_skew(self, timesync_timeout_sec: float = 0) -> Duration:
+        return self._clock.clock_skew
+
+    def get_robot_time_converter(self, timesync_timeout_sec: float = 0) -> RobotTimeConverter:
+        return RobotTimeConverter(self._clock.clock_skew.ToNanoseconds())
+
+    def robot_timestamp_from_local_secs(self, local_time_secs: float, timesync_timeout_sec: float = 0):
+        """google.protobuf.Timestamp on the robot clock (None for no time, as bosdyn's)."""
+        if not local_time_secs:
+            return None
+        return self.get_robot_time_converter().robot_timestamp_from_local_secs(local_time_secs)
+
+
 class SessionShare:
     """The worker's side: what the run process shares, read from a line stream (see module doc)."""
 
@@ -118,10 +183,12 @@ class SessionShare:
         self._first = threading.Event()
 
     def attach(self, robot: Any) -> None:
-        """Give `robot` (a bosdyn Robot of this process) the current token and every later one."""
+        """Give `robot` (a bosdyn Robot of this process) the current token and every later one,
+        and the shared clock as its time sync (`RobotClockView`: no TimeSyncThread of its own)."""
         with self._lock:
             self._robots = [robot]   # a connection has one Robot at a time: the newest
             robot.user_token = self.token
+            robot._time_sync_thread = RobotClockView(self.clock)
 
     def apply(self, message: dict) -> None:
         """One line of the stream (already parsed)."""

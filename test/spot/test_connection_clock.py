@@ -47,9 +47,10 @@ class _Rig:
     """A simulated Spot (restartable on its port, same state dir), a run connection, its session
     forwarded to a worker connection (parent_session) over a pipe."""
 
-    def __init__(self, tmp_path, monkeypatch, run_check_s: float, worker_check_s: float):
+    def __init__(self, tmp_path, monkeypatch, run_check_s: float, worker_check_s: float, estop_required: bool):
         self.state = tmp_path / "state"
-        self.sims = [SimulatedSpot(clock_offset_s=OLD_OFFSET_S, state_dir=self.state, arm=False).start()]
+        self.sims = [SimulatedSpot(clock_offset_s=OLD_OFFSET_S, state_dir=self.state, arm=False,
+                                   estop_required=estop_required, power_on_s=0.2, power_off_s=0.1).start()]
         info = self.sims[0].info
         self.run = SpotConnection(ConnectionConfig.from_sim_info(
             info, health_check_interval=run_check_s, reconnect_max_backoff=0.5), logging.getLogger("test.run"))
@@ -88,8 +89,8 @@ class _Rig:
 def rig_factory(tmp_path, monkeypatch):
     rigs: list[_Rig] = []
 
-    def make(run_check_s: float, worker_check_s: float) -> _Rig:
-        rigs.append(_Rig(tmp_path, monkeypatch, run_check_s, worker_check_s))
+    def make(run_check_s: float, worker_check_s: float, estop_required: bool = True) -> _Rig:
+        rigs.append(_Rig(tmp_path, monkeypatch, run_check_s, worker_check_s, estop_required))
         return rigs[-1]
     yield make
     for rig in rigs:
@@ -168,6 +169,28 @@ def test_a_run_process_that_only_reconnects_is_no_restart_for_the_worker(rig_fac
     assert rig.worker.connected and rig.worker.robot is old_robot
     ours = _messages(caplog, "test.worker")
     assert not [m for m in ours if "restarted" in m or m.startswith("lost connection")], ours
+
+
+def test_worker_robot_commands_carry_the_run_process_clock(rig_factory):
+    """A motion command from a worker carries the run process's clock identifier and an end time
+    from its skew (the worker's Robot starts no TimeSyncThread of its own)."""
+    from bosdyn.client.time_sync import TimeSyncThread
+    rig = rig_factory(run_check_s=60.0, worker_check_s=60.0, estop_required=False)
+    rig.worker.connect(timeout=30)
+    commander = SpotCommander(rig.worker, logging.getLogger("test.worker.cmd"), limits=MotionLimits(),
+                              cmd_duration=0.6)
+    try:
+        commander.claim(take=True)
+        assert commander.power_on(timeout_s=20).ok
+        result = commander.execute(MotorCommand(locomotion=VelocityCommand(v_x=0.2)), BodyPose(), False)
+        assert result is not None and result.ok, result
+        record = rig.sims[-1].robot.commands("RobotCommand")[-1]
+        assert record.accepted and record.request.clock_identifier == rig.run.clock_estimate()[0]
+        end = record.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time
+        assert 0.0 < (tconv.timestamp_to_ns(end) - record.robot_ns) / 1e9 <= 0.6 + 0.01
+        assert not isinstance(rig.worker.robot._time_sync_thread, TimeSyncThread)
+    finally:
+        commander.shutdown()
 
 
 @pytest.fixture
