@@ -84,9 +84,13 @@ class ConnectionClock:
     # -- re-sync ----------------------------------------------------------------------------
     def resync_time(self, reason: str) -> bool:
         """Re-sync time with the robot now (`reason`: who asked, e.g. "a stop command"); True if
-        synced. False if not connected, in a worker (the run process syncs for both) or failed."""
+        synced. False if not connected, in a worker (the run process syncs for both: the health
+        check runs at once instead, to see a restart) or failed."""
         session = self._session
-        return session is not None and has_clock_identifier(session.time_sync) and self._resync(session, reason)
+        if session is not None and not has_clock_identifier(session.time_sync):
+            self._wake.set()
+            return False
+        return session is not None and self._resync(session, reason)
 
     def _resync(self, session: Any, reason: str) -> bool:
         """`time_resync.resync_session` (a worker: `worker_saw_restart`); a restart wakes the
