@@ -62,7 +62,7 @@ from .connection_errors import (
     SpotUnreachableError,
     TimeSyncUnavailableError,
 )
-from .time_resync import held_clock_identifier, wait_for_time_sync
+from .time_resync import held_clock_identifier, shared_clock_current, wait_for_time_sync
 
 # TODO phase 2 (issue 22): ConnectionConfig and ConnectionConfigError are re-exported for
 # cli/run.py (busy on another branch), which still imports them from here; everything else imports
@@ -321,6 +321,8 @@ class SpotConnection(ConnectionClock):
                 robot.start_time_sync(config.time_sync_interval)
                 session.time_sync = robot.time_sync
             wait_for_time_sync(session.time_sync, config.address, deadline, self._log)
+            if share is not None and not shared_clock_current(robot, share.clock, rpc_timeout, self._log):
+                raise SpotConnectionError("the run process's clock skew is of the robot before its restart")
             session.clock_id = held_clock_identifier(session.time_sync)
             self._last_skew_ns = session.checked_skew_ns = tconv.duration_to_ns(
                 session.time_sync.endpoint.clock_skew)

@@ -130,6 +130,24 @@ def resync_session(session: Any, reason: str, log: Any, address: str) -> int | N
             return None
 
 
+def shared_clock_current(robot: Any, clock: Any, timeout: float, log: Any) -> bool:
+    """A worker (re)connecting on the run process's clock (`SharedClock`): True if `robot` still
+    knows that clock's identifier (or none was forwarded). False after a restart the run process
+    has not re-synced from yet (the robot was gone for a moment: the health check lost it before
+    it could see the new clock): ONE warning line, the clock is forgotten, and the next attempt
+    waits for the run process's new one. One time-sync RPC, `timeout` s; raises bosdyn errors."""
+    held = clock.robot_clock_id
+    if not held:
+        return True
+    client = robot.ensure_client(TimeSyncClient.default_service_name)
+    if client.get_time_sync_update(None, held, timeout=timeout).clock_identifier == held:
+        return True
+    clock.forget(held)
+    log.warning(f"robot restarted (new clock not known yet, was {held[:8]}; seen by the reconnection): "
+                "waiting for the run process to re-sync time")
+    return False
+
+
 def wait_for_time_sync(thread: Any, address: str, deadline: float, log: Any) -> None:
     """Wait for `thread` (TimeSyncThread or SharedClock) to sync until `deadline` (monotonic s); a
     robot still answering e.g. STATUS_MORE_SAMPLES_NEEDED (just booted) after a second gets one
