@@ -149,6 +149,30 @@ def test_worker_sees_a_robot_restart_and_reconnects_on_the_new_clock(rig_factory
     assert sum(m.startswith("recovered connection") for m in ours) == 1, ours
 
 
+def test_worker_that_lost_the_robot_reconnects_only_on_the_new_clock(rig_factory, caplog):
+    """The robot is gone for a while (the worker's health check loses it: a transport error, no
+    restart seen), then back restarted; the run process has not re-synced yet: the worker's
+    reconnection finds the shared clock unknown to the robot, says so once and waits for the run
+    process's new clock (its time-sync thread's next round) instead of coming back on the old skew."""
+    caplog.set_level(logging.INFO)
+    rig = rig_factory(run_check_s=60.0, worker_check_s=0.5)
+    rig.worker.connect(timeout=30)
+    port = rig.sims[-1].port
+    rig.sims[-1].stop(grace=0.0)
+    assert wait_until(lambda: not rig.worker.connected, timeout=30, period=0.05)
+    rig.sims.append(SimulatedSpot(port=port, clock_offset_s=NEW_OFFSET_S, state_dir=rig.state, arm=False).start())
+    assert wait_until(lambda: rig.worker.connected, timeout=90, period=0.05)
+    assert _skew_is(rig.worker, NEW_OFFSET_S), rig.worker.clock_skew_ns()
+    ours = _messages(caplog, "test.worker")
+    restarted = [m for m in ours if m.startswith(RESTART_LINE)]
+    assert len(restarted) == 1 and restarted[0].endswith(
+        "seen by the reconnection): waiting for the run process to re-sync time"), ours
+    recovered = [m for m in ours if m.startswith("recovered connection")]
+    assert len(recovered) == 1, recovered
+    skew = float(re.search(r"robot clock skew ([-+0-9.]+) s", recovered[0]).group(1))
+    assert abs(skew - NEW_OFFSET_S) < 0.005, recovered
+
+
 def test_a_run_process_that_only_reconnects_is_no_restart_for_the_worker(rig_factory, caplog):
     """The run process's new session has a new clock identifier of the SAME robot: the worker
     adopts it (the robot still knows the old one) and keeps its connection."""
