@@ -753,3 +753,26 @@ def test_18_estop_verbs_with_estop_none_still_stop_the_walk_and_close_the_gate(r
         rig.close()
     ep.deregister()
     conn.shutdown()
+
+
+def test_19_motor_power_lost_mid_walk_is_latched_and_nothing_powers_on_again(rigs, sim):
+    """Motor power drops without an E-Stop change or a command from us (a power loss or a fault
+    that cuts it): STOP LATCHED naming it, motion disabled, the stream dropped, and the motors stay
+    off (no automatic power-on) until an operator sends power_on and enable_motion."""
+    rig = rigs()
+    powered_standing(rig)
+    rig.walk(0.5)
+    assert sim.robot.latest().walking
+    sim.robot.power.cut()                                               # the robot loses motor power
+    assert wait_until(lambda: rig.state == "LATCHED", 5.0)
+    d = rig.diag()
+    assert d["_level"] == 2 and d["_message"].startswith(
+        "STOP LATCHED: motor power dropped without a command from us"), d["_message"]
+    assert d["motion_enabled"] == "false" and level(sim) == NONE
+    since = time.time_ns()
+    rig.walk(0.4)                                                       # the stream goes on: dropped
+    assert accepted_moves(sim, since) == []
+    time.sleep(1.0)                                                     # several probes
+    assert power(sim) == OFF and [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
+    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)   # the operator
+    assert rig.state == "POWERED" and rig.bridge.sup.motion_enabled is False
