@@ -776,3 +776,27 @@ def test_19_motor_power_lost_mid_walk_is_latched_and_nothing_powers_on_again(rig
     assert power(sim) == OFF and [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
     assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)   # the operator
     assert rig.state == "POWERED" and rig.bridge.sup.motion_enabled is False
+
+
+def test_20_connection_lost_mid_walk_the_robot_stops_by_itself_within_cmd_duration(rigs, sim):
+    """The link to the robot is lost mid-walk (nothing more reaches it; the operator's stream
+    goes on): every velocity command carried an end time cmd_duration ahead on the robot clock,
+    so the robot stops on its own, long before the connection is back."""
+    from spot_bow_ros.convert import time as tconv
+    rig = rigs(health_check_interval=0.2, reconnect_max_backoff=0.3)
+    powered_standing(rig)
+    conn = rig.bridge.connection
+    rig.walk(0.5)
+    assert sim.robot.latest().walking
+    with SlowReconnect(conn, open_s=6.0):                              # back no sooner than 6 s
+        assert wait_until(lambda: not conn.connected, 3.0)
+        stopped = False
+        while not conn.connected and not stopped:
+            rig.twist(0.3)                                              # dropped: not forwarded
+            stopped = not sim.robot.latest().walking
+            time.sleep(0.05)
+        assert stopped and not conn.connected                          # stopped by itself, still cut off
+    last = [r for r in sim.robot.commands("RobotCommand", accepted=True)
+            if r.request.command.synchronized_command.mobility_command.HasField("se2_velocity_request")][-1]
+    end = last.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time
+    assert 0.0 < (tconv.timestamp_to_ns(end) - last.robot_ns) / 1e9 <= 0.6 + 0.01   # cmd_duration ahead
