@@ -10,12 +10,14 @@ import time
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass
 class RobotClock:
     """robot_ns = local_ns + offset + drift * (local_ns - epoch_ns)
 
     `offset_s`: robot clock minus local clock at `epoch_ns` (seconds, e.g. +100.0).
     `drift_ppm`: how fast the robot clock runs relative to local, parts per million.
+    `step(delta_s)` moves the robot clock at once (as NTP stepping the robot's clock would);
+    every service sharing this object sees the new time.
     """
 
     offset_s: float = 0.0
@@ -25,6 +27,10 @@ class RobotClock:
     @classmethod
     def starting_now(cls, offset_s: float = 0.0, drift_ppm: float = 0.0) -> RobotClock:
         return cls(offset_s, drift_ppm, time.time_ns())
+
+    def step(self, delta_s: float) -> None:
+        """Step the robot clock by `delta_s` seconds (positive: forwards)."""
+        self.offset_s += float(delta_s)
 
     def robot_ns(self, local_ns: int | None = None) -> int:
         """Robot time (ns since epoch) at local time `local_ns` (default: now)."""

@@ -315,6 +315,14 @@ class SimulatedSpot:
         if server is not None:
             _LOGGER.info("simulated Spot on port %s stopped", self.port)
 
+    def step_clock(self, delta_s: float) -> None:
+        """The robot's clock jumps by `delta_s` s (same boot, same time-sync clock identifiers):
+        every service reads the new time; the time-sync service rebuilds its estimates from
+        round trips measured after the step (sim/time_sync.py)."""
+        self.clock.step(delta_s)
+        self.time_sync.clock_stepped()
+        _LOGGER.info("simulated Spot: robot clock stepped by %+.3f s", delta_s)
+
     # -- what clients need ----------------------------------------------------------------
     @property
     def info(self) -> dict[str, Any]:

@@ -13,6 +13,13 @@ restarted on the same port, as a real robot does after a reboot); a clock counts
 (`is_synced`, what RobotCommand checks, STATUS_NO_TIMESYNC otherwise) once it reported STATUS_OK.
 `ready_after_s` keeps every clock at STATUS_MORE_SAMPLES_NEEDED for that long after the service
 starts, as a robot that has just booted does.
+
+`clock_stepped()` (the robot's clock jumped, `SimulatedSpot.step_clock`): the samples taken
+before the step measure the old clock, so they are dropped, and so is a later sample whose
+server times the service handed out before the step (a client's previous round trip); clocks
+keep their identifiers and stay synced (commands are still accepted) while the estimate is
+rebuilt (STATUS_MORE_SAMPLES_NEEDED until MIN_SAMPLES new round trips). (Inferred: a real robot's
+estimator must likewise stop using measurements of a clock it stepped.)
 """
 
 from __future__ import annotations
@@ -48,12 +55,21 @@ class TimeSyncServicer(time_sync_service_pb2_grpc.TimeSyncServiceServicer):
         self._lock = threading.Lock()
         self._samples: dict[str, deque] = {}
         self._synced: set[str] = set()
+        #: robot-clock receive times handed out since the last clock step (a sample must use one)
+        self._issued: deque[int] = deque(maxlen=4096)
         self._ready_at = time.monotonic() + max(0.0, float(ready_after_s))
 
     def is_synced(self, identifier: str) -> bool:
         """True if `identifier` is a clock this service assigned and has reported STATUS_OK."""
         with self._lock:
             return bool(identifier) and identifier in self._synced
+
+    def clock_stepped(self) -> None:
+        """The robot clock jumped: forget every sample and every receive time issued before."""
+        with self._lock:
+            for samples in self._samples.values():
+                samples.clear()
+            self._issued.clear()
 
     def TimeSyncUpdate(self, request, context):
         received = self._clock.robot_ns()
@@ -63,7 +79,9 @@ class TimeSyncServicer(time_sync_service_pb2_grpc.TimeSyncServiceServicer):
             known = request.clock_identifier in self._samples
             identifier = request.clock_identifier if known else uuid.uuid4().hex
             samples = self._samples.setdefault(identifier, deque(maxlen=WINDOW))
-            if known and request.HasField("previous_round_trip") and _ns(rt.client_tx):
+            current = _ns(rt.server_rx) in self._issued
+            self._issued.append(received)
+            if known and request.HasField("previous_round_trip") and _ns(rt.client_tx) and current:
                 rtt = (_ns(rt.client_rx) - _ns(rt.client_tx)) - (_ns(rt.server_tx) - _ns(rt.server_rx))
                 skew = ((_ns(rt.server_rx) - _ns(rt.client_tx)) + (_ns(rt.server_tx) - _ns(rt.client_rx))) // 2
                 samples.append((max(rtt, 0), skew))

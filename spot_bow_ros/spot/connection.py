@@ -20,7 +20,10 @@ therefore goes on over the old channel while the connection is re-established (o
 robot's own transport error if it is really gone), never with a closed-channel ValueError, and a
 stop still reaches the robot. The health check asks the robot twice before declaring it lost (one
 slow answer on a loaded machine does not tear the connection down); a robot that restarted between
-two checks has a new time-sync clock (`spot.time_resync`): one line, re-sync at once, reconnect.
+two checks has a new time-sync clock (`spot.time_resync`): one line, re-sync at once, reconnect
+(also in a `run --processes 2` worker, which uses the run process's clock); a step of the robot's
+clock (same clock identifier): re-sync at once, one line with the old and new skew
+(`spot.connection_clock`, which also holds the skew and the stamp conversions).
 
 Credentials (password, payload secret, tokens) never appear in logs or in `repr(config)`.
 The parameters and `ConnectionConfig` live in `spot.connection_config`, the one-line failure
@@ -46,13 +49,20 @@ from bosdyn.client.payload_registration import (
 from bosdyn.client.robot import UnregisteredServiceNameError
 from bosdyn.client.robot_id import RobotIdClient
 from bosdyn.client.robot_state import RobotStateStreamingClient
-from bosdyn.client.time_sync import NotEstablishedError, TimeSyncError
-from google.protobuf.timestamp_pb2 import Timestamp
+from bosdyn.client.time_sync import TimeSyncError
 
 from ..convert import time as tconv
+from .connection_clock import ConnectionClock
 from .connection_config import ConnectionConfig, ConnectionConfigError
 from .connection_diagnosis import LOGIN_LOCKOUT_ATTEMPTS, diagnose_endpoint, error_reason, is_transport_failure
-from .time_resync import clock_changed, has_clock_identifier, resync_session, wait_for_time_sync
+from .connection_errors import (
+    NotConnectedError,
+    SpotAuthenticationError,
+    SpotConnectionError,
+    SpotUnreachableError,
+    TimeSyncUnavailableError,
+)
+from .time_resync import held_clock_identifier, shared_clock_current, wait_for_time_sync
 
 # TODO phase 2 (issue 22): ConnectionConfig and ConnectionConfigError are re-exported for
 # cli/run.py (busy on another branch), which still imports them from here; everything else imports
@@ -64,33 +74,8 @@ __all__ = [
     "ConnectionConfig", "ConnectionConfigError",
 ]
 
-_RESTARTED = "robot restarted (its lease and E-Stop registration are void)"
 #: bosdyn clients registered on every connection in addition to the SDK's standard ones.
 EXTRA_CLIENTS: tuple[type, ...] = (RobotStateStreamingClient,)
-
-
-class SpotConnectionError(Exception):
-    """The robot cannot be reached, refused TLS, or did not answer in time."""
-
-    #: the message is a complete sentence for the user (node executables print it alone)
-    user_facing = True
-
-
-class SpotAuthenticationError(SpotConnectionError):
-    """The robot rejected the credentials (or the payload is not authorized yet)."""
-
-
-class SpotUnreachableError(SpotConnectionError):
-    """The robot's host name does not resolve, nothing answers on its port, or its TLS
-    certificate is not signed by the configured CA. The message names host, port or certificate."""
-
-
-class NotConnectedError(SpotConnectionError):
-    """There is no connection to the robot right now."""
-
-
-class TimeSyncUnavailableError(SpotConnectionError):
-    """The robot clock skew is not known (time sync never established)."""
 
 
 #: bosdyn clients log every request and response at DEBUG under their Sdk's logger, including
@@ -115,8 +100,10 @@ class _Session:
         self.robot = robot
         #: The robot's TimeSyncThread (kept here: `robot.time_sync` restarts a stopped thread).
         self.time_sync = None
-        #: robot clock identifier at sync ("" in a worker); restarted: a new one since (time_resync)
+        #: robot clock identifier at sync (a worker: the run process's); restarted: a new one since
+        #: (time_resync); checked_skew_ns: the clock skew at the last health check (ns)
         self.clock_id, self.restarted, self.resync_lock = "", False, threading.Lock()
+        self.checked_skew_ns: int | None = None
 
     def close(self) -> None:
         try:
@@ -129,8 +116,8 @@ class _Session:
             pass
 
 
-class SpotConnection:
-    """A managed connection to one robot; see the module docstring."""
+class SpotConnection(ConnectionClock):
+    """A managed connection to one robot; see the module docstring (time: `ConnectionClock`)."""
 
     _shared: dict[tuple, list] = {}
     _shared_lock = threading.Lock()
@@ -314,7 +301,7 @@ class SpotConnection:
         robot = sdk.create_robot(config.hostname)
         robot.update_secure_channel_port(config.port)
         session = _Session(sdk, robot)
-        share = SpotConnection.parent_session
+        share = self.parent_session
         try:
             rpc_timeout = max(0.2, deadline - time.monotonic())
             if share is not None:  # the run process's login (token), no login of our own
@@ -334,9 +321,11 @@ class SpotConnection:
                 robot.start_time_sync(config.time_sync_interval)
                 session.time_sync = robot.time_sync
             wait_for_time_sync(session.time_sync, config.address, deadline, self._log)
-            if has_clock_identifier(session.time_sync):
-                session.clock_id = session.time_sync.endpoint.clock_identifier
-            self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
+            if share is not None and not shared_clock_current(robot, share.clock, rpc_timeout, self._log):
+                raise SpotConnectionError("the run process's clock skew is of the robot before its restart")
+            session.clock_id = held_clock_identifier(session.time_sync)
+            self._last_skew_ns = session.checked_skew_ns = tconv.duration_to_ns(
+                session.time_sync.endpoint.clock_skew)
         except (InvalidLoginError, InvalidTokenError) as err:
             session.close()
             raise SpotAuthenticationError(
@@ -377,7 +366,7 @@ class SpotConnection:
             self.config = config
             self._session = session  # `connected` turns true after the callbacks ran
         skew_s = (self._last_skew_ns or 0) / 1e9
-        via = ", the run process's login and time sync" if SpotConnection.parent_session is not None else ""
+        via = ", the run process's login and time sync" if self.parent_session is not None else ""
         if recovered_after is None:
             self._log.info(f"connected to Spot at {config.address} (robot clock skew {skew_s:+.6f} s{via})")
         else:
@@ -433,18 +422,7 @@ class SpotConnection:
             except BosdynError as err:
                 if attempt == 2 or self._closed.is_set():
                     return error_reason(err)
-        try:   # a restart between two checks: the robot has a new clock
-            if not session.restarted and clock_changed(session, max(1.0, self.config.health_check_interval)):
-                self._resync(session, "the health check")
-        except BosdynError as err:
-            return error_reason(err)
-        if session.restarted:
-            return _RESTARTED
-        try:
-            self._last_skew_ns = tconv.duration_to_ns(thread.endpoint.clock_skew)
-        except NotEstablishedError:
-            pass
-        return None
+        return self._check_clock(session)   # a restart or a step of the robot's clock (ConnectionClock)
 
     def _monitor_loop(self) -> None:
         lost_at: float | None = None
@@ -509,56 +487,6 @@ class SpotConnection:
         self._log.warning(f"lost connection to Spot at {self.config.address}: {reason}")
         for callback in callbacks:
             self._run_callback(callback)
-
-    # -- time -------------------------------------------------------------------------------
-    def resync_time(self, reason: str) -> bool:
-        """Re-sync time with the robot now (`reason`: who asked, e.g. "a stop command"); True if
-        synced. False if not connected, in a worker (the run process syncs for both) or failed."""
-        session = self._session
-        return session is not None and has_clock_identifier(session.time_sync) and self._resync(session, reason)
-
-    def _resync(self, session: _Session, reason: str) -> bool:
-        """`time_resync.resync_session`; a restart wakes the monitor to reconnect (E-Stop, lease redone)."""
-        skew = resync_session(session, reason, self._log, self.config.address)
-        if skew is not None:
-            self._last_skew_ns = skew
-        if session.restarted:
-            self._wake.set()
-        return skew is not None
-
-    def clock_skew_ns(self) -> int:
-        """Robot clock minus local clock (ns), from the shared time sync.
-
-        While reconnecting the last known estimate is used. Raises TimeSyncUnavailableError if
-        time sync was never established.
-        """
-        session = self._session
-        if session is not None:
-            try:
-                self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
-            except NotEstablishedError:
-                pass
-        if self._last_skew_ns is None:
-            raise TimeSyncUnavailableError(f"no time sync with Spot at {self.config.address} yet")
-        return self._last_skew_ns
-
-    def robot_to_local_ns(self, robot_time: Timestamp | int) -> int:
-        """Robot-clock time (Timestamp or ns) -> local-clock ns."""
-        robot_ns = robot_time if isinstance(robot_time, int) else tconv.timestamp_to_ns(robot_time)
-        return tconv.robot_to_local_ns(robot_ns, self.clock_skew_ns())
-
-    def local_to_robot_ns(self, local_ns: int | None = None) -> int:
-        """Local-clock ns (default: now) -> robot-clock ns."""
-        return tconv.local_to_robot_ns(time.time_ns() if local_ns is None else local_ns,
-                                       self.clock_skew_ns())
-
-    def robot_timestamp(self, local_ns: int | None = None) -> Timestamp:
-        """google.protobuf.Timestamp on the robot clock for local time `local_ns` (default: now)."""
-        return tconv.ns_to_timestamp(self.local_to_robot_ns(local_ns))
-
-    def robot_to_ros_stamp(self, robot_time: Timestamp | int) -> tuple[int, int]:
-        """Robot-clock time -> ROS stamp (sec, nanosec) on the local clock."""
-        return tconv.ns_to_ros_stamp(self.robot_to_local_ns(robot_time))
 
     # -- shutdown ---------------------------------------------------------------------------
     def shutdown(self) -> None:

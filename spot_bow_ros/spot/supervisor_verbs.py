@@ -172,15 +172,16 @@ def _stop(sup: Supervised) -> Outcome:
 # -- E-Stop ---------------------------------------------------------------------------------------
 def _estop(sup: Supervised, act: str, verb: str) -> Outcome:
     estop = sup.estop
-    if estop is None or not estop.enabled:
-        line = f"{verb} failed: the software E-Stop is off (parameter estop: none); use the tablet's E-Stop"
+    off = estop is None or not estop.enabled
+    if act in ("hard", "gentle") and (off or not estop.registered):
+        sup.transition(Event.DISABLE)    # not ours to cut: at least nothing moves from us (latched gate)
+        sup.stop_motion(send_stop=True)
+        why = "the software E-Stop is off (parameter estop: none)" if off else f"no software E-Stop ({estop.problem})"
+        line = f"{verb} failed: {why}; motion disabled and stop sent: use the E-Stop of its holder (tablet)"
         sup.log.error(line)
         return Outcome("failed", line)
-    if act in ("hard", "gentle") and not estop.registered:
-        sup.transition(Event.DISABLE)    # not ours to stop: at least nothing moves from us
-        sup.stop_motion(send_stop=True)
-        line = f"{verb} failed: no software E-Stop ({estop.problem}); motion disabled and stop sent: " \
-               "use the E-Stop of its holder"
+    if off:
+        line = f"{verb} failed: the software E-Stop is off (parameter estop: none); use the tablet's E-Stop"
         sup.log.error(line)
         return Outcome("failed", line)
     if act in ("hard", "gentle"):

@@ -798,3 +798,79 @@ def test_rclpy_matrix_via_ros2_jazzy():
     tail = (out.stdout + out.stderr)[-3000:]
     assert out.returncode == 0, tail
     assert " passed" in out.stdout and "skipped" not in out.stdout.splitlines()[-1], tail
+
+
+def test_18_estop_verbs_with_estop_none_still_stop_the_walk_and_close_the_gate(rigs, sim):
+    """`estop: none` (the tablet holds the E-Stop): estop_hard cannot cut power from here, but the
+    operator asked for a stop: the walk is stopped (a stop command reaches the robot), the motion
+    gate closes (the stream that goes on is dropped) and the line says what to use instead."""
+    conn, ep = tablet_endpoint(sim, timeout=3.0)
+    with EstopKeepAlive(ep) as tablet:
+        tablet.allow()
+        rig = rigs(estop="none")
+        powered_standing(rig)
+        rig.walk(0.5)
+        assert sim.robot.latest().walking
+        t0 = time.time_ns()
+        out = rig.call("estop/hard")
+        assert not out["success"]
+        assert "the software E-Stop is off (parameter estop: none); motion disabled and stop sent" in out["message"]
+        stops = [r for r in sim.robot.commands("RobotCommand", accepted=True) if r.local_ns >= t0
+                 and r.request.command.full_body_command.HasField("stop_request")]
+        assert stops, "no stop reached the robot"
+        assert wait_until(lambda: not sim.robot.latest().walking, 2.0)
+        since = time.time_ns()
+        rig.walk(0.4)                                                   # the stream goes on: dropped
+        assert accepted_moves(sim, since) == [] and not sim.robot.latest().walking
+        assert rig.bridge.sup.motion_enabled is False and rig.bridge.counts["dropped_disabled"] >= 1
+        assert power(sim) == ON and level(sim) == NONE                  # the tablet's E-Stop: not ours to cut
+        rig.close()
+    ep.deregister()
+    conn.shutdown()
+
+
+def test_19_motor_power_lost_mid_walk_is_latched_and_nothing_powers_on_again(rigs, sim):
+    """Motor power drops without an E-Stop change or a command from us (a power loss or a fault
+    that cuts it): STOP LATCHED naming it, motion disabled, the stream dropped, and the motors stay
+    off (no automatic power-on) until an operator sends power_on and enable_motion."""
+    rig = rigs()
+    powered_standing(rig)
+    rig.walk(0.5)
+    assert sim.robot.latest().walking
+    sim.robot.power.cut()                                               # the robot loses motor power
+    assert wait_until(lambda: rig.state == "LATCHED", 5.0)
+    d = rig.diag()
+    assert d["_level"] == 2 and d["_message"].startswith(
+        "STOP LATCHED: motor power dropped without a command from us"), d["_message"]
+    assert d["motion_enabled"] == "false" and level(sim) == NONE
+    since = time.time_ns()
+    rig.walk(0.4)                                                       # the stream goes on: dropped
+    assert accepted_moves(sim, since) == []
+    time.sleep(1.0)                                                     # several probes
+    assert power(sim) == OFF and [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
+    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)   # the operator
+    assert rig.state == "POWERED" and rig.bridge.sup.motion_enabled is False
+
+
+def test_20_connection_lost_mid_walk_the_robot_stops_by_itself_within_cmd_duration(rigs, sim):
+    """The link to the robot is lost mid-walk (nothing more reaches it; the operator's stream
+    goes on): every velocity command carried an end time cmd_duration ahead on the robot clock,
+    so the robot stops on its own, long before the connection is back."""
+    from spot_bow_ros.convert import time as tconv
+    rig = rigs(health_check_interval=0.2, reconnect_max_backoff=0.3)
+    powered_standing(rig)
+    conn = rig.bridge.connection
+    rig.walk(0.5)
+    assert sim.robot.latest().walking
+    with SlowReconnect(conn, open_s=6.0):                              # back no sooner than 6 s
+        assert wait_until(lambda: not conn.connected, 3.0)
+        stopped = False
+        while not conn.connected and not stopped:
+            rig.twist(0.3)                                              # dropped: not forwarded
+            stopped = not sim.robot.latest().walking
+            time.sleep(0.05)
+        assert stopped and not conn.connected                          # stopped by itself, still cut off
+    last = [r for r in sim.robot.commands("RobotCommand", accepted=True)
+            if r.request.command.synchronized_command.mobility_command.HasField("se2_velocity_request")][-1]
+    end = last.request.command.synchronized_command.mobility_command.se2_velocity_request.end_time
+    assert 0.0 < (tconv.timestamp_to_ns(end) - last.robot_ns) / 1e9 <= 0.6 + 0.01   # cmd_duration ahead

@@ -79,12 +79,13 @@ def run_and_worker(sim, monkeypatch):
 
 def test_worker_connects_with_the_run_token_and_converts_stamps_with_its_skew(run_and_worker):
     from bosdyn.client.robot_id import RobotIdClient
+    from bosdyn.client.time_sync import TimeSyncThread
 
     run, forwarder, share, worker, writer, ended = run_and_worker
     worker.connect(timeout=30.0)                 # a password login with this config would be refused
     assert worker.robot.user_token == run.robot.user_token
     assert worker.ensure_client(RobotIdClient.default_service_name).get_id(timeout=10.0).serial_number
-    assert worker.robot._time_sync_thread is None    # no time sync of its own
+    assert not isinstance(worker.robot._time_sync_thread, TimeSyncThread)   # no time sync of its own
     # one estimate for both processes: the run connection's, the simulated robot's offset
     assert wait_until(lambda: worker.clock_skew_ns() == run.clock_skew_ns(), timeout=10.0)
     assert abs(worker.clock_skew_ns() / 1e9 - ROBOT_CLOCK_OFFSET_S) < SKEW_TOLERANCE_S
