@@ -173,10 +173,11 @@ def _stop(sup: Supervised) -> Outcome:
 def _estop(sup: Supervised, act: str, verb: str) -> Outcome:
     estop = sup.estop
     off = estop is None or not estop.enabled
-    if act in ("hard", "gentle") and (off or not estop.registered):
+    if act in ("hard", "gentle") and (estop is None or off or not estop.registered):
         sup.transition(Event.DISABLE)    # not ours to cut: at least nothing moves from us (latched gate)
         sup.stop_motion(send_stop=True)
-        why = "the software E-Stop is off (parameter estop: none)" if off else f"no software E-Stop ({estop.problem})"
+        why = ("the software E-Stop is off (parameter estop: none)" if estop is None or off
+               else f"no software E-Stop ({estop.problem})")
         line = f"{verb} failed: {why}; motion disabled and stop sent: use the E-Stop of its holder (tablet)"
         sup.log.error(line)
         return Outcome("failed", line)

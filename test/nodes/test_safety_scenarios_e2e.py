@@ -818,7 +818,7 @@ def test_18_estop_verbs_with_estop_none_still_stop_the_walk_and_close_the_gate(r
         stops = [r for r in sim.robot.commands("RobotCommand", accepted=True) if r.local_ns >= t0
                  and r.request.command.full_body_command.HasField("stop_request")]
         assert stops, "no stop reached the robot"
-        assert wait_until(lambda: not sim.robot.latest().walking, 2.0)
+        assert wait_until(lambda: not sim.robot.latest().walking, 15.0)
         since = time.time_ns()
         rig.walk(0.4)                                                   # the stream goes on: dropped
         assert accepted_moves(sim, since) == [] and not sim.robot.latest().walking
@@ -838,7 +838,7 @@ def test_19_motor_power_lost_mid_walk_is_latched_and_nothing_powers_on_again(rig
     rig.walk(0.5)
     assert sim.robot.latest().walking
     sim.robot.power.cut()                                               # the robot loses motor power
-    assert wait_until(lambda: rig.state == "LATCHED", 5.0)
+    assert wait_until(lambda: rig.state == "LATCHED", 15.0)
     d = rig.diag()
     assert d["_level"] == 2 and d["_message"].startswith(
         "STOP LATCHED: motor power dropped without a command from us"), d["_message"]
@@ -846,9 +846,9 @@ def test_19_motor_power_lost_mid_walk_is_latched_and_nothing_powers_on_again(rig
     since = time.time_ns()
     rig.walk(0.4)                                                       # the stream goes on: dropped
     assert accepted_moves(sim, since) == []
-    time.sleep(1.0)                                                     # several probes
+    rig.probes.wait(3)                                                  # the bridge looked at the robot again
     assert power(sim) == OFF and [r for r in sim.robot.commands("PowerCommand") if r.local_ns >= since] == []
-    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 5.0)   # the operator
+    assert rig.call("power_on")["success"] and wait_until(lambda: power(sim) == ON, 15.0)   # the operator
     assert rig.state == "POWERED" and rig.bridge.sup.motion_enabled is False
 
 
@@ -863,7 +863,7 @@ def test_20_connection_lost_mid_walk_the_robot_stops_by_itself_within_cmd_durati
     rig.walk(0.5)
     assert sim.robot.latest().walking
     with SlowReconnect(conn, open_s=6.0):                              # back no sooner than 6 s
-        assert wait_until(lambda: not conn.connected, 3.0)
+        assert wait_until(lambda: not conn.connected, 5.0)
         stopped = False
         while not conn.connected and not stopped:
             rig.twist(0.3)                                              # dropped: not forwarded
