@@ -129,6 +129,10 @@ PARAMS = [
 ]
 
 
+#: An image stamped more than this after the time it arrived cannot be right (ns).
+FUTURE_STAMP_LIMIT_NS = 1_000_000_000
+
+
 @dataclass
 class _Outputs:
     image: Any
@@ -138,6 +142,7 @@ class _Outputs:
     last_stamp_ns: int = -1
     published: int = 0
     stale: int = 0
+    future: int = 0                 # dropped: stamped after the time it arrived (a robot clock change)
     # who listens (image, compressed, camera_info), as counted by the last fetch cycle
     wants: tuple[bool, bool, bool] = (True, True, True)
     wants_points: bool = False      # its own points topic
@@ -280,6 +285,7 @@ class SpotCamerasBridge:
                                      timeout_s=values["request_timeout"],
                                      on_notice=self._on_notice)
         self._lock = threading.Lock()
+        self._future_sources: set[str] = set()   # sources whose last image was stamped in the future
         self._infos: dict[tuple[str, int, int, str], Any] = {}
         self._messages = _FrameMessages(node.msg)
         self._sources_checked = False
@@ -451,11 +457,28 @@ class SpotCamerasBridge:
     def _publish(self, image: SpotImage) -> None:
         req = image.request
         out = self.outputs[(req.camera, req.kind)]
+        # Acquired after it arrived: converted with the skew of a robot clock that has since
+        # stepped or restarted. Published, it would hold back every correct (older) frame until
+        # local time caught up with it: dropped, said once, until time sync follows the robot.
+        ahead_ns = image.stamp_ns - time.time_ns()
+        in_future = ahead_ns > FUTURE_STAMP_LIMIT_NS
         with self._lock:  # never publish an older image after a newer one
-            if image.stamp_ns <= out.last_stamp_ns:
+            if in_future:
+                out.future += 1
+                say = req.source not in self._future_sources
+                self._future_sources.add(req.source)
+            elif image.stamp_ns <= out.last_stamp_ns:
                 out.stale += 1
                 return
-            out.last_stamp_ns = image.stamp_ns
+            else:
+                out.last_stamp_ns = image.stamp_ns
+                self._future_sources.discard(req.source)
+        if in_future:
+            if say:
+                self.log.warning(f"camera source {req.source}: image stamped {ahead_ns / 1e9:.1f} s in the future "
+                                 "(the robot clock changed: restart or clock step); dropped until time sync "
+                                 "follows the robot")
+            return
         self.errors.ok(req.source)
         msgs = self._messages
         stamp = stamp_from_ns(image.stamp_ns)
