@@ -32,15 +32,24 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bosdyn.api import estop_pb2
 from bosdyn.client import exceptions as bd_exc
 from bosdyn.client import power as bd_power
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive, MotorsOnError, StopLevel
 
-from .connection import SpotConnectionError
+from .connection import SpotConnection, SpotConnectionError
 
+if TYPE_CHECKING:  # bosdyn and protobuf are untyped: these names are Any to mypy
+    from bosdyn.api.robot_state_pb2 import BehaviorFault
+    from bosdyn.client.robot import Robot
+    from google.protobuf.duration_pb2 import Duration
+
+#: EstopStopLevel values (bosdyn's StopLevel)
+NONE: int
+SETTLE_THEN_CUT: int
+CUT: int
 NONE, SETTLE_THEN_CUT, CUT = (StopLevel.ESTOP_LEVEL_NONE, StopLevel.ESTOP_LEVEL_SETTLE_THEN_CUT,
                               StopLevel.ESTOP_LEVEL_CUT)
 #: Mode names of the motor bridge's `estop` parameter.
@@ -56,13 +65,13 @@ class Logger(Protocol):
 def level_name(level: int) -> str:
     """'NONE', 'SETTLE_THEN_CUT', 'CUT' (or 'UNKNOWN') for an EstopStopLevel value."""
     try:
-        return estop_pb2.EstopStopLevel.Name(int(level)).replace("ESTOP_LEVEL_", "")
+        return cast(str, estop_pb2.EstopStopLevel.Name(int(level))).replace("ESTOP_LEVEL_", "")
     except ValueError:
         return "UNKNOWN"
 
 
-def _seconds(duration) -> float:
-    return duration.seconds + duration.nanos * 1e-9
+def _seconds(duration: Duration) -> float:
+    return cast(float, duration.seconds + duration.nanos * 1e-9)
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ def status_summary(status: estop_pb2.EstopSystemStatus) -> str:
 
 
 def power_refusal(exc: BaseException, status: estop_pb2.EstopSystemStatus | None, own_name: str | None,
-                  own_registered: bool, behavior_faults: list | None = None) -> str:
+                  own_registered: bool, behavior_faults: list[BehaviorFault] | None = None) -> str:
     """One line: why the robot refused power-on and what to do (without the 'power_on refused: ')."""
     if isinstance(exc, bd_power.EstoppedError):
         if status is None:
@@ -131,7 +140,7 @@ def power_refusal(exc: BaseException, status: estop_pb2.EstopSystemStatus | None
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
 
 
-def fault_text(fault: Any) -> str:
+def fault_text(fault: BehaviorFault) -> str:
     """'behavior fault 3 HARDWARE, unclearable' for a bosdyn BehaviorFault (id, cause, status)."""
     from bosdyn.api import robot_state_pb2
     BF = robot_state_pb2.BehaviorFault
@@ -151,7 +160,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 
-class _KeepAlive(EstopKeepAlive):
+class _KeepAlive(EstopKeepAlive):  # type: ignore[misc]  # bosdyn is untyped: EstopKeepAlive is Any
     """EstopKeepAlive that first checks in at `level` (a re-established endpoint never silently
     releases), lets its owner raise the level before each periodic check-in (lapse, stale
     heartbeat: `SoftwareEstop._periodic_level`) and keeps its last error for diagnostics."""
@@ -163,7 +172,7 @@ class _KeepAlive(EstopKeepAlive):
         self.last_error = ""
         super().__init__(endpoint, keep_running_cb=lambda: not owner.closed, **kwargs)
 
-    def _check_in(self, rpc_timeout=None):
+    def _check_in(self, rpc_timeout: float | None = None) -> None:
         periodic = threading.current_thread() is getattr(self, "_thread", None)
         with self._lock:
             if self._start_level is not None:
@@ -173,7 +182,7 @@ class _KeepAlive(EstopKeepAlive):
         super()._check_in(rpc_timeout)
         self.last_ok_mono = time.monotonic()
 
-    def _error(self, msg, exception=None, disable=False):
+    def _error(self, msg: str, exception: BaseException | None = None, disable: bool = False) -> None:
         line = (f"{type(exception).__name__}: {_first_line(exception)}" if exception is not None
                 else str(msg).strip().splitlines()[0] if str(msg).strip() else "check-in failed")
         self._update_status(self.KeepAliveStatus.ERROR, msg)
@@ -184,7 +193,7 @@ class _KeepAlive(EstopKeepAlive):
             self._end_periodic_check_in()
             self._update_status(self.KeepAliveStatus.DISABLED, msg)
 
-    def _ok(self):
+    def _ok(self) -> None:
         self._update_status(self.KeepAliveStatus.OK)
         if self.last_error:
             self._owner.log.info("software E-Stop keep-alive: check-ins succeed again")
@@ -192,7 +201,7 @@ class _KeepAlive(EstopKeepAlive):
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return cast(bool, self._thread.is_alive())
 
 
 @dataclass(frozen=True)
@@ -212,7 +221,7 @@ class SoftwareEstop:
     stop); called on the keep-alive thread, must not block.
     """
 
-    def __init__(self, connection: Any, logger: Logger, *, name: str = "spot_bow_ros",
+    def __init__(self, connection: SpotConnection, logger: Logger, *, name: str = "spot_bow_ros",
                  timeout: float = 9.0, cut_power_timeout: float = 0.0, rpc_timeout: float = 2.0,
                  enabled: bool = True, release_at_start: bool = False,
                  health: Callable[[], str] | None = None, on_stop: Callable[[str], None] | None = None):
@@ -340,7 +349,7 @@ class SoftwareEstop:
         self.problem = problem
         return False
 
-    def _connection_up(self, robot: Any) -> None:
+    def _connection_up(self, robot: Robot) -> None:
         """New channel after a reconnection: the endpoint goes on checking in over it (until now
         it checked in over the old channel, which the connection keeps open until this ran)."""
         with self._setup_lock:
@@ -476,7 +485,8 @@ class SoftwareEstop:
             self.log.warning(f"software E-Stop: SETTLE_THEN_CUT on exit failed ({type(exc).__name__})")
         ka.shutdown()
         try:
-            endpoint.deregister(timeout=self.rpc_timeout)
+            # a keep-alive is only started on a registered endpoint (`_start_keepalive`)
+            cast(EstopEndpoint, endpoint).deregister(timeout=self.rpc_timeout)
             self.log.info(f"software E-Stop '{self.name}' deregistered")
         except MotorsOnError:
             self.log.warning(f"software E-Stop '{self.name}' not deregistered (motors on): it asked "

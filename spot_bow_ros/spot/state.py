@@ -44,6 +44,7 @@ from bosdyn.client.robot_state import RobotStateClient, RobotStateStreamingClien
 
 from ..bow import bow_data_pb2 as bow
 from ..bow.frames import DEFAULT_CONVENTION, AxisConvention
+from ..bow.frames import quaternion_conjugate as quat_conjugate  # convert.odometry's name for it
 from ..convert.imu import bow_imu_from_spot_packet
 from ..convert.joints import (
     ProprioceptionError,
@@ -59,7 +60,6 @@ from ..convert.odometry import (
     pose_from_proto,
     pose_inverse,
     pose_multiply,
-    quat_conjugate,
     rotate,
 )
 
@@ -474,7 +474,7 @@ class SensorFrame:
 
 
 def _ancestors(tree: Any, frame: str) -> list[str]:
-    out = []
+    out: list[str] = []
     edges = tree.child_to_parent_edge_map
     while frame in edges and edges[frame].parent_frame_name and len(out) < 64:
         frame = edges[frame].parent_frame_name
