@@ -33,6 +33,7 @@ Log calls use preformatted strings (rclpy loggers take one message argument).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -84,8 +85,7 @@ EXTRA_CLIENTS: tuple[type, ...] = (RobotStateStreamingClient,)
 SDK_LOGGER_NAME = "spot_bow_ros.bosdyn_sdk"
 
 
-def _sdk_logger():
-    import logging
+def _sdk_logger() -> logging.Logger:
     logger = logging.getLogger(SDK_LOGGER_NAME)
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
@@ -95,11 +95,11 @@ def _sdk_logger():
 class _Session:
     """One Sdk + Robot (authenticated, time-synced)."""
 
-    def __init__(self, sdk, robot):
+    def __init__(self, sdk: Any, robot: Any) -> None:
         self.sdk = sdk
         self.robot = robot
         #: The robot's TimeSyncThread (kept here: `robot.time_sync` restarts a stopped thread).
-        self.time_sync = None
+        self.time_sync: Any = None
         #: robot clock identifier at sync (a worker: the run process's); restarted: a new one since
         #: (time_resync); checked_skew_ns: the clock skew at the last health check (ns)
         self.clock_id, self.restarted, self.resync_lock = "", False, threading.Lock()
@@ -119,30 +119,29 @@ class _Session:
 class SpotConnection(ConnectionClock):
     """A managed connection to one robot; see the module docstring (time: `ConnectionClock`)."""
 
-    _shared: dict[tuple, list] = {}
+    _shared: dict[tuple[Any, ...], list[Any]] = {}   # sharing key -> [connection, users]
     _shared_lock = threading.Lock()
     #: In a worker process of `spot-bow-ros run`: the run process's session
     #: (`spot.session_share.SessionShare`): its user token instead of a login of our own, its
     #: clock skew instead of a time sync of our own. None: log in and sync ourselves.
     parent_session: Any = None
 
-    def __init__(self, config: ConnectionConfig, logger=None):
-        import logging
+    def __init__(self, config: ConnectionConfig, logger: Any = None) -> None:
         self.config = config
         self._log = logger or logging.getLogger(__name__)
         self._lock = threading.RLock()
         self._session: _Session | None = None
         # Clients every bridge may need that bosdyn's standard list lacks (so it does not matter
         # which bridge of a composed process connects first).
-        self._client_classes: list[type] = list(EXTRA_CLIENTS)
-        self._connected_cbs: list[Callable] = []
-        self._disconnected_cbs: list[Callable] = []
+        self._client_classes: list[Any] = list(EXTRA_CLIENTS)
+        self._connected_cbs: list[Callable[[Any], None]] = []
+        self._disconnected_cbs: list[Callable[[], None]] = []
         self._closed = threading.Event()
         self._wake = threading.Event()   # the monitor checks at once (a restart was seen)
         self._connected_event = threading.Event()
         self._monitor: threading.Thread | None = None
         self._last_skew_ns: int | None = None
-        self._share_key: tuple | None = None
+        self._share_key: tuple[Any, ...] | None = None
         self._connect_lock = threading.Lock()
         self._last_error: BaseException | None = None
         #: lost sessions whose channels stay open until the next session's callbacks ran
@@ -150,7 +149,7 @@ class SpotConnection(ConnectionClock):
 
     # -- sharing ----------------------------------------------------------------------------
     @classmethod
-    def shared(cls, config: ConnectionConfig, logger=None) -> SpotConnection:
+    def shared(cls, config: ConnectionConfig, logger: Any = None) -> SpotConnection:
         """The process-wide connection for `config` (created on first use, reference counted).
 
         Each caller calls `shutdown()` once; the last one really shuts it down.
@@ -163,7 +162,8 @@ class SpotConnection(ConnectionClock):
                 conn._share_key = key
                 entry = cls._shared[key] = [conn, 0]
             entry[1] += 1
-            return entry[0]
+            shared: SpotConnection = entry[0]
+            return shared
 
     @classmethod
     def existing(cls, config: ConnectionConfig) -> SpotConnection | None:
@@ -178,7 +178,7 @@ class SpotConnection(ConnectionClock):
         return self._connected_event.is_set()
 
     @property
-    def robot(self):
+    def robot(self) -> Any:
         """The current bosdyn Robot (authenticated, time-synced). Raises NotConnectedError."""
         session = self._session
         if session is None:
@@ -201,7 +201,7 @@ class SpotConnection(ConnectionClock):
         with self._lock:
             self._disconnected_cbs.append(callback)
 
-    def register_client(self, client_class: type) -> None:
+    def register_client(self, client_class: Any) -> None:
         """Make a bosdyn client class (e.g. RobotStateStreamingClient) available to ensure_client."""
         with self._lock:
             if client_class not in self._client_classes:
@@ -212,7 +212,7 @@ class SpotConnection(ConnectionClock):
                 self._session.robot.service_type_by_name.setdefault(client_class.default_service_name,
                                                                     client_class.service_type)
 
-    def ensure_client(self, service_name: str):
+    def ensure_client(self, service_name: str) -> Any:
         """A bosdyn client of the current robot.
 
         A name the robot object does not know yet (e.g. a payload service registered after we
@@ -227,7 +227,7 @@ class SpotConnection(ConnectionClock):
             return robot.ensure_client(service_name)
 
     # -- connecting -------------------------------------------------------------------------
-    def connect(self, timeout: float | None = None):
+    def connect(self, timeout: float | None = None) -> Any:
         """Connect now (blocking) and keep the connection up afterwards; returns the Robot.
 
         Retries an unreachable robot until `timeout` (default config.connect_timeout); raises
@@ -251,7 +251,7 @@ class SpotConnection(ConnectionClock):
         delay, last = 0.1, None
         while True:
             with self._connect_lock:
-                if self.connected:
+                if self._connected_event.is_set():   # the monitor connected meanwhile
                     return self.robot
                 try:
                     config = self.config.reload()
@@ -400,7 +400,7 @@ class SpotConnection(ConnectionClock):
         for old in retired:
             old.close()
 
-    def _run_callback(self, callback: Callable, *args) -> None:
+    def _run_callback(self, callback: Callable[..., None], *args: Any) -> None:
         try:
             callback(*args)
         except Exception as err:  # noqa: BLE001 - one bridge must not break the others
@@ -523,5 +523,5 @@ class SpotConnection(ConnectionClock):
         self.connect()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()

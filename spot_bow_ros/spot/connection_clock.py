@@ -98,7 +98,8 @@ class ConnectionClock:
         if has_clock_identifier(session.time_sync):
             skew = resync_session(session, reason, self._log, self.config.address)
         else:
-            skew = worker_saw_restart(session, reason, self._log)
+            worker_saw_restart(session, reason, self._log)
+            skew = None
         if skew is not None:
             self._last_skew_ns = skew
         if session.restarted:
