@@ -6,7 +6,8 @@ transition times, so no thread is needed. Power on needs the body lease, no E-St
 (STATUS_ESTOPPED at any stop level but NONE or with a hardware E-Stop pressed), no expired keep-
 alive policy (STATUS_KEEPALIVE_MOTORS_OFF) and no unclearable behavior fault (STATUS_FAULTED). An
 E-Stop at CUT or a pressed hardware E-Stop turns the motors off at once; SETTLE_THEN_CUT is the
-robot's job (it sits first, then calls `cut()`)."""
+robot's job (it sits first, then calls `cut()`).
+"""
 
 from __future__ import annotations
 
