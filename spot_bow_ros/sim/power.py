@@ -3,8 +3,8 @@
 Motors go OFF -> POWERING_ON -> ON in `on_duration_s` (about a second, as on Spot) and ON ->
 POWERING_OFF -> OFF in `off_duration_s`. `motor_state(now)` is evaluated lazily from the
 transition times, so no thread is needed. Power on needs the body lease, no E-Stop
-(STATUS_ESTOPPED at any stop level but NONE or with a hardware E-Stop pressed), no expired keep-
-alive policy (STATUS_KEEPALIVE_MOTORS_OFF) and no unclearable behavior fault (STATUS_FAULTED). An
+(STATUS_ESTOPPED at any stop level but NONE or with a hardware E-Stop pressed), no expired
+keep-alive policy (STATUS_KEEPALIVE_MOTORS_OFF) and no unclearable behavior fault (STATUS_FAULTED). An
 E-Stop at CUT or a pressed hardware E-Stop turns the motors off at once; SETTLE_THEN_CUT is the
 robot's job (it sits first, then calls `cut()`).
 """
