@@ -14,11 +14,12 @@ here: `nodes/motor_command.py` is the wiring). Policy and tables: docs/estop.md.
   E-Stops (the button, the payload port: non-software RobotState.estop_states entries, which the
   E-Stop service does not report): one pressed is CUT, named with its description, and latches in
   any state but ESTOPPED (there: one warning, and the latch once released); power_on is refused
-  without a power command while one is pressed; a behavior fault (seen in the robot state, or a command refused with
-  STATUS_BEHAVIOR_FAULT) to FAULTED (until clear_behavior_fault cleared all); another client
-  taking the body lease or the robot revoking it to LEASE_LOST (until claim / take_lease; never
-  re-acquired automatically). Each: one ERROR line naming the cause and the verbs that release
-  it, motion disabled (enable_motion again afterwards), diagnostics ERROR.
+  without a power command while one is pressed. A behavior fault (seen in the robot state, or a
+  command refused with STATUS_BEHAVIOR_FAULT) moves to FAULTED (until clear_behavior_fault
+  cleared all); another client taking the body lease or the robot revoking it to LEASE_LOST
+  (until claim / take_lease; never re-acquired automatically). Each: one ERROR line naming the
+  cause and the verbs that release it, motion disabled (enable_motion again afterwards),
+  diagnostics ERROR.
 - Heartbeat: `watchdog_tick()` (the node's executor, every <= 50 ms) beats it; the software
   E-Stop asks SETTLE_THEN_CUT when it is older than `heartbeat_timeout` (stuck executor or
   deadlock), and a gap in it is reported as a stall (SIGSTOP/SIGCONT, blocked executor).
