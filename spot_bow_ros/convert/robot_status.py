@@ -107,14 +107,16 @@ def power_entry(state: rs.RobotState) -> StatusEntry:
 
 
 def estop_entry(state: rs.RobotState) -> StatusEntry:
-    """Each E-Stop endpoint and its state; ERROR while any of them stops the robot."""
+    """Each E-Stop (software, hardware button, payload port) and its state; ERROR while any of them
+    stops the robot. The summary names each stopping E-Stop, a hardware one with its description."""
     values, stopped = {}, []
     for e in state.estop_states:
         text = _enum(rs.EStopState.State, e.state).replace("STATE_", "")
         values[e.name or "estop"] = f"{text} ({_enum(rs.EStopState.Type, e.type).replace('TYPE_', '').lower()})" + \
             (f": {e.state_description}" if e.state_description else "")
         if e.state == rs.EStopState.STATE_ESTOPPED:
-            stopped.append(e.name or "estop")
+            hardware = e.type != rs.EStopState.TYPE_SOFTWARE and e.state_description
+            stopped.append((e.name or "estop") + (f" (hardware: {e.state_description})" if hardware else ""))
     if not state.estop_states:
         return StatusEntry("estop", WARN, "no E-Stop state reported", values)
     if stopped:

@@ -18,6 +18,11 @@
   An endpoint that lapsed leaves that policy expired until an endpoint registers or checks in
   again: if the configuration is replaced meanwhile (no E-Stop any more), power-on answers
   STATUS_KEEPALIVE_MOTORS_OFF, as users saw after losing the tablet's E-Stop (spot_ros2 #500).
+- Hardware E-Stops (the button on the robot or its controller, the payload E-Stop port; both
+  TYPE_HARDWARE in RobotState.estop_states on a real robot, spot_ros2 #190) are outside this
+  service: a press (`press_hardware`) cuts motor power at once and refuses power-on
+  (STATUS_ESTOPPED) until released, shows as STATE_ESTOPPED with a state_description in the robot
+  state, and leaves GetEstopSystemStatus's stop_level as it was.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ MAX_TIMEOUT_S = 65530.0
 NOT_REGISTERED = "Not all endpoints are registered"
 _SEVERITY = {LEVEL_CUT: 3, LEVEL_SETTLE: 2, LEVEL_NONE: 0, estop_pb2.ESTOP_LEVEL_UNKNOWN: 3}
 _MASK64 = 0xFFFFFFFFFFFFFFFF
+#: The robot's hardware E-Stops (RobotState.estop_states names on a real robot) and the
+#: state_description a press gives in the simulator (a real robot's text is not documented).
+HARDWARE_ESTOPS = {"hardware_estop": "E-Stop button pressed", "payload_estop": "payload E-Stop circuit open"}
 
 
 def _seconds(duration) -> float:
@@ -92,6 +100,39 @@ class EstopSystem:
         #: (local ns, endpoint name, level) of every valid check-in that changed an endpoint's
         #: level, the newest 10000 (tests and the E-Stop latency bench read when a stop arrived).
         self.level_log: collections.deque[tuple[int, str, int]] = collections.deque(maxlen=10000)
+        self._pressed: dict[str, str] = {}   # hardware E-Stop name -> state_description
+
+    # ----- hardware E-Stops -------------------------------------------------------------------
+    def press_hardware(self, name: str = "hardware_estop", description: str | None = None) -> None:
+        """Press hardware E-Stop `name` (one of HARDWARE_ESTOPS): power cut and refused until released."""
+        if name not in HARDWARE_ESTOPS:
+            raise ValueError(f"no hardware E-Stop {name!r} (this robot has {', '.join(HARDWARE_ESTOPS)})")
+        with self._lock:
+            self._pressed[name] = HARDWARE_ESTOPS[name] if description is None else description
+
+    def release_hardware(self, name: str = "hardware_estop") -> None:
+        """Release hardware E-Stop `name` (power-on is allowed again as far as it is concerned)."""
+        if name not in HARDWARE_ESTOPS:
+            raise ValueError(f"no hardware E-Stop {name!r} (this robot has {', '.join(HARDWARE_ESTOPS)})")
+        with self._lock:
+            self._pressed.pop(name, None)
+
+    def hardware_states(self) -> list[tuple[str, bool, str]]:
+        """(name, pressed, state_description) of every hardware E-Stop, in HARDWARE_ESTOPS order."""
+        with self._lock:
+            return [(n, n in self._pressed, self._pressed.get(n, "")) for n in HARDWARE_ESTOPS]
+
+    def hardware_pressed(self) -> bool:
+        with self._lock:
+            return bool(self._pressed)
+
+    def power_cut(self, now_ns: int | None = None) -> bool:
+        """True while motor power must be off at once: stop level CUT or a hardware E-Stop pressed."""
+        return self.hardware_pressed() or self.stop_level(now_ns) == LEVEL_CUT
+
+    def power_forbidden(self, now_ns: int | None = None) -> bool:
+        """True while power-on answers STATUS_ESTOPPED: any stop level but NONE or a hardware E-Stop."""
+        return self.hardware_pressed() or self.estopped(now_ns)
 
     # ----- state ----------------------------------------------------------------------------
     def stop_level_details(self, now_ns: int | None = None) -> tuple[int, str]:

@@ -1,12 +1,12 @@
 """Power service of the simulated Spot: motor power on/off progressing over time.
 
-Motors go OFF -> POWERING_ON -> ON in `on_duration_s` (about a second, as on Spot) and
-ON -> POWERING_OFF -> OFF in `off_duration_s`. `motor_state(now)` is evaluated lazily from the
+Motors go OFF -> POWERING_ON -> ON in `on_duration_s` (about a second, as on Spot) and ON ->
+POWERING_OFF -> OFF in `off_duration_s`. `motor_state(now)` is evaluated lazily from the
 transition times, so no thread is needed. Power on needs the body lease, no E-Stop
-(STATUS_ESTOPPED at any stop level but NONE), no expired keep-alive policy
-(STATUS_KEEPALIVE_MOTORS_OFF) and no unclearable behavior fault (STATUS_FAULTED). An E-Stop at
-CUT turns the motors off at once; SETTLE_THEN_CUT is the robot's job (it sits first, then calls
-`cut()`).
+(STATUS_ESTOPPED at any stop level but NONE or with a hardware E-Stop pressed), no expired
+keep-alive policy (STATUS_KEEPALIVE_MOTORS_OFF) and no unclearable behavior fault (STATUS_FAULTED). An
+E-Stop at CUT or a pressed hardware E-Stop turns the motors off at once; SETTLE_THEN_CUT is the
+robot's job (it sits first, then calls `cut()`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from bosdyn.api import lease_pb2, power_pb2, power_service_pb2_grpc, robot_state_pb2
 
 from .clock import RobotClock
-from .estop import LEVEL_CUT, EstopSystem
+from .estop import EstopSystem
 from .headers import fill_response_header
 from .lease import LeaseManager
 
@@ -45,7 +45,7 @@ class PowerSystem:
 
     def motor_state(self, now_ns: int | None = None) -> int:
         now = time.time_ns() if now_ns is None else now_ns
-        cut = self.estop.stop_level(now) == LEVEL_CUT   # asked outside our lock (lock order)
+        cut = self.estop.power_cut(now)   # asked outside our lock (lock order)
         with self._lock:
             if cut and self._state != PowerState.STATE_OFF:
                 self._state, self._until_ns = PowerState.STATE_OFF, 0
@@ -65,7 +65,7 @@ class PowerSystem:
 
     def refusal(self, now_ns: int) -> int | None:
         """The PowerCommandStatus refusing a power-on now, or None if it may proceed."""
-        if self.estop.estopped(now_ns):
+        if self.estop.power_forbidden(now_ns):
             return power_pb2.STATUS_ESTOPPED
         if self.estop.keepalive_motors_off():
             return power_pb2.STATUS_KEEPALIVE_MOTORS_OFF
@@ -107,7 +107,7 @@ class PowerSystem:
                 return power_pb2.STATUS_INTERNAL_ERROR
             if command_id != self._latest_id and state != entry[1]:
                 return power_pb2.STATUS_OVERRIDDEN
-        if entry[0] == REQ.REQUEST_ON_MOTORS and self.estop.estopped():
+        if entry[0] == REQ.REQUEST_ON_MOTORS and self.estop.power_forbidden():
             return power_pb2.STATUS_ESTOPPED
         return power_pb2.STATUS_SUCCESS if state == entry[1] else power_pb2.STATUS_IN_PROGRESS
 

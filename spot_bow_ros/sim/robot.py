@@ -88,6 +88,7 @@ class SimRobot:
     `estop_required`: as a real Spot, motor power needs a registered E-Stop endpoint that allows it
     (see estop.py); False keeps the permissive no-E-Stop robot of `spot-bow-ros sim --no-estop`.
     `settle_max_s`: at SETTLE_THEN_CUT the robot sits, then cuts power once seated or after this long.
+    Hardware E-Stops: `press_hardware_estop` / `release_hardware_estop`.
     Behavior faults: `inject_behavior_fault` / `clear_behavior_fault` (health.py); an unclearable one refuses power-on.
     """
 
@@ -268,6 +269,24 @@ class SimRobot:
         with self.lock:
             self.state_version += 1
             self.battery.charge = min(100.0, max(0.0, float(percent)))
+    def press_hardware_estop(self, name: str = "hardware_estop", description: str | None = None) -> None:
+        """Press a hardware E-Stop ("hardware_estop": the button; "payload_estop": the payload
+        port), as on Spot: motor power is cut at once (the robot drops), power-on answers
+        STATUS_ESTOPPED until it is released, and RobotState.estop_states shows it STATE_ESTOPPED
+        with `description` (default estop.HARDWARE_ESTOPS). The E-Stop service's level is unchanged."""
+        with self.lock:
+            self.state_version += 1
+            self.estop.press_hardware(name, description)
+            self.power.cut()
+            _LOG.info("sim robot: hardware E-Stop %s pressed: motor power cut", name)
+
+    def release_hardware_estop(self, name: str = "hardware_estop") -> None:
+        """Release a hardware E-Stop (the motors stay off until someone powers them on)."""
+        with self.lock:
+            self.state_version += 1
+            self.estop.release_hardware(name)
+            _LOG.info("sim robot: hardware E-Stop %s released", name)
+
     def _settle_then_cut(self, now: int) -> None:
         """E-Stop at SETTLE_THEN_CUT: sit (overriding any command), cut power once seated."""
         if self.estop.stop_level(now) != LEVEL_SETTLE or not self.power.is_on(now):

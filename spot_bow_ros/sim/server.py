@@ -94,7 +94,8 @@ class SimulatedSpot:
     `body=False` serves only the infrastructure services (no SimRobot/SimCameras).
     `colour_cameras=True`: body cameras are RGB_U8 (default GREYSCALE_U8, as older robots).
     `streaming_licence=False`: a robot without the joint-level licence, whose robot-state stream
-    fails (see sim/state.py). Faults are injected through `robot` (`SimRobot.inject_*`).
+    fails (see sim/state.py). Faults are injected through `robot` (`SimRobot.inject_*`); hardware
+    E-Stops are pressed with `press_hardware_estop` / `release_hardware_estop`.
     `estop_required` (default True, as a real Spot): motor power needs a registered E-Stop
     endpoint that allows it; False is the permissive robot of `spot-bow-ros sim --no-estop`.
     `power_on_s` / `power_off_s`: how long motor power-on / power-off take (s; a real Spot about
@@ -314,6 +315,14 @@ class SimulatedSpot:
             self._owned_dir = None
         if server is not None:
             _LOGGER.info("simulated Spot on port %s stopped", self.port)
+
+    def press_hardware_estop(self, name: str = "hardware_estop", description: str | None = None) -> None:
+        """Press the robot's hardware E-Stop `name` (or "payload_estop"): `SimRobot.press_hardware_estop`."""
+        self.robot.press_hardware_estop(name, description)
+
+    def release_hardware_estop(self, name: str = "hardware_estop") -> None:
+        """Release it again: `SimRobot.release_hardware_estop`."""
+        self.robot.release_hardware_estop(name)
 
     def step_clock(self, delta_s: float) -> None:
         """The robot's clock jumps by `delta_s` s (same boot, same time-sync clock identifiers):

@@ -108,8 +108,9 @@ def build_robot_state(robot: RobotBody, snap: Snapshot) -> RS.RobotState:
     comms.wifi_state.current_mode = RS.WiFiState.MODE_ACCESS_POINT
     comms.wifi_state.essid = WIFI_ESSID
     soft, details = robot.estop.stop_level_details(snap.local_ns)
-    for name, typ, estopped, why in (("hardware_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
-                                     ("payload_estop", RS.EStopState.TYPE_HARDWARE, False, ""),
+    hardware = [(name, RS.EStopState.TYPE_HARDWARE, pressed, why)
+                for name, pressed, why in robot.estop.hardware_states()]   # the payload port too (#190)
+    for name, typ, estopped, why in (*hardware,
                                      ("software_estop", RS.EStopState.TYPE_SOFTWARE, soft != LEVEL_NONE, details)):
         e = state.estop_states.add()
         set_ts(e.timestamp, now_robot)

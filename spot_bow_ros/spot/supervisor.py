@@ -10,11 +10,16 @@ here: `nodes/motor_command.py` is the wiring). Policy and tables: docs/estop.md.
   gate open in MOTORS_OFF/POWERED, lease held and robot reachable.
 - Latched stops: the robot's stop level leaving NONE, motor power dropping without a command
   from us, our keep-alive lapsing or the driver stalling move to LATCHED (until estop_release /
-  power_on); a behavior fault (seen in the robot state, or a command refused with
-  STATUS_BEHAVIOR_FAULT) to FAULTED (until clear_behavior_fault cleared all); another client
-  taking the body lease or the robot revoking it to LEASE_LOST (until claim / take_lease; never
-  re-acquired automatically). Each: one ERROR line naming the cause and the verbs that release
-  it, motion disabled (enable_motion again afterwards), diagnostics ERROR.
+  power_on). The robot's stop level is our E-Stop service status merged with its hardware
+  E-Stops (the button, the payload port: non-software RobotState.estop_states entries, which the
+  E-Stop service does not report): one pressed is CUT, named with its description, and latches in
+  any state but ESTOPPED (there: one warning, and the latch once released); power_on is refused
+  without a power command while one is pressed. A behavior fault (seen in the robot state, or a
+  command refused with STATUS_BEHAVIOR_FAULT) moves to FAULTED (until clear_behavior_fault
+  cleared all); another client taking the body lease or the robot revoking it to LEASE_LOST
+  (until claim / take_lease; never re-acquired automatically). Each: one ERROR line naming the
+  cause and the verbs that release it, motion disabled (enable_motion again afterwards),
+  diagnostics ERROR.
 - Heartbeat: `watchdog_tick()` (the node's executor, every <= 50 ms) beats it; the software
   E-Stop asks SETTLE_THEN_CUT when it is older than `heartbeat_timeout` (stuck executor or
   deadlock), and a gap in it is reported as a stall (SIGSTOP/SIGCONT, blocked executor).
@@ -32,12 +37,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bosdyn.client import exceptions as bd_exc
+from bosdyn.client import power as bd_power
+
 from ..convert.motion import BodyPose, MotionLimits, MotorCommand, VelocityCommand, describe
 from ..convert.robot_status import StatusEntry
 from .commander import BEHAVIOR_FAULT_REFUSAL, CommanderError, CommandResult, Logger, SpotCommander
+from .connection import SpotConnectionError
 from .estop import CUT, NONE, SoftwareEstop, fault_text, level_name, power_refusal
 from .safety_machine import LATCHING, Event, SafetyMachine, State
-from .supervisor_verbs import VERB_TABLE, VERBS, Outcome
+from .supervisor_verbs import VERB_TABLE, VERBS, Outcome, hardware_refusal
 
 #: A heartbeat gap longer than this (s) is reported as a stall of the driver.
 STALL_REPORT_S = 1.0
@@ -47,6 +56,8 @@ RELEASED_BY = {
     State.FAULTED: "clear_behavior_fault, then enable_motion",
     State.LEASE_LOST: "claim (or take_lease to take it from its holder: an operator decision), then enable_motion",
 }
+#: States in which a pressed hardware E-Stop latches (level-triggered, like faults).
+_HARDWARE_LATCHES = frozenset({State.MOTORS_OFF, State.POWERED, State.FAULTED, State.LEASE_LOST})
 
 
 class _VerbThread:
@@ -120,6 +131,7 @@ class MotionSupervisor:
         self._beat: float | None = None  # heartbeat (monotonic s); None until armed
         self._prev_level: int | None = None
         self._prev_powered: bool | None = None
+        self._prev_pressed = ""        # hardware E-Stops pressed at the last observation
         self.closing = False
         self._verbs = _VerbThread(self.control)
         commander.on_lost = self._forwarding_lost
@@ -227,12 +239,14 @@ class MotionSupervisor:
     def _explain_power_refusal(self, exc: Exception) -> str:
         estop = self.estop
         status = estop.get_status() if estop is not None else None
-        faults = []
+        faults, pressed = [], ""
         try:
-            faults = list(self.commander.state_client.get_robot_state(
-                timeout=self.commander.rpc_timeout).behavior_fault_state.faults)
+            state = self.commander.state_client.get_robot_state(timeout=self.commander.rpc_timeout)
+            faults, pressed = list(state.behavior_fault_state.faults), self.pressed_estops(state)
         except Exception:  # noqa: BLE001 - the explanation must not fail
             pass
+        if pressed and isinstance(exc, bd_power.EstoppedError):
+            return hardware_refusal(pressed)
         return power_refusal(exc, status, estop.name if estop is not None else None,
                              bool(estop is not None and estop.registered), faults)
 
@@ -360,14 +374,42 @@ class MotionSupervisor:
             self.observe()
 
     def robot_stop_level(self) -> tuple[int | None, str]:
+        """(level, details): our E-Stop service status (without one: the robot state's software
+        E-Stops) merged with the robot's pressed hardware E-Stops (CUT, named first)."""
         status = self.estop.last_status if self.estop is not None else None
-        if status is not None:
-            return status.stop_level, status.stop_level_details
         state = self.commander.last_state
-        if state is None:
+        if status is not None:
+            level, details = int(status.stop_level), str(status.stop_level_details)
+        elif state is not None:
+            stopped = [e.name for e in state.estop_states if e.type == e.TYPE_SOFTWARE and e.state == e.STATE_ESTOPPED]
+            level, details = (CUT if stopped else NONE), ", ".join(stopped)
+        else:
             return None, ""
-        stopped = [e.name for e in state.estop_states if e.state == e.STATE_ESTOPPED]
-        return (CUT if stopped else NONE), ", ".join(stopped)
+        pressed = self.pressed_estops()
+        if not pressed:
+            return level, details
+        if level != NONE:
+            pressed += f"; software E-Stop {level_name(level)}" + (f": {details}" if details else "")
+        return CUT, pressed
+
+    def pressed_estops(self, state: Any = None) -> str:
+        """The robot's pressed hardware E-Stops (non-software `estop_states` at STATE_ESTOPPED) of
+        `state` (default: the last probe's RobotState) as "name: description, ..."; "" if none."""
+        state = self.commander.last_state if state is None else state
+        if state is None:
+            return ""
+        return ", ".join(f"{e.name or 'hardware E-Stop'}: {e.state_description}" if e.state_description
+                         else (e.name or "hardware E-Stop") for e in state.estop_states
+                         if e.type != e.TYPE_SOFTWARE and e.state == e.STATE_ESTOPPED)
+
+    def pressed_estops_now(self) -> str:
+        """`pressed_estops()` of a robot state read now ("" if the robot does not answer: then the
+        robot itself refuses a power-on while one is pressed, and the refusal names it)."""
+        c = self.commander
+        try:
+            return self.pressed_estops(c.state_client.get_robot_state(timeout=c.rpc_timeout))
+        except (bd_exc.Error, SpotConnectionError):
+            return ""
 
     def check_faults(self) -> None:
         """A command was refused for a behavior fault: read the robot state now and latch it."""
@@ -384,8 +426,9 @@ class MotionSupervisor:
 
     def observe(self) -> None:
         """Compare the robot with what we expect: latch stops we did not command (E-Stop level,
-        power drop), and, level-triggered, a lost lease and behavior faults."""
+        power drop), and, level-triggered, a pressed hardware E-Stop, a lost lease and behavior faults."""
         level, details = self.robot_stop_level()
+        pressed = self.pressed_estops()
         c = self.commander
         powered = c.powered
         faults = self.active_faults()
@@ -393,7 +436,9 @@ class MotionSupervisor:
         cause, event = "", Event.UNEXPECTED_STOP
         with self._lock:
             state = self.machine.state
-            if state in (State.MOTORS_OFF, State.POWERED):
+            if pressed and (state in _HARDWARE_LATCHES or (state == State.ESTOPPED and pressed != self._prev_pressed)):
+                cause = f"robot E-Stop level {level_name(CUT)} ({details})"   # ESTOPPED: warned, not latched
+            elif state in (State.MOTORS_OFF, State.POWERED):
                 if self._prev_level == NONE and level not in (None, NONE):
                     cause = f"robot E-Stop level {level_name(level)}" + (f" ({details})" if details else "")
                 elif taken:
@@ -405,7 +450,7 @@ class MotionSupervisor:
             elif state == State.FAULTED and taken:
                 cause, event = f"body lease lost: {taken}", Event.LEASE_LOST
             prev_powered = self._prev_powered
-            self._prev_level, self._prev_powered = level, powered
+            self._prev_level, self._prev_powered, self._prev_pressed = level, powered, pressed
         if cause:
             self.latch(event, cause)
         elif powered and state == State.MOTORS_OFF:
@@ -486,10 +531,13 @@ class MotionSupervisor:
         estop = self.estop
         state = self.machine.state
         level_now, _ = self.robot_stop_level()
+        pressed = self.pressed_estops()
         if state in LATCHING:
             level, summary = 2, f"STOP LATCHED: {self.machine.cause}"
         elif not c.robot_ok or (not c.lease_held and c.lease_lost_reason):
             level, summary = 2, "forwarding stopped: " + self.not_ready_reason()
+        elif pressed:
+            level, summary = 2, f"robot E-Stopped by its hardware E-Stop ({pressed}): release it on the robot"
         elif estop is not None and estop.keepalive_error:
             level, summary = 2, f"software E-Stop keep-alive error: {estop.keepalive_error}"
         elif state == State.ESTOPPED and estop is not None:
@@ -514,6 +562,7 @@ class MotionSupervisor:
             "robot": "ok" if c.robot_ok else f"unreachable: {c.robot_error}",
             "power": "unknown" if c.powered is None else ("on" if c.powered else "off"),
             "estop": estop.summary() if estop is not None else "not managed by this bridge",
+            "hardware_estop": f"PRESSED: {pressed}" if pressed else "not pressed",
             "motion_enabled": str(self.motion_enabled).lower(),
             "last_command": self.last_command,
             "last_result": self.last_reason or "none",

@@ -52,6 +52,7 @@ class Supervised(Protocol):
     not_ready_logged: bool
     last_reason: str
 
+    def pressed_estops_now(self) -> str: ...
     def transition(self, event: Event, cause: str = "") -> None: ...
     def stop_motion(self, send_stop: bool) -> Outcome | None: ...
     def account(self, result: CommandResult) -> Outcome: ...
@@ -111,7 +112,20 @@ def _release(sup: Supervised) -> Outcome:
 
 
 # -- power ----------------------------------------------------------------------------------------
+def hardware_refusal(pressed: str) -> str:
+    """Why power-on is refused while the robot's hardware E-Stop(s) `pressed` ("name: text") are pressed."""
+    return f"robot hardware E-Stop pressed ({pressed}): release it on the robot, then power_on"
+
+
 def _power_on(sup: Supervised) -> Outcome:
+    pressed = sup.pressed_estops_now()   # read now: a button released a moment ago counts as released
+    if pressed:   # the robot would refuse it (STATUS_ESTOPPED): not sent
+        sup.counts["rejected"] += 1
+        line = f"power_on refused: {hardware_refusal(pressed)} (no power command sent)"
+        sup.last_reason = line
+        if not sup.fatal_refusal:
+            sup.log.error(line)
+        return Outcome("refused", line)
     sup.expect_off = False
     result = sup.commander.power_on()
     if result.ok:

@@ -230,3 +230,66 @@ def test_slow_power_takes_as_long_as_asked_and_level_changes_are_logged():
                 assert spot.robot.power.motor_state() == PS.STATE_OFF      # CUT: at once, however slow
                 ka.allow()
             ep.deregister()
+
+
+def _estop_states(state_client) -> dict[str, tuple[int, int, str]]:
+    """name -> (type, state, state_description) of the robot state's E-Stops."""
+    return {e.name: (e.type, e.state, e.state_description) for e in state_client.get_robot_state().estop_states}
+
+
+def test_hardware_estop_cuts_power_at_once_and_refuses_power_on_until_released(spot, robot):
+    """The button on the robot: motors off at once, STATE_ESTOPPED (TYPE_HARDWARE, with a
+    description) in the robot state, EstoppedError on power-on; the E-Stop service's level stays
+    NONE (a real robot reports hardware E-Stops only in RobotState.estop_states)."""
+    ES = robot_state_pb2.EStopState
+    client = robot.ensure_client(EstopClient.default_service_name)
+    state_client = robot.ensure_client(RobotStateClient.default_service_name)
+    endpoint = EstopEndpoint(client, "test-estop", 9.0)
+    endpoint.force_simple_setup()
+    with EstopKeepAlive(endpoint), LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name),
+                                                  must_acquire=True, return_at_exit=True):
+        robot.power_on(timeout_sec=5)
+        blocking_stand(robot.ensure_client(RobotCommandClient.default_service_name), timeout_sec=10)
+        assert spot.robot.latest().standing
+        spot.press_hardware_estop()
+        state = state_client.get_robot_state()
+        assert state.power_state.motor_power_state == PS.STATE_OFF          # at once, no settling
+        states = {e.name: (e.type, e.state, e.state_description) for e in state.estop_states}
+        assert states["hardware_estop"] == (ES.TYPE_HARDWARE, ES.STATE_ESTOPPED, "E-Stop button pressed")
+        assert states["payload_estop"] == (ES.TYPE_HARDWARE, ES.STATE_NOT_ESTOPPED, "")
+        assert states["software_estop"][1] == ES.STATE_NOT_ESTOPPED        # our endpoint still allows
+        assert client.get_status().stop_level == NONE                     # not in the E-Stop service
+        assert wait_until(lambda: not spot.robot.latest().standing, 5)    # no motor power: it drops
+        with pytest.raises(bd_power.EstoppedError, match="Cannot power on while estopped"):
+            robot.power_on(timeout_sec=5)
+        assert state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF
+        spot.release_hardware_estop()
+        assert _estop_states(state_client)["hardware_estop"] == (ES.TYPE_HARDWARE, ES.STATE_NOT_ESTOPPED, "")
+        assert state_client.get_robot_state().power_state.motor_power_state == PS.STATE_OFF  # stays off
+        robot.power_on(timeout_sec=5)
+        assert state_client.get_robot_state().power_state.motor_power_state == PS.STATE_ON
+        robot.power_off(cut_immediately=True, timeout_sec=5)
+    endpoint.deregister()
+
+
+def test_payload_estop_pressed_with_motors_off_refuses_power_on(spot, robot):
+    ES = robot_state_pb2.EStopState
+    client = robot.ensure_client(EstopClient.default_service_name)
+    state_client = robot.ensure_client(RobotStateClient.default_service_name)
+    endpoint = EstopEndpoint(client, "test-estop", 9.0)
+    endpoint.force_simple_setup()
+    spot.press_hardware_estop("payload_estop", "payload port open")
+    assert _estop_states(state_client)["payload_estop"] == (ES.TYPE_HARDWARE, ES.STATE_ESTOPPED, "payload port open")
+    with EstopKeepAlive(endpoint), LeaseKeepAlive(robot.ensure_client(LeaseClient.default_service_name),
+                                                  must_acquire=True, return_at_exit=True):
+        assert client.get_status().stop_level == NONE
+        with pytest.raises(bd_power.EstoppedError):
+            robot.power_on(timeout_sec=5)
+        assert [c.status for c in spot.robot.commands("PowerCommand")][-1] == "STATUS_ESTOPPED"
+        spot.release_hardware_estop("payload_estop")
+        robot.power_on(timeout_sec=5)
+        assert state_client.get_robot_state().power_state.motor_power_state == PS.STATE_ON
+        robot.power_off(cut_immediately=True, timeout_sec=5)
+    endpoint.deregister()
+    with pytest.raises(ValueError, match="no hardware E-Stop 'lid'"):
+        spot.press_hardware_estop("lid")
