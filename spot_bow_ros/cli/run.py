@@ -93,8 +93,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--config", default="", metavar="YAML",
                         help="ROS params file (default: config/spot_bow.yaml of the package)")
     parser.add_argument("--record", default="", metavar="DIR",
-                        help="record all topics to a rosbag2 in DIR (an existing DIR gets a timestamped "
-                             f"sibling, like ros2 bag); about {format_bytes(RUN_ALL_TOPICS_BYTES_PER_S)}/s")
+                        help="record all topics to a rosbag2 in DIR (an existing DIR is not overwritten: the "
+                             "bag goes to a timestamped sibling DIR_YYYY_MM_DD-HH_MM_SS); about "
+                             f"{format_bytes(RUN_ALL_TOPICS_BYTES_PER_S)}/s")
     parser.add_argument("--exclude-raw-images", action="store_true",
                         help="with --record: leave out raw sensor_msgs/Image topics, record their "
                              f"compressed twins (about {format_bytes(RUN_WITHOUT_RAW_IMAGES_BYTES_PER_S)}/s)")
@@ -373,7 +374,10 @@ def _run_bridges(args: argparse.Namespace, overrides: dict[str, dict[str, Any]],
             node = context.create_node(name, namespace, overrides[name])
             if len(context.nodes) == 1:  # bosdyn's lines (some on the root logger) under the node
                 unroute = route_library_logs(node.get_logger())
-            bridges[name] = build(node)
+            try:
+                bridges[name] = build(node)
+            except ParameterError as exc:  # a value only the bridge can judge: a wrong parameter (2)
+                raise UsageError(f"node '{name}': {exc}") from None
         status.attach(bridges, context.nodes)
         if args.demo_motion:
             from ..nodes.demo_motion import DemoMotion, demo_script, script_duration

@@ -294,6 +294,28 @@ def test_yaml_error_is_one_readable_line(tmp_path):
     assert "\\n" not in line
 
 
+@pytest.mark.parametrize("bridge, values, says", [
+    # the built-in simulator starts first: only the camera bridge knows the robot's camera names
+    ("spot_cameras", {"cameras": ["frontleft", "frontrigt"]},
+     "node 'spot_cameras': parameter 'cameras': unknown camera(s) frontrigt (expected some of frontleft, "
+     "frontright, left, right, back, hand)"),
+    ("bow_vision", {"sources": [":front"]}, "node 'bow_vision': bow_vision sources entry ':front': empty topic"),
+])
+def test_a_value_only_the_bridge_can_judge_is_a_wrong_parameter_exit_2(tmp_path, bridge, values, says):
+    """README: a wrong parameter is exit code 2, also when the bridge itself finds it at start-up
+    (after the simulator started); one line at --log-level warning, nothing left running."""
+    enable = {"webcam": False, "spot_cameras": bridge == "spot_cameras", "proprioception": False,
+              "motor_command": False, "image_service": False, "bow_vision": bridge == "bow_vision"}
+    config = tmp_path / "typo.yaml"
+    config.write_text(yaml.safe_dump({
+        "spot_bow": {"ros__parameters": {f"enable_{b}": on for b, on in enable.items()}},
+        bridge: {"ros__parameters": values}}))
+    proc = spot_bow_ros("--log-level", "warning", "run", "--config", str(config), "--duration", "60",
+                        "--no-status", timeout=120)
+    line = one_line(proc, 2)
+    assert line.startswith("[ERROR]") and line.endswith(f"[run]: {says}"), line
+
+
 def test_exclude_raw_images_line_ends_cleanly_and_says_the_rate(tmp_path):
     proc = spot_bow_ros("run", "--config", str(webcam_only_config(tmp_path)), "--duration", "1", "--no-status",
                         "--record", str(tmp_path / "bag"), "--exclude-raw-images")
