@@ -312,9 +312,9 @@ def unknown_parameter_warnings(specs_by_node: Mapping[str, Iterable[str]], param
             names = known[node] if node else everything
             for name in _flatten(params) if isinstance(params, dict) else {}:
                 if name not in names:
-                    where = f"node '{node}'" if node else "any node"
-                    warnings.append(f"params file {path}: '{key}' sets '{name}', which {where} does not "
-                                    f"declare{did_you_mean(name, names)}; ignored")
+                    which = f"node '{node}' does not declare" if node else "no node declares"
+                    warnings.append(f"params file {path}: '{key}' sets '{name}', which {which}"
+                                    f"{did_you_mean(name, names)}; ignored")
     for name in cli_params:
         if name not in everything:
             warnings.append(f"parameter '{name}' (-p) is not declared by any node{did_you_mean(name, everything)}; "

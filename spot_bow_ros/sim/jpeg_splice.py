@@ -42,7 +42,9 @@ def encode(img: np.ndarray, quality: int) -> bytes:
     MCU row."""
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality),
               cv2.IMWRITE_JPEG_RST_INTERVAL, -(-img.shape[1] // mcu_rows(img))]
-    if img.ndim == 3:
+    # OpenCV >= 4.7 can name the chroma subsampling; 4.6 (Debian 12's and Ubuntu 24.04's
+    # python3-opencv, what the ROS route gets) cannot and always writes libjpeg's default, 4:2:0.
+    if img.ndim == 3 and hasattr(cv2, "IMWRITE_JPEG_SAMPLING_FACTOR"):
         params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420]
     ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(img), params)
     if not ok:

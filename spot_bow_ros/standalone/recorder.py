@@ -51,8 +51,10 @@ class RecorderError(RuntimeError):
 def bag_output(requested: str, now: datetime.datetime | None = None) -> tuple[Path, str | None]:
     """Where a bag asked for at `requested` is written, and a note when that is not `requested`.
 
-    Like `ros2 bag record -o`, a bag never overwrites: an existing DIR gets a timestamped sibling
-    `DIR_YYYY_MM_DD-HH_MM_SS`. Raises RecorderError when the place cannot be written.
+    A bag never overwrites: an existing DIR gets a timestamped sibling `DIR_YYYY_MM_DD-HH_MM_SS`,
+    the name `ros2 bag record` gives a bag without `-o` (with `-o` an existing folder is
+    refused there; here the run goes on and the note says where the bag went). Raises
+    RecorderError when the place cannot be written.
     """
     path = Path(requested).expanduser()
     note = None

@@ -173,7 +173,7 @@ def test_unknown_names_and_sections_get_a_did_you_mean_hint(tmp_path):
     known = {"webcam": ["device", "fps"], "spot_cameras": ["hostname", "rate"]}
     warnings = unknown_parameter_warnings(known, [params], ["rate", "rtae"], namespace="/robot1")
     assert len(warnings) == 4, warnings
-    assert "'/**' sets 'hostnme', which any node does not declare (did you mean 'hostname'?)" in warnings[0]
+    assert "'/**' sets 'hostnme', which no node declares (did you mean 'hostname'?)" in warnings[0]
     assert "'webcam' sets 'devise', which node 'webcam' does not declare (did you mean 'device'?)" in warnings[1]
     assert "section 'webcm' names no node of this process (did you mean 'webcam'?)" in warnings[2]
     assert warnings[3] == "parameter 'rtae' (-p) is not declared by any node (did you mean 'rate'?); ignored"

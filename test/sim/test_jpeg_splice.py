@@ -130,3 +130,32 @@ def test_rows_below_cache_is_bounded(cams):
             data, *_ = cams.encoded(spec.name, 10_000 + counter, Image.FORMAT_JPEG, float(quality), 0.0, touch=False)
             assert len(cams._state[spec.name].rest) <= REST_CACHE_MAX
     assert data == jpeg_splice.encode(render_frame(spec, 10_000 + counter)[..., ::-1], quality)
+
+
+def _sof_sampling(jpeg: bytes) -> list[int]:
+    """Per-component sampling factors (0xHV) of a baseline JPEG's SOF0 segment."""
+    i = jpeg.index(b"\xff\xc0")
+    components = jpeg[i + 9]
+    return [jpeg[i + 10 + 3 * k + 1] for k in range(components)]
+
+
+def test_opencv_without_the_sampling_factor_flag_still_splices(monkeypatch):
+    """OpenCV 4.6 (Debian 12 / Ubuntu 24.04 python3-opencv, the ROS route) has no
+    IMWRITE_JPEG_SAMPLING_FACTOR: encode() must still work there, and libjpeg's default is the
+    4:2:0 (luma 2x2) the splice's 16-row MCUs rely on; the spliced JPEG is still the full encode."""
+    robot = SimRobot(RobotClock(), arm=True)
+    fresh = SimCameras(robot, robot.clock, arm=True, prepare_ahead=False, colour_body=True)
+    try:
+        spec = [c for c in fresh.cameras if c.kind == "rgb"][0]
+        pixels = render_frame(spec, 7)[..., ::-1]
+        with_flag = jpeg_splice.encode(pixels, 75)
+        monkeypatch.delattr(cv2, "IMWRITE_JPEG_SAMPLING_FACTOR")
+        without = jpeg_splice.encode(pixels, 75)
+        assert _sof_sampling(without) == _sof_sampling(with_flag) == [0x22, 0x11, 0x11]
+        assert without == with_flag
+        data, _, _ = fresh.encoded(spec.name, 7, Image.FORMAT_JPEG, 75.0, 0.0, touch=False, pixel_format=0)
+        assert data == without
+        assert decode_frame_counter(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)) == 7
+    finally:
+        fresh.stop()
+        robot.stop()
