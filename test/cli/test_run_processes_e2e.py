@@ -8,7 +8,6 @@ the run's log, and the worker is gone when `run` returns.
 
 from __future__ import annotations
 
-import collections
 import os
 import re
 import subprocess
@@ -17,6 +16,7 @@ import sys
 import pytest
 import yaml
 from cpu_load import CpuMonitor
+from sim_client import CountingCalls
 
 from spot_bow_ros.cli.run_processes import forward_targets, worker_params
 
@@ -53,24 +53,12 @@ def test_worker_messages_are_forwarded_only_when_recorded_or_shown():
                    ("bag", "/a/info", "sensor_msgs/msg/CameraInfo")]   # --exclude-raw-images honoured
 
 
-class _CountingCalls(collections.deque):
-    """The simulator's call log, counting every method (its deque keeps the last 1000 only)."""
-
-    def __init__(self):
-        super().__init__(maxlen=1000)
-        self.counts: collections.Counter = collections.Counter()
-
-    def append(self, call):
-        self.counts[call[0].rsplit("/", 1)[-1]] += 1
-        super().append(call)
-
-
 @pytest.fixture(scope="module")
 def two_process_run(tmp_path_factory, sim):
     """`run --processes 2` against the shared simulated Spot (robot clock +100 s)."""
     tmp = tmp_path_factory.mktemp("run2")
     bag = tmp / "bag"
-    sim.calls = _CountingCalls()
+    sim.calls = CountingCalls()
     cmd = [sys.executable, "-m", "spot_bow_ros.cli", "run", "--processes", "2", "--duration", str(DURATION_S),
            "--record", str(bag), "--no-status", "--connect-sim", sim.info_file]
     with CpuMonitor() as cpu:

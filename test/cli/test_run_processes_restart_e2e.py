@@ -7,7 +7,6 @@ record camera stamps converted with it (the old skew would put them 150 s in the
 
 from __future__ import annotations
 
-import collections
 import os
 import re
 import subprocess
@@ -15,6 +14,7 @@ import sys
 import threading
 import time
 
+from sim_client import CountingCalls
 from waiting import interrupt_and_reap, wait_until
 
 from spot_bow_ros.sim import SimulatedSpot
@@ -42,18 +42,6 @@ class _Lines:
         return "\n".join(line for _, line in self.lines)
 
 
-class _CountingCalls(collections.deque):
-    """The simulator's call log, counting every method (its deque keeps the last 1000 only)."""
-
-    def __init__(self):
-        super().__init__(maxlen=1000)
-        self.counts: collections.Counter = collections.Counter()
-
-    def append(self, call):
-        self.counts[call[0].rsplit("/", 1)[-1]] += 1
-        super().append(call)
-
-
 def test_the_camera_worker_follows_a_robot_restart_onto_the_new_clock(tmp_path):
     state, info = tmp_path / "state", tmp_path / "sim.json"
     sims = [SimulatedSpot(clock_offset_s=OLD_OFFSET_S, state_dir=state, arm=False).start()]
@@ -71,7 +59,7 @@ def test_the_camera_worker_follows_a_robot_restart_onto_the_new_clock(tmp_path):
         port = sims[0].port
         sims[0].stop(grace=0.0)
         second = SimulatedSpot(port=port, clock_offset_s=NEW_OFFSET_S, state_dir=state, arm=False)
-        second.calls = calls = _CountingCalls()
+        second.calls = calls = CountingCalls()
         sims.append(second.start())
         second.write_info(info)
         recovered = r"recovered connection to Spot at \S+ after [0-9.]+ s \(robot clock skew ([-+0-9.]+) s, " + \

@@ -15,10 +15,10 @@ import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint, EstopKeepAlive
 from cpu_load import CpuMonitor, frozen_heap
+from sim_client import estop_required_sim
 from waiting import interrupt_and_reap, wait_until
 
 from nodes.test_motor_command_e2e import Rig, clean_estop  # noqa: F401 - autouse: no cascade
-from spot_bow_ros.sim import SimulatedSpot
 from spot_bow_ros.spot.connection import SpotConnection
 from spot_bow_ros.spot.connection_config import ConnectionConfig
 
@@ -31,9 +31,7 @@ CUT, SETTLE, NONE = estop_pb2.ESTOP_LEVEL_CUT, estop_pb2.ESTOP_LEVEL_SETTLE_THEN
 
 @pytest.fixture
 def sim(tmp_path):
-    with SimulatedSpot(arm=False) as spot:     # E-Stop required (the default)
-        spot.robot.power.on_duration_ns = int(0.3e9)
-        spot.info_file = str(spot.write_info(tmp_path / "sim.json"))
+    with estop_required_sim(tmp_path) as spot:
         yield spot
 
 

@@ -12,12 +12,12 @@ import threading
 
 import pytest
 from bosdyn.api import estop_pb2, robot_state_pb2
+from sim_client import estop_required_sim
 from waiting import wait_until
 
 from nodes.test_motor_command_e2e import Rig, clean_estop  # noqa: F401 - autouse: no cascade
 from nodes.test_safety_scenarios_e2e import ProbeCount
 from spot_bow_ros.convert import robot_status
-from spot_bow_ros.sim import SimulatedSpot
 
 PS = robot_state_pb2.PowerState
 OFF, ON = PS.STATE_OFF, PS.STATE_ON
@@ -28,9 +28,7 @@ RELEASED_BY = "motion disabled until an operator sends estop_release (if our E-S
 
 @pytest.fixture
 def sim(tmp_path):
-    with SimulatedSpot(arm=False) as spot:     # E-Stop required (the default)
-        spot.robot.power.on_duration_ns = int(0.3e9)
-        spot.info_file = str(spot.write_info(tmp_path / "sim.json"))
+    with estop_required_sim(tmp_path) as spot:
         yield spot
 
 

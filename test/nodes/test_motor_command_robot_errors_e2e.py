@@ -16,6 +16,7 @@ import pytest
 from bosdyn.api import estop_pb2
 from bosdyn.client.estop import EstopClient, EstopEndpoint
 from bosdyn.client.lease import LeaseClient, LeaseKeepAlive
+from sim_client import estop_required_sim
 from waiting import wait_until as _wait
 
 from nodes.test_motor_command_e2e import Rig, clean_estop, velocity_sample  # noqa: F401 - autouse
@@ -27,9 +28,7 @@ from spot_bow_ros.spot.connection_config import ConnectionConfig
 
 @pytest.fixture
 def sim(tmp_path):
-    with SimulatedSpot(arm=False) as spot:     # E-Stop required (the default)
-        spot.robot.power.on_duration_ns = int(0.3e9)
-        spot.info_file = str(spot.write_info(tmp_path / "sim.json"))
+    with estop_required_sim(tmp_path) as spot:
         yield spot
 
 
