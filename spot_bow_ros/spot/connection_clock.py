@@ -118,7 +118,7 @@ class ConnectionClock:
             try:
                 self._last_skew_ns = tconv.duration_to_ns(session.time_sync.endpoint.clock_skew)
             except NotEstablishedError:
-                pass
+                pass   # re-syncing: the last known estimate below
         if self._last_skew_ns is None:
             raise TimeSyncUnavailableError(f"no time sync with Spot at {self.config.address} yet")
         return self._last_skew_ns
@@ -136,7 +136,7 @@ class ConnectionClock:
                 if held and held == held_clock_identifier(session.time_sync):
                     return held, skew
         except NotEstablishedError:
-            pass
+            pass   # no estimate yet: nothing to forward
         return None
 
     def robot_to_local_ns(self, robot_time: Timestamp | int) -> int:
