@@ -9,7 +9,8 @@ spot_bow_ros launch file applies before it starts anything.
   (the bridges, RViz, ros2 bag) unless the user set it; one log line says which is used.
 - `passed_overrides`: connection and `enable_*` arguments become parameters only when the user
   passed them, so a default never overrides the `config_file`; a passed one wins over it, also
-  over its per-node sections (`launch_params.NodeOverridesFile`).
+  over its per-node sections (`launch_params.NodeOverridesFile`), given by `overrides_by_node`
+  only to the nodes that declare it.
 - `optional_package(name)`: RViz, xacro and robot_state_publisher are not dependencies of the
   package (a headless payload needs none of them); launch files check before starting them.
 - `robot_description`: the URDF robot_state_publisher starts with, or the one line saying why it
@@ -69,6 +70,21 @@ def passed_overrides(values: dict[str, str], bridges: tuple[str, ...] = ()) -> d
             if text not in ("true", "false", "1", "0"):
                 raise ValueError(f"launch argument enable_{bridge}:={text!r} is not true or false")
             out[f"enable_{bridge}"] = text in ("true", "1")
+    return out
+
+
+def overrides_by_node(overrides: Mapping[str, Any], declared: Mapping[str, Iterable[str]]) -> dict[str, dict[str, Any]]:
+    """`overrides` (the launch's own parameters) split by node: each node of `declared` (node
+    name -> the parameter names its ParamSpec lists declare, `nodes.composed.node_param_specs`)
+    gets only those it declares; a node declaring none of them is left out. So the launch's
+    params file (`launch_params.NodeOverridesFile`) causes no "does not declare" warning, and
+    such a warning always points at the user's own params file."""
+    out: dict[str, dict[str, Any]] = {}
+    for node, names in declared.items():
+        known = set(names)
+        mine = {name: value for name, value in overrides.items() if name in known}
+        if mine:
+            out[node] = mine
     return out
 
 
