@@ -23,7 +23,6 @@ from launch_ros.substitutions import FindPackageShare
 from spot_bow_ros.backends.launch_actions import (
     PASSED_ONLY,
     optional_package,
-    overrides_by_node,
     passed_overrides,
     robot_description,
     start_checked,
@@ -133,32 +132,15 @@ def _bridges(context, publish_model=True):
     # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
     config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
     # The composed executable hosts one node per bridge, so no `name=` here (it would rename all
-    # of them). The launch's values go in a params file after config_file, in the sections of the
-    # nodes that declare them: a launch dict would apply as `/**`, which a config_file section
-    # such as `proprioception:` overrides (rcl applies `/**` first).
+    # of them). The launch's values go in a params file after config_file, under `/**` and in the
+    # config_file sections that set them: a launch dict would apply as `/**` only, which a
+    # config_file section such as `proprioception:` overrides (rcl applies `/**` first).
     params = [config]
     if overrides:
-        by_node = overrides_by_node(overrides, _declared_parameters(context, overrides))
-        params.append(NodeOverridesFile(by_node, LaunchConfiguration("namespace")))
+        params.append(NodeOverridesFile(overrides, LaunchConfiguration("config_file"),
+                                        LaunchConfiguration("namespace")))
     return [Node(package="spot_bow_ros", executable="spot_bow", namespace=LaunchConfiguration("namespace"),
                  output="screen", emulate_tty=True, parameters=params)]
-
-
-def _declared_parameters(context, overrides):
-    """Node name -> the parameters it declares (the nodes' ParamSpec lists), for the nodes the
-    process will have (config_file's enable_* under the passed ones, as the executable decides).
-    Without the bridges' Python dependencies (OpenCV, ...) or with a bad config_file, every node
-    gets every value: the executable then says what is wrong in one line."""
-    from spot_bow_ros.nodes.composed import NODE_NAME, enabled_bridges, node_param_specs
-    from spot_bow_ros.ros.params import load_params_file
-
-    try:
-        config = load_params_file(LaunchConfiguration("config_file").perform(context), NODE_NAME,
-                                  LaunchConfiguration("namespace").perform(context))
-        specs = node_param_specs(enabled_bridges({**config, **overrides}))
-    except (ImportError, ValueError):  # ParameterError is a ValueError
-        return {node: list(overrides) for node in (NODE_NAME, *BRIDGES)}
-    return {node: [spec.name for spec in node_specs] for node, node_specs in specs.items()}
 
 
 def generate_launch_description():

@@ -2,7 +2,8 @@
 the parameters the launch sets (`NodeOverridesFile`) in a params file after it.
 
     parameters=[NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace")),
-                NodeOverridesFile({"proprioception": {"robot_model": "none"}}, LaunchConfiguration("namespace"))]
+                NodeOverridesFile({"robot_model": "none"}, LaunchConfiguration("config_file"),
+                                  LaunchConfiguration("namespace"))]
 
 rcl applies a section `webcam:` to `/webcam` only; `NamespacedParamsFile` hands the node a copy
 whose per-node sections are keyed `/<namespace>/<node>` (see `ros.params.namespaced_params`),
@@ -21,6 +22,7 @@ from launch.substitution import Substitution
 from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
 
 from ..ros.params import namespaced_params, namespaced_params_file
+from .launch_actions import overrides_by_section
 
 if TYPE_CHECKING:  # ROS 2 `launch` has no type information: these names are Any to mypy
     from launch.launch_context import LaunchContext
@@ -44,26 +46,31 @@ class NamespacedParamsFile(Substitution):  # type: ignore[misc]  # launch is unt
 
 
 class NodeOverridesFile(Substitution):  # type: ignore[misc]  # launch is untyped: Substitution is Any
-    """Path of a new params file giving each node of `by_node` its values (node name -> parameter
-    -> value; `launch_actions.overrides_by_node` keeps to the parameters each node declares), in
-    sections keyed under `namespace` as `ros.params.namespaced_params` keys a config file's.
-    Listed after the config file, the launch's values win over its per-node sections, which a
-    launch `{...}` dict (`/**`, applied first by rcl) does not. No `/**` section: a node gets no
-    parameter it does not declare, so rcl's and spot_bow_ros's "does not declare" warnings
-    only ever point at the user's own params files."""
+    """Path of a new params file giving `overrides` to `/**` and to the per-node sections of
+    `config_file` that set them (`launch_actions.overrides_by_section`), keyed under `namespace`
+    as `ros.params.namespaced_params` keys the config file's. Listed after the config file, the
+    launch's values win over its per-node sections, which a launch `{...}` dict (`/**`) does
+    not; and no node gets a parameter it does not declare from the launch (no warning)."""
 
-    def __init__(self, by_node: Mapping[str, Mapping[str, Any]], namespace: SomeSubstitutionsType):
+    def __init__(self, overrides: Mapping[str, Any], config_file: SomeSubstitutionsType,
+                 namespace: SomeSubstitutionsType):
         super().__init__()
-        self._by_node = {node: dict(values) for node, values in by_node.items()}
+        self._overrides = dict(overrides)
+        self._config_file = normalize_to_list_of_substitutions(config_file)
         self._namespace = normalize_to_list_of_substitutions(namespace)
 
     def describe(self) -> str:
-        return f"NodeOverridesFile({sorted(self._by_node)})"
+        return f"NodeOverridesFile({sorted(self._overrides)})"
 
     def perform(self, context: LaunchContext) -> str:
-        sections = {node: {"ros__parameters": {k: _Text(v) if isinstance(v, str) else v for k, v in values.items()}}
-                    for node, values in self._by_node.items()}
-        doc = namespaced_params(sections, perform_substitutions(context, self._namespace))
+        try:
+            config = yaml.safe_load(Path(perform_substitutions(context, self._config_file)).read_text()) or {}
+        except (OSError, yaml.YAMLError):  # the bridges report a bad config_file themselves
+            config = {}
+        values = {k: _Text(v) if isinstance(v, str) else v for k, v in self._overrides.items()}
+        sections = overrides_by_section(values, config if isinstance(config, dict) else {})
+        doc = namespaced_params({key: {"ros__parameters": params} for key, params in sections.items()},
+                                perform_substitutions(context, self._namespace))
         target = Path(tempfile.mkdtemp(prefix="spot_bow_ros_launch_")) / "launch_overrides.yaml"
         target.write_text(yaml.dump(doc, Dumper=_OverridesDumper, sort_keys=False))
         return str(target)
