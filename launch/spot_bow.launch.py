@@ -132,12 +132,13 @@ def _bridges(context, publish_model=True):
     # the params file's per-node sections, also under a namespace (rcl reads `webcam:` as `/webcam`)
     config = NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace"))
     # The composed executable hosts one node per bridge, so no `name=` here (it would rename all
-    # of them). The launch's values go in a params file after config_file, as sections of every
-    # node of the process: a launch dict would apply as `/**`, which a config_file section such
-    # as `proprioception:` overrides (rcl applies `/**` first).
+    # of them). The launch's values go in a params file after config_file, under `/**` and in the
+    # config_file sections that set them: a launch dict would apply as `/**` only, which a
+    # config_file section such as `proprioception:` overrides (rcl applies `/**` first).
     params = [config]
     if overrides:
-        params.append(NodeOverridesFile(overrides, ("spot_bow", *BRIDGES), LaunchConfiguration("namespace")))
+        params.append(NodeOverridesFile(overrides, LaunchConfiguration("config_file"),
+                                        LaunchConfiguration("namespace")))
     return [Node(package="spot_bow_ros", executable="spot_bow", namespace=LaunchConfiguration("namespace"),
                  output="screen", emulate_tty=True, parameters=params)]
 

@@ -9,7 +9,7 @@ spot_bow_ros launch file applies before it starts anything.
   (the bridges, RViz, ros2 bag) unless the user set it; one log line says which is used.
 - `passed_overrides`: connection and `enable_*` arguments become parameters only when the user
   passed them, so a default never overrides the `config_file`; a passed one wins over it, also
-  over its per-node sections (`launch_params.NodeOverridesFile`).
+  over its per-node sections (`launch_params.NodeOverridesFile`, `overrides_by_section`).
 - `optional_package(name)`: RViz, xacro and robot_state_publisher are not dependencies of the
   package (a headless payload needs none of them); launch files check before starting them.
 - `robot_description`: the URDF robot_state_publisher starts with, or the one line saying why it
@@ -69,6 +69,25 @@ def passed_overrides(values: dict[str, str], bridges: tuple[str, ...] = ()) -> d
             if text not in ("true", "false", "1", "0"):
                 raise ValueError(f"launch argument enable_{bridge}:={text!r} is not true or false")
             out[f"enable_{bridge}"] = text in ("true", "1")
+    return out
+
+
+def overrides_by_section(overrides: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """`overrides` (the launch's own parameters) as params-file sections: all of them under `/**`,
+    and under each per-node section of `config` (config_file's mapping) only those that section
+    sets. Listed after config_file they win over it (rcl: the later file's value for a key, and
+    `/**` before a node's own section), and no node gets a value in a section of its own that
+    config_file did not give it: the launch's file causes no "does not declare" warning, so such
+    a warning always points at the user's own params file (the nodes' ParamSpec lists are not
+    imported here: they need bosdyn and OpenCV, which `ros2 launch`'s Python may not have)."""
+    out: dict[str, dict[str, Any]] = {"/**": dict(overrides)}
+    for key, section in config.items():
+        params = section.get("ros__parameters") if isinstance(section, dict) else None
+        if str(key) in ("/**", "**") or not isinstance(params, dict):
+            continue
+        mine = {name: value for name, value in overrides.items() if name in params}
+        if mine:
+            out[str(key)] = mine
     return out
 
 

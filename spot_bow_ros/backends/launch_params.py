@@ -2,7 +2,8 @@
 the parameters the launch sets (`NodeOverridesFile`) in a params file after it.
 
     parameters=[NamespacedParamsFile(LaunchConfiguration("config_file"), LaunchConfiguration("namespace")),
-                NodeOverridesFile({"robot_model": "none"}, NODES, LaunchConfiguration("namespace"))]
+                NodeOverridesFile({"robot_model": "none"}, LaunchConfiguration("config_file"),
+                                  LaunchConfiguration("namespace"))]
 
 rcl applies a section `webcam:` to `/webcam` only; `NamespacedParamsFile` hands the node a copy
 whose per-node sections are keyed `/<namespace>/<node>` (see `ros.params.namespaced_params`),
@@ -12,7 +13,7 @@ and the file itself when there is no namespace.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,8 @@ import yaml
 from launch.substitution import Substitution
 from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
 
-from ..ros.params import namespaced_params_file, node_overrides
+from ..ros.params import namespaced_params, namespaced_params_file
+from .launch_actions import overrides_by_section
 
 if TYPE_CHECKING:  # ROS 2 `launch` has no type information: these names are Any to mypy
     from launch.launch_context import LaunchContext
@@ -44,22 +46,31 @@ class NamespacedParamsFile(Substitution):  # type: ignore[misc]  # launch is unt
 
 
 class NodeOverridesFile(Substitution):  # type: ignore[misc]  # launch is untyped: Substitution is Any
-    """Path of a new params file giving `overrides` to `/**` and to each of `nodes` under
-    `namespace` (`ros.params.node_overrides`). Listed after the config file, the launch's values
-    win over the config file's per-node sections, which a launch `{...}` dict (`/**`) does not."""
+    """Path of a new params file giving `overrides` to `/**` and to the per-node sections of
+    `config_file` that set them (`launch_actions.overrides_by_section`), keyed under `namespace`
+    as `ros.params.namespaced_params` keys the config file's. Listed after the config file, the
+    launch's values win over its per-node sections, which a launch `{...}` dict (`/**`) does
+    not; and no node gets a parameter it does not declare from the launch (no warning)."""
 
-    def __init__(self, overrides: Mapping[str, Any], nodes: Iterable[str], namespace: SomeSubstitutionsType):
+    def __init__(self, overrides: Mapping[str, Any], config_file: SomeSubstitutionsType,
+                 namespace: SomeSubstitutionsType):
         super().__init__()
         self._overrides = dict(overrides)
-        self._nodes = tuple(nodes)
+        self._config_file = normalize_to_list_of_substitutions(config_file)
         self._namespace = normalize_to_list_of_substitutions(namespace)
 
     def describe(self) -> str:
         return f"NodeOverridesFile({sorted(self._overrides)})"
 
     def perform(self, context: LaunchContext) -> str:
+        try:
+            config = yaml.safe_load(Path(perform_substitutions(context, self._config_file)).read_text()) or {}
+        except (OSError, yaml.YAMLError):  # the bridges report a bad config_file themselves
+            config = {}
         values = {k: _Text(v) if isinstance(v, str) else v for k, v in self._overrides.items()}
-        doc = node_overrides(values, self._nodes, perform_substitutions(context, self._namespace))
+        sections = overrides_by_section(values, config if isinstance(config, dict) else {})
+        doc = namespaced_params({key: {"ros__parameters": params} for key, params in sections.items()},
+                                perform_substitutions(context, self._namespace))
         target = Path(tempfile.mkdtemp(prefix="spot_bow_ros_launch_")) / "launch_overrides.yaml"
         target.write_text(yaml.dump(doc, Dumper=_OverridesDumper, sort_keys=False))
         return str(target)

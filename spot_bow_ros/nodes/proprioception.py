@@ -118,6 +118,9 @@ class ProprioceptionBridge:
         self._lock = threading.Lock()
         self._warned: set[str] = set()
         self._errors: dict[str, tuple[float, int]] = {}
+        #: set by close(): the camera-frame thread's errors are then the shutdown's (channels and
+        #: publishers closing under it), said at debug level only
+        self._closing = threading.Event()
         self.published = 0
         self.rejected = 0
         # the robot's stream (~333 Hz) thinned to what the user asked for, by the samples' stamps
@@ -195,13 +198,22 @@ class ProprioceptionBridge:
             frames = camera_sensor_frames(client, self.params["camera_sources"], logger=self.log)
         except Exception as err:  # noqa: BLE001 - nothing from the robot may escape this thread
             kind = "" if isinstance(err, BosdynError) else "unexpected "
-            self.log.warning(f"camera frames: cannot read image sources ({kind}{type(err).__name__}); "
-                             "no camera frames on /tf_static")
+            say = self.log.debug if self._closing.is_set() else self.log.warning  # Ctrl-C closed the channels
+            say(f"camera frames: cannot read image sources ({kind}{type(err).__name__}); "
+                "no camera frames on /tf_static")
+            return
+        if self._closing.is_set():
             return
         if not frames:
             self.log.warning("camera frames: no image source reported a sensor frame")
             return
-        self._publish_static([(f.parent, f.name, f.parent_tform_sensor) for f in frames])
+        try:
+            self._publish_static([(f.parent, f.name, f.parent_tform_sensor) for f in frames])
+        except Exception:  # a publisher closed by the shutdown (each backend raises its own type)
+            if not self._closing.is_set():
+                raise
+            self.log.debug("camera frames: shutting down, not published")
+            return
         self.log.info(f"camera frames: {len(frames)} sensor frames on /tf_static")
 
     def _publish_static(self, edges: list) -> None:
@@ -367,6 +379,7 @@ class ProprioceptionBridge:
     def close(self) -> None:
         """Stop the state source and the v1 threads; shut the Spot connection down if this bridge
         created it (a shared one is left to its owner)."""
+        self._closing.set()
         if self.v1 is not None:
             self.v1.close()
         if self.source is not None:

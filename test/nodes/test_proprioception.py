@@ -211,3 +211,29 @@ def test_robot_description_file_replaces_the_shipped_model(tmp_path):
     assert (t.header.frame_id, t.child_frame_id) == ("base", "arm")
     assert (t.transform.translation.z, t.transform.rotation.z, t.transform.rotation.w) == pytest.approx(
         (0.5, math.sqrt(0.5), math.sqrt(0.5)))
+
+
+class _ClosedChannelConnection:
+    """What the camera-frame thread meets once Ctrl-C closed the robot's channels: grpc's ValueError."""
+
+    def ensure_client(self, service_name):
+        raise ValueError("Cannot invoke RPC on closed channel!")
+
+
+def test_camera_frames_error_is_a_warning_but_only_debug_while_shutting_down(rig, caplog):
+    """The same unexpected error: one warning while running; during close() (Ctrl-C) a debug line
+    only (it used to say "cannot read image sources (unexpected ValueError)" on an early Ctrl-C)."""
+    r = rig()
+    caplog.set_level(logging.DEBUG)
+    r.bridge.connection = _ClosedChannelConnection()
+    r.bridge._fetch_camera_frames()
+    said = [(rec.levelno, rec.getMessage()) for rec in caplog.records if "cannot read image sources" in rec.getMessage()]
+    assert said == [(logging.WARNING, "camera frames: cannot read image sources (unexpected ValueError); "
+                                      "no camera frames on /tf_static")]
+    caplog.clear()
+    r.bridge.close()
+    r.bridge.connection = _ClosedChannelConnection()  # the thread still holds the connection close() let go
+    r.bridge._fetch_camera_frames()
+    said = [rec.levelno for rec in caplog.records if "cannot read image sources" in rec.getMessage()]
+    assert said == [logging.DEBUG]
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
