@@ -227,17 +227,6 @@ def namespaced_params(doc: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     return out
 
 
-def node_overrides(overrides: Mapping[str, Any], nodes: Iterable[str], namespace: str) -> dict[str, Any]:
-    """A params-file mapping that gives `overrides` to `/**` and to each of `nodes` by name
-    (keyed as `namespaced_params` keys a config file's sections under `namespace`).
-
-    Listed after a config file, it wins over that file's per-node sections too: rcl merges the
-    sections of all params files by key and applies `/**` before a node's own section, so a
-    `/**`-only override (a launch `parameters=[..., {...}]` dict) loses to `proprioception:`."""
-    sections = {key: {"ros__parameters": dict(overrides)} for key in ("/**", *nodes)}  # no shared dicts
-    return namespaced_params(sections, namespace)
-
-
 def namespaced_params_file(path: str | Path, namespace: str, out_dir: str | Path | None = None) -> str:
     """`path` itself without a namespace, else a copy rewritten by `namespaced_params` (written
     to `out_dir`, default a new temporary directory). For launch files (`parameters=[...]`)."""

@@ -12,7 +12,6 @@ from spot_bow_ros.ros.params import (
     load_params_file,
     namespaced_params,
     namespaced_params_file,
-    node_overrides,
 )
 
 SPECS = [
@@ -123,17 +122,6 @@ def test_namespaced_params_rekeys_bare_node_sections_only():
     assert list(out) == ["/**", "/robot1/webcam", "/other/node", "/*/image_service"]
     assert out["/robot1/webcam"] == {"ros__parameters": {"fps": 15.0}}
     assert namespaced_params(doc, "") == doc and namespaced_params(doc, "/") == doc
-
-
-def test_node_overrides_reach_each_node_section_as_the_config_keys_it():
-    """The launch's values as sections of every node (keyed like the namespaced config file's),
-    each its own dict (no YAML aliases when written)."""
-    out = node_overrides({"robot_model": "none", "port": 8443}, ("spot_bow", "proprioception"), "robot1")
-    assert out == {key: {"ros__parameters": {"robot_model": "none", "port": 8443}}
-                   for key in ("/**", "/robot1/spot_bow", "/robot1/proprioception")}
-    assert len({id(section) for section in out.values()}) == 3
-    assert list(node_overrides({"x": 1}, ("webcam",), "")) == ["/**", "webcam"]
-    assert "&id" not in yaml.safe_dump(node_overrides({"x": 1}, ("a", "b"), ""))
 
 
 def test_namespaced_params_file_applies_node_sections_under_the_namespace(tmp_path):
